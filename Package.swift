@@ -1,0 +1,73 @@
+// swift-tools-version:6.3
+// Layers depend only downward:
+//   CZstd → TraceFormat → LunaRuntime → ConformanceKit / LunaTraceCommands / LunaConformCommands → thin executables.
+import PackageDescription
+
+let package = Package(
+    name: "Luna",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TraceFormat", targets: ["TraceFormat"]),
+        .library(name: "LunaRuntime", targets: ["LunaRuntime"]),
+        .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
+        .executable(name: "luna-trace", targets: ["luna-trace"]),
+        .executable(name: "luna-conform", targets: ["luna-conform"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libzstd from the system (Debian: libzstd-dev).
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+        // The trace file format: events, encoding, writer, reader. No runtime dependency.
+        .target(name: "TraceFormat", dependencies: ["CZstd"]),
+        // Processes, mailboxes, resources, WebAssembly guests, tracing.
+        .target(
+            name: "LunaRuntime",
+            dependencies: [
+                "TraceFormat",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+            ]
+        ),
+        // Replay engine, adapter protocol and divergence reports.
+        .target(name: "ConformanceKit", dependencies: ["TraceFormat", "LunaRuntime"]),
+        // Commands of the CLIs, testable in process.
+        .target(
+            name: "LunaTraceCommands",
+            dependencies: [
+                "TraceFormat", "LunaRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "LunaConformCommands",
+            dependencies: [
+                "ConformanceKit", "TraceFormat", "LunaRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "luna-trace", dependencies: ["LunaTraceCommands"]),
+        .executableTarget(name: "luna-conform", dependencies: ["LunaConformCommands"]),
+
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(
+            name: "LunaRuntimeTests",
+            dependencies: ["LunaRuntime", "TraceFormat", .product(name: "WAT", package: "WasmKit")],
+            resources: [.copy("Guests")]
+        ),
+        .testTarget(
+            name: "LunaTraceTests",
+            dependencies: ["LunaTraceCommands", "TraceFormat", "LunaRuntime"]
+        ),
+        .testTarget(
+            name: "LunaConformTests",
+            dependencies: ["LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"]
+        ),
+    ]
+)

@@ -1,0 +1,2 @@
+/// Replay engine, adapter protocol and divergence reports.
+public enum ConformanceKit {}

@@ -1,0 +1,147 @@
+/// A trace-unique message identity, given when a message is created (or, for a LinkDied
+/// message, when the notice is queued). 0 means "no message".
+public typealias MessageID = UInt64
+
+/// One recorded event: a host call or a lifecycle change of one process.
+///
+/// The meaning of `args`, `tags`, `message`, `payload` and `text` depends on `kind`; the table
+/// is in `docs/TRACE_FORMAT.md` and in the doc comment of each `EventKind` constant.
+public struct TraceEvent: Sendable, Hashable {
+    /// What happened.
+    public var kind: EventKind
+    /// The process the event belongs to (the caller of a host call). 0 = the host itself.
+    public var pid: UInt64
+    /// Start time in nanoseconds since the trace's start (see the header's clock description).
+    public var start: UInt64
+    /// End time in nanoseconds since the trace's start; equal to `start` for instant events.
+    public var end: UInt64
+    /// Positional integer arguments (tags, capacities, ids, slot indices, timeouts).
+    public var args: EventArguments
+    /// A tag set (the tags of `receive`); empty when the call has none.
+    public var tags: [Int64]
+    /// The message the event concerns (created, sent, received, dropped); 0 = none.
+    public var message: MessageID
+    /// Bytes moved by the call (written or read), under the writer's capture policy.
+    public var payload: Payload
+    /// Free text: entry function name, exit or trap reason, sub-call name.
+    public var text: String
+    /// The call's outcome.
+    public var result: CallResult
+
+    /// Creates an event; only `kind` and `pid` are required.
+    public init(
+        kind: EventKind, pid: UInt64, start: UInt64 = 0, end: UInt64? = nil,
+        args: EventArguments = [], tags: [Int64] = [], message: MessageID = 0,
+        payload: Payload = .none, text: String = "", result: CallResult = .none
+    ) {
+        self.kind = kind
+        self.pid = pid
+        self.start = start
+        self.end = end ?? start
+        self.args = args
+        self.tags = tags
+        self.message = message
+        self.payload = payload
+        self.text = text
+        self.result = result
+    }
+
+    /// Duration of the call in nanoseconds.
+    public var duration: UInt64 { end >= start ? end - start : 0 }
+}
+
+/// How a host call ended.
+public enum CallResult: Sendable, Hashable {
+    /// The call returns nothing (or the event is not a call).
+    case none
+    /// The call returned this value (i32 results are sign-extended).
+    case value(Int64)
+    /// The call trapped, with lunatic's trap reason (usually the host function's full name,
+    /// e.g. `lunatic::message::write_data`).
+    case trap(String)
+
+    /// The returned value, if any.
+    public var value: Int64? { if case .value(let v) = self { return v } else { return nil } }
+    /// The trap reason, if the call trapped.
+    public var trapReason: String? { if case .trap(let r) = self { return r } else { return nil } }
+}
+
+/// The bytes a call moved, as the writer's capture policy kept them.
+public enum Payload: Sendable, Hashable {
+    /// No payload.
+    case none
+    /// All bytes.
+    case bytes([UInt8])
+    /// Only the size and a 64-bit digest (XXH64, seed 0) were kept.
+    case digest(size: UInt64, xxh64: UInt64)
+
+    /// The payload's size in bytes.
+    public var size: UInt64 {
+        switch self {
+        case .none: return 0
+        case .bytes(let b): return UInt64(b.count)
+        case .digest(let size, _): return size
+        }
+    }
+}
+
+/// Exit statuses as stored in `exit` events (`args[0]`).
+public enum ExitCode: Int64, Sendable, CaseIterable {
+    /// The entry function returned.
+    case normal = 0
+    /// The process trapped.
+    case failure = 1
+    /// The process was killed with `kill`.
+    case killed = 2
+    /// The process died because a linked process failed (R-PROC-5).
+    case linkDied = 3
+}
+
+/// Why a message was dropped (`message_dropped` events, `args[0]`).
+public enum DropReason: Int64, Sendable, CaseIterable {
+    /// Replaced in the scratch area by `create_data` or by a receive (R-MSG-3, R-RECV-6).
+    case replacedInScratch = 1
+    /// Sent to a process id that does not exist or has ended (R-SEND-2).
+    case receiverMissing = 2
+    /// Left in the mailbox when its process ended (R-PROC-7).
+    case leftInMailbox = 3
+    /// Left in the scratch area when its process ended (R-PROC-7).
+    case leftInScratch = 4
+}
+
+/// Resource kinds (message slots and per-process tables), as stored in events.
+public enum ResourceKind: Int64, Sendable, CaseIterable, CustomStringConvertible {
+    case module = 1
+    case tcpStream = 2
+    case tlsStream = 3
+    case udpSocket = 4
+    case tcpListener = 5
+    case tlsListener = 6
+    case dnsIterator = 7
+    case config = 8
+    case error = 9
+
+    public var description: String {
+        switch self {
+        case .module: return "module"
+        case .tcpStream: return "tcp_stream"
+        case .tlsStream: return "tls_stream"
+        case .udpSocket: return "udp_socket"
+        case .tcpListener: return "tcp_listener"
+        case .tlsListener: return "tls_listener"
+        case .dnsIterator: return "dns_iterator"
+        case .config: return "config"
+        case .error: return "error"
+        }
+    }
+}
+
+/// Something that accepts events as they happen: a trace writer, or an in-memory collector.
+///
+/// `record` is called from many threads at once. Callers that need causal order (the runtime)
+/// call it while holding the lock that orders the two events, so an implementation must keep
+/// events in the order `record` was called and must not block for long.
+public protocol TraceSink: AnyObject, Sendable {
+    /// Accepts one event.
+    func record(_ event: TraceEvent)
+}

@@ -1,0 +1,3 @@
+import LunaConformCommands
+
+LunaConformCommand.main()

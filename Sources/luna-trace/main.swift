@@ -1,0 +1,3 @@
+import LunaTraceCommands
+
+LunaTraceCommand.main()
