@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
         .executable(name: "luna-trace", targets: ["luna-trace"]),
         .executable(name: "luna-conform", targets: ["luna-conform"]),
+        .executable(name: "luna-bench", targets: ["luna-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
@@ -52,6 +53,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks: repeatable commands that print figures (run in release).
+        .target(
+            name: "LunaBenchmarks",
+            dependencies: [
+                "TraceFormat", "LunaRuntime", "ConformanceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "luna-bench", dependencies: ["LunaBenchmarks"]),
         .executableTarget(name: "luna-trace", dependencies: ["LunaTraceCommands"]),
         .executableTarget(name: "luna-conform", dependencies: ["LunaConformCommands"]),
 

@@ -1,0 +1,3 @@
+import LunaBenchmarks
+
+LunaBench.main()
