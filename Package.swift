@@ -25,13 +25,19 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
+        // The system's TLS (Debian: libssl-dev), for lunatic::networking's tls_* calls.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
+        ),
         // The trace file format: events, encoding, writer, reader. No runtime dependency.
         .target(name: "TraceFormat", dependencies: ["CZstd"]),
         // Processes, mailboxes, resources, WebAssembly guests, tracing.
         .target(
             name: "LunaRuntime",
             dependencies: [
-                "TraceFormat",
+                "TraceFormat", "COpenSSL",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
             ]
