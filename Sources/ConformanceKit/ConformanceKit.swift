@@ -1,2 +1,0 @@
-/// Replay engine, adapter protocol and divergence reports.
-public enum ConformanceKit {}

@@ -1,0 +1,96 @@
+import TraceFormat
+
+extension Environment {
+    /// Ends process `p` (on its own execution context): a death decided by others wins over
+    /// `bodyExit`; drops its messages and resources (R-PROC-7), records `exit`, notifies links
+    /// (R-PROC-5) and wakes waiters.
+    package func finish(_ p: ProcessContext, _ bodyExit: ProcessExit) {
+        let mb = p.mailbox
+        mb.lock.lock()
+        let exit = mb.pendingDeath ?? bodyExit
+        let text = mb.pendingDeath != nil ? mb.deathText : Self.reasonText(exit)
+        mb.closed = true
+        let left = mb.queue.removeAll()
+        if let trace {
+            for m in left { recordDrop(m, holder: p.id, reason: .leftInMailbox, trace) }
+        }
+        mb.lock.unlock()
+        if let s = p.scratch {
+            if let trace { recordDrop(s, holder: p.id, reason: .leftInScratch, trace) }
+            p.scratch = nil
+        }
+        p.resources.removeAll()
+        p.dropCaches()
+
+        lock.lock()
+        live[p.id] = nil
+        if exit != .normal { abnormalExits[p.id] = exit }
+        if let trace {
+            trace.record(TraceEvent(kind: .exit, pid: p.id, start: now(),
+                                    args: [exit.code.rawValue], text: text))
+        }
+        let links = p.links
+        p.links = [:]
+        for other in links.keys.sorted() {
+            guard let o = live[other] else { continue }
+            o.links[p.id] = nil
+            if exit.notifiesLinks { deliverLinkDeath(to: o, from: p.id, tag: links[other]!) }
+        }
+        let waiters = exitWaiters.removeValue(forKey: p.id) ?? []
+        if blockedWaiters > 0 { lock.broadcast() }
+        lock.unlock()
+        for (_, c) in waiters { c.resume(returning: exit) }
+        _ = left
+    }
+
+    /// The text of an `exit` event.
+    package static func reasonText(_ exit: ProcessExit) -> String {
+        switch exit {
+        case .normal: return ""
+        case .failure(let reason): return reason
+        case .killed: return "killed"
+        case .linkDied(let from): return "linked process \(from) died"
+        }
+    }
+
+    /// A link-death notice about `dead` reaches `o` (environment lock held): it dies too, or
+    /// gets a LinkDied message, per its die_when_link_dies flag (R-PROC-5).
+    package func deliverLinkDeath(to o: ProcessContext, from dead: ProcessID, tag: Int64,
+                                  text: String? = nil)
+    {
+        if o.dieWhenLinkDies {
+            let death = ProcessExit.linkDied(from: dead)
+            if o.mailbox.markDying(death, text: text ?? Self.reasonText(death)), let trace {
+                trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
+                                        args: [Int64(bitPattern: dead), tag, 1]))
+            }
+            return
+        }
+        let m = Message(linkDiedFrom: dead, tag: tag, id: trace != nil ? newMessageID() : 0)
+        let mb = o.mailbox
+        mb.lock.lock()
+        if mb.closed { mb.lock.unlock(); return }
+        if let trace {
+            trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
+                                    args: [Int64(bitPattern: dead), tag, 0], message: m.id))
+        }
+        let c = mb.enqueueLocked(m)
+        mb.lock.unlock()
+        c?.resume()
+    }
+
+    /// Records that `m` was dropped while `holder` held it, and its untaken resources.
+    package func recordDrop(_ m: Message, holder: ProcessID, reason: DropReason, _ trace: any TraceSink,
+                            asMessage: Bool = true)
+    {
+        let t = now()
+        if asMessage {
+            trace.record(TraceEvent(kind: .messageDropped, pid: holder, start: t,
+                                    args: [reason.rawValue], message: m.id))
+        }
+        for (slot, kind) in m.remainingResources {
+            trace.record(TraceEvent(kind: .resourceDropped, pid: holder, start: t,
+                                    args: [Int64(slot), kind.rawValue], message: m.id))
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Synchronization
+import TraceFormat
+
+/// What a blocked receiver waits for.
+package enum WaitSpec {
+    /// Not waiting.
+    case none
+    /// `receive` with this tag set (empty = anything).
+    case receive([Int64])
+    /// `send_receive_skip_search`: a message that arrived after `after`, with tag `tag`
+    /// (0 = any message of any kind) (R-RECV-7).
+    case skipSearch(after: UInt64, tag: Int64)
+    /// `sleep_ms`: nothing matches; only the deadline or a death ends it.
+    case sleep
+
+    /// Whether `m` satisfies the wait.
+    @inline(__always)
+    func accepts(_ m: Message) -> Bool {
+        switch self {
+        case .none, .sleep: return false
+        case .receive(let tags): return m.matches(tags)
+        case .skipSearch(let after, let tag): return m.arrival > after && (tag == 0 || m.tag == tag)
+        }
+    }
+}
+
+/// How a wait ended.
+package enum WaitOutcome {
+    case pending
+    case message(Message)
+    case timeout
+    case terminated
+}
+
+/// A process's mailbox (R-RECV-1) plus the state that must change under the same lock: the
+/// single waiter (the owner, blocked in receive/skip-search/sleep) and the death flag.
+///
+/// Lock order: the environment's lock may be held while taking a mailbox lock, never the
+/// other way round.
+package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
+    // @unchecked Sendable: every mutable field is read and written only while holding `lock`,
+    // except `terminating` (an atomic) and the fields documented as owner-only.
+    package let lock = ConditionLock()
+    package var queue = RingBuffer<Message>(capacity: 4)
+    /// Arrivals so far (the next message gets `arrivals + 1`).
+    package var arrivals: UInt64 = 0
+    /// Set once the process is dying or has ended: deliveries are dropped.
+    package var closed = false
+    /// The death decided by someone else (kill, link death) before the body ended.
+    package var pendingDeath: ProcessExit?
+    /// The `exit` event text of `pendingDeath`.
+    package var deathText = ""
+    /// Mirrors `pendingDeath != nil` for lock-free checks at each call.
+    package let terminating = Atomic<Bool>(false)
+
+    // The waiter.
+    package var wait: WaitSpec = .none
+    package var outcome: WaitOutcome = .pending
+    package var generation: UInt64 = 0
+    package var continuation: UnsafeContinuation<Void, Never>?
+    package var threadWaiting = false
+    /// The event to record if the wait times out (tracing only); completed under the lock.
+    package var timeoutEvent: TraceEvent?
+    package var sink: (any TraceSink)?
+    package var clockOrigin: UInt64 = 0
+
+    package init() {}
+
+    /// Index of the first queued message `spec` accepts.
+    @inline(__always)
+    package func firstMatch(_ spec: WaitSpec) -> Int? {
+        var i = 0
+        let n = queue.count
+        switch spec {
+        case .receive(let tags) where tags.isEmpty:
+            return n > 0 ? 0 : nil
+        case .skipSearch(let after, _):
+            // Arrival numbers grow along the queue: skip the old part from the back.
+            var lo = n
+            while lo > 0 && queue[lo - 1].arrival > after { lo -= 1 }
+            i = lo
+        default: break
+        }
+        while i < n {
+            if spec.accepts(queue[i]) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Ends the current wait with `result` (lock held); returns the continuation to resume
+    /// after unlocking (native waiters) or signals the condition (thread waiters).
+    @inline(__always)
+    package func finishWait(_ result: WaitOutcome) -> UnsafeContinuation<Void, Never>? {
+        outcome = result
+        wait = .none
+        timeoutEvent = nil
+        if threadWaiting { lock.signal() }
+        let c = continuation
+        continuation = nil
+        return c
+    }
+
+    /// Queues `m` or hands it to the waiting owner (lock held). Returns a continuation to
+    /// resume after unlocking.
+    @inline(__always)
+    package func enqueueLocked(_ m: Message) -> UnsafeContinuation<Void, Never>? {
+        arrivals &+= 1
+        m.arrival = arrivals
+        if case .none = wait {
+            queue.append(m)
+            return nil
+        }
+        if wait.accepts(m) { return finishWait(.message(m)) }
+        queue.append(m)
+        return nil
+    }
+
+    /// Marks the process as dying with `death` (kill or link death) and wakes its waiter.
+    /// Returns false when it was already dying or ended.
+    package func markDying(_ death: ProcessExit, text: String) -> Bool {
+        lock.lock()
+        if closed || pendingDeath != nil { lock.unlock(); return false }
+        pendingDeath = death
+        deathText = text
+        closed = true
+        terminating.store(true, ordering: .releasing)
+        var c: UnsafeContinuation<Void, Never>?
+        if case .none = wait {} else { c = finishWait(.terminated) }
+        lock.unlock()
+        c?.resume()
+        return true
+    }
+
+    /// A native wait's timer expired.
+    package func timerFired(generation g: UInt64) {
+        lock.lock()
+        guard g == generation, case .pending = outcome, !isIdle else { lock.unlock(); return }
+        if var e = timeoutEvent, let sink {
+            e.end = MonotonicClock.now() &- clockOrigin
+            sink.record(e)
+        }
+        let c = finishWait(.timeout)
+        lock.unlock()
+        c?.resume()
+    }
+
+    private var isIdle: Bool { if case .none = wait { return true } else { return false } }
+}

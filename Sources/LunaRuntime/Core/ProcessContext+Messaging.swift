@@ -1,0 +1,216 @@
+import TraceFormat
+
+extension ProcessContext {
+    /// The result code of a receive that timed out.
+    public static let timeoutResult: Int32 = 9027
+
+    // MARK: send
+
+    /// `send(pid)`: moves the scratch message into `pid`'s mailbox (R-SEND-1); a missing
+    /// receiver silently drops it (R-SEND-2). Returns 0; traps on an empty scratch area (R-SEND-3).
+    @discardableResult
+    public func send(to pid: ProcessID) throws -> Int32 {
+        try checkAlive()
+        guard let m = scratch else {
+            throw trap(.send, [Int64(bitPattern: pid)], "lunatic::message::send::no_message")
+        }
+        scratch = nil
+        deliver(m, to: pid, recordSend: true)
+        return 0
+    }
+
+    /// Puts `m` into `pid`'s mailbox, recording `send` (if asked) under the receiver's lock so
+    /// it precedes the receive that takes it; drops it when `pid` is missing or ending.
+    @inline(__always)
+    package func deliver(_ m: Message, to pid: ProcessID, recordSend: Bool) {
+        if let t = target(pid) {
+            let mb = t.mailbox
+            mb.lock.lock()
+            if !mb.closed {
+                if recordSend, let trace { trace.record(sendEvent(m, pid)) }
+                let c = mb.enqueueLocked(m)
+                mb.lock.unlock()
+                c?.resume()
+                return
+            }
+            mb.lock.unlock()
+        }
+        if let trace {
+            if recordSend { trace.record(sendEvent(m, pid)) }
+            environment.recordDrop(m, holder: id, reason: .receiverMissing, trace)
+        }
+    }
+
+    private func sendEvent(_ m: Message, _ pid: ProcessID) -> TraceEvent {
+        TraceEvent(kind: .send, pid: id, start: now(), args: [Int64(bitPattern: pid)], message: m.id,
+                   result: .value(0))
+    }
+
+    // MARK: receive
+
+    /// `receive(tags, timeout)` for native processes: takes the first queued message whose tag
+    /// is in `tags` (any message when empty; untagged never match a set, R-RECV-2/3), waiting
+    /// up to `timeoutMs` (UInt64.max = forever, 0 = only what is queued, R-RECV-5).
+    /// Returns 0 (data), 1 (LinkDied) or 9027 (timeout, scratch area unchanged) (R-RECV-6).
+    public func receive(tags: [Int64] = [], timeoutMs: UInt64 = .max) async throws -> Int32 {
+        try checkAlive()
+        let start = trace != nil ? now() : 0
+        let spec = WaitSpec.receive(tags)
+        if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
+        let o = await waitAsync(spec, timeoutMs: timeoutMs,
+                                timeoutEvent: receiveTimeoutEvent(tags, timeoutMs, start))
+        return try receiveFinished(o, tags: tags, timeoutMs: timeoutMs, start: start)
+    }
+
+    /// `receive` for thread (guest) processes: blocks the calling thread.
+    public func receiveBlocking(tags: [Int64] = [], timeoutMs: UInt64 = .max) throws -> Int32 {
+        try checkAlive()
+        let start = trace != nil ? now() : 0
+        let spec = WaitSpec.receive(tags)
+        if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
+        let o = waitBlocking(spec, timeoutMs: timeoutMs,
+                             timeoutEvent: receiveTimeoutEvent(tags, timeoutMs, start))
+        return try receiveFinished(o, tags: tags, timeoutMs: timeoutMs, start: start)
+    }
+
+    /// The fast path: a match already queued, or timeout 0.
+    @inline(__always)
+    private func receiveNow(_ spec: WaitSpec, tags: [Int64], timeoutMs: UInt64, start: UInt64) -> Int32? {
+        let mb = mailbox
+        mb.lock.lock()
+        if let i = mb.firstMatch(spec) {
+            let m = mb.queue.remove(at: i)
+            if let trace { trace.record(receiveEvent(m, tags, timeoutMs, start)) }
+            mb.lock.unlock()
+            return accept(m)
+        }
+        if timeoutMs == 0 {
+            if let trace, var e = receiveTimeoutEvent(tags, timeoutMs, start) {
+                e.end = now()
+                trace.record(e)
+            }
+            mb.lock.unlock()
+            return Self.timeoutResult
+        }
+        mb.lock.unlock()
+        return nil
+    }
+
+    private func receiveFinished(_ o: WaitOutcome, tags: [Int64], timeoutMs: UInt64, start: UInt64) throws -> Int32 {
+        switch o {
+        case .message(let m):
+            if let trace { trace.record(receiveEvent(m, tags, timeoutMs, start)) }
+            return accept(m)
+        case .timeout:
+            return Self.timeoutResult
+        case .terminated, .pending:
+            throw ProcessTerminated()
+        }
+    }
+
+    private func receiveEvent(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent {
+        TraceEvent(kind: .receive, pid: id, start: start, end: now(), args: [Int64(bitPattern: timeoutMs)],
+                   tags: tags, message: m.id, result: .value(m.isLinkDied ? 1 : 0))
+    }
+
+    private func receiveTimeoutEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent? {
+        guard trace != nil else { return nil }
+        return TraceEvent(kind: .receive, pid: id, start: start, args: [Int64(bitPattern: timeoutMs)],
+                          tags: tags, result: .value(Int64(Self.timeoutResult)))
+    }
+
+    /// Places a received message in the scratch area; returns 0 (data) or 1 (LinkDied).
+    @inline(__always)
+    private func accept(_ m: Message) -> Int32 {
+        replaceScratch(with: m)
+        m.received = true
+        return m.isLinkDied ? 1 : 0
+    }
+
+    // MARK: send_receive_skip_search
+
+    /// `send_receive_skip_search(pid, timeout)` for native processes: sends the scratch
+    /// message like `send`, then waits only for a message that arrives after the call began
+    /// with the request's tag (any message if untagged); returns 0 (even for LinkDied) or
+    /// 9027, after which the scratch area is empty (R-RECV-7, R-RECV-8).
+    public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
+        let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
+        if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
+        let o = await waitAsync(spec, timeoutMs: timeoutMs,
+                                timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start))
+        return try skipSearchFinished(o, m, pid, timeoutMs, start)
+    }
+
+    /// `send_receive_skip_search` for thread (guest) processes: blocks the calling thread.
+    public func sendReceiveSkipSearchBlocking(to pid: ProcessID, timeoutMs: UInt64) throws -> Int32 {
+        let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
+        if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
+        let o = waitBlocking(spec, timeoutMs: timeoutMs,
+                             timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start))
+        return try skipSearchFinished(o, m, pid, timeoutMs, start)
+    }
+
+    /// Sends the request; the wait then accepts only arrivals after this point.
+    private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (Message, WaitSpec, UInt64) {
+        try checkAlive()
+        let start = trace != nil ? now() : 0
+        guard let m = scratch else {
+            throw trap(.sendReceiveSkipSearch, [Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), 0],
+                       "lunatic::message::send_receive_skip_search")
+        }
+        scratch = nil
+        let mb = mailbox
+        mb.lock.lock()
+        let after = mb.arrivals
+        mb.lock.unlock()
+        deliver(m, to: pid, recordSend: false)
+        return (m, .skipSearch(after: after, tag: m.tag), start)
+    }
+
+    /// Timeout 0: take an eligible reply already there, else time out at once.
+    private func skipSearchNow(_ m: Message, _ spec: WaitSpec, _ pid: ProcessID, _ timeoutMs: UInt64,
+                               _ start: UInt64) -> Int32?
+    {
+        guard timeoutMs == 0 else { return nil }
+        let mb = mailbox
+        mb.lock.lock()
+        if let i = mb.firstMatch(spec) {
+            let r = mb.queue.remove(at: i)
+            if let trace { trace.record(skipSearchEvent(m, r, pid, timeoutMs, start)!) }
+            mb.lock.unlock()
+            _ = accept(r)
+            return 0
+        }
+        if let trace, var e = skipSearchEvent(m, nil, pid, timeoutMs, start) {
+            e.end = now()
+            trace.record(e)
+        }
+        mb.lock.unlock()
+        return Self.timeoutResult
+    }
+
+    private func skipSearchFinished(_ o: WaitOutcome, _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
+                                    _ start: UInt64) throws -> Int32
+    {
+        switch o {
+        case .message(let r):
+            if let trace { trace.record(skipSearchEvent(m, r, pid, timeoutMs, start)!) }
+            _ = accept(r)
+            return 0
+        case .timeout:
+            return Self.timeoutResult
+        case .terminated, .pending:
+            throw ProcessTerminated()
+        }
+    }
+
+    /// The event of a skip-search call: with `reply` (result 0) or without (9027, end filled later).
+    private func skipSearchEvent(_ m: Message, _ reply: Message?, _ pid: ProcessID, _ timeoutMs: UInt64,
+                                 _ start: UInt64) -> TraceEvent?
+    {
+        guard trace != nil else { return nil }
+        return TraceEvent(kind: .sendReceiveSkipSearch, pid: id, start: start, end: reply == nil ? start : now(),
+                          args: [Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: reply?.id ?? 0)],
+                          message: m.id, result: .value(reply == nil ? Int64(Self.timeoutResult) : 0))
+    }
+}

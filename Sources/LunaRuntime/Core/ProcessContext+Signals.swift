@@ -1,0 +1,104 @@
+import TraceFormat
+
+extension ProcessContext {
+    /// Spawns a native child of this process; with `link != 0` linked asymmetrically (R-PROC-4).
+    @discardableResult
+    public func spawn(link: Int64 = 0, entry: String = "native",
+                      _ body: @escaping @Sendable (ProcessContext) async throws -> Void) throws -> ProcessID
+    {
+        try checkAlive()
+        return environment.spawn(link: link, parent: id, entry: entry, body)
+    }
+
+    /// `link(tag, pid)`: links both ways, each side remembering `tag` (R-PROC-3). A missing
+    /// `pid` gives this process an immediate link-death notice, reason "no process", which
+    /// counts as a failure: with die_when_link_dies on, the process dies at once (throws
+    /// `ProcessTerminated`); otherwise a LinkDied message with `tag` is queued.
+    public func link(tag: Int64, to pid: ProcessID) throws {
+        try checkAlive()
+        let env = environment
+        env.lock.lock()
+        if let trace {
+            trace.record(TraceEvent(kind: .link, pid: id, start: now(), args: [tag, Int64(bitPattern: pid)]))
+        }
+        if let other = env.live[pid] {
+            links[pid] = tag
+            other.links[id] = tag
+            env.lock.unlock()
+            return
+        }
+        env.deliverLinkDeath(to: self, from: pid, tag: tag, text: "no process")
+        env.lock.unlock()
+        try checkAlive()
+    }
+
+    /// `unlink(pid)`: removes the link on both sides (R-PROC-6).
+    public func unlink(_ pid: ProcessID) throws {
+        try checkAlive()
+        let env = environment
+        env.lock.lock()
+        if let trace { trace.record(TraceEvent(kind: .unlink, pid: id, start: now(), args: [Int64(bitPattern: pid)])) }
+        links[pid] = nil
+        env.live[pid]?.links[id] = nil
+        env.lock.unlock()
+    }
+
+    /// `kill(pid)`: ends `pid` as killed (its links are notified when it ends); a missing pid
+    /// is a no-op (R-PROC-2). Killing oneself throws `ProcessTerminated` at once.
+    public func kill(_ pid: ProcessID) throws {
+        try checkAlive()
+        environment.kill(pid, by: id)
+        try checkAlive()
+    }
+
+    /// `die_when_link_dies(flag)`: whether a failing linked process kills this one (on, the
+    /// default) or only queues a LinkDied message (R-PROC-5); applies to later deaths (R-PROC-9).
+    public func dieWhenLinkDies(_ on: Bool) throws {
+        try checkAlive()
+        let env = environment
+        env.lock.lock()
+        dieWhenLinkDies = on
+        if let trace { trace.record(TraceEvent(kind: .dieWhenLinkDies, pid: id, start: now(), args: [on ? 1 : 0])) }
+        env.lock.unlock()
+    }
+
+    /// `sleep_ms(ms)` for native processes; a kill meanwhile never returns (R-PROC-8).
+    public func sleep(ms: UInt64) async throws {
+        try checkAlive()
+        let start = trace != nil ? now() : 0
+        if ms > 0 {
+            if case .terminated = await waitAsync(.sleep, timeoutMs: ms, timeoutEvent: nil) { throw ProcessTerminated() }
+        }
+        recordSleep(ms, start)
+    }
+
+    /// `sleep_ms(ms)` for thread (guest) processes.
+    public func sleepBlocking(ms: UInt64) throws {
+        try checkAlive()
+        let start = trace != nil ? now() : 0
+        if ms > 0 {
+            if case .terminated = waitBlocking(.sleep, timeoutMs: ms, timeoutEvent: nil) { throw ProcessTerminated() }
+        }
+        recordSleep(ms, start)
+    }
+
+    private func recordSleep(_ ms: UInt64, _ start: UInt64) {
+        if let trace {
+            trace.record(TraceEvent(kind: .sleepMs, pid: id, start: start, end: now(), args: [Int64(bitPattern: ms)]))
+        }
+    }
+
+    /// The processes this one is linked to, with the tag this side remembers.
+    public var linkedProcesses: [ProcessID: Int64] { environment.lock.withLock { links } }
+}
+
+extension Environment {
+    /// Kills `pid` on behalf of `killer` (0 = the host): a no-op for a missing pid (R-PROC-2).
+    public func kill(_ pid: ProcessID, by killer: ProcessID = 0) {
+        lock.lock()
+        if let trace { trace.record(TraceEvent(kind: .kill, pid: killer, start: now(), args: [Int64(bitPattern: pid)])) }
+        let victim = live[pid]
+        lock.unlock()
+        _ = victim?.mailbox.markDying(.killed, text: "killed")
+    }
+}

@@ -1,0 +1,111 @@
+import TraceFormat
+
+/// One process's state and its lunatic operations. Used only by the process's own body
+/// (native closure or guest thread), except for the mailbox, which has its own lock.
+public final class ProcessContext: @unchecked Sendable {
+    // @unchecked Sendable: `scratch`, `resources` and `lastTarget` are touched only by the
+    // process's own body (one task or one thread at a time) and, after the body ended, by
+    // `Environment.finish` on the same context; `links` and `dieWhenLinkDies` only under the
+    // environment's lock; the mailbox synchronizes itself.
+
+    /// The process id.
+    public let id: ProcessID
+    /// The environment the process lives in.
+    public let environment: Environment
+    /// The entry name given at spawn.
+    public let entry: String
+    /// The spawning process, if any.
+    public let parent: ProcessID?
+    /// Whether the body runs on a thread of its own (guest) rather than the native executor.
+    public let isThread: Bool
+
+    package let mailbox = Mailbox()
+    package let trace: (any TraceSink)?
+    package var scratch: Message?
+    package var resources = ResourceTables()
+    private var lastTarget: ProcessContext?
+    /// Linked processes and the tag this side remembers for each (environment lock).
+    package var links: [ProcessID: Int64] = [:]
+    /// R-PROC-5 flag (environment lock); on by default.
+    package var dieWhenLinkDies = true
+
+    init(id: ProcessID, environment: Environment, entry: String, parent: ProcessID?, isThread: Bool) {
+        self.id = id
+        self.environment = environment
+        self.entry = entry
+        self.parent = parent
+        self.isThread = isThread
+        self.trace = environment.trace
+        mailbox.sink = environment.trace
+        mailbox.clockOrigin = environment.clockOrigin
+    }
+
+    /// Nanoseconds since the environment's trace start.
+    @inline(__always)
+    public func now() -> UInt64 { environment.now() }
+
+    /// Whether the process has been killed or has died from a link (its next call throws
+    /// `ProcessTerminated`).
+    public var isTerminating: Bool { mailbox.terminating.load(ordering: .relaxed) }
+
+    /// Throws `ProcessTerminated` once the process has been killed or died from a link.
+    @inline(__always)
+    package func checkAlive() throws {
+        if mailbox.terminating.load(ordering: .relaxed) { throw ProcessTerminated() }
+    }
+
+    /// Records any other traced call (process/networking/wasi namespaces).
+    @inline(__always)
+    public func record(_ event: TraceEvent) {
+        if let trace { trace.record(event) }
+    }
+
+    /// Records a trap of a host call that failed before reaching the core (e.g. a guest pointer
+    /// out of bounds); the caller then throws `LunaTrap`.
+    public func recordTrap(_ kind: EventKind, args: EventArguments, reason: String) {
+        if let trace {
+            trace.record(TraceEvent(kind: kind, pid: id, start: now(), args: args, result: .trap(reason)))
+        }
+    }
+
+    /// Records the trap of call `kind` and returns the error to throw.
+    @inline(never)
+    package func trap(_ kind: EventKind, _ args: EventArguments, _ reason: String,
+                      message: MessageID = 0, start: UInt64? = nil) -> LunaTrap
+    {
+        if let trace {
+            let t = now()
+            trace.record(TraceEvent(kind: kind, pid: id, start: start ?? t, end: t, args: args,
+                                    message: message, result: .trap(reason)))
+        }
+        return LunaTrap(reason: reason)
+    }
+
+    /// The live process `pid`, remembering the last one (pids are never reused, so a cached
+    /// context stays the right one; its mailbox says whether it still accepts messages).
+    @inline(__always)
+    package func target(_ pid: ProcessID) -> ProcessContext? {
+        if let t = lastTarget, t.id == pid { return t }
+        let t = pid == id ? self : environment.process(pid)
+        if let t, t !== self { lastTarget = t }
+        return t
+    }
+
+    package func dropCaches() { lastTarget = nil }
+
+    // MARK: resources (per-process tables, R-RES-1)
+
+    /// Inserts `resource` into the table of its kind; returns its id there.
+    public func insert(_ resource: any Resource) -> UInt64 { resources.insert(resource) }
+
+    /// The resource `id` of `kind`, if present.
+    public func resource(_ kind: ResourceKind, id: UInt64) -> (any Resource)? { resources.get(kind, id) }
+
+    /// Removes and returns resource `id` of `kind`.
+    public func removeResource(_ kind: ResourceKind, id: UInt64) -> (any Resource)? {
+        resources.remove(kind, id)
+    }
+
+    /// Ids present in the table of `kind`, ascending.
+    public func resourceIDs(_ kind: ResourceKind) -> [UInt64] { resources.ids(kind) }
+}
