@@ -1,0 +1,40 @@
+/// The file header: what wrote the trace and how its times are to be read.
+public struct TraceHeader: Sendable, Equatable {
+    /// Major format version; a reader rejects majors newer than its own.
+    public var formatMajor: UInt16
+    /// Minor format version; readers accept any minor of their major.
+    public var formatMinor: UInt16
+    /// The program that wrote the trace (e.g. `luna 0.1`).
+    public var producer: String
+    /// Description of the clock event times come from (e.g. `monotonic`).
+    public var clock: String
+    /// Wall-clock time of event time 0, in nanoseconds since the Unix epoch.
+    public var wallClockStartNanos: UInt64
+    /// Granularity of stored event times in nanoseconds: times are stored as
+    /// `floor(t / timeUnitNanos)` and read back as `stored * timeUnitNanos`. 1 = exact.
+    public var timeUnitNanos: UInt64
+    /// Free key/value pairs (command line, host name, …).
+    public var metadata: [String: String]
+
+    /// The format version this library writes.
+    public static let currentMajor: UInt16 = 1
+    /// The minor version this library writes.
+    public static let currentMinor: UInt16 = 0
+    /// The default time unit (see `timeUnitNanos`).
+    public static let defaultTimeUnitNanos: UInt64 = 1
+
+    /// A header of the current format version.
+    public init(
+        producer: String = "luna", clock: String = "monotonic", wallClockStartNanos: UInt64 = 0,
+        timeUnitNanos: UInt64 = TraceHeader.defaultTimeUnitNanos, metadata: [String: String] = [:],
+        formatMajor: UInt16 = TraceHeader.currentMajor, formatMinor: UInt16 = TraceHeader.currentMinor
+    ) {
+        self.formatMajor = formatMajor
+        self.formatMinor = formatMinor
+        self.producer = producer
+        self.clock = clock
+        self.wallClockStartNanos = wallClockStartNanos
+        self.timeUnitNanos = max(1, timeUnitNanos)
+        self.metadata = metadata
+    }
+}

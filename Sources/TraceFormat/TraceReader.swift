@@ -1,0 +1,330 @@
+/// Reads a trace file event by event (see `docs/TRACE_FORMAT.md`).
+///
+/// Memory is bounded by one block: the reader holds the current zstd frame and its decompressed
+/// bytes, never the file. A damaged or cut file yields every event before the problem; `stop`
+/// then says where and why reading ended.
+public final class TraceReader {
+    /// The file header.
+    public let header: TraceHeader
+    /// Where and why reading ended; `.reading` until then.
+    public private(set) var stop: TraceStop = .reading
+    /// Number of events before the next one `next()` returns (its index in the file).
+    public private(set) var eventsRead: UInt64 = 0
+    /// Number of blocks before the current (or next) one.
+    public private(set) var blocksRead: UInt64 = 0
+    /// The frame index, when the trace has one that could be read (files and bytes read from the
+    /// start; for a stream, once its end was reached).
+    public private(set) var blockIndex: [BlockIndexEntry]?
+    /// The closing summary, once read (for files and bytes, read up front when present).
+    public private(set) var summary: TraceSummary?
+
+    let input: TraceInput
+    private let decompressor = ZstdDecompressor()
+    private var block: UnsafeMutableRawBufferPointer = .allocate(byteCount: 1 << 16, alignment: 16)
+    private var blockReader: ByteReader
+    private var decoder: BlockDecoder
+    private var inBlock = false
+    private var blockOffset: UInt64 = 0
+    private var eventsLeftInBlock: UInt64 = 0
+    private var declaredInBlock: UInt64 = 0
+
+    /// Opens the trace at `path`.
+    public convenience init(path: String) throws {
+        let fd = try FileDescriptorIO.openForReading(path)
+        try self.init(input: TraceInput(fd: fd, owned: true, allowSeeking: true))
+    }
+
+    /// Reads a trace held in memory.
+    public convenience init(bytes: [UInt8]) throws {
+        try self.init(input: TraceInput(bytes: bytes))
+    }
+
+    /// Reads a trace from an open descriptor as a stream (e.g. 0 for standard input); no seeking.
+    /// The descriptor is not closed.
+    public convenience init(fileDescriptor: Int32) throws {
+        try self.init(input: TraceInput(fd: fileDescriptor, owned: false, allowSeeking: false))
+    }
+
+    init(input: TraceInput) throws {
+        self.input = input
+        header = try TraceReader.readHeader(input)
+        decoder = BlockDecoder(unit: header.timeUnitNanos)
+        blockReader = ByteReader(UnsafeRawBufferPointer(block), to: 0, base: 0)
+        if input.seekable { loadTrailer() }
+    }
+
+    deinit { block.deallocate() }
+
+    private static func readHeader(_ input: TraceInput) throws(TraceFormatError) -> TraceHeader {
+        let got = try input.ensure(8)
+        if got == 0 { throw TraceFormatError(.emptyFile, offset: 0, "the input is empty") }
+        let magic: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
+        let present = Array(input.peek(min(got, 4)))
+        guard present == Array(magic[0..<present.count]) else {
+            throw TraceFormatError(.notATrace, offset: 0, "the input does not start with a Luna trace header frame (magic 50 2A 4D 18)")
+        }
+        guard got == 8 else {
+            throw TraceFormatError(.truncated, offset: 0, "the input ends at byte \(got), inside the header frame")
+        }
+        let size = Int(input.u32(4))
+        guard size <= TraceLayout.maxMetadataBytes else {
+            throw TraceFormatError(.corruptFrame, offset: 4, "header frame claims \(size) bytes")
+        }
+        let have = try input.ensure(8 + size)
+        guard have == 8 + size else {
+            throw TraceFormatError(.truncated, offset: 0, "the input ends at byte \(have), inside the header frame (\(8 + size) bytes)")
+        }
+        let header = try MetadataFrames.parseHeader(UnsafeRawBufferPointer(rebasing: input.peek(8 + size)[8...]), offset: 8)
+        input.consume(8 + size)
+        return header
+    }
+
+    /// Reads the closing summary and frame index from the end of a seekable input, if both are
+    /// present and intact. Problems here are not errors: streaming reading finds them.
+    private func loadTrailer() {
+        guard let size = input.size else { return }
+        let frameBytes = 8 + TraceLayout.summaryContentBytes
+        guard size >= UInt64(frameBytes),
+              let tail = try? input.read(at: size - UInt64(frameBytes), count: frameBytes) else { return }
+        let ok: Bool = tail.withUnsafeBytes { t in
+            var r = ByteReader(t, base: size - UInt64(frameBytes))
+            guard (try? r.u32()) == TraceLayout.summaryMagic, (try? r.u32()) == UInt32(TraceLayout.summaryContentBytes)
+            else { return false }
+            return true
+        }
+        guard ok else { return }
+        let parsed = tail.withUnsafeBytes { t in
+            try? MetadataFrames.parseSummary(UnsafeRawBufferPointer(rebasing: t[8...]), offset: size - UInt64(frameBytes) + 8)
+        }
+        guard let parsed, let indexOffset = parsed.indexOffset, indexOffset < size,
+              let head = try? input.read(at: indexOffset, count: 8) else { return }
+        let length: UInt64 = head.withUnsafeBytes { h in
+            var r = ByteReader(h, base: indexOffset)
+            guard (try? r.u32()) == TraceLayout.indexMagic, let n = try? r.u32() else { return UInt64.max }
+            return UInt64(n)
+        }
+        guard length <= UInt64(TraceLayout.maxMetadataBytes),
+              let content = try? input.read(at: indexOffset + 8, count: Int(length)),
+              let entries = content.withUnsafeBytes({ try? MetadataFrames.parseIndex($0, offset: indexOffset + 8) }),
+              UInt64(entries.count) == parsed.summary.blockCount
+        else { return }
+        blockIndex = entries
+        summary = parsed.summary
+    }
+
+    // MARK: streaming
+
+    /// The next event, or `nil` at the end of the trace (see `stop` for how it ended).
+    /// Throws on damaged data; `stop` is then `.damaged` and later calls return `nil`.
+    public func next() throws(TraceFormatError) -> TraceEvent? {
+        do throws(TraceFormatError) {
+            while true {
+                if inBlock {
+                    while !blockReader.atEnd {
+                        if let e = try decodeRecord() { return e }
+                    }
+                    guard eventsLeftInBlock == 0 else {
+                        throw TraceFormatError(.badEvent, offset: blockOffset,
+                            "block at byte \(blockOffset) ends after \(declaredInBlock - eventsLeftInBlock) of its \(declaredInBlock) events")
+                    }
+                    inBlock = false
+                    blocksRead += 1
+                }
+                guard case .reading = stop else { return nil }
+                try readFrame()
+            }
+        } catch {
+            inBlock = false
+            stop = .damaged(error)
+            throw error
+        }
+    }
+
+    @inline(__always) private func decodeRecord() throws(TraceFormatError) -> TraceEvent? {
+        let e: TraceEvent?
+        do throws(TraceFormatError) {
+            e = try decoder.next(&blockReader)
+        } catch {
+            throw TraceFormatError(.badEvent, offset: blockOffset,
+                                   "block at byte \(blockOffset), raw byte \(error.offset): \(error.detail)")
+        }
+        guard let e else { return nil }
+        guard eventsLeftInBlock > 0 else {
+            throw TraceFormatError(.badEvent, offset: blockOffset,
+                                   "block at byte \(blockOffset) holds more than the \(declaredInBlock) events it declares")
+        }
+        eventsLeftInBlock -= 1
+        eventsRead += 1
+        return e
+    }
+
+    /// All remaining events as a sequence that ends at the first error; read `stop` afterwards.
+    public func events() -> Events { Events(reader: self) }
+
+    /// Iterates a reader; ends at the end of the trace or at the first error.
+    public struct Events: Sequence, IteratorProtocol {
+        /// The reader being iterated.
+        public let reader: TraceReader
+        /// The next event, or `nil` at the end or at the first error (see `reader.stop`).
+        public mutating func next() -> TraceEvent? { try? reader.next() }
+        /// Where and why iteration ended.
+        public var stop: TraceStop { reader.stop }
+        /// The error that ended iteration early (damage or truncation), if any.
+        public var error: TraceFormatError? { reader.stop.error }
+    }
+
+    private func incomplete(_ at: UInt64, _ kind: TraceFormatError.Kind, _ detail: String) {
+        stop = .incomplete(lastGoodOffset: at, reason: TraceFormatError(kind, offset: at, detail))
+    }
+
+    /// Reads the frame at the current offset: sets up a block, takes in metadata, or ends.
+    private func readFrame() throws(TraceFormatError) {
+        let at = input.offset
+        let got = try input.ensure(8)
+        if got == 0 {
+            incomplete(at, .missingSummary, "the trace ends at byte \(at) without a closing summary (its writer did not close it)")
+            return
+        }
+        if got >= 4 && input.u32(0) == TraceLayout.zstdMagic {
+            try readBlock(at: at)
+            return
+        }
+        guard got >= 4 else {
+            incomplete(at, .truncated, "the file ends at byte \(at + UInt64(got)) inside the frame starting at byte \(at)")
+            return
+        }
+        let magic = input.u32(0)
+        guard magic & TraceLayout.skippableMagicMask == TraceLayout.headerMagic else {
+            throw TraceFormatError(.corruptFrame, offset: at, "no frame starts at byte \(at) (magic \(MetadataFrames.hex32(magic)))")
+        }
+        guard got == 8 else {
+            incomplete(at, .truncated, "the file ends at byte \(at + UInt64(got)) inside the frame starting at byte \(at)")
+            return
+        }
+        let size = UInt64(input.u32(4))
+        switch magic {
+        case TraceLayout.headerMagic:
+            throw TraceFormatError(.corruptFrame, offset: at, "a second header frame at byte \(at)")
+        case TraceLayout.indexMagic, TraceLayout.summaryMagic:
+            guard size <= UInt64(TraceLayout.maxMetadataBytes) else {
+                throw TraceFormatError(.corruptFrame, offset: at, "metadata frame at byte \(at) claims \(size) bytes")
+            }
+            let total = 8 + Int(size)
+            let have = try input.ensure(total)
+            guard have == total else {
+                incomplete(at, .truncated, "the file ends at byte \(at + UInt64(have)) inside the \(magic == TraceLayout.indexMagic ? "index" : "summary") frame starting at byte \(at)")
+                return
+            }
+            let content = UnsafeRawBufferPointer(rebasing: input.peek(total)[8...])
+            if magic == TraceLayout.indexMagic {
+                let entries = try MetadataFrames.parseIndex(content, offset: at + 8)
+                if blockIndex == nil { blockIndex = entries }
+                input.consume(total)
+            } else {
+                let parsed = try MetadataFrames.parseSummary(content, offset: at + 8)
+                input.consume(total)
+                try finishWith(parsed.summary, at: at)
+            }
+        default:
+            let skipped = try input.skip(8 + size)
+            if skipped < 8 + size {
+                incomplete(at, .truncated, "the file ends at byte \(at + skipped) inside the frame starting at byte \(at)")
+            }
+        }
+    }
+
+    private func finishWith(_ s: TraceSummary, at: UInt64) throws(TraceFormatError) {
+        guard s.eventCount == eventsRead, s.blockCount == blocksRead else {
+            throw TraceFormatError(.corruptFrame, offset: at,
+                "the closing summary counts \(s.eventCount) events in \(s.blockCount) blocks, the file holds \(eventsRead) in \(blocksRead)")
+        }
+        if try input.ensure(1) > 0 {
+            throw TraceFormatError(.corruptFrame, offset: input.offset, "data after the closing summary at byte \(input.offset)")
+        }
+        summary = s
+        stop = .complete(s)
+    }
+
+    /// Reads, checks and decompresses the zstd frame at `at`, and opens its block.
+    private func readBlock(at: UInt64) throws(TraceFormatError) {
+        guard let frame = try ZstdFrameWalker.measure(input, at: at) else {
+            incomplete(at, .truncated, "the file ends at byte \(at + UInt64(input.available)) inside the block frame starting at byte \(at)")
+            return
+        }
+        let capacity = frame.contentSize.map { Int($0) } ?? min(frame.contentBound, TraceLayout.maxBlockBytes)
+        if block.count < capacity {
+            block.deallocate()
+            block = .allocate(byteCount: max(capacity, block.count * 2), alignment: 16)
+        }
+        let result = decompressor.decompress(input.peek(frame.size),
+                                             into: UnsafeMutableRawBufferPointer(rebasing: block[0..<capacity]))
+        let n: Int
+        switch result {
+        case .success(let size): n = size
+        case .failure(let e) where e.isOutputTooSmall && capacity == TraceLayout.maxBlockBytes:
+            throw TraceFormatError(.decompressionBomb, offset: at,
+                                   "block at byte \(at) decompresses to more than \(TraceLayout.maxBlockBytes) bytes")
+        case .failure(let e):
+            throw TraceFormatError(.corruptFrame, offset: at, "block at byte \(at) does not decompress: \(e.name)")
+        }
+        if let expected = frame.contentSize, UInt64(n) != expected {
+            throw TraceFormatError(.corruptFrame, offset: at, "block at byte \(at) decompresses to \(n) bytes, its header says \(expected)")
+        }
+        input.consume(frame.size)
+        blockOffset = at
+        blockReader = ByteReader(UnsafeRawBufferPointer(rebasing: block[0..<n]), base: 0)
+        let opened: (count: UInt64, first: UInt64)
+        do throws(TraceFormatError) {
+            opened = try decoder.begin(&blockReader)
+        } catch {
+            throw TraceFormatError(.badEvent, offset: at, "block at byte \(at), raw byte \(error.offset): \(error.detail)")
+        }
+        guard opened.first == eventsRead else {
+            throw TraceFormatError(.badEvent, offset: at,
+                                   "block at byte \(at) starts at event \(opened.first), expected \(eventsRead)")
+        }
+        guard opened.count <= UInt64(n) else {
+            throw TraceFormatError(.badEvent, offset: at, "block at byte \(at) declares \(opened.count) events in \(n) bytes")
+        }
+        eventsLeftInBlock = opened.count
+        declaredInBlock = opened.count
+        inBlock = true
+    }
+
+    // MARK: seeking
+
+    /// Positions the reader at the start of block `block` (0-based) of the frame index, so the
+    /// next event is that block's first. Needs a seekable input and a frame index.
+    public func seek(toBlock number: Int) throws(TraceFormatError) {
+        guard input.seekable, let index = blockIndex else {
+            throw TraceFormatError(.noIndex, offset: input.offset, "this trace has no frame index to seek with")
+        }
+        guard number >= 0 && number < index.count else {
+            throw TraceFormatError(.usage, offset: input.offset, "block \(number) out of range 0..<\(index.count)")
+        }
+        let entry = index[number]
+        try input.seek(to: entry.frameOffset)
+        inBlock = false
+        eventsRead = entry.firstEventIndex
+        blocksRead = UInt64(number)
+        stop = .reading
+    }
+
+    /// Positions the reader so the next event is event `index` (0-based) of the file, seeking
+    /// to its block by the frame index and skipping the events before it there.
+    public func seek(toEvent index: UInt64) throws(TraceFormatError) {
+        guard let blocks = blockIndex else {
+            throw TraceFormatError(.noIndex, offset: input.offset, "this trace has no frame index to seek with")
+        }
+        var lo = 0, hi = blocks.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if blocks[mid].firstEventIndex + UInt64(blocks[mid].eventCount) <= index { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < blocks.count else {
+            throw TraceFormatError(.usage, offset: input.offset, "event \(index) is past the end of the trace")
+        }
+        try seek(toBlock: lo)
+        while eventsRead < index { _ = try next() }
+    }
+}

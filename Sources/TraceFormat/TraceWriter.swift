@@ -1,0 +1,264 @@
+import Dispatch
+import Synchronization
+
+/// Writes events into a trace file (see `docs/TRACE_FORMAT.md`).
+///
+/// `record` is cheap and safe from many threads: it appends the event to the current batch under
+/// an uncontended lock, so events appear in the file in the order `record` was called. A full
+/// batch is handed to a background queue that encodes, compresses and writes it as one block;
+/// batches are written strictly in hand-off order.
+public final class TraceWriter: TraceSink {
+    /// Writer settings.
+    public struct Options: Sendable {
+        /// Which payload bytes are kept (default: all).
+        public var payloadCapture: PayloadCapture
+        /// Events per block (a block is also cut at `TraceWriter.blockSoftLimitBytes` raw bytes).
+        public var eventsPerBlock: Int
+        /// zstd compression level (1…19).
+        public var compressionLevel: Int
+        /// How many full blocks may wait for the background encoder before `record` waits.
+        public var maxPendingBlocks: Int
+
+        /// Creates options; the defaults suit tracing a runtime.
+        public init(payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
+                    compressionLevel: Int = 3, maxPendingBlocks: Int = 4) {
+            self.payloadCapture = payloadCapture
+            self.eventsPerBlock = max(1, eventsPerBlock)
+            self.compressionLevel = compressionLevel
+            self.maxPendingBlocks = max(1, maxPendingBlocks)
+        }
+    }
+
+    /// A block is cut once its raw events reach this size, whatever `eventsPerBlock` says.
+    public static let blockSoftLimitBytes = 4 << 20
+
+    private struct Pending: ~Copyable {
+        var events: [TraceEvent]
+        var count: UInt64 = 0
+        var closed = false
+    }
+
+    private let pending: Mutex<Pending>
+    private let output: BlockOutput
+    private let queue = DispatchQueue(label: "luna.trace.writer")
+    private let slots: DispatchSemaphore
+    private let spare = BatchPool()
+    private let options: Options
+    /// The header written at the start of the file.
+    public let header: TraceHeader
+
+    /// Creates (or truncates) the file at `path` and writes the header.
+    public convenience init(path: String, header: TraceHeader, options: Options = .init()) throws {
+        let fd = try FileDescriptorIO.openForWriting(path)
+        try self.init(fd: fd, owned: true, header: header, options: options)
+    }
+
+    /// Writes to an open descriptor (e.g. 1 for standard output). The descriptor is not closed.
+    /// Offsets in the trace count from the descriptor's position at this call.
+    public convenience init(fileDescriptor: Int32, header: TraceHeader, options: Options = .init()) throws {
+        try self.init(fd: fileDescriptor, owned: false, header: header, options: options)
+    }
+
+    private init(fd: Int32, owned: Bool, header: TraceHeader, options: Options) throws {
+        self.options = options
+        self.header = header
+        var events: [TraceEvent] = []
+        events.reserveCapacity(options.eventsPerBlock)
+        pending = Mutex(Pending(events: events))
+        slots = DispatchSemaphore(value: options.maxPendingBlocks)
+        output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
+        do {
+            try output.writeHeader()
+        } catch {
+            output.closeDescriptor()
+            throw error
+        }
+    }
+
+    deinit {
+        // Best effort: a writer dropped without close() still gets its events and summary out.
+        _ = try? finish()
+    }
+
+    /// Number of events recorded so far.
+    public var eventCount: UInt64 { pending.withLock { $0.count } }
+
+    /// Records one event. Events after `close()` are ignored.
+    public func record(_ event: TraceEvent) {
+        pending.withLock { p in
+            guard !p.closed else { return }
+            p.events.append(event)
+            p.count += 1
+            if p.events.count >= options.eventsPerBlock { handOff(&p) }
+        }
+    }
+
+    /// Passes the current batch to the background queue. Called with the lock held, so batches
+    /// reach the queue in recording order.
+    private func handOff(_ p: inout Pending) {
+        guard !p.events.isEmpty else { return }
+        let batch = spare.take() ?? EventBatch(capacity: options.eventsPerBlock)
+        swap(&batch.events, &p.events)
+        slots.wait()
+        let output = self.output, slots = self.slots, spare = self.spare
+        queue.async {
+            output.write(batch)
+            batch.events.removeAll(keepingCapacity: true)
+            spare.give(batch)
+            slots.signal()
+        }
+    }
+
+    /// Writes every recorded event to the file (as complete blocks) before returning.
+    /// Throws the first write error met so far.
+    public func flush() throws {
+        pending.withLock { p in handOff(&p) }
+        queue.sync {}
+        if let e = output.error { throw e }
+    }
+
+    /// Flushes, writes the frame index and the closing summary, and closes the file (when this
+    /// writer opened it). Later calls return the same summary.
+    @discardableResult
+    public func close() throws -> TraceSummary { try finish() }
+
+    private func finish() throws -> TraceSummary {
+        pending.withLock { p in
+            handOff(&p)
+            p.closed = true
+        }
+        let output = self.output
+        return try queue.sync { () throws -> TraceSummary in try output.finish() }
+    }
+}
+
+/// A batch of events moving from `record` to the background queue.
+/// @unchecked Sendable: a batch is touched by one thread at a time — under the writer's lock
+/// while filling, then only by the serial queue, then under the lock again in the spare pool.
+final class EventBatch: @unchecked Sendable {
+    var events: [TraceEvent]
+    init(capacity: Int) {
+        events = []
+        events.reserveCapacity(capacity)
+    }
+}
+
+/// Emptied batches kept for reuse, so a steady writer allocates no new event arrays.
+final class BatchPool: Sendable {
+    private let batches = Mutex<[EventBatch]>([])
+
+    func take() -> EventBatch? { batches.withLock { $0.popLast() } }
+
+    func give(_ batch: EventBatch) {
+        batches.withLock { if $0.count < 2 { $0.append(batch) } }
+    }
+}
+
+/// The background half of a writer: encodes, compresses and writes blocks, keeps the index.
+/// @unchecked Sendable: every method except `error` runs on the writer's serial queue (or in
+/// its init before the queue is used); `error` is read after `queue.sync`, which orders it.
+final class BlockOutput: @unchecked Sendable {
+    let fd: Int32
+    let owned: Bool
+    let header: TraceHeader
+    let options: TraceWriter.Options
+    var encoder: BlockEncoder
+    let compressor: ZstdCompressor
+    var offset: UInt64 = 0
+    var index: [BlockIndexEntry] = []
+    var eventCount: UInt64 = 0
+    var rawBytes: UInt64 = 0
+    var lastEnd: UInt64 = 0
+    var error: TraceFormatError?
+    var summary: TraceSummary?
+
+    init(fd: Int32, owned: Bool, header: TraceHeader, options: TraceWriter.Options) {
+        self.fd = fd
+        self.owned = owned
+        self.header = header
+        self.options = options
+        encoder = BlockEncoder(unit: header.timeUnitNanos, capacity: 1 << 16)
+        compressor = ZstdCompressor(level: Int32(clamping: options.compressionLevel))
+    }
+
+    func writeHeader() throws(TraceFormatError) {
+        try put(MetadataFrames.header(header))
+    }
+
+    private func put(_ bytes: [UInt8]) throws(TraceFormatError) {
+        let failure: TraceFormatError? = bytes.withUnsafeBytes { b in
+            do throws(TraceFormatError) { try put(b); return nil } catch { return error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func put(_ bytes: UnsafeRawBufferPointer) throws(TraceFormatError) {
+        try FileDescriptorIO.writeAll(fd, bytes, offset: offset)
+        offset += UInt64(bytes.count)
+    }
+
+    func write(_ batch: EventBatch) {
+        guard error == nil, summary == nil else { return }
+        var firstStart: UInt64 = 0
+        for event in batch.events {
+            if encoder.eventCount == 0 { firstStart = event.start }
+            var e = event
+            e.payload = options.payloadCapture.apply(to: e.payload)
+            encoder.encode(e)
+            if e.end > lastEnd { lastEnd = e.end }
+            if encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes { emit(firstStart: firstStart) }
+        }
+        emit(firstStart: firstStart)
+    }
+
+    private func emit(firstStart: UInt64) {
+        guard encoder.eventCount > 0, error == nil else { return }
+        let count = encoder.eventCount
+        let range = encoder.finish(firstEventIndex: eventCount)
+        let frameOffset = offset
+        do {
+            let frameBytes = try encoder.out.bytes.withUnsafeBytes { raw in
+                try compressor.compress(UnsafeRawBufferPointer(rebasing: raw[range])) { frame in
+                    try put(frame)
+                    return frame.count
+                }
+            }
+            index.append(BlockIndexEntry(frameOffset: frameOffset, firstEventIndex: eventCount,
+                                         eventCount: UInt32(count), frameBytes: UInt32(frameBytes),
+                                         firstStartNanos: firstStart))
+            eventCount += UInt64(count)
+            rawBytes += UInt64(range.count)
+        } catch {
+            self.error = (error as? TraceFormatError) ?? TraceFormatError(.io, offset: offset, "\(error)")
+        }
+        encoder.reset()
+    }
+
+    func finish() throws -> TraceSummary {
+        if let summary { return summary }
+        if let error { closeDescriptor(); throw error }
+        do {
+            let indexOffset = offset
+            try put(MetadataFrames.index(index))
+            let fileBytes = offset + UInt64(8 + TraceLayout.summaryContentBytes)
+            let s = TraceSummary(eventCount: eventCount, blockCount: UInt64(index.count), rawBytes: rawBytes,
+                                 fileBytes: fileBytes, lastEndNanos: lastEnd)
+            try put(MetadataFrames.summary(s, indexOffset: indexOffset))
+            summary = s
+            closeDescriptor()
+            return s
+        } catch {
+            self.error = error
+            closeDescriptor()
+            throw error
+        }
+    }
+
+    private var descriptorClosed = false
+
+    func closeDescriptor() {
+        guard owned, !descriptorClosed else { return }
+        descriptorClosed = true
+        _ = FileDescriptorIO.close(fd)
+    }
+}
