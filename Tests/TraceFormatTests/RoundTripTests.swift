@@ -32,7 +32,7 @@ import Testing
         let fromStream = TraceSamples.readAll(streamed)
         #expect(fromStream.0 == events)
         #expect(fromStream.1 == fromBytes.1)
-        #expect(streamed.blockIndex?.count == 4)
+        #expect(streamed.blockIndex?.count == 8)  // 500 events, 64 per block
     }
 
     @Test func headerRoundTrips() throws {

@@ -36,7 +36,7 @@ enum TraceSamples {
     }
 
     /// A realistic small ping-pong trace between two processes.
-    static func pingPong(rounds: Int, startAt: UInt64 = 0) -> [TraceEvent] {
+    static func pingPong(rounds: Int, startAt: UInt64 = 10_000) -> [TraceEvent] {
         var out: [TraceEvent] = []
         var t = startAt
         var msg: UInt64 = 0
