@@ -1,0 +1,56 @@
+import Testing
+@testable import TraceFormat
+
+/// Files from newer minor versions stay readable: unknown frames, records and fields are skipped.
+@Suite struct ForwardCompatibilityTests {
+    /// Builds a file by hand: header, one block from `raw`, and a summary.
+    private func file(rawBlock raw: [UInt8], events: UInt64, extraFrame: [UInt8] = []) throws -> [UInt8] {
+        var out = MetadataFrames.header(TraceHeader())
+        out += extraFrame
+        let compressor = ZstdCompressor(level: 3)
+        out += try raw.withUnsafeBytes { src in try compressor.compress(src) { Array($0) } }
+        out += extraFrame
+        let size = UInt64(out.count + 8 + TraceLayout.summaryContentBytes)
+        out += MetadataFrames.summary(TraceSummary(eventCount: events, blockCount: 1, rawBytes: UInt64(raw.count),
+                                                   fileBytes: size), indexOffset: nil)
+        return out
+    }
+
+    private func rawBlock(_ events: [TraceEvent], extraRecords: [UInt8] = []) -> [UInt8] {
+        var enc = BlockEncoder(unit: 1, capacity: 256)
+        for e in events { enc.encode(e) }
+        enc.out.raw(extraRecords)
+        let range = enc.finish(firstEventIndex: 0)
+        return Array(enc.out.bytes[range])
+    }
+
+    @Test func unknownRecordCodesAndSkippableFramesAreSkipped() throws {
+        let events = [TraceEvent(kind: .send, pid: 1, start: 10, end: 20, args: [2], message: 1),
+                      TraceEvent(kind: EventKind(rawValue: 4000), pid: 2, start: 30, text: "from the future")]
+        var unknown = ByteWriter()
+        unknown.varint(0x1_0005)   // a non-event record code
+        unknown.varint(3)
+        unknown.raw([1, 2, 3])
+        var skippable = ByteWriter()
+        skippable.u32(0x184D_2A5E)
+        skippable.u32(5)
+        skippable.raw([9, 9, 9, 9, 9])
+        let bytes = try file(rawBlock: rawBlock(events, extraRecords: unknown.bytes), events: 2, extraFrame: skippable.bytes)
+        let (read, stop) = TraceSamples.readAll(try TraceReader(bytes: bytes))
+        #expect(read == events)
+        if case .complete = stop {} else { Issue.record("expected complete, got \(stop)") }
+    }
+
+    @Test func trailingFieldsInAnEventBodyAreSkipped() throws {
+        let event = TraceEvent(kind: .getTag, pid: 4, start: 7, end: 8, result: .value(-3))
+        var raw = rawBlock([event])
+        // Re-encode the single record with two extra body bytes a newer writer might add.
+        let recordStart = 4   // block-start record: 00 02 01 00
+        #expect(Array(raw[0..<recordStart]) == [0x00, 0x02, 0x01, 0x00])
+        let bodyLength = Int(raw[recordStart + 1])
+        raw[recordStart + 1] = UInt8(bodyLength + 2)
+        raw += [0xAA, 0xBB]
+        let (read, _) = TraceSamples.readAll(try TraceReader(bytes: try file(rawBlock: raw, events: 1)))
+        #expect(read == [event])
+    }
+}
