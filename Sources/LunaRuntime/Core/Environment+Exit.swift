@@ -10,17 +10,18 @@ extension Environment {
         let exit = mb.pendingDeath ?? bodyExit
         let text = mb.pendingDeath != nil ? mb.deathText : Self.reasonText(exit)
         mb.closed = true
-        let left = mb.queue.removeAll()
+        var left = mb.queue.removeAll()
         if let trace {
             for m in left { recordDrop(m, holder: p.id, reason: .leftInMailbox, trace) }
         }
         mb.lock.unlock()
         if let s = p.scratch {
-            if let trace { recordDrop(s, holder: p.id, reason: .leftInScratch, trace) }
+            if let trace { recordDrop(s, holder: p.id, reason: .leftInScratch, trace, asMessage: !s.received) }
             p.scratch = nil
         }
         p.resources.removeAll()
         p.dropCaches()
+        left.removeAll()  // release dropped messages and resources before the exit is visible
 
         lock.lock()
         live[p.id] = nil
@@ -40,7 +41,6 @@ extension Environment {
         if blockedWaiters > 0 { lock.broadcast() }
         lock.unlock()
         for (_, c) in waiters { c.resume(returning: exit) }
-        _ = left
     }
 
     /// The text of an `exit` event.

@@ -4,10 +4,16 @@ import TraceFormat
 
 /// A resource for tests: any kind, identified by a label.
 final class TestResource: Resource, @unchecked Sendable {
-    // @unchecked Sendable: both fields are immutable.
+    // @unchecked Sendable: all fields are immutable.
     let resourceKind: ResourceKind
     let label: String
-    init(_ kind: ResourceKind, _ label: String) { resourceKind = kind; self.label = label }
+    let onRelease: (@Sendable () -> Void)?
+    init(_ kind: ResourceKind, _ label: String, onRelease: (@Sendable () -> Void)? = nil) {
+        resourceKind = kind
+        self.label = label
+        self.onRelease = onRelease
+    }
+    deinit { onRelease?() }
 }
 
 /// Runs `body` as a native process of a fresh environment and returns its exit.
