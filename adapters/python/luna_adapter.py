@@ -388,7 +388,7 @@ class Adapter:
             if op.startswith(verb) and op[len(verb):] in KINDS:
                 kind = op[len(verb):]
                 if verb == "push_":
-                    return lambda p, req: self.push(p, kind, int(req["id"]))
+                    return lambda p, req: self.push(p, kind, int(req["resource"]))
                 return lambda p, req: self.take(p, kind, int(req["index"]))
         return None
 

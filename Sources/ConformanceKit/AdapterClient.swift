@@ -1,0 +1,342 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A running adapter child process and the protocol client that talks to it.
+///
+/// Requests are buffered and written in order (`request`, then `flush`); a reader thread parses
+/// responses as they come and keeps them until the caller collects them by id. A stderr reader
+/// keeps the child's last stderr lines. `terminate()` always reaps the child.
+///
+/// Thread safety: the request/response methods are called from one thread (the replay engine);
+/// the reader threads only touch the state guarded by `lock`. Hence `@unchecked Sendable`.
+public final class AdapterClient: @unchecked Sendable {
+    /// How to start and judge the adapter.
+    public struct Options: Sendable {
+        /// The command and its arguments (run through `/usr/bin/env`, so a bare name is looked
+        /// up in PATH).
+        public var command: [String]
+        /// How long to wait for the `hello` answer, in seconds.
+        public var handshakeTimeout: Double
+        /// How many stderr lines to keep for reports.
+        public var stderrLines: Int
+
+        /// Creates options.
+        public init(command: [String], handshakeTimeout: Double = 5, stderrLines: Int = 20) {
+            self.command = command
+            self.handshakeTimeout = handshakeTimeout
+            self.stderrLines = stderrLines
+        }
+    }
+
+    /// The options it was started with.
+    public let options: Options
+    /// The adapter's `hello` answer.
+    public private(set) var handshake: AdapterHandshake!
+
+    private let process = Process()
+    private let stdinFD: Int32
+    private let stdoutHandle: FileHandle
+    private let stderrHandle: FileHandle
+    private var writeBuffer: [UInt8] = []
+    private var nextID: Int64 = 1
+    private var terminated = false
+
+    // Guarded by `lock`.
+    private let lock = NSCondition()
+    private var arrived: [Int64: (AdapterResponse, UInt64)] = [:]
+    private var readerFailure: AdapterFailure?
+    private var stdoutClosed = false
+    private var stderrRing: [String] = []
+    private var issuedUpTo: Int64 = 0
+    private var waitingFor: Int64 = 0
+    private var readersDone = 0
+    private var ignored: Set<Int64> = []
+
+    /// Starts the adapter and performs the handshake.
+    public init(options: Options) throws(AdapterFailure) {
+        self.options = options
+        signal(SIGPIPE, SIG_IGN)  // a dead child must give EPIPE, not kill us
+        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = options.command
+        process.standardInput = inPipe
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        stdinFD = inPipe.fileHandleForWriting.fileDescriptor
+        stdoutHandle = outPipe.fileHandleForReading
+        stderrHandle = errPipe.fileHandleForReading
+        guard !options.command.isEmpty else {
+            throw AdapterFailure(.launchFailed, "empty adapter command")
+        }
+        do {
+            try process.run()
+        } catch {
+            throw AdapterFailure(.launchFailed, "cannot start \(options.command.joined(separator: " ")): \(error)")
+        }
+        // Our copies of the child's ends must be closed so EOF is seen when the child exits.
+        try? inPipe.fileHandleForReading.close()
+        try? outPipe.fileHandleForWriting.close()
+        try? errPipe.fileHandleForWriting.close()
+        let flags = fcntl(stdinFD, F_GETFL)
+        _ = fcntl(stdinFD, F_SETFL, flags | O_NONBLOCK)
+        startReaders()
+        do throws(AdapterFailure) {
+            let id = request("hello", "\"protocol\":1")
+            try flush()
+            guard let (response, _) = try response(for: id, deadline: MonotonicClock.deadline(after: options.handshakeTimeout)) else {
+                throw failure(.noHandshake, "no answer to hello within \(options.handshakeTimeout) s")
+            }
+            guard case .result(let value) = response, let hs = AdapterHandshake(value) else {
+                throw failure(.noHandshake, "hello answered with \(response.summary), expected a result with name and protocol")
+            }
+            guard hs.protocolVersion == 1 else {
+                throw failure(.badVersion, "adapter speaks protocol \(hs.protocolVersion), luna-conform speaks 1")
+            }
+            handshake = hs
+        } catch {
+            var e = error
+            if e.kind == .crashed || e.kind == .hung { e.kind = .noHandshake }
+            terminate()
+            e.stderrTail = stderrTail()
+            throw e
+        }
+    }
+
+    deinit { terminate() }
+
+    /// The child's process id.
+    public var childPID: Int32 { process.processIdentifier }
+
+    /// The last stderr lines the adapter wrote.
+    public func stderrTail() -> [String] {
+        lock.lock(); defer { lock.unlock() }
+        return stderrRing
+    }
+
+    /// A failure report with the current stderr tail.
+    func failure(_ kind: AdapterFailure.Kind, _ message: String) -> AdapterFailure {
+        AdapterFailure(kind, message, stderrTail: stderrTail())
+    }
+
+    // MARK: requests
+
+    /// Queues a request; `fields` is the JSON text of the other members (without braces), e.g.
+    /// `"process":2,"hex":"6869"`. Returns its id. Nothing is written before `flush`.
+    @discardableResult
+    public func request(_ op: String, _ fields: String) -> Int64 {
+        let id = nextID
+        nextID += 1
+        var line = "{\"id\":\(id),\"op\":\"\(op)\""
+        if !fields.isEmpty { line += "," + fields }
+        line += "}\n"
+        writeBuffer.append(contentsOf: line.utf8)
+        return id
+    }
+
+    /// The id of the last request queued.
+    public var lastRequestID: Int64 { nextID - 1 }
+
+    /// Bytes queued but not yet written.
+    public var bufferedBytes: Int { writeBuffer.count }
+
+    /// Writes every queued request.
+    public func flush() throws(AdapterFailure) {
+        if writeBuffer.isEmpty { return }
+        lock.lock()
+        issuedUpTo = nextID - 1
+        lock.unlock()
+        var offset = 0
+        let total = writeBuffer.count
+        let deadline = MonotonicClock.deadline(after: max(options.handshakeTimeout, 5))
+        while offset < total {
+            let n = writeBuffer.withUnsafeBytes { raw in
+                write(stdinFD, raw.baseAddress! + offset, total - offset)
+            }
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno == EAGAIN {
+                if MonotonicClock.now() > deadline {
+                    throw failure(.hung, "adapter stopped reading its stdin (\(total - offset) request bytes not accepted)")
+                }
+                var pfd = pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&pfd, 1, 100)
+                continue
+            }
+            throw failure(.crashed, "adapter closed its stdin (\(String(cString: strerror(errno))))\(exitDescription())")
+        }
+        writeBuffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Waits for the response to `id` until `deadline` (monotonic ns; nil = only what has
+    /// arrived). Returns it with its arrival time, or nil when the deadline passed first.
+    /// Throws when the adapter crashed or broke the protocol.
+    public func response(for id: Int64, deadline: UInt64?) throws(AdapterFailure) -> (AdapterResponse, UInt64)? {
+        lock.lock()
+        while true {
+            if let r = arrived.removeValue(forKey: id) {
+                lock.unlock()
+                return r
+            }
+            if let f = readerFailure {
+                lock.unlock()
+                var f2 = f
+                f2.stderrTail = stderrTail()
+                throw f2
+            }
+            if stdoutClosed {
+                lock.unlock()
+                throw failure(.crashed, "adapter closed its stdout with request \(id) unanswered\(exitDescription())")
+            }
+            guard let deadline else { lock.unlock(); return nil }
+            let now = MonotonicClock.now()
+            if now >= deadline { lock.unlock(); return nil }
+            waitingFor = id
+            _ = lock.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+            waitingFor = 0
+        }
+    }
+
+    /// Forgets the response to `id`, now or when it comes: nobody will collect it.
+    public func ignore(_ id: Int64) {
+        lock.lock()
+        if arrived.removeValue(forKey: id) == nil { ignored.insert(id) }
+        lock.unlock()
+    }
+
+    // MARK: shutdown
+
+    /// Closes stdin, gives the child a moment to exit, kills it if needed, and reaps it.
+    /// Safe to call more than once.
+    public func terminate() {
+        if terminated { return }
+        terminated = true
+        close(stdinFD)
+        let pid = process.processIdentifier
+        let deadline = MonotonicClock.deadline(after: 0.5)
+        while process.isRunning && MonotonicClock.now() < deadline { usleep(2_000) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+        }
+        process.waitUntilExit()
+        // Let the readers see EOF (bounded: a grandchild might hold the pipes open).
+        let readersDeadline = MonotonicClock.deadline(after: 1)
+        lock.lock()
+        while readersDone < 2 && MonotonicClock.now() < readersDeadline {
+            _ = lock.wait(until: Date(timeIntervalSinceNow: 0.05))
+        }
+        lock.unlock()
+    }
+
+    /// " (exit status N)" once the child has exited, else "".
+    private func exitDescription() -> String {
+        let deadline = MonotonicClock.deadline(after: 0.3)
+        while process.isRunning && MonotonicClock.now() < deadline { usleep(2_000) }
+        if process.isRunning { return "" }
+        switch process.terminationReason {
+        case .exit: return " (exit status \(process.terminationStatus))"
+        case .uncaughtSignal: return " (killed by signal \(process.terminationStatus))"
+        @unknown default: return ""
+        }
+    }
+
+    // MARK: readers
+
+    private func startReaders() {
+        let out = stdoutHandle.fileDescriptor
+        let err = stderrHandle.fileDescriptor
+        let t1 = Thread { [self] in readLines(fd: out) { self.handleStdoutLine($0) }; readerEnded(stdout: true) }
+        let t2 = Thread { [self] in readLines(fd: err) { self.handleStderrLine($0) }; readerEnded(stdout: false) }
+        t1.name = "adapter-stdout"
+        t2.name = "adapter-stderr"
+        t1.start()
+        t2.start()
+    }
+
+    private func readerEnded(stdout: Bool) {
+        lock.lock()
+        if stdout { stdoutClosed = true }
+        readersDone += 1
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    private func readLines(fd: Int32, _ handle: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var pending: [UInt8] = []
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            buffer.withUnsafeBufferPointer { chunk in
+                var start = 0
+                for i in 0..<n where chunk[i] == 0x0A {
+                    if pending.isEmpty {
+                        handle(UnsafeBufferPointer(rebasing: chunk[start..<i]))
+                    } else {
+                        pending.append(contentsOf: chunk[start..<i])
+                        pending.withUnsafeBufferPointer { handle($0) }
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    start = i + 1
+                }
+                if start < n { pending.append(contentsOf: chunk[start..<n]) }
+            }
+            if pending.count > 16 << 20 {  // a runaway line without newline
+                pending.withUnsafeBufferPointer { handle(UnsafeBufferPointer(rebasing: $0[0..<200])) }
+                pending.removeAll()
+            }
+        }
+        if !pending.isEmpty { pending.withUnsafeBufferPointer { handle($0) } }
+    }
+
+    private func handleStderrLine(_ line: UnsafeBufferPointer<UInt8>) {
+        let text = String(decoding: line.prefix(500), as: UTF8.self)
+        lock.lock()
+        stderrRing.append(text)
+        if stderrRing.count > options.stderrLines { stderrRing.removeFirst(stderrRing.count - options.stderrLines) }
+        lock.unlock()
+    }
+
+    private func handleStdoutLine(_ line: UnsafeBufferPointer<UInt8>) {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return }
+        let now = MonotonicClock.now()
+        let parsed: JSONValue
+        do {
+            parsed = try JSONParser.parse(line)
+        } catch {
+            setReaderFailure(.garbage, "stdout line is not JSON (\(error)): \(Self.excerpt(line))")
+            return
+        }
+        guard let id = parsed["id"]?.int, let response = AdapterResponse(parsed) else {
+            setReaderFailure(.garbage, "stdout line is not a response (needs id and result/trap/ended/error): \(Self.excerpt(line))")
+            return
+        }
+        lock.lock()
+        if id < 1 || id > issuedUpTo {
+            lock.unlock()
+            setReaderFailure(.unknownID, "answered request id \(id), which was never sent: \(Self.excerpt(line))")
+            return
+        }
+        if ignored.remove(id) != nil { lock.unlock(); return }
+        arrived[id] = (response, now)
+        if waitingFor != 0 { lock.signal() }
+        lock.unlock()
+    }
+
+    private func setReaderFailure(_ kind: AdapterFailure.Kind, _ message: String) {
+        lock.lock()
+        if readerFailure == nil { readerFailure = AdapterFailure(kind, message) }
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    private static func excerpt(_ line: UnsafeBufferPointer<UInt8>) -> String {
+        let text = String(decoding: line.prefix(200), as: UTF8.self)
+        return line.count > 200 ? text + "…" : text
+    }
+}

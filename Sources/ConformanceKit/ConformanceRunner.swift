@@ -1,0 +1,129 @@
+import Foundation
+import TraceFormat
+
+/// Replays traces against one adapter command, trace after trace, and collects the outcomes.
+///
+/// One adapter process serves many traces (with `reset` between them). When it fails (crash,
+/// hang, garbage, unknown id, no handshake) the trace fails with a report that includes its last
+/// stderr lines, the child is killed and reaped, and a fresh one serves the next trace.
+public struct ConformanceRunner: Sendable {
+    /// How to start the adapter.
+    public var adapter: AdapterClient.Options
+    /// Call and trace timeouts.
+    public var replay: ReplayOptions
+    /// Known failures.
+    public var expectations: ExpectationFile?
+
+    /// Creates a runner.
+    public init(adapter: AdapterClient.Options, replay: ReplayOptions = .init(), expectations: ExpectationFile? = nil) {
+        self.adapter = adapter
+        self.replay = replay
+        self.expectations = expectations
+    }
+
+    /// Replays every source in order; `progress` sees each outcome as it is decided.
+    public func run(_ sources: [TraceSource], progress: ((TraceOutcome) -> Void)? = nil) -> ConformanceReport {
+        var client: AdapterClient? = nil
+        var handshake: AdapterHandshake? = nil
+        var outcomes: [TraceOutcome] = []
+        defer { client?.terminate() }
+        for source in sources {
+            let started = MonotonicClock.now()
+            var outcome = replayOne(source, client: &client)
+            if handshake == nil { handshake = client?.handshake }
+            outcome.seconds = Double(MonotonicClock.now() - started) / 1e9
+            if let expectations { outcome = expectations.apply(to: outcome) }
+            outcomes.append(outcome)
+            progress?(outcome)
+        }
+        return ConformanceReport(adapterCommand: adapter.command, adapterName: handshake.map { "\($0.name) \($0.version)" },
+                                 outcomes: outcomes)
+    }
+
+    private func replayOne(_ source: TraceSource, client: inout AdapterClient?) -> TraceOutcome {
+        // Plan first: a trace that cannot be read fails without touching the adapter.
+        let plan: ReplayPlan
+        do {
+            plan = ReplayPlan(try source.makeIterator())
+        } catch {
+            return TraceOutcome(name: source.name, status: .failed, note: "cannot read the trace: \(error)")
+        }
+        if let err = source.readError {
+            return TraceOutcome(name: source.name, status: .failed, note: "corrupt trace: \(err)", eventCount: plan.eventCount)
+        }
+        if client == nil {
+            do {
+                client = try AdapterClient(options: adapter)
+            } catch {
+                return TraceOutcome(name: source.name, status: .failed, adapterFailure: error, eventCount: plan.eventCount)
+            }
+        }
+        let c = client!
+        let missingKinds = plan.resourceKinds.subtracting(c.handshake.resourceKinds).sorted()
+        let missingNamespaces = plan.namespaces.subtracting(c.handshake.namespaces).sorted()
+        if !missingKinds.isEmpty || !missingNamespaces.isEmpty {
+            var why: [String] = []
+            if !missingKinds.isEmpty { why.append("resource kinds \(missingKinds.joined(separator: ", "))") }
+            if !missingNamespaces.isEmpty { why.append("namespaces \(missingNamespaces.joined(separator: ", "))") }
+            return TraceOutcome(name: source.name, status: .skipped,
+                                note: "the adapter does not support " + why.joined(separator: " and "),
+                                eventCount: plan.eventCount)
+        }
+        let engine = ReplayEngine(client: c, options: replay)
+        var failure: AdapterFailure? = nil
+        do {
+            try engine.run(source, plan: plan)
+        } catch {
+            failure = error
+            c.terminate()
+            client = nil
+        }
+        var note = ""
+        if let err = source.readError { note = "corrupt trace: \(err)" }
+        let failed = failure != nil || !engine.divergences.isEmpty || !note.isEmpty
+        return TraceOutcome(name: source.name, status: failed ? .failed : .passed, divergences: engine.divergences,
+                            adapterFailure: failure, note: note, eventCount: plan.eventCount,
+                            requestCount: engine.requestCount)
+    }
+
+    /// Expands paths: a directory stands for every trace file in it (recursively, sorted by
+    /// path); a file is taken as given.
+    public static func expand(_ paths: [String]) throws -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw ConformanceError("no such file or directory: \(path)")
+            }
+            if !isDir.boolValue { out.append(path); continue }
+            guard let walker = fm.enumerator(atPath: path) else { throw ConformanceError("cannot list \(path)") }
+            var found: [String] = []
+            while let rel = walker.nextObject() as? String {
+                let full = (path as NSString).appendingPathComponent(rel)
+                var sub: ObjCBool = false
+                if fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue, isTraceFile(full) { found.append(full) }
+            }
+            out.append(contentsOf: found.sorted())
+        }
+        return out
+    }
+
+    /// Whether a file starts like a trace file (the header's skippable-frame magic) or is
+    /// named `*.trace`.
+    public static func isTraceFile(_ path: String) -> Bool {
+        if path.hasSuffix(".trace") { return true }
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        let head = (try? h.read(upToCount: 4)) ?? Data()
+        return head.count == 4 && [UInt8](head) == [0x50, 0x2A, 0x4D, 0x18]
+    }
+}
+
+/// A usage error of luna-conform (bad path, bad option).
+public struct ConformanceError: Error, Sendable, CustomStringConvertible {
+    /// The message.
+    public var description: String
+    /// Creates one.
+    public init(_ description: String) { self.description = description }
+}

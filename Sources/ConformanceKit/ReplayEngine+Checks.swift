@@ -1,0 +1,208 @@
+import TraceFormat
+
+/// Comparing answers with the trace.
+extension ReplayEngine {
+    /// Records a divergence of `call`, marking whether an earlier one explains it.
+    func diverge(_ call: PendingCall, _ category: DivergenceCategory, _ rule: String, expected: String, got: String,
+                 detail: String = "", explainedElsewhere: Bool = false)
+    {
+        let pid = call.event.pid
+        let consequence = procs[pid]?.firstDivergence != nil || explainedElsewhere
+        divergences.append(Divergence(category: category, rule: rule, eventIndex: call.index, pid: pid,
+                                      call: call.event.kind.name, expected: expected, got: got, detail: detail,
+                                      isConsequence: consequence))
+        if procs[pid]?.firstDivergence == nil { procs[pid]?.firstDivergence = call.index }
+    }
+
+    /// What the trace recorded for a call, for reports.
+    static func recorded(_ e: TraceEvent) -> String {
+        switch e.result {
+        case .none: return "a return"
+        case .value(let v): return "\(v)"
+        case .trap(let r): return "trap (\(r))"
+        }
+    }
+
+    /// The rule a trap mismatch breaks.
+    func trapRule(_ call: PendingCall, recordedTrap: Bool) -> String {
+        let e = call.event
+        let scratchRule: String? = {
+            switch call.scratchBefore {
+            case .empty: return "R-MSG-9"
+            case .linkDied: return e.kind == .getTag ? nil : "R-MSG-10"
+            case .data: return nil
+            }
+        }()
+        switch e.kind {
+        case .writeData: return scratchRule ?? "R-MSG-5"
+        case .readData: return scratchRule ?? (recordedTrap ? "R-MSG-7" : "R-MSG-6")
+        case .seekData: return scratchRule ?? "R-MSG-7"
+        case .getTag: return scratchRule ?? "R-MSG-10"
+        case .dataSize: return scratchRule ?? "R-MSG-8"
+        case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket: return scratchRule ?? "R-RES-4"
+        case .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
+            return scratchRule ?? (recordedTrap ? "R-RES-6" : "R-RES-5")
+        case .send:
+            if recordedTrap { return "R-SEND-3" }
+            if case .send(let missing) = call.context, missing { return "R-SEND-2" }
+            return "R-SEND-1"
+        case .sendReceiveSkipSearch: return "R-RECV-7"
+        case .receive: return recordedTrap ? "R-RECV-9" : "R-RECV-2"
+        case .createData: return "R-MSG-3"
+        case .link: return "R-PROC-3"
+        case .unlink: return "R-PROC-6"
+        case .kill: return "R-PROC-2"
+        case .dieWhenLinkDies: return "R-PROC-9"
+        default: return "R-PROC-2"
+        }
+    }
+
+    /// Handles a call that got no answer within its budget.
+    func noAnswer(_ call: PendingCall) throws(AdapterFailure) {
+        guard call.blocking else {
+            throw client.failure(.hung, "no answer to request \(call.requestID) (\(call.op) for event #\(call.index), pid \(call.event.pid)) within \(call.budget) s")
+        }
+        procs[call.event.pid]?.stuck = true
+        client.ignore(call.requestID)
+        guard case .receive(let expected, _, let timeout, _) = call.context else { return }
+        let waited = String(format: "%.1f", call.budget)
+        if expected == 0 {
+            diverge(call, .timeoutMismatch, "R-RECV-5", expected: "9027 after \(timeout) ms",
+                    got: "no return within \(waited) s", detail: "the timeout was not honoured")
+        } else if timeout >= 0 {
+            diverge(call, .timeoutMismatch, "R-RECV-5", expected: describeExpected(expected),
+                    got: "no return within \(waited) s", detail: "neither the message nor the \(timeout) ms timeout came",
+                    explainedElsewhere: senderDiverged(expected))
+        } else {
+            diverge(call, .lostMessage, lostRule(expected), expected: describeExpected(expected),
+                    got: "nothing within \(waited) s (waits forever)", detail: lostDetail(expected),
+                    explainedElsewhere: senderDiverged(expected))
+        }
+    }
+
+    /// Compares one answer with the trace.
+    func check(_ call: PendingCall, _ response: AdapterResponse, elapsedNs: UInt64) throws(AdapterFailure) {
+        let e = call.event
+        let pid = e.pid
+        switch response {
+        case .error(let text):
+            throw client.failure(.rejectedRequest, "request \(call.requestID) (\(call.op) for event #\(call.index), pid \(pid)) rejected: \(text)")
+        case .ended(let status):
+            procs[pid]?.stuck = true
+            let rule = status == "link_died" ? "R-PROC-5" : status == "killed" ? "R-PROC-2" : "R-PROC-2"
+            if case .waitExit = call.context { return }
+            diverge(call, .wrongExit, rule, expected: Self.recorded(e), got: "no return: the process had ended (\(status))",
+                    detail: "the process ended earlier than in the trace")
+            return
+        case .trap(let reason, let scratch):
+            procs[pid]?.stuck = true  // it has ended in the adapter
+            if e.result.trapReason == nil {
+                if case .receive(let expected, _, _, _) = call.context, expected != 0 { _ = expected }
+                diverge(call, .trapMismatch, trapRule(call, recordedTrap: false), expected: Self.recorded(e),
+                        got: "trap (\(reason))", detail: "trapped where the trace did not")
+                return
+            }
+            if case .take(let index, let expected, let wrongKind, _) = call.context, wrongKind, let expected {
+                checkWrongKindTake(call, index: index, expected: expected, scratch: scratch)
+            }
+            return
+        case .result(let value):
+            if let reason = e.result.trapReason, e.kind != .exit {
+                diverge(call, .trapMismatch, trapRule(call, recordedTrap: true), expected: "trap (\(reason))",
+                        got: value.serialized, detail: "did not trap where the trace did")
+                procs[pid]?.stuck = true  // its state differs from here on
+                return
+            }
+            try checkResult(call, value, elapsedNs: elapsedNs)
+        }
+    }
+
+    /// The wrong-kind take trapped as it should; the resource must still be in its slot (R-RES-6).
+    func checkWrongKindTake(_ call: PendingCall, index: Int64, expected: Int, scratch: JSONValue) {
+        guard let slots = scratch["slots"]?.array else { return }  // adapter gave no scratch: cannot judge
+        let want = resources[expected].token
+        let slot = index >= 0 && Int(index) < slots.count ? slots[Int(index)] : .null
+        if slot.isNull || (want != nil && slot["token"]?.string != want) {
+            diverge(call, .wrongResourceIndex, "R-RES-6", expected: "slot \(index) still holding its \(resources[expected].kind)",
+                    got: slot.isNull ? "slot \(index) empty" : "slot \(index) holding \(slot.serialized)",
+                    detail: "a take of the wrong kind consumed the resource")
+        }
+    }
+
+    func checkResult(_ call: PendingCall, _ value: JSONValue, elapsedNs: UInt64) throws(AdapterFailure) {
+        let e = call.event
+        let pid = e.pid
+        let want = e.result.value
+        switch call.context {
+        case .spawn(let child):
+            guard let apid = value["pid"]?.int else {
+                throw client.failure(.rejectedRequest, "spawn answered \(value.serialized), expected {\"pid\": N}")
+            }
+            procs[child] = ProcState(adapterPid: apid)
+        case .newResource(let key, let identity):
+            guard let id = value["id"]?.int else {
+                throw client.failure(.rejectedRequest, "new_resource answered \(value.serialized), expected {\"id\": N, \"token\": T}")
+            }
+            resources[identity].token = value["token"]?.string
+            resourceMap[key] = ResourceEntry(identity: identity, adapterID: id, pendingRequest: nil)
+        case .createData(let m):
+            if let token = value["message"]?.string, m != 0 {
+                messages[m]?.adapterToken = token
+                tokenToMessage[token] = m
+            }
+        case .push:
+            if let got = value.int, let want, got != want {
+                diverge(call, .wrongResourceIndex, "R-RES-2", expected: "slot \(want)", got: "slot \(got)",
+                        detail: "push must return the next slot index of the message")
+            }
+        case .take(let index, let expected, _, let key):
+            let gotID = value["id"]?.int
+            if let key { resourceMap[key] = ResourceEntry(identity: expected, adapterID: gotID, pendingRequest: nil) }
+            if let expected, let want = resources[expected].token, let got = value["token"]?.string, got != want {
+                diverge(call, .wrongResourceIndex, "R-RES-5",
+                        expected: "the \(resources[expected].kind) pushed into slot \(index) (token \(want))",
+                        got: "resource token \(got)", detail: "take yielded another slot's resource")
+            }
+        case .readData(let expectedBytes):
+            let count = value["count"]?.int
+            if let want, count != want {
+                diverge(call, .wrongReturnCode, "R-MSG-6", expected: "\(want) bytes read", got: "\(count.map(String.init) ?? value.serialized)")
+            } else if let expectedBytes, let hex = value["hex"]?.string, Hex.decode(hex) != expectedBytes {
+                diverge(call, .wrongData, "R-MSG-6", expected: Hex.encode(expectedBytes.prefix(32)), got: String(hex.prefix(64)),
+                        detail: "read_data returned other bytes")
+            }
+        case .receive:
+            try checkReceive(call, value, elapsedNs: elapsedNs)
+        case .waitExit(let expected):
+            let got = value["exit"]?.string ?? value.serialized
+            if got != expected {
+                let rule = expected == "link_died" || got == "link_died" ? "R-PROC-5" : "R-PROC-2"
+                diverge(call, .wrongExit, rule, expected: "process ends (\(expected))",
+                        got: got == "running" ? "still running" : "ended (\(got))")
+            }
+        case .send:
+            if let got = value.int, got != (want ?? 0) {
+                diverge(call, .wrongReturnCode, "R-SEND-1", expected: "\(want ?? 0)", got: "\(got)")
+            }
+        case .plain:
+            switch e.kind {
+            case .writeData:
+                if let want, value.int != want {
+                    diverge(call, .wrongReturnCode, "R-MSG-5", expected: "\(want)", got: value.serialized)
+                }
+            case .getTag:
+                if let want, value.int != want {
+                    let rule = { if case .linkDied = call.scratchBefore { return "R-MSG-10" } else { return "R-MSG-2" } }()
+                    diverge(call, .wrongData, rule, expected: "tag \(want)", got: value.serialized)
+                }
+            case .dataSize:
+                if let want, value.int != want {
+                    diverge(call, .wrongData, "R-MSG-8", expected: "size \(want)", got: value.serialized)
+                }
+            default:
+                break
+            }
+        }
+        _ = pid
+    }
+}

@@ -1,0 +1,266 @@
+import TraceFormat
+
+/// Turning trace events into requests.
+extension ReplayEngine {
+    /// An adapter pid that exists nowhere: stands for a recorded pid the trace never spawned.
+    static func missingPid(_ recorded: UInt64) -> Int64 { Int64(1 << 40) + Int64(truncatingIfNeeded: recorded & 0xFFFF_FFFF) }
+
+    /// An id that no resource table holds (for pushes of ids that were never valid).
+    static func invalidResourceID(_ recorded: Int64) -> Int64 { Int64(1 << 40) + (recorded & 0xFFFF_FFFF) }
+
+    /// The adapter pid standing for a recorded pid used as a target.
+    func target(_ recorded: Int64) -> Int64 {
+        procs[UInt64(bitPattern: recorded)]?.adapterPid ?? Self.missingPid(UInt64(bitPattern: recorded))
+    }
+
+    /// Deterministic bytes for writes whose payload the trace did not keep.
+    static func filler(count: Int, message: MessageID, offset: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: (Int(message) &* 31) &+ offset &+ $0) }
+    }
+
+    /// Sends what event `index` did (or checks its position for a call sent early).
+    func issue(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        if e.kind == .spawn { return try issueSpawn(index, e) }
+        if e.pid == 0 { return }  // host-side events
+        switch e.kind {
+        case .createData, .writeData, .readData, .seekData, .getTag, .dataSize, .send, .sendReceiveSkipSearch, .receive,
+            .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket,
+            .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket,
+            .link, .unlink, .kill, .dieWhenLinkDies, .trap, .exit:
+            break
+        case .linkDied:
+            if (e.args.at(2) ?? 0) == 0, e.message != 0 {
+                messages[e.message] = MessageModel(id: e.message, tag: e.args.at(1) ?? 0, isLinkDied: true)
+            }
+            return
+        default:
+            return  // not part of the message API (networking I/O, sleep, WASI, drops, start)
+        }
+        if procs[e.pid] == nil { try spawnUnknown(e.pid, index: index, event: e) }
+        guard var p = procs[e.pid], !p.stuck, !p.endedInTrace else { return }
+        let pf = "\"process\":\(p.adapterPid)"
+        let trapped = e.result.trapReason != nil
+        if trapped { procs[e.pid]!.trappedInCall = true }
+        switch e.kind {
+        case .createData:
+            let tag = e.args.at(0) ?? 0
+            let model = MessageModel(id: e.message, tag: tag, isLinkDied: false)
+            model.sender = e.pid
+            if e.message != 0 { messages[e.message] = model }
+            try send("create_data", pf + ",\"tag\":\(tag),\"capacity\":\(e.args.at(1) ?? 0)", index: index, event: e,
+                     context: .createData(e.message))
+            p.scratch = .data(e.message)
+            procs[e.pid]!.scratch = p.scratch
+        case .writeData:
+            let bytes: [UInt8]
+            let message = p.scratch.message ?? 0
+            let model = messages[message]
+            switch e.payload {
+            case .bytes(let b): bytes = b
+            case .digest(let size, _):
+                bytes = Self.filler(count: Int(size), message: message, offset: model?.content.count ?? 0)
+            case .none:
+                bytes = Self.filler(count: Int(e.result.value ?? e.args.at(0) ?? 0), message: message,
+                                    offset: model?.content.count ?? 0)
+            }
+            if !trapped, case .data = p.scratch { model?.content.append(contentsOf: bytes) }
+            try send("write_data", pf + ",\"hex\":\"\(Hex.encode(bytes))\"", index: index, event: e)
+        case .readData:
+            var expected: [UInt8]? = nil
+            if case .bytes(let b) = e.payload { expected = b }
+            try send("read_data", pf + ",\"len\":\(e.args.at(0) ?? 0)", index: index, event: e,
+                     context: .readData(expected: expected))
+        case .seekData:
+            try send("seek_data", pf + ",\"index\":\(e.args.at(0) ?? 0)", index: index, event: e)
+        case .getTag:
+            try send("get_tag", pf, index: index, event: e)
+        case .dataSize:
+            try send("data_size", pf, index: index, event: e)
+        case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket:
+            try issuePush(index, e, p)
+        case .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
+            try issueTake(index, e, p)
+        case .send:
+            let to = e.args.at(0) ?? 0
+            let missing = procs[UInt64(bitPattern: to)].map { $0.endedInTrace } ?? true
+            try send("send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
+            noteSent(p.scratch, by: e.pid, at: index, trapped: trapped)
+        case .sendReceiveSkipSearch:
+            try issueSkipSearch(index, e)
+            if (e.result.value ?? 0) == TimeoutCode { try settle(through: client.lastRequestID) }
+        case .receive:
+            try issueReceive(index, e, p)
+        case .link:
+            try send("link", pf + ",\"tag\":\(e.args.at(0) ?? 0),\"to\":\(target(e.args.at(1) ?? 0))", index: index, event: e)
+        case .unlink:
+            try send("unlink", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
+        case .kill:
+            try send("kill", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
+        case .dieWhenLinkDies:
+            try send("die_when_link_dies", pf + ",\"flag\":\((e.args.at(0) ?? 1) != 0 ? 1 : 0)", index: index, event: e)
+        case .trap:
+            var reason = ""
+            JSONValue.writeString(e.text, to: &reason)
+            procs[e.pid]!.failRequested = true
+            try send("fail", pf + ",\"reason\":" + reason, index: index, event: e)
+        case .exit:
+            try issueExit(index, e, p)
+        default:
+            break
+        }
+    }
+
+    /// A skip-search call sent early: at its recorded position, wait for it if it timed out.
+    func atRecordedPosition(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        guard let p = procs[e.pid], !p.stuck else { return }
+        if (e.result.value ?? 0) == TimeoutCode, let call = pending[head...].last(where: { $0.index == index }) {
+            try settle(through: call.requestID)
+        }
+    }
+
+    func noteSent(_ scratch: Scratch, by pid: UInt64, at index: Int, trapped: Bool) {
+        guard !trapped else { return }
+        if let m = scratch.message, let model = messages[m] {
+            model.sender = pid
+            model.sendIndex = index
+        }
+        procs[pid]?.scratch = .empty
+    }
+
+    func issueSpawn(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        guard let child = e.args.at(0), child > 0, (e.result.value ?? 0) == 0 else { return }
+        let parent = e.pid == 0 ? 0 : (procs[e.pid]?.adapterPid ?? 0)
+        let id = try send("spawn", "\"parent\":\(parent),\"link\":\(e.args.at(1) ?? 0)", index: index, event: e,
+                          context: .spawn(child: UInt64(child)))
+        try settle(through: id)
+    }
+
+    /// A process that appears without a spawn event (a trace cut from a longer run).
+    func spawnUnknown(_ pid: UInt64, index: Int, event: TraceEvent) throws(AdapterFailure) {
+        let e = TraceEvent(kind: .spawn, pid: 0, args: [Int64(pid), 0, 0, 0], result: .value(0))
+        try issueSpawn(index, e)
+    }
+
+    func issuePush(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        let kind = ReplayPlan.resourceKind(of: e.kind)!
+        let recorded = e.args.at(0) ?? 0
+        let key = ResourceKey(pid: e.pid, kind: kind, id: recorded)
+        let trapped = e.result.trapReason != nil
+        var adapterID: Int64
+        var identity: Int? = nil
+        if let entry = resourceMap[key] {
+            identity = entry.identity
+            if let req = entry.pendingRequest { try settle(through: req) }
+            adapterID = resourceMap[key]?.adapterID ?? Self.invalidResourceID(recorded)
+        } else if trapped && p.scratch != .empty {
+            adapterID = Self.invalidResourceID(recorded)  // the id was never valid (R-RES-4)
+        } else {
+            // Created outside the message API (compile_module, tcp_connect, …): make a fresh one.
+            let ident = resources.count
+            resources.append(ResourceIdentity(kind: kind, token: nil))
+            let id = try send("new_resource", "\"process\":\(p.adapterPid),\"kind\":\"\(kind)\"", index: index, event: e,
+                              context: .newResource(key: key, identity: ident))
+            try settle(through: id)
+            guard let entry = resourceMap[key], let aid = entry.adapterID else { return }
+            adapterID = aid
+            identity = ident
+        }
+        try send(e.kind.name, "\"process\":\(p.adapterPid),\"resource\":\(adapterID)", index: index, event: e,
+                 context: .push(identity: identity))
+        if kind != "module" || trapped {
+            if kind != "module" { resourceMap.removeValue(forKey: key) }  // moved (R-RES-3) or lost (R-RES-4)
+        }
+        if !trapped, case .data(let m) = p.scratch, let model = messages[m] {
+            let slot = Int(e.result.value ?? Int64(model.slots.count))
+            while model.slots.count < slot { model.slots.append(nil) }
+            if slot == model.slots.count { model.slots.append(identity) } else { model.slots[slot] = identity }
+        }
+    }
+
+    func issueTake(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        let kind = ReplayPlan.resourceKind(of: e.kind)!
+        let slot = e.args.at(0) ?? 0
+        var expected: Int? = nil
+        var wrongKind = false
+        var model: MessageModel? = nil
+        if case .data(let m) = p.scratch, let mm = messages[m] {
+            model = mm
+            if slot >= 0, slot < mm.slots.count, let ident = mm.slots[Int(slot)] {
+                expected = ident
+                wrongKind = resources[ident].kind != kind
+            }
+        }
+        var key: ResourceKey? = nil
+        if let newID = e.result.value { key = ResourceKey(pid: e.pid, kind: kind, id: newID) }
+        let id = try send(e.kind.name, "\"process\":\(p.adapterPid),\"index\":\(slot)", index: index, event: e,
+                          context: .take(index: slot, expected: expected, wrongKind: wrongKind, key: key))
+        if let key {
+            resourceMap[key] = ResourceEntry(identity: expected, adapterID: nil, pendingRequest: id)
+            if let model, slot >= 0, slot < model.slots.count { model.slots[Int(slot)] = nil }
+        }
+    }
+
+    func issueSkipSearch(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        guard let p = procs[e.pid], !p.stuck, !p.endedInTrace else { return }
+        let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
+        let reply = MessageID(bitPattern: e.args.at(2) ?? 0)
+        let code = e.result.value ?? 0
+        try send("send_receive_skip_search",
+                 "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)",
+                 index: index, event: e,
+                 context: .receive(expected: code == TimeoutCode ? 0 : reply, tags: [], timeoutMs: timeout, skipSearch: true),
+                 blocking: true, budget: budget(timeoutMs: timeout))
+        noteSent(p.scratch, by: e.pid, at: index, trapped: e.result.trapReason != nil)
+        if code != TimeoutCode, reply != 0 {
+            procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
+        }
+    }
+
+    func issueReceive(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        let timeout = Self.timeoutMs(e.args.at(0) ?? -1)
+        let code = e.result.value ?? TimeoutCode
+        let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
+        let expected = code == TimeoutCode ? 0 : e.message
+        let id = try send("receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
+                          index: index, event: e,
+                          context: .receive(expected: expected, tags: e.tags, timeoutMs: timeout, skipSearch: false),
+                          blocking: true, budget: budget(timeoutMs: timeout))
+        if code == TimeoutCode && e.result.trapReason == nil {
+            try settle(through: id)  // nothing later may reach this process before it timed out
+        } else if expected != 0 {
+            procs[e.pid]?.scratch = code == 1 ? .linkDied(expected) : .data(expected)
+        }
+    }
+
+    func issueExit(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        let status = e.args.at(0) ?? 0
+        procs[e.pid]!.endedInTrace = true
+        let pf = "\"process\":\(p.adapterPid)"
+        switch status {
+        case ExitCode.normal.rawValue:
+            try send("exit", pf, index: index, event: e)
+        case ExitCode.failure.rawValue where p.trappedInCall || p.failRequested:
+            break  // the trap itself ended it
+        default:
+            let expected: String
+            switch status {
+            case ExitCode.failure.rawValue: expected = "failure"
+            case ExitCode.killed.rawValue: expected = "killed"
+            default: expected = "link_died"
+            }
+            let ms = Int(options.callTimeout * 1000)
+            try send("wait_exit", pf + ",\"timeout_ms\":\(ms)", index: index, event: e,
+                     context: .waitExit(expected: expected), budget: options.callTimeout + 2)
+        }
+    }
+
+    /// Recorded timeouts as protocol values: `u64::MAX` (and anything past i64) is -1 = forever.
+    static func timeoutMs(_ recorded: Int64) -> Int64 { recorded < 0 ? -1 : recorded }
+
+    func budget(timeoutMs: Int64) -> Double {
+        timeoutMs < 0 ? options.callTimeout : Double(timeoutMs) / 1000 + options.callTimeout
+    }
+}
+
+/// The result code of a receive that timed out.
+let TimeoutCode: Int64 = 9027

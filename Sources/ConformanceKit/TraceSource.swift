@@ -1,0 +1,57 @@
+import TraceFormat
+
+/// Where a trace's events come from: a trace file, or events in memory.
+///
+/// The replay reads the events twice (a planning pass, then the replay), so a source can be
+/// opened more than once.
+public struct TraceSource: Sendable {
+    /// The name used in reports.
+    public var name: String
+    private let open: @Sendable () throws -> AnyIterator<TraceEvent>
+    private let failure: @Sendable () -> String?
+
+    /// A trace file written by `TraceWriter`.
+    public static func file(_ path: String) -> TraceSource {
+        let box = ErrorBox()
+        return TraceSource(name: path, open: {
+            let reader = try TraceReader(path: path)
+            box.set(nil)
+            return AnyIterator {
+                do {
+                    return try reader.next()
+                } catch {
+                    box.set("\(path): \(error) (after \(reader.eventsRead) events)")
+                    return nil
+                }
+            }
+        }, failure: { box.get() })
+    }
+
+    /// Events held in memory.
+    public static func events(_ events: [TraceEvent], name: String) -> TraceSource {
+        TraceSource(name: name, open: { AnyIterator(events.makeIterator()) }, failure: { nil })
+    }
+
+    private init(name: String, open: @escaping @Sendable () throws -> AnyIterator<TraceEvent>,
+                 failure: @escaping @Sendable () -> String?)
+    {
+        self.name = name
+        self.open = open
+        self.failure = failure
+    }
+
+    /// Opens a fresh pass over the events.
+    public func makeIterator() throws -> AnyIterator<TraceEvent> { try open() }
+
+    /// The read error that ended the last pass early, if any.
+    public var readError: String? { failure() }
+}
+
+/// Holds the read error of the current pass.
+/// `@unchecked Sendable`: every access goes through `lock`.
+private final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLockShim()
+    private var value: String?
+    func set(_ v: String?) { lock.locked { value = v } }
+    func get() -> String? { lock.locked { value } }
+}
