@@ -11,129 +11,13 @@ enum EventFlags {
 /// Per-block delta state shared by encoder and decoder: both start each block from zero.
 struct DeltaState {
     /// End time (in time units) of the previous event of each process in this block.
-    var lastEnd: [UInt64: UInt64] = [:]
+    var lastEnd = PidTable()
     /// The previous non-zero message id in this block.
     var lastMessage: UInt64 = 0
 
     mutating func reset() {
-        lastEnd.removeAll(keepingCapacity: true)
+        lastEnd.removeAll()
         lastMessage = 0
-    }
-}
-
-/// Encodes events into the raw bytes of one block.
-struct BlockEncoder {
-    let unit: UInt64
-    var out = ByteWriter()
-    var state = DeltaState()
-    var eventCount = 0
-
-    /// Room kept at the front of `out` for the block-start record.
-    static let headerRoom = 32
-
-    init(unit: UInt64, capacity: Int) {
-        self.unit = max(1, unit)
-        out = ByteWriter(capacity: capacity + BlockEncoder.headerRoom)
-        out.bytes.append(contentsOf: repeatElement(0, count: BlockEncoder.headerRoom))
-    }
-
-    /// Starts a new block (keeps the buffer's capacity).
-    mutating func reset() {
-        out.bytes.removeAll(keepingCapacity: true)
-        out.bytes.append(contentsOf: repeatElement(0, count: BlockEncoder.headerRoom))
-        state.reset()
-        eventCount = 0
-    }
-
-    var bodyBytes: Int { out.count - BlockEncoder.headerRoom }
-
-    /// Appends one event record.
-    mutating func encode(_ e: TraceEvent) {
-        out.varint(UInt64(e.kind.rawValue))
-        let lengthAt = out.count
-        out.u8(0)
-        let bodyStart = out.count
-        var flags: UInt8 = 0
-        if !e.args.isEmpty { flags |= EventFlags.args }
-        if !e.tags.isEmpty { flags |= EventFlags.tags }
-        if e.message != 0 { flags |= EventFlags.message }
-        switch e.payload {
-        case .none: break
-        case .bytes: flags |= 1 << EventFlags.payloadShift
-        case .digest: flags |= 2 << EventFlags.payloadShift
-        }
-        if !e.text.isEmpty { flags |= EventFlags.text }
-        switch e.result {
-        case .none: break
-        case .value: flags |= 1 << EventFlags.resultShift
-        case .trap: flags |= 2 << EventFlags.resultShift
-        }
-        out.u8(flags)
-        out.varint(e.pid)
-        let startT = unit == 1 ? e.start : e.start / unit
-        let endT = unit == 1 ? e.end : e.end / unit
-        let prev = state.lastEnd.updateValue(endT, forKey: e.pid) ?? 0
-        out.svarint(Int64(bitPattern: startT &- prev))
-        out.svarint(Int64(bitPattern: endT &- startT))
-        if !e.args.isEmpty {
-            out.varint(UInt64(e.args.count))
-            for a in e.args { out.svarint(a) }
-        }
-        if !e.tags.isEmpty {
-            out.varint(UInt64(e.tags.count))
-            for t in e.tags { out.svarint(t) }
-        }
-        if e.message != 0 {
-            out.svarint(Int64(bitPattern: e.message &- state.lastMessage))
-            state.lastMessage = e.message
-        }
-        switch e.payload {
-        case .none: break
-        case .bytes(let b):
-            out.varint(UInt64(b.count))
-            out.raw(b)
-        case .digest(let size, let h):
-            out.varint(size)
-            out.u64(h)
-        }
-        if !e.text.isEmpty { out.string(BlockEncoder.cut(e.text)) }
-        switch e.result {
-        case .none: break
-        case .value(let v): out.svarint(v)
-        case .trap(let reason): out.string(BlockEncoder.cut(reason))
-        }
-        let bodyLen = out.count - bodyStart
-        if bodyLen < 0x80 {
-            out.bytes[lengthAt] = UInt8(bodyLen)
-        } else {
-            var len = ByteWriter(capacity: 10)
-            len.varint(UInt64(bodyLen))
-            out.bytes.replaceSubrange(lengthAt..<(lengthAt + 1), with: len.bytes)
-        }
-        eventCount += 1
-    }
-
-    /// Texts longer than `TraceLayout.maxTextBytes` are cut (on a character boundary).
-    static func cut(_ s: String) -> String {
-        guard s.utf8.count > TraceLayout.maxTextBytes else { return s }
-        var end = s.utf8.index(s.utf8.startIndex, offsetBy: TraceLayout.maxTextBytes)
-        while end > s.startIndex && !s.unicodeScalars.indices.contains(end) { end = s.utf8.index(before: end) }
-        return String(s[..<end])
-    }
-
-    /// Writes the block-start record in front of the events and returns the range of `out.bytes`
-    /// holding the complete raw block.
-    mutating func finish(firstEventIndex: UInt64) -> Range<Int> {
-        var body = ByteWriter(capacity: 20)
-        body.varint(UInt64(eventCount))
-        body.varint(firstEventIndex)
-        var rec = ByteWriter(capacity: 24)
-        rec.varint(TraceLayout.blockStartCode)
-        rec.varint(UInt64(body.count))
-        rec.raw(body.bytes)
-        let start = BlockEncoder.headerRoom - rec.count
-        out.bytes.replaceSubrange(start..<BlockEncoder.headerRoom, with: rec.bytes)
-        return start..<out.count
     }
 }
 
@@ -181,10 +65,12 @@ struct BlockDecoder {
     private mutating func decodeBody(kind: EventKind, _ b: inout ByteReader) throws(TraceFormatError) -> TraceEvent {
         let flags = try b.u8()
         let pid = try b.varint()
-        let prev = state.lastEnd[pid] ?? 0
-        let startT = prev &+ UInt64(bitPattern: try b.svarint())
-        let endT = startT &+ UInt64(bitPattern: try b.svarint())
-        state.lastEnd[pid] = endT
+        let startDelta = try b.svarint()
+        let duration = try b.svarint()
+        let step = UInt64(bitPattern: startDelta) &+ UInt64(bitPattern: duration)
+        let prev = state.lastEnd.update(pid) { $0 &+ step }
+        let startT = prev &+ UInt64(bitPattern: startDelta)
+        let endT = startT &+ UInt64(bitPattern: duration)
         var e = TraceEvent(kind: kind, pid: pid, start: startT &* unit, end: endT &* unit)
         if flags & EventFlags.args != 0 {
             let n = try b.count("argument")

@@ -1,8 +1,8 @@
-import Synchronization
+
 
 /// A thread-safe in-memory sink that keeps every event in recording order (for tests and tools).
 public final class TraceCollector: TraceSink {
-    private let store = Mutex<[TraceEvent]>([])
+    private let store = Locked<[TraceEvent]>([])
 
     /// An empty collector.
     public init() {}

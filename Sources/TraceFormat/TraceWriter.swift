@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Writes events into a trace file (see `docs/TRACE_FORMAT.md`).
 ///
@@ -32,18 +31,19 @@ public final class TraceWriter: TraceSink {
     /// A block is cut once its raw events reach this size, whatever `eventsPerBlock` says.
     public static let blockSoftLimitBytes = 4 << 20
 
-    private struct Pending: ~Copyable {
-        var events: [TraceEvent]
+    private struct Pending {
+        var encoder: BlockEncoder
         var count: UInt64 = 0
         var closed = false
     }
 
-    private let pending: Mutex<Pending>
+    private let pending: Locked<Pending>
     private let output: BlockOutput
     private let queue = DispatchQueue(label: "luna.trace.writer")
     private let slots: DispatchSemaphore
-    private let spare = BatchPool()
-    private let options: Options
+    private let spare: BytesPool
+    private let eventsPerBlock: Int
+    private let capture: PayloadCapture
     /// The header written at the start of the file.
     public let header: TraceHeader
 
@@ -60,12 +60,13 @@ public final class TraceWriter: TraceSink {
     }
 
     private init(fd: Int32, owned: Bool, header: TraceHeader, options: Options) throws {
-        self.options = options
         self.header = header
-        var events: [TraceEvent] = []
-        events.reserveCapacity(options.eventsPerBlock)
-        pending = Mutex(Pending(events: events))
+        eventsPerBlock = options.eventsPerBlock
+        capture = options.payloadCapture
+        let initialBytes = min(TraceWriter.blockSoftLimitBytes, options.eventsPerBlock * 16) + 4096
+        pending = Locked(Pending(encoder: BlockEncoder(unit: header.timeUnitNanos, capacity: initialBytes)))
         slots = DispatchSemaphore(value: options.maxPendingBlocks)
+        spare = BytesPool(keep: options.maxPendingBlocks + 1)
         output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
         do {
             try output.writeHeader()
@@ -83,28 +84,30 @@ public final class TraceWriter: TraceSink {
     /// Number of events recorded so far.
     public var eventCount: UInt64 { pending.withLock { $0.count } }
 
-    /// Records one event. Events after `close()` are ignored.
+    /// Records one event: encodes it into the current block under the lock (no allocation in
+    /// the steady state); a full block goes to the background queue. Ignored after `close()`.
     public func record(_ event: TraceEvent) {
         pending.withLock { p in
             guard !p.closed else { return }
-            p.events.append(event)
-            p.count += 1
-            if p.events.count >= options.eventsPerBlock { handOff(&p) }
+            p.encoder.encode(event, capture: capture)
+            p.count &+= 1
+            if p.encoder.eventCount >= eventsPerBlock || p.encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes {
+                handOff(&p)
+            }
         }
     }
 
-    /// Passes the current batch to the background queue. Called with the lock held, so batches
-    /// reach the queue in recording order.
+    /// Passes the current block to the background queue. Called with the lock held, so blocks
+    /// reach the queue in recording order. Waits when `maxPendingBlocks` are already queued.
     private func handOff(_ p: inout Pending) {
-        guard !p.events.isEmpty else { return }
-        let batch = spare.take() ?? EventBatch(capacity: options.eventsPerBlock)
-        swap(&batch.events, &p.events)
+        guard p.encoder.eventCount > 0 else { return }
+        let next = spare.take() ?? BlockBytes(capacity: p.encoder.storage.capacity)
+        let block = p.encoder.take(firstEventIndex: p.count - UInt64(p.encoder.eventCount), next: next)
         slots.wait()
         let output = self.output, slots = self.slots, spare = self.spare
         queue.async {
-            output.write(batch)
-            batch.events.removeAll(keepingCapacity: true)
-            spare.give(batch)
+            output.write(block)
+            spare.give(block.storage)
             slots.signal()
         }
     }
@@ -132,25 +135,17 @@ public final class TraceWriter: TraceSink {
     }
 }
 
-/// A batch of events moving from `record` to the background queue.
-/// @unchecked Sendable: a batch is touched by one thread at a time — under the writer's lock
-/// while filling, then only by the serial queue, then under the lock again in the spare pool.
-final class EventBatch: @unchecked Sendable {
-    var events: [TraceEvent]
-    init(capacity: Int) {
-        events = []
-        events.reserveCapacity(capacity)
-    }
-}
+/// Emptied block buffers kept for reuse, so a steady writer allocates (and page-faults) nothing.
+final class BytesPool: Sendable {
+    private let buffers = Locked<[BlockBytes]>([])
+    private let keep: Int
 
-/// Emptied batches kept for reuse, so a steady writer allocates no new event arrays.
-final class BatchPool: Sendable {
-    private let batches = Mutex<[EventBatch]>([])
+    init(keep: Int) { self.keep = keep }
 
-    func take() -> EventBatch? { batches.withLock { $0.popLast() } }
+    func take() -> BlockBytes? { buffers.withLock { $0.popLast() } }
 
-    func give(_ batch: EventBatch) {
-        batches.withLock { if $0.count < 2 { $0.append(batch) } }
+    func give(_ b: BlockBytes) {
+        buffers.withLock { if $0.count < keep { $0.append(b) } }
     }
 }
 
@@ -162,7 +157,6 @@ final class BlockOutput: @unchecked Sendable {
     let owned: Bool
     let header: TraceHeader
     let options: TraceWriter.Options
-    var encoder: BlockEncoder
     let compressor: ZstdCompressor
     var offset: UInt64 = 0
     var index: [BlockIndexEntry] = []
@@ -177,7 +171,6 @@ final class BlockOutput: @unchecked Sendable {
         self.owned = owned
         self.header = header
         self.options = options
-        encoder = BlockEncoder(unit: header.timeUnitNanos, capacity: 1 << 16)
         compressor = ZstdCompressor(level: Int32(clamping: options.compressionLevel))
     }
 
@@ -197,41 +190,23 @@ final class BlockOutput: @unchecked Sendable {
         offset += UInt64(bytes.count)
     }
 
-    func write(_ batch: EventBatch) {
+    func write(_ block: FilledBlock) {
         guard error == nil, summary == nil else { return }
-        var firstStart: UInt64 = 0
-        for event in batch.events {
-            if encoder.eventCount == 0 { firstStart = event.start }
-            var e = event
-            e.payload = options.payloadCapture.apply(to: e.payload)
-            encoder.encode(e)
-            if e.end > lastEnd { lastEnd = e.end }
-            if encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes { emit(firstStart: firstStart) }
-        }
-        emit(firstStart: firstStart)
-    }
-
-    private func emit(firstStart: UInt64) {
-        guard encoder.eventCount > 0, error == nil else { return }
-        let count = encoder.eventCount
-        let range = encoder.finish(firstEventIndex: eventCount)
         let frameOffset = offset
         do {
-            let frameBytes = try encoder.out.bytes.withUnsafeBytes { raw in
-                try compressor.compress(UnsafeRawBufferPointer(rebasing: raw[range])) { frame in
-                    try put(frame)
-                    return frame.count
-                }
+            let frameBytes = try compressor.compress(block.storage.bytes(block.range)) { frame in
+                try put(frame)
+                return frame.count
             }
-            index.append(BlockIndexEntry(frameOffset: frameOffset, firstEventIndex: eventCount,
-                                         eventCount: UInt32(count), frameBytes: UInt32(frameBytes),
-                                         firstStartNanos: firstStart))
-            eventCount += UInt64(count)
-            rawBytes += UInt64(range.count)
+            index.append(BlockIndexEntry(frameOffset: frameOffset, firstEventIndex: block.firstEventIndex,
+                                         eventCount: UInt32(block.eventCount), frameBytes: UInt32(frameBytes),
+                                         firstStartNanos: block.firstStart))
+            eventCount += UInt64(block.eventCount)
+            rawBytes += UInt64(block.range.count)
+            lastEnd = max(lastEnd, block.lastEnd)
         } catch {
             self.error = (error as? TraceFormatError) ?? TraceFormatError(.io, offset: offset, "\(error)")
         }
-        encoder.reset()
     }
 
     func finish() throws -> TraceSummary {

@@ -19,9 +19,9 @@ import Testing
     private func rawBlock(_ events: [TraceEvent], extraRecords: [UInt8] = []) -> [UInt8] {
         var enc = BlockEncoder(unit: 1, capacity: 256)
         for e in events { enc.encode(e) }
-        enc.out.raw(extraRecords)
+        enc.appendRaw(extraRecords)
         let range = enc.finish(firstEventIndex: 0)
-        return Array(enc.out.bytes[range])
+        return enc.bytes(range)
     }
 
     @Test func unknownRecordCodesAndSkippableFramesAreSkipped() throws {

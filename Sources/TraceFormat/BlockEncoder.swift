@@ -1,0 +1,244 @@
+/// Memory holding one block's raw bytes; passed from `record` to the background writer.
+/// @unchecked Sendable: one owner at a time — the encoder under the writer's lock, then the
+/// writer's serial queue, then the spare pool (under its lock).
+final class BlockBytes: @unchecked Sendable {
+    fileprivate(set) var base: UnsafeMutableRawPointer
+    fileprivate(set) var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        base = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { base.deallocate() }
+
+    func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+}
+
+/// A finished block: its raw bytes (block-start record included) and what the index needs.
+struct FilledBlock: @unchecked Sendable {   // BlockBytes: see its comment
+    var storage: BlockBytes
+    var range: Range<Int>
+    var eventCount: Int
+    var firstEventIndex: UInt64
+    var firstStart: UInt64
+    var lastEnd: UInt64
+}
+
+/// Encodes events into the raw bytes of one block, writing through a raw pointer (this runs
+/// inside `TraceWriter.record`, under its lock).
+struct BlockEncoder {
+    let unit: UInt64
+    private(set) var storage: BlockBytes
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
+    /// Bytes used, the room for the block-start record included.
+    private(set) var count: Int
+    private var lastEnd = PidTable()
+    private var lastMessage: UInt64 = 0
+    private(set) var eventCount = 0
+    private var firstStart: UInt64 = 0
+    private var maxEnd: UInt64 = 0
+
+    /// Room kept at the front for the block-start record (3 varints: ≤ 1 + 1 + 20 bytes).
+    static let headerRoom = 24
+
+    init(unit: UInt64, storage: BlockBytes) {
+        self.unit = max(1, unit)
+        self.storage = storage
+        base = storage.base
+        capacity = storage.capacity
+        count = BlockEncoder.headerRoom
+    }
+
+    init(unit: UInt64, capacity: Int) {
+        self.init(unit: unit, storage: BlockBytes(capacity: capacity + BlockEncoder.headerRoom))
+    }
+
+    /// Bytes of event records so far.
+    var bodyBytes: Int { count - BlockEncoder.headerRoom }
+
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16)
+        bigger.copyMemory(from: base, byteCount: count)
+        storage.base.deallocate()
+        storage.base = bigger
+        storage.capacity = c
+        base = bigger
+        capacity = c
+    }
+
+    @inline(__always) private mutating func put(_ b: UInt8) {
+        base.storeBytes(of: b, toByteOffset: count, as: UInt8.self)
+        count &+= 1
+    }
+
+    @inline(__always) private mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            put(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        put(UInt8(truncatingIfNeeded: v))
+    }
+
+    @inline(__always) private mutating func svarint(_ v: Int64) { varint(Zigzag.encode(v)) }
+
+    @inline(__always) private mutating func raw(_ p: UnsafeRawBufferPointer) {
+        guard p.count > 0 else { return }
+        (base + count).copyMemory(from: p.baseAddress!, byteCount: p.count)
+        count &+= p.count
+    }
+
+    private mutating func lengthPrefixed(_ s: String) {
+        var s = BlockEncoder.cut(s)
+        s.withUTF8 { u in
+            reserve(10 + u.count)
+            varint(UInt64(u.count))
+            raw(UnsafeRawBufferPointer(u))
+        }
+    }
+
+    /// Appends bytes as they are (tests use this to build records of future versions).
+    mutating func appendRaw(_ bytes: [UInt8]) {
+        reserve(bytes.count)
+        bytes.withUnsafeBytes { raw($0) }
+    }
+
+    /// Appends one event record, applying `capture` to its payload.
+    mutating func encode(_ e: TraceEvent, capture: PayloadCapture = .full) {
+        let payload = capture.apply(to: e.payload)
+        // Worst case of everything but payload and strings: kind, length, flags, pid, two
+        // times, message, counts, digest — 8 varints of ≤ 10 bytes — plus the lists.
+        reserve(96 + 10 * (e.args.count + e.tags.count))
+        if eventCount == 0 { firstStart = e.start }
+        if e.end > maxEnd { maxEnd = e.end }
+        varint(UInt64(e.kind.rawValue))
+        let lengthAt = count
+        put(0)
+        let bodyStart = count
+        var flags: UInt8 = 0
+        if !e.args.isEmpty { flags |= EventFlags.args }
+        if !e.tags.isEmpty { flags |= EventFlags.tags }
+        if e.message != 0 { flags |= EventFlags.message }
+        switch payload {
+        case .none: break
+        case .bytes: flags |= 1 << EventFlags.payloadShift
+        case .digest: flags |= 2 << EventFlags.payloadShift
+        }
+        if !e.text.isEmpty { flags |= EventFlags.text }
+        switch e.result {
+        case .none: break
+        case .value: flags |= 1 << EventFlags.resultShift
+        case .trap: flags |= 2 << EventFlags.resultShift
+        }
+        put(flags)
+        varint(e.pid)
+        let startT = unit == 1 ? e.start : e.start / unit
+        let endT = unit == 1 ? e.end : e.end / unit
+        let prev = lastEnd.exchange(e.pid, endT)
+        svarint(Int64(bitPattern: startT &- prev))
+        svarint(Int64(bitPattern: endT &- startT))
+        if !e.args.isEmpty {
+            varint(UInt64(e.args.count))
+            for a in e.args { svarint(a) }
+        }
+        if !e.tags.isEmpty {
+            varint(UInt64(e.tags.count))
+            for t in e.tags { svarint(t) }
+        }
+        if e.message != 0 {
+            svarint(Int64(bitPattern: e.message &- lastMessage))
+            lastMessage = e.message
+        }
+        switch payload {
+        case .none: break
+        case .bytes(let b):
+            varint(UInt64(b.count))
+            b.withUnsafeBytes { p in
+                reserve(p.count)
+                raw(p)
+            }
+        case .digest(let size, let h):
+            varint(size)
+            base.storeBytes(of: h.littleEndian, toByteOffset: count, as: UInt64.self)
+            count &+= 8
+        }
+        if !e.text.isEmpty { lengthPrefixed(e.text) }
+        switch e.result {
+        case .none: break
+        case .value(let v): svarint(v)
+        case .trap(let reason): lengthPrefixed(reason)
+        }
+        let bodyLen = count - bodyStart
+        if bodyLen < 0x80 {
+            base.storeBytes(of: UInt8(bodyLen), toByteOffset: lengthAt, as: UInt8.self)
+        } else {
+            var extra = 0
+            var v = bodyLen >> 7
+            while v > 0 { extra += 1; v >>= 7 }
+            reserve(extra)
+            (base + bodyStart + extra).copyMemory(from: base + bodyStart, byteCount: bodyLen)
+            let end = count + extra
+            count = lengthAt
+            varint(UInt64(bodyLen))
+            count = end
+        }
+        eventCount &+= 1
+    }
+
+    /// Texts longer than `TraceLayout.maxTextBytes` are cut (on a character boundary).
+    static func cut(_ s: String) -> String {
+        guard s.utf8.count > TraceLayout.maxTextBytes else { return s }
+        var end = s.utf8.index(s.utf8.startIndex, offsetBy: TraceLayout.maxTextBytes)
+        while end > s.startIndex && !s.unicodeScalars.indices.contains(end) { end = s.utf8.index(before: end) }
+        return String(s[..<end])
+    }
+
+    /// Writes the block-start record in front of the events and returns the range of
+    /// `storage` holding the complete raw block.
+    mutating func finish(firstEventIndex: UInt64) -> Range<Int> {
+        var body = ByteWriter(capacity: 20)
+        body.varint(UInt64(eventCount))
+        body.varint(firstEventIndex)
+        var rec = ByteWriter(capacity: 24)
+        rec.varint(TraceLayout.blockStartCode)
+        rec.varint(UInt64(body.count))
+        rec.raw(body.bytes)
+        let start = BlockEncoder.headerRoom - rec.count
+        rec.bytes.withUnsafeBytes { (base + start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return start..<count
+    }
+
+    /// Finishes the block, hands its bytes out, and starts the next block in `next`.
+    mutating func take(firstEventIndex: UInt64, next: BlockBytes) -> FilledBlock {
+        let range = finish(firstEventIndex: firstEventIndex)
+        let filled = FilledBlock(storage: storage, range: range, eventCount: eventCount,
+                                 firstEventIndex: firstEventIndex, firstStart: firstStart, lastEnd: maxEnd)
+        storage = next
+        base = next.base
+        capacity = next.capacity
+        reset()
+        return filled
+    }
+
+    /// Starts a new block in the same storage.
+    mutating func reset() {
+        count = BlockEncoder.headerRoom
+        lastEnd.removeAll()
+        lastMessage = 0
+        eventCount = 0
+        maxEnd = 0
+    }
+
+    /// The raw block bytes in `range` (for tests).
+    func bytes(_ range: Range<Int>) -> [UInt8] { Array(storage.bytes(range)) }
+}
