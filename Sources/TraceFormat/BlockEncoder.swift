@@ -115,7 +115,12 @@ struct BlockEncoder {
 
     /// Appends one event record, applying `capture` to its payload.
     mutating func encode(_ e: TraceEvent, capture: PayloadCapture = .full) {
-        let payload = capture.apply(to: e.payload)
+        if case .bytes(let b) = e.payload, capture.digests(size: b.count) {
+            var digested = e
+            digested.payload = capture.apply(to: e.payload)
+            encode(digested, capture: .full)
+            return
+        }
         // Worst case of everything but payload and strings: kind, length, flags, pid, two
         // times, message, counts, digest — 8 varints of ≤ 10 bytes — plus the lists.
         reserve(96 + 10 * (e.args.count + e.tags.count))
@@ -129,7 +134,7 @@ struct BlockEncoder {
         if !e.args.isEmpty { flags |= EventFlags.args }
         if !e.tags.isEmpty { flags |= EventFlags.tags }
         if e.message != 0 { flags |= EventFlags.message }
-        switch payload {
+        switch e.payload {
         case .none: break
         case .bytes: flags |= 1 << EventFlags.payloadShift
         case .digest: flags |= 2 << EventFlags.payloadShift
@@ -159,7 +164,7 @@ struct BlockEncoder {
             svarint(Int64(bitPattern: e.message &- lastMessage))
             lastMessage = e.message
         }
-        switch payload {
+        switch e.payload {
         case .none: break
         case .bytes(let b):
             varint(UInt64(b.count))

@@ -21,10 +21,45 @@ struct DeltaState {
     }
 }
 
+/// Recently decoded small arrays, reused when the next one has the same contents: ping-pong
+/// traffic repeats payloads (written, then read) and tag sets, and sharing an existing array
+/// (copy-on-write keeps it safe) saves an allocation per event.
+struct RecentArrays<Element: Equatable> {
+    private var items: [[Element]] = []
+    private var next = 0
+    static var slots: Int { 4 }
+    static var maxCount: Int { 64 }
+
+    /// An array equal to the `count` elements at `p`, shared with a recent one when possible.
+    mutating func array(_ p: UnsafeRawPointer, count: Int, as: Element.Type) -> [Element] {
+        let typed = UnsafeBufferPointer(start: p.assumingMemoryBound(to: Element.self), count: count)
+        guard count <= Self.maxCount else { return Array(typed) }
+        for item in items where item.count == count {
+            if item.withUnsafeBufferPointer({ $0.elementsEqual(typed) }) { return item }
+        }
+        let fresh = Array(typed)
+        if items.count < Self.slots { items.append(fresh) } else { items[next] = fresh }
+        next = (next + 1) % Self.slots
+        return fresh
+    }
+
+    /// An array equal to `values`, shared with a recent one when possible.
+    mutating func array(_ values: [Element]) -> [Element] {
+        for item in items where item == values { return item }
+        if items.count < Self.slots { items.append(values) } else { items[next] = values }
+        next = (next + 1) % Self.slots
+        return values
+    }
+}
+
 /// Decodes the records of one raw block.
 struct BlockDecoder {
     var unit: UInt64
     var state = DeltaState()
+    private var recentPayloads = RecentArrays<UInt8>()
+    private var recentTags = RecentArrays<Int64>()
+
+    init(unit: UInt64) { self.unit = unit }
 
     /// Reads the block-start record; returns (eventCount, firstEventIndex).
     mutating func begin(_ r: inout ByteReader) throws(TraceFormatError) -> (count: UInt64, first: UInt64) {
@@ -43,7 +78,7 @@ struct BlockDecoder {
     }
 
     /// Decodes the next record; `nil` for a non-event record, which is skipped.
-    mutating func next(_ r: inout ByteReader) throws(TraceFormatError) -> TraceEvent? {
+    @inline(__always) mutating func next(_ r: inout ByteReader) throws(TraceFormatError) -> TraceEvent? {
         let at = r.offset
         let code = try r.varint()
         let len = try r.count("record length")
@@ -62,7 +97,7 @@ struct BlockDecoder {
         }
     }
 
-    private mutating func decodeBody(kind: EventKind, _ b: inout ByteReader) throws(TraceFormatError) -> TraceEvent {
+    @inline(__always) private mutating func decodeBody(kind: EventKind, _ b: inout ByteReader) throws(TraceFormatError) -> TraceEvent {
         let flags = try b.u8()
         let pid = try b.varint()
         let startDelta = try b.svarint()
@@ -80,10 +115,15 @@ struct BlockDecoder {
         }
         if flags & EventFlags.tags != 0 {
             let n = try b.count("tag")
-            var tags: [Int64] = []
-            tags.reserveCapacity(n)
-            for _ in 0..<n { tags.append(try b.svarint()) }
-            e.tags = tags
+            if n == 1 {
+                let one = try b.svarint()
+                e.tags = withUnsafeBytes(of: one) { recentTags.array($0.baseAddress!, count: 1, as: Int64.self) }
+            } else {
+                var tags: [Int64] = []
+                tags.reserveCapacity(n)
+                for _ in 0..<n { tags.append(try b.svarint()) }
+                e.tags = n <= 8 ? recentTags.array(tags) : tags
+            }
         }
         if flags & EventFlags.message != 0 {
             e.message = state.lastMessage &+ UInt64(bitPattern: try b.svarint())
@@ -93,7 +133,8 @@ struct BlockDecoder {
         case 0: break
         case 1:
             let n = try b.count("payload byte")
-            e.payload = .bytes(try b.bytesArray(n))
+            e.payload = .bytes(recentPayloads.array(b.bytes.baseAddress! + b.pos, count: n, as: UInt8.self))
+            b.pos += n
         case 2:
             let size = try b.varint()
             e.payload = .digest(size: size, xxh64: try b.u64())

@@ -9,7 +9,7 @@ public final class TraceReader {
     /// Where and why reading ended; `.reading` until then.
     public private(set) var stop: TraceStop = .reading
     /// Number of events before the next one `next()` returns (its index in the file).
-    public private(set) var eventsRead: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var eventsRead: UInt64 = 0
     /// Number of blocks before the current (or next) one.
     public private(set) var blocksRead: UInt64 = 0
     /// The frame index, when the trace has one that could be read (files and bytes read from the
@@ -20,13 +20,15 @@ public final class TraceReader {
 
     let input: TraceInput
     private let decompressor = ZstdDecompressor()
-    private var block: UnsafeMutableRawBufferPointer = .allocate(byteCount: 1 << 16, alignment: 16)
-    private var blockReader: ByteReader
-    private var decoder: BlockDecoder
-    private var inBlock = false
-    private var blockOffset: UInt64 = 0
-    private var eventsLeftInBlock: UInt64 = 0
-    private var declaredInBlock: UInt64 = 0
+    // A reader is used from one thread at a time (it is not Sendable), so the dynamic
+    // exclusivity checks on its per-event state are skipped: they cost more than decoding.
+    @exclusivity(unchecked) private var block: UnsafeMutableRawBufferPointer = .allocate(byteCount: 1 << 16, alignment: 16)
+    @exclusivity(unchecked) private var blockReader: ByteReader
+    @exclusivity(unchecked) private var decoder: BlockDecoder
+    @exclusivity(unchecked) private var inBlock = false
+    @exclusivity(unchecked) private var blockOffset: UInt64 = 0
+    @exclusivity(unchecked) private var eventsLeftInBlock: UInt64 = 0
+    @exclusivity(unchecked) private var declaredInBlock: UInt64 = 0
 
     /// Opens the trace at `path`.
     public convenience init(path: String) throws {
