@@ -147,8 +147,9 @@ struct BlockEncoder {
         }
         put(flags)
         varint(e.pid)
+        // Start rounds down and end rounds up, so the stored interval covers the true one.
         let startT = unit == 1 ? e.start : e.start / unit
-        let endT = unit == 1 ? e.end : e.end / unit
+        let endT = unit == 1 ? e.end : e.end / unit &+ (e.end % unit == 0 ? 0 : 1)
         let prev = lastEnd.exchange(e.pid, endT)
         svarint(Int64(bitPattern: startT &- prev))
         svarint(Int64(bitPattern: endT &- startT))

@@ -131,7 +131,7 @@ import Testing
             #expect(e.offset == 12)
             #expect(e.detail.contains("2.0"))
         }
-        let minor = try TraceSamples.write(TraceSamples.pingPong(rounds: 2), header: TraceHeader(formatMinor: 9))
+        let minor = try TraceSamples.write(TraceSamples.pingPong(rounds: 2), header: TraceHeader(timeUnitNanos: 1, formatMinor: 9))
         defer { try? FileManager.default.removeItem(atPath: minor.path) }
         let reader = try TraceReader(bytes: minor.bytes)
         #expect(reader.header.formatMinor == 9)

@@ -5,7 +5,7 @@ import Testing
 @Suite struct ForwardCompatibilityTests {
     /// Builds a file by hand: header, one block from `raw`, and a summary.
     private func file(rawBlock raw: [UInt8], events: UInt64, extraFrame: [UInt8] = []) throws -> [UInt8] {
-        var out = MetadataFrames.header(TraceHeader())
+        var out = MetadataFrames.header(TraceHeader(timeUnitNanos: 1))
         out += extraFrame
         let compressor = ZstdCompressor(level: 3)
         out += try raw.withUnsafeBytes { src in try compressor.compress(src) { Array($0) } }

@@ -62,13 +62,20 @@ import Testing
         #expect(PayloadCapture.digest.apply(to: .bytes(small)) == .digest(size: 3, xxh64: XXH64.hash(small)))
     }
 
-    @Test func coarseTimeUnitFloorsTimes() throws {
-        let events = [TraceEvent(kind: .send, pid: 1, start: 1_999, end: 3_001)]
+    @Test func coarseTimeUnitCoversTheTrueInterval() throws {
+        let events = [TraceEvent(kind: .send, pid: 1, start: 1_999, end: 3_001),
+                      TraceEvent(kind: .send, pid: 1, start: 4_000, end: 4_000),
+                      TraceEvent(kind: .send, pid: 2, start: 4_500, end: 4_700)]
         let file = try TraceSamples.write(events, header: TraceHeader(timeUnitNanos: 1_000))
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         let (read, _) = TraceSamples.readAll(try TraceReader(bytes: file.bytes))
-        #expect(read.first?.start == 1_000)
-        #expect(read.first?.end == 3_000)
+        #expect(read.map(\.start) == [1_000, 4_000, 4_000])
+        #expect(read.map(\.end) == [4_000, 4_000, 5_000])
+    }
+
+    @Test func defaultHeaderUsesTheDocumentedUnit() {
+        #expect(TraceHeader().timeUnitNanos == 100)
+        #expect(TraceHeader(timeUnitNanos: 0).timeUnitNanos == 1)
     }
 
     @Test func seekByFrameIndex() throws {
@@ -107,7 +114,7 @@ import Testing
     @Test func writerKeepsPerThreadOrderUnderConcurrency() async throws {
         let path = TraceSamples.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let writer = try TraceWriter(path: path, header: TraceHeader(), options: .init(eventsPerBlock: 256))
+        let writer = try TraceWriter(path: path, header: TraceHeader(timeUnitNanos: 1), options: .init(eventsPerBlock: 256))
         await withTaskGroup(of: Void.self) { group in
             for p in 1...4 {
                 group.addTask {

@@ -61,7 +61,7 @@ enum TraceSamples {
     }
 
     /// Writes `events` to a fresh temporary file and returns its path and bytes.
-    static func write(_ events: [TraceEvent], header: TraceHeader = TraceHeader(producer: "tests"),
+    static func write(_ events: [TraceEvent], header: TraceHeader = TraceHeader(producer: "tests", timeUnitNanos: 1),
                       options: TraceWriter.Options = .init(), close: Bool = true) throws -> (path: String, bytes: [UInt8]) {
         let path = temporaryPath()
         let w = try TraceWriter(path: path, header: header, options: options)
