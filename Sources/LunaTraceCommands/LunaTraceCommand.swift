@@ -5,7 +5,15 @@ public struct LunaTraceCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "luna-trace",
         abstract: "Record, inspect and explain lunatic message-flow traces.",
-        subcommands: []
+        discussion: """
+            FILE may be '-' for standard input. Errors go to stderr naming the file and byte
+            offset; progress is shown on stderr only when it is a terminal. Each command's
+            --help lists its exit codes.
+            """,
+        subcommands: [
+            ShowCommand.self, StatsCommand.self, FlowCommand.self, LostCommand.self,
+            ExportCommand.self, VerifyCommand.self,
+        ]
     )
     public init() {}
 }

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import ArgumentParser
+import TraceFormat
+
+/// `luna-trace export FILE --format chrome|mermaid`.
+public struct ExportCommand: StreamingCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing) or a Mermaid sequence diagram.",
+        discussion: """
+            chrome: one track per process, every host call as a slice (blocking receives show
+            their wait), lifecycle events as instants, and every delivered message as a flow
+            arrow from its send to its receive. Open it at ui.perfetto.dev or chrome://tracing.
+
+            mermaid: a sequenceDiagram of spawns, sends, receives, timeouts, drops, traps and
+            exits, at most --limit statements, to paste into a README or an issue.
+
+            """ + TraceExitCode.readingHelp
+    )
+
+    /// Export formats.
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case chrome, mermaid
+    }
+
+    @Argument(help: "The trace file ('-' for standard input).")
+    var file: String
+
+    @Option(help: "chrome or mermaid.")
+    var format: Format
+
+    @Option(name: .shortAndLong, help: "Where to write ('-' for standard output).")
+    var output: String = "-"
+
+    @Option(help: "Mermaid only: the most statements to draw.")
+    var limit: Int = 200
+
+    public init() {}
+
+    public func run() throws { try run(io: .standard()) }
+
+    /// Runs with explicit streams (the seam the in-process tests use).
+    package func run(io: CommandIO) throws {
+        defer { io.flush() }
+        let out: any TextOutput
+        if output == "-" {
+            out = io.out
+        } else {
+            let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                io.err.line("luna-trace: \(output): cannot open for writing: \(String(cString: strerror(errno)))")
+                throw ArgumentParser.ExitCode(TraceExitCode.unreadable)
+            }
+            out = FileDescriptorOutput(fd: fd, closeOnDeinit: true)
+        }
+        let outcome: TraceReadOutcome
+        switch format {
+        case .chrome:
+            let exporter = ChromeTraceExporter(out: out)
+            outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
+            exporter.finish()
+        case .mermaid:
+            let exporter = MermaidExporter(out: out, limit: limit)
+            outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
+            exporter.finish()
+        }
+        out.flush()
+        if let f = out as? FileDescriptorOutput, f.failed {
+            io.err.line("luna-trace: \(output): write failed")
+            throw ArgumentParser.ExitCode(TraceExitCode.unreadable)
+        }
+        if output != "-" && io.showsProgress {
+            io.err.line("wrote \(output) (\(outcome.events) events)")
+        }
+        try outcome.exitIfDamaged()
+    }
+}

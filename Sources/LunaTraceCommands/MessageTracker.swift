@@ -1,0 +1,307 @@
+import TraceFormat
+
+/// Follows messages and processes through a stream of events, in one pass and bounded memory.
+///
+/// It keeps state only for processes and for messages that are still live (being built,
+/// queued, or held in a scratch area). A message that ends (dropped, or replaced in its
+/// receiver's scratch area, or left behind by an exiting process) waits in a short settling
+/// window, so that drop events the runtime records right after can still be attached to it,
+/// and is then handed to `onLifeEnded`. `finish()` hands over every message still live.
+package final class MessageTracker {
+    /// Every process seen so far.
+    package private(set) var processes: [UInt64: ProcessRecord] = [:]
+    /// Called once per message, when its life is over (or at `finish()`).
+    package var onLifeEnded: (MessageLife) -> Void
+
+    private var live: [MessageID: MessageLife] = [:]
+    private var settling: [MessageID: MessageLife] = [:]
+    private var settlingOrder: [MessageID] = []
+    private var settlingHead = 0
+    private let settleWindow: Int
+    /// The time of the latest event observed.
+    package private(set) var now: UInt64 = 0
+
+    /// A tracker; `settleWindow` is how many ended messages wait for late drop events.
+    package init(settleWindow: Int = 1024, onLifeEnded: @escaping (MessageLife) -> Void = { _ in }) {
+        self.settleWindow = max(1, settleWindow)
+        self.onLifeEnded = onLifeEnded
+    }
+
+    /// Number of messages currently followed (live or settling): the tracker's memory.
+    package var trackedMessages: Int { live.count + settling.count }
+
+    /// The process record for `pid`, if it has been seen.
+    package func process(_ pid: UInt64) -> ProcessRecord? { processes[pid] }
+
+    /// Whether `pid` had been seen and had not ended at the current point of the trace.
+    package func isRunning(_ pid: UInt64) -> Bool { processes[pid]?.isRunning ?? false }
+
+    /// What is known so far about a message still followed.
+    package func life(_ message: MessageID) -> MessageLife? { live[message] ?? settling[message] }
+
+    /// The tag of a message still followed, if known.
+    package func tag(of message: MessageID) -> Int64? { (live[message] ?? settling[message])?.tag }
+
+    // MARK: Observing
+
+    /// Takes the next event (in trace order) and says which message it concerns, if any.
+    @discardableResult
+    package func observe(_ e: TraceEvent) -> MessageAttribution? {
+        if e.start > now { now = e.start }
+        if e.pid != 0 { touchProcess(e.pid, at: e.start) }
+        switch e.kind {
+        case .createData:
+            retireScratch(of: e.pid)
+            var life = MessageLife(id: e.message)
+            guard e.message != 0 else { return nil }
+            life.tag = e.args.at(0) ?? 0
+            life.capacity = e.args.at(1) ?? 0
+            life.creator = e.pid
+            life.createdAt = e.start
+            life.location = .scratch(e.pid)
+            if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
+            live[e.message] = life
+            processes[e.pid]?.scratch = e.message
+            return attribution(e.message)
+
+        case .writeData, .readData, .seekData, .getTag, .dataSize,
+            .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket,
+            .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
+            let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+            guard id != 0 else { return nil }
+            update(id) { life in Self.applyDataCall(e, to: &life) }
+            return attribution(id)
+
+        case .send:
+            let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+            guard id != 0 else { return nil }
+            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
+            if let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+            return attribution(id)
+
+        case .sendReceiveSkipSearch:
+            let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+            var requestTag: Int64 = 0
+            if id != 0 {
+                requestTag = tag(of: id) ?? 0
+                send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
+            }
+            if let reply = e.args.at(2), reply != 0, e.result.value == 0 {
+                deliver(MessageID(bitPattern: reply), to: e.pid, call: e.kind, calledAt: e.start,
+                        receivedAt: e.end, tagSet: requestTag != 0 ? [requestTag] : [])
+            }
+            return id != 0 ? attribution(id) : nil
+
+        case .receive:
+            guard e.message != 0, let r = e.result.value, r == 0 || r == 1 else { return nil }
+            deliver(e.message, to: e.pid, call: e.kind, calledAt: e.start, receivedAt: e.end, tagSet: e.tags)
+            return attribution(e.message)
+
+        case .linkDied:
+            guard e.args.at(2) == 0, e.message != 0 else { return nil }
+            var life = MessageLife(id: e.message)
+            life.isLinkDied = true
+            life.tag = e.args.at(1) ?? 0
+            let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
+            life.creator = dead
+            life.createdAt = e.start
+            live[e.message] = life
+            enqueue(e.message, in: e.pid, hop: MessageHop(send: MessageSend(
+                from: dead, to: e.pid, at: e.start, call: .linkDied, receiverWasRunning: true)))
+            return attribution(e.message)
+
+        case .messageDropped:
+            guard e.message != 0 else { return nil }
+            let id = e.message
+            let reason = e.args.at(0) ?? 0
+            let location = (live[id] ?? settling[id])?.location
+            if case .mailbox(let holder) = location {
+                decrementMailbox(of: holder)
+            }
+            if reason == DropReason.leftInMailbox.rawValue { processes[e.pid]?.droppedFromMailbox += 1 }
+            if processes[e.pid]?.scratch == id { processes[e.pid]?.scratch = 0 }
+            update(id) { life in
+                life.drop = MessageDrop(reasonCode: reason, pid: e.pid, at: e.start)
+                life.location = .gone
+            }
+            settle(id)
+            return attribution(id)
+
+        case .resourceDropped:
+            guard e.message != 0 else { return nil }
+            update(e.message) { $0.resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) }
+            return attribution(e.message)
+
+        case .spawn:
+            let child = UInt64(bitPattern: e.args.at(0) ?? 0)
+            if child != 0 {
+                touchProcess(child, at: e.start)
+                processes[child]?.parent = e.pid
+                if !e.text.isEmpty { processes[child]?.entry = e.text }
+            }
+            return nil
+
+        case .start:
+            if !e.text.isEmpty { processes[e.pid]?.entry = e.text }
+            if let parent = e.args.at(0), processes[e.pid]?.parent == nil {
+                processes[e.pid]?.parent = UInt64(bitPattern: parent)
+            }
+            return nil
+
+        case .exit:
+            guard e.pid != 0, processes[e.pid]?.exit == nil else { return nil }
+            let depth = processes[e.pid]?.mailboxDepth ?? 0
+            processes[e.pid]?.exit = ProcessEnd(status: e.args.at(0) ?? 0, reason: e.text, at: e.start, mailboxDepth: depth)
+            retireScratch(of: e.pid)
+            return nil
+
+        default:
+            return nil
+        }
+    }
+
+    /// Hands every message still followed to `onLifeEnded`: first the settling ones, in the
+    /// order they ended, then the live ones by id.
+    package func finish() {
+        while settlingHead < settlingOrder.count { evictOldestSettled() }
+        for id in live.keys.sorted() {
+            if let life = live.removeValue(forKey: id) { onLifeEnded(life) }
+        }
+    }
+
+    // MARK: Transitions
+
+    private func touchProcess(_ pid: UInt64, at time: UInt64) {
+        if processes[pid] == nil { processes[pid] = ProcessRecord(pid: pid, firstSeen: time) }
+    }
+
+    private func attribution(_ id: MessageID) -> MessageAttribution {
+        MessageAttribution(message: id, tag: tag(of: id) ?? 0)
+    }
+
+    /// Applies `change` to the message, creating a placeholder if its start is not in the trace.
+    private func update(_ id: MessageID, _ change: (inout MessageLife) -> Void) {
+        if settling[id] != nil {
+            change(&settling[id]!)
+        } else {
+            if live[id] == nil { live[id] = MessageLife(id: id) }
+            change(&live[id]!)
+        }
+    }
+
+    private static func applyDataCall(_ e: TraceEvent, to life: inout MessageLife) {
+        if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
+        switch e.kind {
+        case .writeData:
+            if e.result.trapReason == nil {
+                life.bytesWritten += e.result.value.map { UInt64(max(0, $0)) } ?? e.payload.size
+                life.writeCalls += 1
+            }
+        case .readData:
+            if e.result.trapReason == nil {
+                life.bytesRead += e.result.value.map { UInt64(max(0, $0)) } ?? e.payload.size
+                life.readCalls += 1
+            }
+        case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket:
+            life.pushes.append(ResourcePush(
+                pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
+                resourceID: e.args.at(0) ?? -1, slot: e.result.value))
+        case .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
+            life.takes.append(ResourceTake(
+                pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
+                newID: e.result.value, trap: e.result.trapReason))
+        default:
+            break
+        }
+    }
+
+    /// The resource kind a `push_*`/`take_*` call moves.
+    package static func resourceKind(of call: EventKind) -> ResourceKind {
+        switch call {
+        case .pushTcpStream, .takeTcpStream: return .tcpStream
+        case .pushTlsStream, .takeTlsStream: return .tlsStream
+        case .pushUdpSocket, .takeUdpSocket: return .udpSocket
+        default: return .module
+        }
+    }
+
+    private func send(_ id: MessageID, from pid: UInt64, to target: UInt64, at time: UInt64, call: EventKind) {
+        if processes[pid]?.scratch == id { processes[pid]?.scratch = 0 }
+        let running = isRunning(target)
+        let hop = MessageHop(send: MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: running))
+        if running {
+            enqueue(id, in: target, hop: hop)
+        } else {
+            update(id) { life in
+                life.hops.append(hop)
+                life.location = .nowhere(target)
+            }
+        }
+    }
+
+    private func decrementMailbox(of pid: UInt64) {
+        if let depth = processes[pid]?.mailboxDepth, depth > 0 { processes[pid]!.mailboxDepth = depth - 1 }
+    }
+
+    private func enqueue(_ id: MessageID, in pid: UInt64, hop: MessageHop) {
+        update(id) { life in
+            life.hops.append(hop)
+            life.location = .mailbox(pid)
+        }
+        if var p = processes[pid] {
+            p.mailboxDepth += 1
+            p.maxMailboxDepth = max(p.maxMailboxDepth, p.mailboxDepth)
+            processes[pid] = p
+        }
+    }
+
+    private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64, tagSet: [Int64]) {
+        retireScratch(of: pid)
+        let location = (live[id] ?? settling[id])?.location
+        if case .mailbox(let holder) = location {
+            decrementMailbox(of: holder)
+        }
+        let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
+        update(id) { life in
+            if let last = life.hops.indices.last, life.hops[last].delivery == nil {
+                life.hops[last].delivery = delivery
+            } else {
+                life.hops.append(MessageHop(send: nil, delivery: delivery))
+            }
+            life.location = .scratch(pid)
+        }
+        processes[pid]?.scratch = id
+    }
+
+    /// The message in `pid`'s scratch area is being replaced or abandoned: its life is over.
+    private func retireScratch(of pid: UInt64) {
+        guard let id = processes[pid]?.scratch, id != 0 else { return }
+        processes[pid]?.scratch = 0
+        if live[id] != nil {
+            if case .scratch = live[id]!.location { live[id]!.location = .gone }
+            settle(id)
+        }
+    }
+
+    private func settle(_ id: MessageID) {
+        guard let life = live.removeValue(forKey: id) else { return }
+        settling[id] = life
+        settlingOrder.append(id)
+        if settling.count > settleWindow { evictOldestSettled() }
+    }
+
+    private func evictOldestSettled() {
+        while settlingHead < settlingOrder.count {
+            let id = settlingOrder[settlingHead]
+            settlingHead += 1
+            if let life = settling.removeValue(forKey: id) {
+                onLifeEnded(life)
+                break
+            }
+        }
+        if settlingHead > 4096 && settlingHead * 2 > settlingOrder.count {
+            settlingOrder.removeFirst(settlingHead)
+            settlingHead = 0
+        }
+    }
+}

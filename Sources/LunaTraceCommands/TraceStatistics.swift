@@ -1,0 +1,158 @@
+import TraceFormat
+
+/// The figures `luna-trace stats` prints, gathered in one streaming pass.
+package final class TraceStatistics {
+    /// Events seen.
+    package private(set) var events: UInt64 = 0
+    /// Events per call or lifecycle kind.
+    package private(set) var perKind: [EventKind: UInt64] = [:]
+    /// Per-process figures.
+    package private(set) var perProcess: [UInt64: ProcessFigures] = [:]
+    /// Messages created by `create_data`, and LinkDied messages queued.
+    package private(set) var messagesCreated: UInt64 = 0
+    package private(set) var linkDiedQueued: UInt64 = 0
+    /// Sends (`send` and the send half of `send_receive_skip_search`).
+    package private(set) var messagesSent: UInt64 = 0
+    /// Messages taken by a receive.
+    package private(set) var messagesReceived: UInt64 = 0
+    /// Drops per raw `DropReason` code.
+    package private(set) var dropped: [Int64: UInt64] = [:]
+    /// Receives that timed out.
+    package private(set) var receiveTimeouts: UInt64 = 0
+    /// Time spent inside receives that returned a message.
+    package private(set) var receiveWait = DurationPercentiles()
+    /// Calls that trapped, per trap reason, and traps outside calls.
+    package private(set) var traps: [String: UInt64] = [:]
+    /// Process ends per raw `ExitCode` status.
+    package private(set) var deaths: [Int64: UInt64] = [:]
+    /// Time of the last event seen.
+    package private(set) var lastTime: UInt64 = 0
+
+    /// What `stats` shows for one process.
+    package struct ProcessFigures: Sendable, Equatable {
+        /// Events of this process.
+        package var events: UInt64 = 0
+        /// Messages it sent and received.
+        package var sent: UInt64 = 0
+        package var received: UInt64 = 0
+        /// Traps in its calls or code.
+        package var traps: UInt64 = 0
+    }
+
+    /// The tracker that reconstructs mailbox depths and exits.
+    package let tracker = MessageTracker()
+
+    /// Empty statistics.
+    package init() {}
+
+    /// Takes the next event.
+    package func observe(_ e: TraceEvent) {
+        events += 1
+        lastTime = max(lastTime, e.end)
+        perKind[e.kind, default: 0] += 1
+        perProcess[e.pid, default: ProcessFigures()].events += 1
+        switch e.kind {
+        case .createData: messagesCreated += 1
+        case .send:
+            if e.result.trapReason == nil {
+                messagesSent += 1
+                perProcess[e.pid]!.sent += 1
+            }
+        case .sendReceiveSkipSearch:
+            if e.result.trapReason == nil {
+                messagesSent += 1
+                perProcess[e.pid]!.sent += 1
+            }
+            if e.result.value == 0 {
+                messagesReceived += 1
+                perProcess[e.pid]!.received += 1
+                receiveWait.add(e.duration)
+            } else if e.result.value == 9027 {
+                receiveTimeouts += 1
+            }
+        case .receive:
+            if let r = e.result.value, r == 0 || r == 1, e.message != 0 || r == 0 {
+                messagesReceived += 1
+                perProcess[e.pid]!.received += 1
+                receiveWait.add(e.duration)
+            } else if e.result.value == 9027 {
+                receiveTimeouts += 1
+            }
+        case .linkDied where e.args.at(2) == 0:
+            linkDiedQueued += 1
+        case .messageDropped:
+            dropped[e.args.at(0) ?? 0, default: 0] += 1
+        case .exit:
+            deaths[e.args.at(0) ?? 0, default: 0] += 1
+        case .trap:
+            traps[e.text.isEmpty ? "trap" : e.text, default: 0] += 1
+            perProcess[e.pid]!.traps += 1
+        default: break
+        }
+        if let reason = e.result.trapReason {
+            traps[reason, default: 0] += 1
+            perProcess[e.pid]!.traps += 1
+        }
+        tracker.observe(e)
+    }
+
+    /// Writes the report.
+    package func write(to out: any TextOutput, processLimit: Int?) {
+        out.line("events: \(events)   processes: \(tracker.processes.count)   span: \(TimeText.duration(lastTime))")
+        out.line()
+        out.line("calls:")
+        for (kind, n) in perKind.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+            out.line("  " + pad(kind.name, 28) + leftPad(String(n), 10))
+        }
+        out.line()
+        out.line("messages:")
+        out.line("  created            \(messagesCreated)" + (linkDiedQueued > 0 ? " (+\(linkDiedQueued) link_died)" : ""))
+        out.line("  sent               \(messagesSent)")
+        out.line("  received           \(messagesReceived)")
+        let totalDropped = dropped.values.reduce(0, +)
+        let reasons = dropped.sorted { $0.key < $1.key }.map { code, n in
+            "\(DropReason(rawValue: code).map(EventLineFormatter.dropName) ?? "reason \(code)") \(n)"
+        }
+        out.line("  dropped            \(totalDropped)" + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: ", ") + ")"))
+        out.line("  receive timeouts   \(receiveTimeouts)")
+        out.line()
+        out.line("receive wait (calls that returned a message):")
+        if receiveWait.count == 0 {
+            out.line("  none")
+        } else {
+            let ps: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
+            let parts = ps.map { "\($0.0) \(TimeText.duration(receiveWait.percentile($0.1)!))" }
+            out.line("  n \(receiveWait.count)   min \(TimeText.duration(receiveWait.minimum))   " + parts.joined(separator: "   ")
+                + "   max \(TimeText.duration(receiveWait.maximum))")
+        }
+        out.line()
+        let totalTraps = traps.values.reduce(0, +)
+        out.line("traps: \(totalTraps)")
+        for (reason, n) in traps.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+            out.line("  " + pad(reason, 44) + leftPad(String(n), 8))
+        }
+        let ended = deaths.sorted { $0.key < $1.key }.map { code, n in
+            "\(ExitCode(rawValue: code).map(EventLineFormatter.exitName) ?? "status \(code)") \(n)"
+        }
+        out.line("process ends: " + (ended.isEmpty ? "none" : ended.joined(separator: ", ")))
+        out.line()
+        out.line("processes:")
+        out.line("  " + leftPad("pid", 8) + leftPad("events", 10) + leftPad("sent", 9) + leftPad("recv", 9)
+            + leftPad("max mbox", 10) + leftPad("traps", 7) + "  end")
+        let pids = tracker.processes.keys.sorted()
+        let shown = processLimit.map { Array(pids.prefix($0)) } ?? pids
+        for pid in shown {
+            let p = tracker.processes[pid]!
+            let f = perProcess[pid] ?? ProcessFigures()
+            var end = p.exit.map { $0.summary } ?? "running at end of trace"
+            if let q = p.exit.map({ _ in p.queuedAtExit }), q > 0 { end += ", \(q) queued at exit" }
+            out.line("  " + leftPad(String(pid), 8) + leftPad(String(f.events), 10) + leftPad(String(f.sent), 9)
+                + leftPad(String(f.received), 9) + leftPad(String(p.maxMailboxDepth), 10) + leftPad(String(f.traps), 7)
+                + "  " + end + (p.entry.map { "  [\($0)]" } ?? ""))
+        }
+        if shown.count < pids.count { out.line("  … \(pids.count - shown.count) more processes (--processes)") }
+    }
+
+    private func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
+    private func leftPad(_ s: String, _ w: Int) -> String { s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s }
+}

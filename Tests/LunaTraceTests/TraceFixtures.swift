@@ -1,0 +1,95 @@
+import Foundation
+import TraceFormat
+
+@testable import LunaTraceCommands
+
+/// What a command printed and how it exited.
+struct CommandResult {
+    var out: String
+    var err: String
+    var code: Int32
+}
+
+/// Trace files for the tests, and two ways to run commands on them.
+enum TraceFixtures {
+    /// A fresh temporary directory.
+    static func directory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("luna-trace-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Writes `events` as a trace file with TraceWriter.
+    @discardableResult
+    static func write(_ events: [TraceEvent], to url: URL, eventsPerBlock: Int = 16_384) throws -> TraceSummary {
+        let writer = try TraceWriter(
+            path: url.path, header: TraceHeader(producer: "luna-trace tests", metadata: ["test": "yes"]),
+            options: TraceWriter.Options(eventsPerBlock: eventsPerBlock))
+        for e in events { writer.record(e) }
+        return try writer.close()
+    }
+
+    /// The postmortem scenario written to a file in `dir`.
+    static func postmortem(in dir: URL) throws -> URL {
+        let url = dir.appendingPathComponent("postmortem.luna")
+        try write(Postmortem.events(), to: url)
+        return url
+    }
+
+    /// Runs `luna-trace ARGS` in process, capturing its output; `stdin` is the file read for `-`.
+    static func run(_ arguments: [String], stdin: URL? = nil) -> CommandResult {
+        let out = StringOutput(), err = StringOutput()
+        var fd: Int32 = -1
+        if let stdin { fd = open(stdin.path, O_RDONLY) }
+        defer { if fd >= 0 { close(fd) } }
+        let code = LunaTraceCommand.invoke(arguments, io: CommandIO(out: out, err: err, standardInput: fd >= 0 ? fd : 0))
+        return CommandResult(out: out.text, err: err.text, code: code)
+    }
+
+    /// The built `luna-trace` executable, next to the test bundle.
+    static var binary: URL? {
+        var candidates: [URL] = []
+        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        // swift-testing on Linux may run from the .xctest directory itself.
+        candidates.append(contentsOf: candidates.map { $0.deletingLastPathComponent() })
+        for dir in candidates {
+            let url = dir.appendingPathComponent("luna-trace")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    /// Runs the built binary with `arguments`, optionally feeding `stdin`.
+    static func runBinary(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
+        guard let binary else {
+            throw FixtureError("luna-trace executable not found next to the test bundle (\(Bundle.main.bundleURL.path)); run `swift build` first")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        // stdout through a pipe, read to the end; stderr into a file (it is small).
+        let outPipe = Pipe()
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("luna-trace-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let errHandle = try FileHandle(forWritingTo: errURL)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        process.standardOutput = outPipe
+        process.standardError = errHandle
+        if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) }
+        try process.run()
+        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try errHandle.close()
+        let errData = try Data(contentsOf: errURL)
+        return CommandResult(out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self),
+                             code: process.terminationStatus)
+    }
+}
+
+/// A test setup problem.
+struct FixtureError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
