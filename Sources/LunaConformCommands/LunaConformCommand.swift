@@ -5,7 +5,7 @@ public struct LunaConformCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "luna-conform",
         abstract: "Replay lunatic traces against an implementation and pinpoint divergences.",
-        subcommands: []
+        subcommands: [ReplayCommand.self, AdapterCommand.self]
     )
     public init() {}
 }

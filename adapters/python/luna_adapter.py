@@ -434,16 +434,21 @@ class Adapter:
             raise Trap("lunatic::message::send_receive_skip_search")
         p.scratch = None
         tags = None if msg.tag == 0 else [msg.tag]
+        # R-RECV-7: only messages arriving after the call began are eligible, the request
+        # itself included when it is sent to the caller.
+        mark = len(p.mailbox)
         target = self.procs.get(int(req["to"]))
         if target is not None:
             self.deliver(target, msg)
-        if p.status is not None:
-            return PARKED  # sent to itself while... cannot happen, kept for safety
         timeout = int(req["timeout_ms"])
+        for i in range(mark, len(p.mailbox)):  # arrivals since the call began (a self-send)
+            if tags is None or p.mailbox[i].tag == tags[0]:
+                found = p.mailbox.pop(i)
+                p.scratch = found
+                return {"code": 0, "message": found.describe()}
         if timeout == 0:
             return {"code": TIMEOUT_CODE}
-        # R-RECV-7: only messages arriving from now on are eligible.
-        return self.park(p, req, "send_receive_skip_search", tags, len(p.mailbox), timeout)
+        return self.park(p, req, "send_receive_skip_search", tags, mark, timeout)
 
     def op_receive(self, p, req):
         tags = [int(t) for t in req.get("tags", [])]

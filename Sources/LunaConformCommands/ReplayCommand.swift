@@ -1,0 +1,127 @@
+import ArgumentParser
+import ConformanceKit
+import Foundation
+
+/// `luna-conform replay`: replay traces against an adapter and report divergences.
+public struct ReplayCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay traces against an implementation and report where it diverges.",
+        discussion: """
+            Each trace is replayed call by call through the adapter; every answer is compared with \
+            the recorded one. A divergence names its category, the SEMANTICS.md rule it breaks, the \
+            event index, pid and call, and expected vs got; later divergences that follow from a \
+            process's first one are marked as consequences. The last line is exactly \
+            "N passed, N failed, N skipped"; the exit status is 0 only when nothing failed.
+            Categories: \(DivergenceCategory.allCases.map(\.rawValue).joined(separator: ", ")).
+            """
+    )
+
+    /// Trace files or directories.
+    @Argument(help: "Trace files, or directories (every trace file in them, recursively, in path order).")
+    public var traces: [String]
+
+    /// The adapter command line.
+    @Option(help: "The adapter command and its arguments, as one string (default: this program's built-in LunaRuntime adapter).")
+    public var adapter: String?
+
+    /// Report format.
+    @Option(help: "Report format: text, json or junit.")
+    public var report: ReportFormat = .text
+
+    /// Per-call timeout.
+    @Option(help: "Seconds a call may take beyond its own timeout before it counts as not returning.")
+    public var timeout: Double = 2
+
+    /// Per-trace timeout.
+    @Option(name: .customLong("trace-timeout"), help: "Seconds one trace may take in all.")
+    public var traceTimeout: Double = 120
+
+    /// Known failures.
+    @Option(help: "A file listing traces expected to fail (xfail); one per line, # comments.")
+    public var expect: String?
+
+    /// Write the report here instead of stdout.
+    @Option(help: "Write the report to this file instead of stdout.")
+    public var output: String?
+
+    public init() {}
+
+    /// Report formats.
+    public enum ReportFormat: String, ExpressibleByArgument, Sendable {
+        case text, json, junit
+    }
+
+    public func validate() throws {
+        guard timeout > 0, traceTimeout > 0 else { throw ValidationError("timeouts must be positive") }
+        if let adapter, Self.split(adapter).isEmpty { throw ValidationError("--adapter is empty") }
+    }
+
+    public func run() throws {
+        let paths: [String]
+        do { paths = try ConformanceRunner.expand(traces) } catch { throw ValidationError("\(error)") }
+        if paths.isEmpty { throw ValidationError("no trace files found in \(traces.joined(separator: ", "))") }
+        var expectations: ExpectationFile? = nil
+        if let expect {
+            guard let text = try? String(contentsOfFile: expect, encoding: .utf8) else {
+                throw ValidationError("cannot read the expect file \(expect)")
+            }
+            expectations = ExpectationFile(text: text)
+        }
+        let command = adapter.map(Self.split) ?? [Self.selfExecutable(), "adapter"]
+        let runner = ConformanceRunner(adapter: .init(command: command),
+                                       replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
+                                       expectations: expectations)
+        let streaming = report == .text && output == nil
+        let result = runner.run(paths.map(TraceSource.file)) { outcome in
+            if streaming {
+                FileHandle.standardOutput.write(Data((ConformanceReport.textLines(outcome).joined(separator: "\n") + "\n").utf8))
+            }
+        }
+        let text: String
+        switch report {
+        case .text: text = streaming ? result.summaryLine + "\n" : result.text()
+        case .json: text = result.json()
+        case .junit: text = result.junit()
+        }
+        if let output {
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(output): \(error)")
+            }
+            FileHandle.standardOutput.write(Data((result.summaryLine + "\n").utf8))
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if !result.allPassed { throw ExitCode(1) }
+    }
+
+    /// Splits a command line on spaces, honouring single and double quotes.
+    static func split(_ line: String) -> [String] {
+        var out: [String] = []
+        var current = ""
+        var quote: Character? = nil
+        var has = false
+        for c in line {
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+            } else if c == "\"" || c == "'" {
+                quote = c
+                has = true
+            } else if c == " " || c == "\t" {
+                if has || !current.isEmpty { out.append(current) }
+                current = ""
+                has = false
+            } else {
+                current.append(c)
+            }
+        }
+        if has || !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// This program's path (for the default adapter).
+    static func selfExecutable() -> String {
+        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return p }
+        return CommandLine.arguments[0]
+    }
+}
