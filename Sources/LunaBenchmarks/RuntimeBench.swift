@@ -1,11 +1,217 @@
 import ArgumentParser
+import Foundation
+import LunaRuntime
+import TraceFormat
 
-/// Benchmarks of the runtime layer (see docs/BENCHMARKS.md).
+/// Benchmarks of the runtime layer (see docs/BENCHMARKS.md): native message throughput,
+/// ping-pong latency, spawn rate, memory per idle process, and tracing overhead per event.
 public struct RuntimeBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "runtime", abstract: "Runtime benchmarks.")
+        commandName: "runtime", abstract: "Runtime benchmarks: messages/s, round trips/s, spawns/s, memory, tracing cost.")
+
+    @Option(help: "Messages for the one-way benchmark.") var messages = 2_000_000
+    @Option(help: "Round trips for the ping-pong benchmark.") var roundTrips = 500_000
+    @Option(help: "Processes for the spawn-rate benchmark.") var spawns = 200_000
+    @Option(help: "Idle processes for the memory benchmark (native; thread processes use a tenth).")
+    var idle = 20_000
+    @Option(help: "Repetitions (the best figure is reported).") var repeats = 3
+
     public init() {}
+
     public func run() throws {
-        throw ValidationError("the runtime benchmarks are not written yet")
+        print("runtime benchmarks (release build expected); best of \(repeats)")
+        let oneWay = try best { try oneWayRate(count: messages, trace: nil) }
+        print(String(format: "  native one-way messages     %8.2f M msg/s   (8-byte messages, goal >= 6M)", oneWay / 1e6))
+        let pingPong = try best { try pingPongRate(count: roundTrips, trace: nil, skipSearch: false) }
+        print(String(format: "  native ping-pong (receive)  %8.2f M round trips/s (goal >= 1M)", pingPong / 1e6))
+        let pingPongSkip = try best { try pingPongRate(count: roundTrips, trace: nil, skipSearch: true) }
+        print(String(format: "  native ping-pong (skip-search) %5.2f M round trips/s", pingPongSkip / 1e6))
+        let threadPing = try best { try threadPingPongRate(count: min(roundTrips, 50_000)) }
+        print(String(format: "  thread<->native ping-pong   %8.3f M round trips/s (guest-style thread process)", threadPing / 1e6))
+        let spawns = best { spawnRate(count: self.spawns) }
+        print(String(format: "  native spawn+exit           %8.3f M processes/s", spawns / 1e6))
+        let nativeBytes = idleMemory(count: idle, thread: false)
+        print(String(format: "  memory per idle native process  %8.0f bytes (%d processes blocked in receive)", nativeBytes, idle))
+        let threadCount = max(100, idle / 10)
+        let threadBytes = idleMemory(count: threadCount, thread: true)
+        print(String(format: "  memory per idle thread process  %8.0f bytes resident (%d processes; stack reserved 8 MiB virtual each)",
+                     threadBytes, threadCount))
+        try tracingOverhead()
+    }
+
+    // MARK: workloads
+
+    /// Best (highest) of `repeats` runs.
+    private func best(_ f: () throws -> Double) rethrows -> Double {
+        var b = 0.0
+        for _ in 0..<max(1, repeats) { b = max(b, try f()) }
+        return b
+    }
+
+    private static func seconds(_ t0: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
+    /// One sender blasts `count` 8-byte messages at one receiver; returns messages per second.
+    func oneWayRate(count: Int, trace: (any TraceSink)?) throws -> Double {
+        let env = Environment(trace: trace)
+        let receiver = env.spawn(entry: "receiver") { p in
+            var buffer: UInt64 = 0
+            for _ in 0..<count {
+                _ = try await p.receive(tags: [], timeoutMs: .max)
+                _ = try withUnsafeMutableBytes(of: &buffer) { try p.readData(into: $0) }
+            }
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        env.spawn(entry: "sender") { p in
+            for i in 0..<count {
+                p.createData(tag: 0, capacity: 8)
+                _ = try withUnsafeBytes(of: UInt64(i)) { try p.writeData($0) }
+                try p.send(to: receiver)
+                if i & 1023 == 1023 { await Task.yield() }  // let the receiver drain
+            }
+        }
+        guard env.waitForExitBlocking(of: receiver, timeout: 120) == .normal else {
+            throw ValidationError("one-way benchmark did not finish")
+        }
+        let t = Self.seconds(t0)
+        _ = env.waitUntilAllExited(timeout: 10)
+        return Double(count) / t
+    }
+
+    /// Two native processes exchange `count` request/reply pairs; returns round trips per second.
+    func pingPongRate(count: Int, trace: (any TraceSink)?, skipSearch: Bool) throws -> Double {
+        let env = Environment(trace: trace)
+        let server = env.spawn(entry: "pong") { p in
+            var value: UInt64 = 0
+            for _ in 0..<count {
+                _ = try await p.receive(tags: [], timeoutMs: .max)
+                let tag = try p.getTag()
+                _ = try withUnsafeMutableBytes(of: &value) { try p.readData(into: $0) }
+                p.createData(tag: tag, capacity: 8)
+                _ = try withUnsafeBytes(of: value &+ 1) { try p.writeData($0) }
+                try p.send(to: 2)
+            }
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let client = env.spawn(entry: "ping") { p in
+            var value: UInt64 = 0
+            for _ in 0..<count {
+                p.createData(tag: skipSearch ? 1 : 0, capacity: 8)
+                _ = try withUnsafeBytes(of: value) { try p.writeData($0) }
+                if skipSearch {
+                    _ = try await p.sendReceiveSkipSearch(to: server, timeoutMs: .max)
+                } else {
+                    try p.send(to: server)
+                    _ = try await p.receive(tags: [], timeoutMs: .max)
+                }
+                _ = try withUnsafeMutableBytes(of: &value) { try p.readData(into: $0) }
+            }
+        }
+        precondition(client == 2)
+        guard env.waitForExitBlocking(of: client, timeout: 120) == .normal else {
+            throw ValidationError("ping-pong benchmark did not finish")
+        }
+        let t = Self.seconds(t0)
+        _ = env.waitUntilAllExited(timeout: 10)
+        return Double(count) / t
+    }
+
+    /// A thread process (as a WebAssembly guest runs) pings a native process.
+    func threadPingPongRate(count: Int) throws -> Double {
+        let env = Environment()
+        let server = env.spawn(entry: "pong") { p in
+            for _ in 0..<count {
+                _ = try await p.receive(tags: [], timeoutMs: .max)
+                p.createData(tag: 0, capacity: 8)
+                try p.send(to: 2)
+            }
+        }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let client = env.spawnThread(entry: "ping") { p in
+            for _ in 0..<count {
+                p.createData(tag: 0, capacity: 8)
+                try p.send(to: server)
+                _ = try p.receiveBlocking(tags: [], timeoutMs: .max)
+            }
+        }
+        guard env.waitForExitBlocking(of: client, timeout: 120) == .normal else {
+            throw ValidationError("thread ping-pong benchmark did not finish")
+        }
+        let t = Self.seconds(t0)
+        _ = env.waitUntilAllExited(timeout: 10)
+        return Double(count) / t
+    }
+
+    /// A native parent spawns `count` children that return at once; processes per second
+    /// from the first spawn until every child has ended.
+    func spawnRate(count: Int) -> Double {
+        let env = Environment()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        env.spawn(entry: "spawner") { p in
+            for i in 0..<count {
+                try p.spawn(entry: "child") { _ in }
+                if i & 255 == 255 { await Task.yield() }
+            }
+        }
+        _ = env.waitUntilAllExited(timeout: 120)
+        return Double(count + 1) / Self.seconds(t0)
+    }
+
+    /// Resident bytes per process of `count` processes blocked in receive.
+    func idleMemory(count: Int, thread: Bool) -> Double {
+        let env = Environment()
+        let before = Self.residentBytes()
+        var pids: [ProcessID] = []
+        pids.reserveCapacity(count)
+        for _ in 0..<count {
+            if thread {
+                pids.append(env.spawnThread(entry: "idle") { p in _ = try p.receiveBlocking(tags: [], timeoutMs: .max) })
+            } else {
+                pids.append(env.spawn(entry: "idle") { p in _ = try await p.receive(tags: [], timeoutMs: .max) })
+            }
+        }
+        // Wait until every process has started and blocked.
+        Thread.sleep(forTimeInterval: thread ? 1.0 : 0.3)
+        let after = Self.residentBytes()
+        for pid in pids { env.kill(pid) }
+        _ = env.waitUntilAllExited(timeout: 60)
+        return Double(after - before) / Double(count)
+    }
+
+    static func residentBytes() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = s.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    // MARK: tracing overhead
+
+    /// The same ping-pong untraced, traced into a TraceCollector, and traced into a real
+    /// TraceWriter (zstd file), all in one run; overhead per recorded event.
+    func tracingOverhead() throws {
+        let n = min(roundTrips, 200_000)
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("luna-runtime-bench-\(getpid()).ltrace").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var untraced = Double.infinity, collectorTime = Double.infinity, writerTime = Double.infinity
+        var events = 0
+        for _ in 0..<max(1, repeats) {
+            untraced = min(untraced, 1 / (try pingPongRate(count: n, trace: nil, skipSearch: false)))
+            let collector = TraceCollector()
+            collectorTime = min(collectorTime, 1 / (try pingPongRate(count: n, trace: collector, skipSearch: false)))
+            events = collector.count
+            let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench runtime"))
+            writerTime = min(writerTime, 1 / (try pingPongRate(count: n, trace: writer, skipSearch: false)))
+            _ = try writer.close()
+        }
+        let perEvent = Double(n) / Double(max(events, 1))  // seconds per round trip -> per event
+        func overhead(_ t: Double) -> Double { (t - untraced) * 1e9 * perEvent }
+        print(String(format: "  tracing: %d events per ping-pong of %d round trips (%.1f per round trip)",
+                     events, n, Double(events) / Double(n)))
+        print(String(format: "  tracing overhead, TraceWriter (zstd file)  %6.1f ns/event (goal <= 30)", overhead(writerTime)))
+        print(String(format: "  tracing overhead, TraceCollector (memory)  %6.1f ns/event", overhead(collectorTime)))
+        print(String(format: "  untraced round trip %.0f ns; traced into TraceWriter %.0f ns", untraced * 1e9, writerTime * 1e9))
     }
 }

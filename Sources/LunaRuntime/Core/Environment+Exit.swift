@@ -28,7 +28,7 @@ extension Environment {
         if exit != .normal { abnormalExits[p.id] = exit }
         if let trace {
             trace.record(TraceEvent(kind: .exit, pid: p.id, start: now(),
-                                    args: [exit.code.rawValue], text: text))
+                                    args: .of(exit.code.rawValue), text: text))
         }
         let links = p.links
         p.links = [:]
@@ -62,7 +62,7 @@ extension Environment {
             let death = ProcessExit.linkDied(from: dead)
             if o.mailbox.markDying(death, text: text ?? Self.reasonText(death)), let trace {
                 trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
-                                        args: [Int64(bitPattern: dead), tag, 1]))
+                                        args: .of(Int64(bitPattern: dead), tag, 1)))
             }
             return
         }
@@ -72,7 +72,7 @@ extension Environment {
         if mb.closed { mb.lock.unlock(); return }
         if let trace {
             trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
-                                    args: [Int64(bitPattern: dead), tag, 0], message: m.id))
+                                    args: .of(Int64(bitPattern: dead), tag, 0), message: m.id))
         }
         let c = mb.enqueueLocked(m)
         mb.lock.unlock()
@@ -86,11 +86,11 @@ extension Environment {
         let t = now()
         if asMessage {
             trace.record(TraceEvent(kind: .messageDropped, pid: holder, start: t,
-                                    args: [reason.rawValue], message: m.id))
+                                    args: .of(reason.rawValue), message: m.id))
         }
         for (slot, kind) in m.remainingResources {
             trace.record(TraceEvent(kind: .resourceDropped, pid: holder, start: t,
-                                    args: [Int64(slot), kind.rawValue], message: m.id))
+                                    args: .of(Int64(slot), kind.rawValue), message: m.id))
         }
     }
 }

@@ -51,7 +51,7 @@ extension Environment {
         }
         if let trace {
             trace.record(TraceEvent(kind: .spawn, pid: parent ?? 0, start: now(),
-                                    args: [Int64(bitPattern: pid), link, moduleID, configID],
+                                    args: .of(Int64(bitPattern: pid), link, moduleID, configID),
                                     text: entry, result: .value(0)))
         }
         lock.unlock()
@@ -61,7 +61,7 @@ extension Environment {
     private func recordStart(_ p: ProcessContext) {
         if let trace {
             trace.record(TraceEvent(kind: .start, pid: p.id, start: now(),
-                                    args: [Int64(bitPattern: p.parent ?? 0)], text: p.entry))
+                                    args: .of(Int64(bitPattern: p.parent ?? 0)), text: p.entry))
         }
     }
 

@@ -4,11 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// A pthread mutex with a condition variable on the monotonic clock, for the runtime's own
-/// short critical sections. Not copyable as a value: the class owns the heap cells.
-package final class ConditionLock: @unchecked Sendable {
+/// A pthread mutex with a condition variable on the monotonic clock, as two raw heap cells.
+/// A plain value: the owner calls `destroy()` exactly once, when no one can use it any more.
+package struct RawConditionLock: @unchecked Sendable {
     // @unchecked Sendable: the pthread objects are designed for use from many threads; the
-    // pointers themselves are immutable after init and freed only in deinit.
+    // pointers are immutable and freed only by the owner's `destroy()`.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let cond: UnsafeMutablePointer<pthread_cond_t>
 
@@ -25,22 +25,14 @@ package final class ConditionLock: @unchecked Sendable {
         pthread_condattr_destroy(&attr)
     }
 
-    deinit {
+    /// Frees the cells (owner's deinit).
+    package func destroy() {
         pthread_cond_destroy(cond); cond.deallocate()
         pthread_mutex_destroy(mutex); mutex.deallocate()
     }
 
     @inline(__always) package func lock() { pthread_mutex_lock(mutex) }
     @inline(__always) package func unlock() { pthread_mutex_unlock(mutex) }
-
-    /// Runs `body` holding the lock.
-    @inline(__always)
-    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
-    }
-
     /// Wakes one waiter.
     @inline(__always) package func signal() { pthread_cond_signal(cond) }
     /// Wakes all waiters.
@@ -51,15 +43,37 @@ package final class ConditionLock: @unchecked Sendable {
     package func wait(untilMonotonicNs deadline: UInt64?) {
         guard let deadline else { pthread_cond_wait(cond, mutex); return }
         #if canImport(Glibc)
-        var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        let d = min(deadline, UInt64(Int64.max / 2))
+        var ts = timespec(tv_sec: Int(d / 1_000_000_000), tv_nsec: Int(d % 1_000_000_000))
         pthread_cond_timedwait(cond, mutex, &ts)
         #else
         let now = MonotonicClock.now()
-        let rel = deadline > now ? deadline - now : 0
+        let rel = deadline > now ? min(deadline - now, UInt64(Int64.max / 2)) : 0
         var ts = timespec(tv_sec: Int(rel / 1_000_000_000), tv_nsec: Int(rel % 1_000_000_000))
         pthread_cond_timedwait_relative_np(cond, mutex, &ts)
         #endif
     }
+}
+
+/// A `RawConditionLock` owned by an object (freed with it).
+package final class ConditionLock: @unchecked Sendable {
+    // @unchecked Sendable: see RawConditionLock; `raw` is immutable.
+    package let raw = RawConditionLock()
+    package init() {}
+    deinit { raw.destroy() }
+
+    @inline(__always) package func lock() { raw.lock() }
+    @inline(__always) package func unlock() { raw.unlock() }
+    /// Runs `body` holding the lock.
+    @inline(__always)
+    package func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        raw.lock()
+        defer { raw.unlock() }
+        return try body()
+    }
+    @inline(__always) package func signal() { raw.signal() }
+    @inline(__always) package func broadcast() { raw.broadcast() }
+    package func wait(untilMonotonicNs deadline: UInt64?) { raw.wait(untilMonotonicNs: deadline) }
 }
 
 /// The monotonic clock, in nanoseconds.

@@ -25,7 +25,7 @@ extension ProcessContext {
             let m = Message(tag: tag, capacity: capacity, id: environment.newMessageID())
             replaceScratch(with: m)
             trace.record(TraceEvent(kind: .createData, pid: id, start: now(),
-                                    args: [tag, Int64(bitPattern: capacity)], message: m.id))
+                                    args: .of(tag, Int64(bitPattern: capacity)), message: m.id))
         } else {
             scratch = Message(tag: tag, capacity: capacity, id: 0)
         }
@@ -36,15 +36,15 @@ extension ProcessContext {
         try checkAlive()
         let n = Int64(bytes.count)
         guard let m = scratch else {
-            throw trap(.writeData, [n], "lunatic::message::write_data")
+            throw trap(.writeData, .of(n), "lunatic::message::write_data")
         }
         if m.isLinkDied {
             scratch = nil
-            throw trap(.writeData, [n], LunaTrap.linkDiedInScratch, message: m.id)
+            throw trap(.writeData, .of(n), LunaTrap.linkDiedInScratch, message: m.id)
         }
         m.buffer.append(contentsOf: bytes)
         if let trace {
-            trace.record(TraceEvent(kind: .writeData, pid: id, start: now(), args: [n], message: m.id,
+            trace.record(TraceEvent(kind: .writeData, pid: id, start: now(), args: .of(n), message: m.id,
                                     payload: .bytes(Array(bytes)), result: .value(n)))
         }
         return UInt32(truncatingIfNeeded: bytes.count)
@@ -61,17 +61,17 @@ extension ProcessContext {
         try checkAlive()
         let n = Int64(buffer.count)
         guard let m = scratch else {
-            throw trap(.readData, [n], "lunatic::message::read_data")
+            throw trap(.readData, .of(n), "lunatic::message::read_data")
         }
         if m.isLinkDied {
             scratch = nil
-            throw trap(.readData, [n], LunaTrap.linkDiedInScratch, message: m.id)
+            throw trap(.readData, .of(n), LunaTrap.linkDiedInScratch, message: m.id)
         }
         let size = UInt64(m.buffer.count)
         if m.position > size {
             // lunatic took the message out of the scratch area before failing.
             scratch = nil
-            throw trap(.readData, [n], "lunatic::message::read_data", message: m.id)
+            throw trap(.readData, .of(n), "lunatic::message::read_data", message: m.id)
         }
         let start = Int(m.position)
         let count = min(buffer.count, Int(size) - start)
@@ -82,7 +82,7 @@ extension ProcessContext {
         }
         m.position += UInt64(count)
         if let trace {
-            trace.record(TraceEvent(kind: .readData, pid: id, start: now(), args: [n], message: m.id,
+            trace.record(TraceEvent(kind: .readData, pid: id, start: now(), args: .of(n), message: m.id,
                                     payload: .bytes(Array(m.buffer[start..<start + count])),
                                     result: .value(Int64(count))))
         }
@@ -100,7 +100,7 @@ extension ProcessContext {
     /// `seek_data(index)`: sets the read position, even past the end (R-MSG-7).
     public func seekData(_ index: UInt64) throws {
         try checkAlive()
-        let a: EventArguments = [Int64(bitPattern: index)]
+        let a: EventArguments = .of(Int64(bitPattern: index))
         guard let m = scratch else { throw trap(.seekData, a, "lunatic::message::seek_data") }
         if m.isLinkDied { throw trap(.seekData, a, LunaTrap.linkDiedInScratch, message: m.id) }
         m.position = index

@@ -12,7 +12,7 @@ extension ProcessContext {
     public func send(to pid: ProcessID) throws -> Int32 {
         try checkAlive()
         guard let m = scratch else {
-            throw trap(.send, [Int64(bitPattern: pid)], "lunatic::message::send::no_message")
+            throw trap(.send, .of(Int64(bitPattern: pid)), "lunatic::message::send::no_message")
         }
         scratch = nil
         deliver(m, to: pid, recordSend: true)
@@ -23,17 +23,17 @@ extension ProcessContext {
     /// it precedes the receive that takes it; drops it when `pid` is missing or ending.
     @inline(__always)
     package func deliver(_ m: Message, to pid: ProcessID, recordSend: Bool) {
-        if let t = target(pid) {
-            let mb = t.mailbox
-            mb.lock.lock()
-            if !mb.closed {
+        if let target = targetMailbox(pid) {
+            let delivered = target._withUnsafeGuaranteedRef { mb -> Bool in
+                mb.lock.lock()
+                if mb.closed { mb.lock.unlock(); return false }
                 if recordSend, let trace { trace.record(sendEvent(m, pid)) }
                 let c = mb.enqueueLocked(m)
                 mb.lock.unlock()
                 c?.resume()
-                return
+                return true
             }
-            mb.lock.unlock()
+            if delivered { return }
         }
         if let trace {
             if recordSend { trace.record(sendEvent(m, pid)) }
@@ -42,7 +42,7 @@ extension ProcessContext {
     }
 
     private func sendEvent(_ m: Message, _ pid: ProcessID) -> TraceEvent {
-        TraceEvent(kind: .send, pid: id, start: now(), args: [Int64(bitPattern: pid)], message: m.id,
+        TraceEvent(kind: .send, pid: id, start: now(), args: .of(Int64(bitPattern: pid)), message: m.id,
                    result: .value(0))
     }
 
@@ -52,7 +52,7 @@ extension ProcessContext {
     /// is in `tags` (any message when empty; untagged never match a set, R-RECV-2/3), waiting
     /// up to `timeoutMs` (UInt64.max = forever, 0 = only what is queued, R-RECV-5).
     /// Returns 0 (data), 1 (LinkDied) or 9027 (timeout, scratch area unchanged) (R-RECV-6).
-    public func receive(tags: [Int64] = [], timeoutMs: UInt64 = .max) async throws -> Int32 {
+    nonisolated(nonsending) public func receive(tags: [Int64] = [], timeoutMs: UInt64 = .max) async throws -> Int32 {
         try checkAlive()
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
@@ -109,13 +109,13 @@ extension ProcessContext {
     }
 
     private func receiveEvent(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent {
-        TraceEvent(kind: .receive, pid: id, start: start, end: now(), args: [Int64(bitPattern: timeoutMs)],
+        TraceEvent(kind: .receive, pid: id, start: start, end: now(), args: .of(Int64(bitPattern: timeoutMs)),
                    tags: tags, message: m.id, result: .value(m.isLinkDied ? 1 : 0))
     }
 
     private func receiveTimeoutEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent? {
         guard trace != nil else { return nil }
-        return TraceEvent(kind: .receive, pid: id, start: start, args: [Int64(bitPattern: timeoutMs)],
+        return TraceEvent(kind: .receive, pid: id, start: start, args: .of(Int64(bitPattern: timeoutMs)),
                           tags: tags, result: .value(Int64(Self.timeoutResult)))
     }
 
@@ -133,7 +133,7 @@ extension ProcessContext {
     /// message like `send`, then waits only for a message that arrives after the call began
     /// with the request's tag (any message if untagged); returns 0 (even for LinkDied) or
     /// 9027, after which the scratch area is empty (R-RECV-7, R-RECV-8).
-    public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
+    nonisolated(nonsending) public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
         let o = await waitAsync(spec, timeoutMs: timeoutMs,
@@ -155,7 +155,7 @@ extension ProcessContext {
         try checkAlive()
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
-            throw trap(.sendReceiveSkipSearch, [Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), 0],
+            throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), 0),
                        "lunatic::message::send_receive_skip_search")
         }
         scratch = nil
@@ -210,7 +210,7 @@ extension ProcessContext {
     {
         guard trace != nil else { return nil }
         return TraceEvent(kind: .sendReceiveSkipSearch, pid: id, start: start, end: reply == nil ? start : now(),
-                          args: [Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: reply?.id ?? 0)],
+                          args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: reply?.id ?? 0)),
                           message: m.id, result: .value(reply == nil ? Int64(Self.timeoutResult) : 0))
     }
 }

@@ -21,7 +21,7 @@ extension ProcessContext {
         guard let call = Self.calls(kind) else {
             throw LunaTrap(reason: "lunatic::message::push: \(kind) cannot be sent in a message")
         }
-        let a: EventArguments = [Int64(bitPattern: rid)]
+        let a: EventArguments = .of(Int64(bitPattern: rid))
         let reason = "lunatic::message::push_\(call.name)"
         let resource: any Resource
         if kind == .module {
@@ -50,7 +50,7 @@ extension ProcessContext {
         guard let call = Self.calls(kind) else {
             throw LunaTrap(reason: "lunatic::message::take: \(kind) cannot be sent in a message")
         }
-        let a: EventArguments = [Int64(bitPattern: index)]
+        let a: EventArguments = .of(Int64(bitPattern: index))
         let reason = "lunatic::message::take_\(call.name)"
         guard let m = scratch else { throw trap(call.take, a, reason) }
         if m.isLinkDied { throw trap(call.take, a, LunaTrap.linkDiedInScratch, message: m.id) }

@@ -19,7 +19,7 @@ extension ProcessContext {
         let env = environment
         env.lock.lock()
         if let trace {
-            trace.record(TraceEvent(kind: .link, pid: id, start: now(), args: [tag, Int64(bitPattern: pid)]))
+            trace.record(TraceEvent(kind: .link, pid: id, start: now(), args: .of(tag, Int64(bitPattern: pid))))
         }
         if let other = env.live[pid] {
             links[pid] = tag
@@ -37,7 +37,7 @@ extension ProcessContext {
         try checkAlive()
         let env = environment
         env.lock.lock()
-        if let trace { trace.record(TraceEvent(kind: .unlink, pid: id, start: now(), args: [Int64(bitPattern: pid)])) }
+        if let trace { trace.record(TraceEvent(kind: .unlink, pid: id, start: now(), args: .of(Int64(bitPattern: pid)))) }
         links[pid] = nil
         env.live[pid]?.links[id] = nil
         env.lock.unlock()
@@ -58,12 +58,12 @@ extension ProcessContext {
         let env = environment
         env.lock.lock()
         dieWhenLinkDies = on
-        if let trace { trace.record(TraceEvent(kind: .dieWhenLinkDies, pid: id, start: now(), args: [on ? 1 : 0])) }
+        if let trace { trace.record(TraceEvent(kind: .dieWhenLinkDies, pid: id, start: now(), args: .of(on ? 1 : 0))) }
         env.lock.unlock()
     }
 
     /// `sleep_ms(ms)` for native processes; a kill meanwhile never returns (R-PROC-8).
-    public func sleep(ms: UInt64) async throws {
+    nonisolated(nonsending) public func sleep(ms: UInt64) async throws {
         try checkAlive()
         let start = trace != nil ? now() : 0
         if ms > 0 {
@@ -84,7 +84,7 @@ extension ProcessContext {
 
     private func recordSleep(_ ms: UInt64, _ start: UInt64) {
         if let trace {
-            trace.record(TraceEvent(kind: .sleepMs, pid: id, start: start, end: now(), args: [Int64(bitPattern: ms)]))
+            trace.record(TraceEvent(kind: .sleepMs, pid: id, start: start, end: now(), args: .of(Int64(bitPattern: ms))))
         }
     }
 
@@ -96,7 +96,7 @@ extension Environment {
     /// Kills `pid` on behalf of `killer` (0 = the host): a no-op for a missing pid (R-PROC-2).
     public func kill(_ pid: ProcessID, by killer: ProcessID = 0) {
         lock.lock()
-        if let trace { trace.record(TraceEvent(kind: .kill, pid: killer, start: now(), args: [Int64(bitPattern: pid)])) }
+        if let trace { trace.record(TraceEvent(kind: .kill, pid: killer, start: now(), args: .of(Int64(bitPattern: pid)))) }
         let victim = live[pid]
         lock.unlock()
         _ = victim?.mailbox.markDying(.killed, text: "killed")

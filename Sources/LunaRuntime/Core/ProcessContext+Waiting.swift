@@ -3,7 +3,7 @@ import TraceFormat
 extension ProcessContext {
     /// Suspends the calling native task until `spec` is satisfied, the timeout passes, or the
     /// process is terminated. A message already queued is taken without waiting.
-    package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: TraceEvent?) async -> WaitOutcome {
+    nonisolated(nonsending) package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: TraceEvent?) async -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         let env = environment

@@ -3,6 +3,8 @@ import TraceFormat
 /// One process's state and its lunatic operations. Used only by the process's own body
 /// (native closure or guest thread), except for the mailbox, which has its own lock.
 public final class ProcessContext: @unchecked Sendable {
+    // Hot fields are `@exclusivity(unchecked)`: the discipline described here already
+    // excludes overlapping access, and the dynamic checks cost a quarter of the throughput.
     // @unchecked Sendable: `scratch`, `resources` and `lastTarget` are touched only by the
     // process's own body (one task or one thread at a time) and, after the body ended, by
     // `Environment.finish` on the same context; `links` and `dieWhenLinkDies` only under the
@@ -21,13 +23,15 @@ public final class ProcessContext: @unchecked Sendable {
 
     package let mailbox = Mailbox()
     package let trace: (any TraceSink)?
-    package var scratch: Message?
-    package var resources = ResourceTables()
-    private var lastTarget: ProcessContext?
+    @exclusivity(unchecked) package var scratch: Message?
+    @exclusivity(unchecked) package var resources = ResourceTables()
+    /// The mailbox of the last process sent to (kept alive here), for sends without a table lookup.
+    @exclusivity(unchecked) private var lastTargetMailbox: Mailbox?
+    @exclusivity(unchecked) private var lastTargetID: ProcessID = 0
     /// Linked processes and the tag this side remembers for each (environment lock).
-    package var links: [ProcessID: Int64] = [:]
+    @exclusivity(unchecked) package var links: [ProcessID: Int64] = [:]
     /// R-PROC-5 flag (environment lock); on by default.
-    package var dieWhenLinkDies = true
+    @exclusivity(unchecked) package var dieWhenLinkDies = true
 
     init(id: ProcessID, environment: Environment, entry: String, parent: ProcessID?, isThread: Bool) {
         self.id = id
@@ -81,17 +85,19 @@ public final class ProcessContext: @unchecked Sendable {
         return LunaTrap(reason: reason)
     }
 
-    /// The live process `pid`, remembering the last one (pids are never reused, so a cached
-    /// context stays the right one; its mailbox says whether it still accepts messages).
+    /// The mailbox of process `pid`, remembering the last one (pids are never reused, so a
+    /// cached mailbox stays the right one; it says itself whether it still accepts messages).
+    /// Unmanaged: valid while this process runs (the cache or the table holds it).
     @inline(__always)
-    package func target(_ pid: ProcessID) -> ProcessContext? {
-        if let t = lastTarget, t.id == pid { return t }
-        let t = pid == id ? self : environment.process(pid)
-        if let t, t !== self { lastTarget = t }
-        return t
+    package func targetMailbox(_ pid: ProcessID) -> Unmanaged<Mailbox>? {
+        if pid == lastTargetID, let mb = lastTargetMailbox { return Unmanaged.passUnretained(mb) }
+        guard let t = pid == id ? self : environment.process(pid) else { return nil }
+        lastTargetMailbox = t.mailbox
+        lastTargetID = pid
+        return Unmanaged.passUnretained(t.mailbox)
     }
 
-    package func dropCaches() { lastTarget = nil }
+    package func dropCaches() { lastTargetMailbox = nil; lastTargetID = 0 }
 
     // MARK: resources (per-process tables, R-RES-1)
 
