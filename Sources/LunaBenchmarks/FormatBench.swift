@@ -27,14 +27,15 @@ public struct FormatBench: ParsableCommand {
             print("time unit \(unit) ns\(mark), level \(level), \(eventsPerBlock) events/block:")
             print(String(format: "  encode+compress  %6.2f M events/s  (record() alone %.1f ns/event)",
                          r.encodeRate / 1e6, r.recordNanos))
-            print(String(format: "  decode           %6.2f M events/s", r.decodeRate / 1e6))
+            print(String(format: "  decode           %6.2f M events/s  (next(into:); %.2f M/s with next())",
+                         r.decodeRate / 1e6, r.decodeNextRate / 1e6))
             print(String(format: "  size             %6.3f bytes/event  (%d bytes, raw %.2f bytes/event)",
                          r.bytesPerEvent, r.fileBytes, r.rawPerEvent))
         }
     }
 
     struct Figures {
-        var encodeRate = 0.0, recordNanos = Double.infinity, decodeRate = 0.0
+        var encodeRate = 0.0, recordNanos = Double.infinity, decodeRate = 0.0, decodeNextRate = 0.0
         var bytesPerEvent = 0.0, rawPerEvent = 0.0, fileBytes = 0
     }
 
@@ -59,20 +60,32 @@ public struct FormatBench: ParsableCommand {
             f.bytesPerEvent = Double(summary.fileBytes) / Double(stream.count)
             f.rawPerEvent = Double(summary.rawBytes) / Double(stream.count)
 
-            let reader = try TraceReader(path: path)
-            let d0 = DispatchTime.now().uptimeNanoseconds
-            var n = 0
-            var checksum: UInt64 = 0
-            while let e = try reader.next() {
-                n += 1
-                checksum &+= e.end
+            // Decode with the reusing scan (next(into:)) and with plain next().
+            for reuse in [true, false] {
+                let reader = try TraceReader(path: path)
+                let d0 = DispatchTime.now().uptimeNanoseconds
+                var n = 0
+                var checksum: UInt64 = 0
+                if reuse {
+                    var e = TraceEvent(kind: .send, pid: 0)
+                    while try reader.next(into: &e) {
+                        n += 1
+                        checksum &+= e.end
+                    }
+                } else {
+                    while let e = try reader.next() {
+                        n += 1
+                        checksum &+= e.end
+                    }
+                }
+                let d1 = DispatchTime.now().uptimeNanoseconds
+                guard n == stream.count, case .complete = reader.stop else {
+                    throw ValidationError("decoded \(n) of \(stream.count) events, stop \(reader.stop)")
+                }
+                if checksum == 42 { print("") }
+                let rate = Double(n) / (Double(d1 - d0) / 1e9)
+                if reuse { f.decodeRate = max(f.decodeRate, rate) } else { f.decodeNextRate = max(f.decodeNextRate, rate) }
             }
-            let d1 = DispatchTime.now().uptimeNanoseconds
-            guard n == stream.count, case .complete = reader.stop else {
-                throw ValidationError("decoded \(n) of \(stream.count) events, stop \(reader.stop)")
-            }
-            _ = checksum
-            f.decodeRate = max(f.decodeRate, Double(n) / (Double(d1 - d0) / 1e9))
         }
         return f
     }

@@ -130,11 +130,17 @@ struct ByteReader {
     @inline(__always) mutating func svarint() throws(TraceFormatError) -> Int64 { Zigzag.decode(try varint()) }
 
     /// A length that must fit in the remaining bytes (each counted item takes ≥ 1 byte).
-    mutating func count(_ what: String) throws(TraceFormatError) -> Int {
+    @inline(__always)
+    mutating func count(_ what: @autoclosure () -> String) throws(TraceFormatError) -> Int {
         let at = pos
         let n = try varint()
-        guard n <= UInt64(remaining) else { pos = at; throw fail("\(what) count \(n) exceeds the \(remaining) bytes left") }
+        guard n <= UInt64(remaining) else { pos = at; throw countError(what(), n) }
         return Int(n)
+    }
+
+    @inline(never)
+    func countError(_ what: String, _ n: UInt64) -> TraceFormatError {
+        fail("\(what) count \(n) exceeds the \(remaining) bytes left")
     }
 
     mutating func bytesArray(_ n: Int) throws(TraceFormatError) -> [UInt8] {

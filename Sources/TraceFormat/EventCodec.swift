@@ -79,25 +79,34 @@ struct BlockDecoder {
 
     /// Decodes the next record; `nil` for a non-event record, which is skipped.
     @inline(__always) mutating func next(_ r: inout ByteReader) throws(TraceFormatError) -> TraceEvent? {
+        var e = TraceEvent(kind: EventKind(rawValue: 0), pid: 0)
+        return try next(&r, into: &e) ? e : nil
+    }
+
+    /// Decodes the next record into `e` (every field is overwritten); false for a non-event
+    /// record, which is skipped.
+    @inline(__always) mutating func next(_ r: inout ByteReader, into e: inout TraceEvent) throws(TraceFormatError) -> Bool {
         let at = r.offset
         let code = try r.varint()
         let len = try r.count("record length")
         let bodyEnd = r.pos + len
         defer { r.pos = bodyEnd }
-        if code >= TraceLayout.firstNonEventCode { return nil }
+        if code >= TraceLayout.firstNonEventCode { return false }
         guard code != TraceLayout.blockStartCode else {
             throw TraceFormatError(.badEvent, offset: at, "block-start record inside a block")
         }
         var b = ByteReader(r.bytes, from: r.pos, to: bodyEnd, base: r.base)
         do throws(TraceFormatError) {
-            return try decodeBody(kind: EventKind(rawValue: UInt16(code)), &b)
+            try decodeBody(kind: EventKind(rawValue: UInt16(code)), &b, into: &e)
+            return true
         } catch {
             throw TraceFormatError(.badEvent, offset: error.offset,
                                    "event record at byte \(at) (kind \(code)): \(error.detail)")
         }
     }
 
-    @inline(__always) private mutating func decodeBody(kind: EventKind, _ b: inout ByteReader) throws(TraceFormatError) -> TraceEvent {
+    @inline(__always) private mutating func decodeBody(kind: EventKind, _ b: inout ByteReader,
+                                                       into e: inout TraceEvent) throws(TraceFormatError) {
         let flags = try b.u8()
         let pid = try b.varint()
         let startDelta = try b.svarint()
@@ -106,14 +115,21 @@ struct BlockDecoder {
         let prev = state.lastEnd.update(pid) { $0 &+ step }
         let startT = prev &+ UInt64(bitPattern: startDelta)
         let endT = startT &+ UInt64(bitPattern: duration)
-        var e = TraceEvent(kind: kind, pid: pid, start: startT &* unit, end: endT &* unit)
-        if flags & EventFlags.args != 0 {
+        e.kind = kind
+        e.pid = pid
+        e.start = startT &* unit
+        e.end = endT &* unit
+        if flags & EventFlags.args == 0 {
+            if !e.args.isEmpty { e.args = EventArguments() }
+        } else {
             let n = try b.count("argument")
             var args = EventArguments()
             for _ in 0..<n { args.append(try b.svarint()) }
             e.args = args
         }
-        if flags & EventFlags.tags != 0 {
+        if flags & EventFlags.tags == 0 {
+            if !e.tags.isEmpty { e.tags = [] }
+        } else {
             let n = try b.count("tag")
             if n == 1 {
                 let one = try b.svarint()
@@ -128,9 +144,11 @@ struct BlockDecoder {
         if flags & EventFlags.message != 0 {
             e.message = state.lastMessage &+ UInt64(bitPattern: try b.svarint())
             state.lastMessage = e.message
+        } else {
+            e.message = 0
         }
         switch (flags >> EventFlags.payloadShift) & 3 {
-        case 0: break
+        case 0: e.payload = .none
         case 1:
             let n = try b.count("payload byte")
             e.payload = .bytes(recentPayloads.array(b.bytes.baseAddress! + b.pos, count: n, as: UInt8.self))
@@ -141,14 +159,17 @@ struct BlockDecoder {
         default:
             throw b.fail("reserved payload form 3")
         }
-        if flags & EventFlags.text != 0 { e.text = try b.string("text byte") }
+        if flags & EventFlags.text != 0 {
+            e.text = try b.string("text byte")
+        } else if !e.text.isEmpty {
+            e.text = ""
+        }
         switch flags >> EventFlags.resultShift {
-        case 0: break
+        case 0: e.result = .none
         case 1: e.result = .value(try b.svarint())
         case 2: e.result = .trap(try b.string("trap reason byte"))
         default: throw b.fail("reserved result form 3")
         }
         // Bytes after the known fields belong to newer minor versions and are skipped.
-        return e
     }
 }

@@ -7,16 +7,16 @@ public final class TraceReader {
     /// The file header.
     public let header: TraceHeader
     /// Where and why reading ended; `.reading` until then.
-    public private(set) var stop: TraceStop = .reading
+    @exclusivity(unchecked) public private(set) var stop: TraceStop = .reading
     /// Number of events before the next one `next()` returns (its index in the file).
     @exclusivity(unchecked) public private(set) var eventsRead: UInt64 = 0
     /// Number of blocks before the current (or next) one.
-    public private(set) var blocksRead: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var blocksRead: UInt64 = 0
     /// The frame index, when the trace has one that could be read (files and bytes read from the
     /// start; for a stream, once its end was reached).
-    public private(set) var blockIndex: [BlockIndexEntry]?
+    @exclusivity(unchecked) public private(set) var blockIndex: [BlockIndexEntry]?
     /// The closing summary, once read (for files and bytes, read up front when present).
-    public private(set) var summary: TraceSummary?
+    @exclusivity(unchecked) public private(set) var summary: TraceSummary?
 
     let input: TraceInput
     private let decompressor = ZstdDecompressor()
@@ -119,11 +119,18 @@ public final class TraceReader {
     /// The next event, or `nil` at the end of the trace (see `stop` for how it ended).
     /// Throws on damaged data; `stop` is then `.damaged` and later calls return `nil`.
     public func next() throws(TraceFormatError) -> TraceEvent? {
+        var e = TraceEvent(kind: EventKind(rawValue: 0), pid: 0)
+        return try next(into: &e) ? e : nil
+    }
+
+    /// Reads the next event into `event`, reusing its storage (every field is overwritten);
+    /// returns false at the end of the trace. The fastest way to scan a trace.
+    public func next(into event: inout TraceEvent) throws(TraceFormatError) -> Bool {
         do throws(TraceFormatError) {
             while true {
                 if inBlock {
                     while !blockReader.atEnd {
-                        if let e = try decodeRecord() { return e }
+                        if try decodeRecord(into: &event) { return true }
                     }
                     guard eventsLeftInBlock == 0 else {
                         throw TraceFormatError(.badEvent, offset: blockOffset,
@@ -132,7 +139,7 @@ public final class TraceReader {
                     inBlock = false
                     blocksRead += 1
                 }
-                guard case .reading = stop else { return nil }
+                guard case .reading = stop else { return false }
                 try readFrame()
             }
         } catch {
@@ -142,22 +149,20 @@ public final class TraceReader {
         }
     }
 
-    @inline(__always) private func decodeRecord() throws(TraceFormatError) -> TraceEvent? {
-        let e: TraceEvent?
+    @inline(__always) private func decodeRecord(into e: inout TraceEvent) throws(TraceFormatError) -> Bool {
         do throws(TraceFormatError) {
-            e = try decoder.next(&blockReader)
+            guard try decoder.next(&blockReader, into: &e) else { return false }
         } catch {
             throw TraceFormatError(.badEvent, offset: blockOffset,
                                    "block at byte \(blockOffset), raw byte \(error.offset): \(error.detail)")
         }
-        guard let e else { return nil }
         guard eventsLeftInBlock > 0 else {
             throw TraceFormatError(.badEvent, offset: blockOffset,
                                    "block at byte \(blockOffset) holds more than the \(declaredInBlock) events it declares")
         }
         eventsLeftInBlock -= 1
         eventsRead += 1
-        return e
+        return true
     }
 
     /// All remaining events as a sequence that ends at the first error; read `stop` afterwards.
