@@ -1,0 +1,183 @@
+@_spi(Fuzzing) @_spi(OnlyForCLI) import WasmKit
+import TraceFormat
+import WAT
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A compiled WebAssembly module that guest processes are spawned from.
+///
+/// A module is a resource (kind `.module`): `push_module` shares it inside a message,
+/// `take_module` puts it into the receiver's table, and `spawn` with that id runs it. It is
+/// immutable and shared by every process spawned from it; each process instantiates it in its own
+/// WasmKit store.
+///
+/// Loading validates the whole module up front (every function body, and every import against
+/// the functions the runtime provides), so a module importing something unknown fails here with
+/// an error naming the import, never later inside a running process.
+public final class GuestModule: Resource {
+    /// The resource table this belongs to.
+    public var resourceKind: ResourceKind { .module }
+    /// A name for messages (file name, or what the creator passed).
+    public let name: String
+    /// The size of the module binary in bytes.
+    public let byteCount: Int
+    /// The names of the exported functions (the possible entries).
+    public let exportedFunctions: [String]
+    /// The parsed module, shared by all processes.
+    package let wasm: Module
+
+    /// Loads a module from its binary form.
+    public init(bytes: [UInt8], name: String = "module") throws(GuestModuleError) {
+        let module: Module
+        do {
+            module = try parseWasm(bytes: bytes)
+        } catch {
+            throw .invalid(name: name, reason: "\(error)")
+        }
+        let importTypes = try GuestModule.checkImports(of: module, name: name)
+        let exportTypes = try GuestModule.validateByInstantiating(module, name: name)
+        self.name = name
+        self.byteCount = bytes.count
+        self.wasm = module
+        self.exportTypes = exportTypes
+        self.importTypes = importTypes
+        self.exportedFunctions = module.exports.compactMap { export in
+            if case .function = export.descriptor { return export.name }
+            return nil
+        }
+    }
+
+    /// Loads a module from a `.wasm` file.
+    public convenience init(path: String) throws(GuestModuleError) {
+        let bytes = try GuestModule.readFile(path)
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        try self.init(bytes: bytes, name: base)
+    }
+
+    /// Loads a module from WebAssembly text (WAT).
+    public convenience init(wat: String, name: String = "wat") throws(GuestModuleError) {
+        let bytes: [UInt8]
+        do {
+            bytes = try wat2wasm(wat)
+        } catch {
+            throw .invalidText(name: name, reason: "\(error)")
+        }
+        try self.init(bytes: bytes, name: name)
+    }
+
+    /// The WebAssembly type of exported function `name`, if there is one.
+    package func exportedFunctionType(_ name: String) -> FunctionType? { exportTypes[name] }
+
+    /// The types of the exported functions, found while validating.
+    private let exportTypes: [String: FunctionType]
+
+    /// The declared type of function import `module`.`name`.
+    package func importedFunctionType(module: String, name: String) -> FunctionType? {
+        importTypes["\(module)::\(name)"]
+    }
+
+    /// Declared types of the function imports, by `module::name`.
+    private let importTypes: [String: FunctionType]
+
+    // MARK: - Loading steps
+
+    private static func readFile(_ path: String) throws(GuestModuleError) -> [UInt8] {
+        guard let file = fopen(path, "rb") else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count {
+                if ferror(file) != 0 { throw .unreadable(path: path, reason: "read error") }
+                break
+            }
+        }
+        return bytes
+    }
+
+    /// Every function import must be provided with exactly the declared type; no other import
+    /// kinds are provided.
+    private static func checkImports(
+        of module: Module, name: String
+    ) throws(GuestModuleError) -> [String: FunctionType] {
+        var missing: [String] = []
+        var types: [String: FunctionType] = [:]
+        for imp in module.imports {
+            let qualified = "\(imp.module)::\(imp.name)"
+            guard case .function(let typeIndex) = imp.descriptor else {
+                let kind: String
+                switch imp.descriptor {
+                case .memory: kind = "a memory"
+                case .table: kind = "a table"
+                case .global: kind = "a global"
+                default: kind = "a tag"
+                }
+                throw .unsupportedImport(name: name, import: qualified, kind: kind)
+            }
+            guard let declared = module.functionType(at: typeIndex) else {
+                throw .invalid(name: name, reason: "import \(qualified) has an invalid type index")
+            }
+            types[qualified] = declared
+            if let definition = HostFunctionCatalog.definition(module: imp.module, name: imp.name) {
+                if declared != definition.type {
+                    throw .importTypeMismatch(
+                        name: name, import: qualified, declared: describe(declared),
+                        provided: describe(definition.type))
+                }
+            } else if HostFunctionCatalog.isUnsupportedWASI(module: imp.module, name: imp.name) {
+                if declared.results != [.i32] {
+                    throw .importTypeMismatch(
+                        name: name, import: qualified, declared: describe(declared),
+                        provided: "a function returning i32 (errno)")
+                }
+            } else {
+                missing.append(qualified)
+            }
+        }
+        if !missing.isEmpty { throw .missingImports(name: name, imports: missing) }
+        return types
+    }
+
+    /// Instantiates the module (without its start function) in a throwaway store of an engine
+    /// that compiles eagerly: this runs WasmKit's full validation, including every function body.
+    /// Returns the types of the exported functions.
+    private static func validateByInstantiating(
+        _ module: Module, name: String
+    ) throws(GuestModuleError) -> [String: FunctionType] {
+        var module = module
+        module.dropStartFunction()
+        let store = Store(engine: GuestEngine.validating)
+        var imports = Imports()
+        for imp in module.imports {
+            guard case .function(let typeIndex) = imp.descriptor,
+                  let type = module.functionType(at: typeIndex) else { continue }
+            imports.define(module: imp.module, name: imp.name, Function(store: store, type: type) { _, _ in
+                throw LunaTrap(reason: "validation stub called")
+            })
+        }
+        let instance: Instance
+        do {
+            instance = try module.instantiate(store: store, imports: imports)
+        } catch {
+            throw .invalid(name: name, reason: "\(error)")
+        }
+        var types: [String: FunctionType] = [:]
+        for (exportName, value) in instance.exports {
+            if case .function(let function) = value { types[exportName] = function.type }
+        }
+        return types
+    }
+
+    static func describe(_ type: FunctionType) -> String {
+        func list(_ types: [ValueType]) -> String { types.map { "\($0)" }.joined(separator: ", ") }
+        return "(\(list(type.parameters))) -> (\(list(type.results)))"
+    }
+}

@@ -1,0 +1,123 @@
+import TraceFormat
+import WasmKit
+
+/// One running guest: its WasmKit store and instance, bound to the process's `ProcessContext`.
+///
+/// Lives on the process's own thread (created by `Environment.spawnThread`); every host function
+/// of the instance runs on that thread and calls the context's blocking operations.
+package final class GuestProcess: @unchecked Sendable {
+    // @unchecked Sendable: an instance is created, used and dropped on its process thread only
+    // (the host-function closures that capture it run on that thread, inside `run`).
+
+    /// The process's lunatic operations.
+    package let context: ProcessContext
+    /// The module the process runs (also what `spawn` with module id -1 uses).
+    package let module: GuestModule
+    /// Output sink and arguments; inherited by guests this one spawns.
+    package let options: GuestOptions
+    /// The config the process was spawned with (`spawn` with config id -1 inherits it).
+    package let config: GuestConfig
+    /// The instance's exported `memory`, once known.
+    package var memory: Memory?
+
+    package init(context: ProcessContext, module: GuestModule, options: GuestOptions, config: GuestConfig) {
+        self.context = context
+        self.module = module
+        self.options = options
+        self.config = config
+    }
+
+    /// Whether a trace sink is attached (event construction is skipped otherwise).
+    @inline(__always)
+    package var tracing: Bool { context.trace != nil }
+
+    /// Instantiates the module and runs export `entry` with `params` to completion.
+    ///
+    /// Throws `LunaTrap` when the guest traps (the process fails with that reason) and lets
+    /// `ProcessTerminated` through when the process is killed or dies from a link while blocked.
+    package func run(entry: String, params: [GuestValue]) throws {
+        let store = Store(engine: GuestEngine.shared)
+        let instance: Instance
+        do {
+            instance = try module.wasm.instantiate(store: store, imports: makeImports(store: store))
+        } catch {
+            throw guestFailure(error)
+        }
+        if memory == nil { memory = instance.exports[memory: "memory"] }
+        guard let function = instance.exports[function: entry] else {
+            throw guestFailure(message: "Function '\(entry)' not found")
+        }
+        let expected = function.type.parameters
+        guard expected == params.map(\.valueType) else {
+            throw guestFailure(message: "Function '\(entry)' takes (\(expected.map { "\($0)" }.joined(separator: ", "))), "
+                + "spawned with (\(params.map { "\($0.valueType)" }.joined(separator: ", ")))")
+        }
+        do {
+            _ = try function.invoke(params.map(\.wasmValue))
+        } catch let exit as GuestExit {
+            if exit.code != 0 { throw guestFailure(message: "proc_exit(\(exit.code))") }
+        } catch {
+            throw guestFailure(error)
+        }
+    }
+
+    /// Binds every import of the module to this process.
+    private func makeImports(store: Store) -> Imports {
+        var imports = Imports()
+        for imp in module.wasm.imports {
+            if let definition = HostFunctionCatalog.definition(module: imp.module, name: imp.name) {
+                let body = definition.body
+                let function = Function(
+                    store: store, parameters: definition.type.parameters, results: definition.type.results
+                ) { caller, params, results in
+                    if self.memory == nil { self.memory = caller.instance?.exports[memory: "memory"] }
+                    try body(self, HostCall(params: params, results: results))
+                }
+                imports.define(module: imp.module, name: imp.name, function)
+            } else if HostFunctionCatalog.isUnsupportedWASI(module: imp.module, name: imp.name),
+                      case .function = imp.descriptor,
+                      let type = module.importedFunctionType(module: imp.module, name: imp.name) {
+                let name = imp.name
+                let function = Function(store: store, parameters: type.parameters, results: type.results) {
+                    _, _, results in
+                    self.recordWASI(name, start: self.tracing ? self.context.now() : 0, args: [], errno: WASIErrno.nosys)
+                    results[0] = .i32(UInt32(WASIErrno.nosys))
+                }
+                imports.define(module: imp.module, name: imp.name, function)
+            }
+            // Anything else was rejected when the module was loaded.
+        }
+        return imports
+    }
+
+    /// Turns an error out of instantiation or guest execution into the process's end.
+    private func guestFailure(_ error: any Error) -> any Error {
+        switch error {
+        case let trap as LunaTrap:
+            return trap  // raised by a host function, which recorded it
+        case is ProcessTerminated:
+            return error
+        case let exit as GuestExit:
+            return guestFailure(message: "proc_exit(\(exit.code))")
+        default:
+            let text = "\(error)"
+            let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? text
+            return guestFailure(message: firstLine)
+        }
+    }
+
+    /// Records a `trap` event (a trap outside any host call) and returns the trap to throw.
+    private func guestFailure(message: String) -> LunaTrap {
+        if tracing {
+            let now = context.now()
+            context.record(TraceEvent(kind: .trap, pid: context.id, start: now, text: message))
+        }
+        return LunaTrap(reason: message)
+    }
+}
+
+/// Thrown by WASI `proc_exit` to unwind the guest; `run` turns code 0 into a normal end.
+package struct GuestExit: Error {
+    /// The exit code.
+    package let code: UInt32
+}
