@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import TraceFormat
+
+@Suite struct WriterReaderBehaviourTests {
+    @Test func streamsThroughAPipe() async throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        let events = TraceSamples.pingPong(rounds: 500)   // 5000 events, several blocks
+        let writerTask = Task.detached {
+            let w = try TraceWriter(fileDescriptor: writeEnd, header: TraceHeader(timeUnitNanos: 1),
+                                    options: .init(eventsPerBlock: 700))
+            for e in events { w.record(e) }
+            let summary = try w.close()
+            close(writeEnd)
+            return summary
+        }
+        let reader = try TraceReader(fileDescriptor: readEnd)
+        #expect(reader.blockIndex == nil)
+        #expect(throws: TraceFormatError.self) { try reader.seek(toBlock: 0) }
+        var read: [TraceEvent] = []
+        var e = TraceEvent(kind: .send, pid: 0)
+        while try reader.next(into: &e) { read.append(e) }
+        close(readEnd)
+        let summary = try await writerTask.value
+        #expect(read == events)
+        #expect(reader.stop == .complete(summary))
+        #expect(reader.blockIndex?.count == 8)   // read from the stream's end
+    }
+
+    @Test func closeIsIdempotentAndLaterRecordsAreIgnored() throws {
+        let path = TraceSamples.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let w = try TraceWriter(path: path, header: TraceHeader())
+        w.record(TraceEvent(kind: .send, pid: 1))
+        let first = try w.close()
+        w.record(TraceEvent(kind: .send, pid: 1))
+        #expect(try w.close() == first)
+        #expect(first.eventCount == 1)
+        #expect(w.eventCount == 1)
+    }
+
+    @Test func writeFailuresAreReported() {
+        // /dev/full accepts the open and fails every write with ENOSPC.
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
+        do {
+            _ = try TraceWriter(path: "/dev/full", header: TraceHeader())
+            Issue.record("writing the header to /dev/full succeeded")
+        } catch let e as TraceFormatError {
+            #expect(e.kind == .io)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func seekWithoutIndexIsNoIndex() throws {
+        let events = TraceSamples.pingPong(rounds: 10)
+        let file = try TraceSamples.write(events, close: false)   // bytes as of flush(), no summary
+        defer { try? FileManager.default.removeItem(atPath: file.path) }
+        let reader = try TraceReader(bytes: file.bytes)
+        #expect(reader.blockIndex == nil)
+        do {
+            try reader.seek(toBlock: 0)
+            Issue.record("seek without an index succeeded")
+        } catch {
+            #expect(error.kind == .noIndex)
+        }
+    }
+
+    @Test func eventsSequenceStopsAtDamageAndExposesIt() throws {
+        var bytes = DamageTests.sample.bytes
+        let index = try #require(try TraceReader(bytes: bytes).blockIndex)
+        bytes[Int(index[2].frameOffset) + 20] ^= 0x55          // inside block 2's compressed data
+        let reader = try TraceReader(bytes: bytes)
+        let events = reader.events()
+        let read = Array(events)
+        #expect(read == Array(DamageTests.sample.events.prefix(Int(index[2].firstEventIndex))))
+        #expect(events.error?.offset == index[2].frameOffset)
+        if case .damaged = events.stop {} else { Issue.record("expected damaged, got \(events.stop)") }
+    }
+}
