@@ -38,7 +38,7 @@ extension Environment {
             if exit.notifiesLinks { deliverLinkDeath(to: o, from: p.id, tag: links[other]!) }
         }
         let waiters = exitWaiters.removeValue(forKey: p.id) ?? []
-        if blockedWaiters > 0 { lock.broadcast() }
+        if blockedPIDWaiters[p.id] != nil || (blockedAllWaiters > 0 && live.isEmpty) { lock.broadcast() }
         lock.unlock()
         for (_, c) in waiters { c.resume(returning: exit) }
     }

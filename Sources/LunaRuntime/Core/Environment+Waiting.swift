@@ -50,8 +50,11 @@ extension Environment {
         let deadline = timeout.map { MonotonicClock.now() &+ UInt64(max(0, $0) * 1e9) }
         lock.lock()
         defer { lock.unlock() }
-        blockedWaiters += 1
-        defer { blockedWaiters -= 1 }
+        blockedPIDWaiters[pid, default: 0] += 1
+        defer {
+            let n = blockedPIDWaiters[pid]! - 1
+            blockedPIDWaiters[pid] = n == 0 ? nil : n
+        }
         while live[pid] != nil {
             if let deadline, MonotonicClock.now() >= deadline { return nil }
             lock.wait(untilMonotonicNs: deadline)
@@ -64,8 +67,8 @@ extension Environment {
         let deadline = timeout.map { MonotonicClock.now() &+ UInt64(max(0, $0) * 1e9) }
         lock.lock()
         defer { lock.unlock() }
-        blockedWaiters += 1
-        defer { blockedWaiters -= 1 }
+        blockedAllWaiters += 1
+        defer { blockedAllWaiters -= 1 }
         while !live.isEmpty {
             if let deadline, MonotonicClock.now() >= deadline { return false }
             lock.wait(untilMonotonicNs: deadline)

@@ -23,7 +23,10 @@ public final class Environment: @unchecked Sendable {
     package var abnormalExits: [ProcessID: ProcessExit] = [:]
     package var exitWaiters: [ProcessID: [(UInt64, UnsafeContinuation<ProcessExit?, Never>)]] = [:]
     package var exitWaiterSerial: UInt64 = 0
-    package var blockedWaiters = 0
+    /// Threads blocked in `waitForExitBlocking`, per pid, and in `waitUntilAllExited`: an exit
+    /// wakes them only when it is the one they wait for.
+    package var blockedPIDWaiters: [ProcessID: Int] = [:]
+    package var blockedAllWaiters = 0
     private let messageIDs = Atomic<UInt64>(0)
     private var nativeExecutor: NativeExecutor?
 

@@ -44,8 +44,10 @@ extension ProcessContext {
         }
         m.buffer.append(contentsOf: bytes)
         if let trace {
+            // The first write's bytes are the whole buffer: share it instead of copying.
+            let payload = m.buffer.count == bytes.count ? m.buffer : Array(bytes)
             trace.record(TraceEvent(kind: .writeData, pid: id, start: now(), args: .of(n), message: m.id,
-                                    payload: .bytes(Array(bytes)), result: .value(n)))
+                                    payload: .bytes(payload), result: .value(n)))
         }
         return UInt32(truncatingIfNeeded: bytes.count)
     }
@@ -83,7 +85,7 @@ extension ProcessContext {
         m.position += UInt64(count)
         if let trace {
             trace.record(TraceEvent(kind: .readData, pid: id, start: now(), args: .of(n), message: m.id,
-                                    payload: .bytes(Array(m.buffer[start..<start + count])),
+                                    payload: .bytes(count == m.buffer.count ? m.buffer : Array(m.buffer[start..<start + count])),
                                     result: .value(Int64(count))))
         }
         return UInt32(truncatingIfNeeded: count)

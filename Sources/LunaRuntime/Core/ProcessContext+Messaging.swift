@@ -80,7 +80,7 @@ extension ProcessContext {
         mb.lock.lock()
         if let i = mb.firstMatch(spec) {
             let m = mb.queue.remove(at: i)
-            if let trace { trace.record(receiveEvent(m, tags, timeoutMs, start)) }
+            if let trace { trace.record(receiveEvent(m, tags, timeoutMs, start, end: start)) }
             mb.lock.unlock()
             return accept(m)
         }
@@ -108,13 +108,14 @@ extension ProcessContext {
         }
     }
 
-    private func receiveEvent(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent {
-        TraceEvent(kind: .receive, pid: id, start: start, end: now(), args: .of(Int64(bitPattern: timeoutMs)),
+    private func receiveEvent(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64,
+                              end: UInt64? = nil) -> TraceEvent {
+        TraceEvent(kind: .receive, pid: id, start: start, end: end ?? now(), args: .of(Int64(bitPattern: timeoutMs)),
                    tags: tags, message: m.id, result: .value(m.isLinkDied ? 1 : 0))
     }
 
     private func receiveTimeoutEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent? {
-        guard trace != nil else { return nil }
+        guard trace != nil, timeoutMs != .max else { return nil }
         return TraceEvent(kind: .receive, pid: id, start: start, args: .of(Int64(bitPattern: timeoutMs)),
                           tags: tags, result: .value(Int64(Self.timeoutResult)))
     }
@@ -208,7 +209,7 @@ extension ProcessContext {
     private func skipSearchEvent(_ m: Message, _ reply: Message?, _ pid: ProcessID, _ timeoutMs: UInt64,
                                  _ start: UInt64) -> TraceEvent?
     {
-        guard trace != nil else { return nil }
+        guard trace != nil, reply != nil || timeoutMs != .max else { return nil }
         return TraceEvent(kind: .sendReceiveSkipSearch, pid: id, start: start, end: reply == nil ? start : now(),
                           args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: reply?.id ?? 0)),
                           message: m.id, result: .value(reply == nil ? Int64(Self.timeoutResult) : 0))
