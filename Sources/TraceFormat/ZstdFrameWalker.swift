@@ -62,7 +62,9 @@ enum ZstdFrameWalker {
                 throw TraceFormatError(.decompressionBomb, offset: at,
                                        "block at byte \(at) decompresses to more than \(TraceLayout.maxBlockBytes) bytes")
             }
-            if pos > TraceLayout.maxBlockBytes * 2 {
+            // zstd never stores a block larger than its content, so a frame within the
+            // content limit is at most that plus its headers.
+            if pos > TraceLayout.maxBlockBytes + 4096 {
                 throw TraceFormatError(.corruptFrame, offset: at, "zstd frame at byte \(at) is larger than any block can be")
             }
             if last { break }
