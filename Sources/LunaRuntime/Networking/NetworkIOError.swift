@@ -11,6 +11,8 @@ import Darwin
 public enum NetworkIOError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The operation's timeout expired.
     case timedOut
+    /// The calling process was killed while it waited (see `NetworkCancellation`).
+    case cancelled
     /// A system call failed with `errno` `code` (the text names the operation).
     case system(operation: String, code: Int32)
     /// A TLS failure: the OpenSSL error queue's text.
@@ -27,6 +29,8 @@ public enum NetworkIOError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .timedOut:
             return "operation timed out"
+        case .cancelled:
+            return "the process ended while waiting"
         case .system(let operation, let code):
             let text = String(cString: strerror(code))
             return "\(operation): \(text) (os error \(code))"

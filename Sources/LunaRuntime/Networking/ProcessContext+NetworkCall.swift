@@ -3,6 +3,9 @@ import TraceFormat
 /// The shared machinery of every `lunatic::networking` operation on a process: resource look-up
 /// that traps on unknown ids, error ids, and one trace event per call.
 ///
+/// Calls throw `LunaTrap` for unknown resource ids and `ProcessTerminated` when the process is
+/// killed while it waits on a socket.
+///
 /// Event convention for the networking kinds (see each operation's doc comment): `args` holds
 /// the call's integer inputs followed by the value written to its out-pointer (new id, byte
 /// count or error id; 0 on timeout); `result` is the returned status (0, 1, 9027) or, for
@@ -44,14 +47,18 @@ extension ProcessContext {
         return newID
     }
 
-    /// Runs a fallible operation: its success value, or a new error id, or a timeout.
-    func networkOutcome(_ body: () throws(NetworkIOError) -> UInt64) -> NetworkOutcome {
-        do {
-            return .success(try body())
-        } catch .timedOut {
-            return .timedOut
-        } catch {
-            return .failure(errorID: insertNetworkError(error))
+    /// Runs a fallible operation: its success value, or a new error id, or a timeout. While it
+    /// waits on a socket it notices when the process is killed and throws `ProcessTerminated`.
+    func networkOutcome(_ body: () throws(NetworkIOError) -> UInt64) throws(ProcessTerminated) -> NetworkOutcome {
+        let terminating: @Sendable () -> Bool = { [self] in isTerminating }
+        let result = NetworkCancellation.$isCancelled.withValue(terminating) {
+            Result { () throws(NetworkIOError) in try body() }
+        }
+        switch result {
+        case .success(let value): return .success(value)
+        case .failure(.timedOut): return .timedOut
+        case .failure(.cancelled): throw ProcessTerminated()
+        case .failure(let error): return .failure(errorID: insertNetworkError(error))
         }
     }
 

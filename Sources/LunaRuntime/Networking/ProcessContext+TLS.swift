@@ -10,9 +10,9 @@ extension ProcessContext {
     /// `tls_bind`: a TLS listener on `address` presenting the PEM certificate chain and key.
     /// A certificate or key that does not load is an error (status 1), not a trap.
     /// Args `[addr_type, port, cert_len, key_len, id]`, text = address.
-    public func tlsBind(_ address: SocketAddress, certificatePEM: [UInt8], keyPEM: [UInt8]) -> NetworkOutcome {
+    public func tlsBind(_ address: SocketAddress, certificatePEM: [UInt8], keyPEM: [UInt8]) throws -> NetworkOutcome {
         let start = now()
-        let outcome = networkOutcome { () throws(NetworkIOError) in
+        let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try TlsListenerResource(binding: address, certificatePEM: certificatePEM, keyPEM: keyPEM))
         }
         recordNetworking(.tlsBind, start: start,
@@ -23,7 +23,7 @@ extension ProcessContext {
     }
 
     /// `tls_local_addr`: a DNS iterator holding the listener's address. Args `[listener, iter]`.
-    public func tlsLocalAddress(_ listener: UInt64) throws(LunaTrap) -> NetworkOutcome {
+    public func tlsLocalAddress(_ listener: UInt64) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: listener)
         let l = try networkResource(TlsListenerResource.self, .tlsListener, listener, call: .tlsLocalAddr,
@@ -35,13 +35,13 @@ extension ProcessContext {
 
     /// `tls_accept`: waits for a connection and completes the server handshake; a failed
     /// handshake is an error (status 1). Args `[listener, stream, peer_iter]`, text = peer.
-    public func tlsAccept(_ listener: UInt64) throws(LunaTrap) -> (stream: NetworkOutcome, peerIterator: UInt64) {
+    public func tlsAccept(_ listener: UInt64) throws -> (stream: NetworkOutcome, peerIterator: UInt64) {
         let start = now()
         let args = EventArguments(unsigned: listener)
         let l = try networkResource(TlsListenerResource.self, .tlsListener, listener, call: .tlsAccept,
                                     name: "tls_accept", args: args, start: start)
         var peer: SocketAddress?
-        let outcome = networkOutcome { () throws(NetworkIOError) in
+        let outcome = try networkOutcome { () throws(NetworkIOError) in
             let (stream, address) = try l.accept()
             peer = address
             return insert(stream)
@@ -60,9 +60,9 @@ extension ProcessContext {
     /// `rootCertificatePEMs` (system roots when empty). Args `[port, timeout, root_count, id]`,
     /// text = host.
     public func tlsConnect(host: String, port: UInt16, rootCertificatePEMs: [[UInt8]] = [],
-                           timeoutMs: UInt64 = .max) -> NetworkOutcome {
+                           timeoutMs: UInt64 = .max) throws -> NetworkOutcome {
         let start = now()
-        let outcome = networkOutcome { () throws(NetworkIOError) in
+        let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try TlsStreamResource.connect(host: host, port: port, rootPEMs: rootCertificatePEMs, timeoutMs: timeoutMs))
         }
         recordNetworking(.tlsConnect, start: start,
@@ -73,47 +73,43 @@ extension ProcessContext {
 
     /// `tls_read`: decrypted bytes into `buffer` within the read timeout; success = bytes read
     /// (0 = closed). Args `[stream, len, count]`, payload = the plaintext read.
-    public func tlsRead(_ stream: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(LunaTrap) -> NetworkOutcome {
+    public func tlsRead(_ stream: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: stream, UInt64(buffer.count))
         let s = try tlsStream(stream, .tlsRead, "tls_read", args, start)
-        let outcome = networkOutcome { () throws(NetworkIOError) in UInt64(try s.read(into: buffer)) }
+        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.read(into: buffer)) }
         recordNetworking(.tlsRead, start: start, args: args, outcome: outcome,
                          payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 
     /// `tls_read` into a new array of at most `maxCount` bytes.
-    public func tlsRead(_ stream: UInt64, maxCount: Int) throws(LunaTrap) -> (NetworkOutcome, [UInt8]) {
+    public func tlsRead(_ stream: UInt64, maxCount: Int) throws -> (NetworkOutcome, [UInt8]) {
         var bytes = [UInt8](repeating: 0, count: maxCount)
-        let outcome = try bytes.withUnsafeMutableBytes { raw in
-            Result { () throws(LunaTrap) in try tlsRead(stream, into: raw) }
-        }.get()
+        let outcome = try bytes.withUnsafeMutableBytes { raw in try tlsRead(stream, into: raw) }
         bytes.removeLast(maxCount - Int(outcome.successValue ?? 0))
         return (outcome, bytes)
     }
 
     /// `tls_write_vectored`: encrypts and sends all gathered bytes within the write timeout.
     /// Args `[stream, buffer_count, count]`, payload = the plaintext written.
-    public func tlsWriteVectored(_ stream: UInt64, _ buffers: [UnsafeRawBufferPointer]) throws(LunaTrap) -> NetworkOutcome {
+    public func tlsWriteVectored(_ stream: UInt64, _ buffers: [UnsafeRawBufferPointer]) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: stream, UInt64(buffers.count))
         let s = try tlsStream(stream, .tlsWriteVectored, "tls_write_vectored", args, start)
-        let outcome = networkOutcome { () throws(NetworkIOError) in UInt64(try s.write(gathering: buffers)) }
+        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.write(gathering: buffers)) }
         recordNetworking(.tlsWriteVectored, start: start, args: args, outcome: outcome,
                          payload: Self.gatheredPayload(buffers, count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 
     /// `tls_write_vectored` of one array.
-    public func tlsWrite(_ stream: UInt64, _ bytes: [UInt8]) throws(LunaTrap) -> NetworkOutcome {
-        try bytes.withUnsafeBytes { raw in
-            Result { () throws(LunaTrap) in try tlsWriteVectored(stream, [raw]) }
-        }.get()
+    public func tlsWrite(_ stream: UInt64, _ bytes: [UInt8]) throws -> NetworkOutcome {
+        try bytes.withUnsafeBytes { raw in try tlsWriteVectored(stream, [raw]) }
     }
 
     /// `tls_flush`: writes complete before `tls_write_vectored` returns, so this only checks the id.
-    public func tlsFlush(_ stream: UInt64) throws(LunaTrap) -> NetworkOutcome {
+    public func tlsFlush(_ stream: UInt64) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: stream)
         _ = try tlsStream(stream, .tlsFlush, "tls_flush", args, start)
@@ -122,7 +118,7 @@ extension ProcessContext {
     }
 
     /// `set_tls_{read,write,peek}_timeout`. Event `tls_timeout`, text = function name.
-    public func setTlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which, ms: UInt64) throws(LunaTrap) {
+    public func setTlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which, ms: UInt64) throws {
         let start = now()
         let name = "set_tls_\(which.rawValue)_timeout"
         let args = EventArguments(unsigned: stream, ms)
@@ -131,7 +127,7 @@ extension ProcessContext {
     }
 
     /// `get_tls_{read,write,peek}_timeout`; `UInt64.max` = none.
-    public func tlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which) throws(LunaTrap) -> UInt64 {
+    public func tlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which) throws -> UInt64 {
         let start = now()
         let name = "get_tls_\(which.rawValue)_timeout"
         let args = EventArguments(unsigned: stream)
@@ -141,17 +137,17 @@ extension ProcessContext {
     }
 
     /// `drop_tls_stream`: removes the id; the session ends with its last reference.
-    public func dropTlsStream(_ stream: UInt64) throws(LunaTrap) {
+    public func dropTlsStream(_ stream: UInt64) throws {
         try dropNetworkResource(.tlsStream, stream, call: .dropTlsStream, name: "drop_tls_stream")
     }
 
     /// `drop_tls_listener`.
-    public func dropTlsListener(_ listener: UInt64) throws(LunaTrap) {
+    public func dropTlsListener(_ listener: UInt64) throws {
         try dropNetworkResource(.tlsListener, listener, call: .dropTlsListener, name: "drop_tls_listener")
     }
 
     /// `clone_tls_stream`: the same session under a new id.
-    public func cloneTlsStream(_ stream: UInt64) throws(LunaTrap) -> UInt64 {
+    public func cloneTlsStream(_ stream: UInt64) throws -> UInt64 {
         try cloneNetworkResource(.tlsStream, stream, call: .cloneTlsStream, name: "clone_tls_stream")
     }
 }

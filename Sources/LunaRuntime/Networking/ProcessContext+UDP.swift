@@ -9,9 +9,9 @@ extension ProcessContext {
     }
 
     /// `udp_bind`: a socket bound to `address` (port 0 = any). Args `[addr_type, port, id]`.
-    public func udpBind(_ address: SocketAddress) -> NetworkOutcome {
+    public func udpBind(_ address: SocketAddress) throws -> NetworkOutcome {
         let start = now()
-        let outcome = networkOutcome { () throws(NetworkIOError) in
+        let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try UdpSocketResource(binding: address))
         }
         recordNetworking(.udpBind, start: start, args: [Int64(address.family.rawValue), Int64(address.port)],
@@ -20,7 +20,7 @@ extension ProcessContext {
     }
 
     /// `udp_local_addr`: a DNS iterator holding the socket's address. Args `[socket, iter]`.
-    public func udpLocalAddress(_ socket: UInt64) throws(LunaTrap) -> NetworkOutcome {
+    public func udpLocalAddress(_ socket: UInt64) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: socket)
         let s = try udpSocket(socket, .udpLocalAddr, "udp_local_addr", args, start)
@@ -31,11 +31,11 @@ extension ProcessContext {
 
     /// `udp_connect`: fixes the peer of `udpSend`/`udpReceive`. Success value 0.
     /// Args `[socket, addr_type, port, timeout, 0_or_error]`.
-    public func udpConnect(_ socket: UInt64, to address: SocketAddress, timeoutMs: UInt64 = .max) throws(LunaTrap) -> NetworkOutcome {
+    public func udpConnect(_ socket: UInt64, to address: SocketAddress, timeoutMs: UInt64 = .max) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(address.family.rawValue), UInt64(address.port), timeoutMs)
         let s = try udpSocket(socket, .udpConnect, "udp_connect", args, start)
-        let outcome = networkOutcome { () throws(NetworkIOError) in
+        let outcome = try networkOutcome { () throws(NetworkIOError) in
             try s.connect(to: address, timeoutMs: timeoutMs)
             return 0
         }
@@ -45,29 +45,27 @@ extension ProcessContext {
 
     /// `udp_send_to`: one datagram to `address`; success = bytes sent.
     /// Args `[socket, len, addr_type, port, count]`, text = address, payload = the datagram.
-    public func udpSendTo(_ socket: UInt64, _ buffer: UnsafeRawBufferPointer, to address: SocketAddress) throws(LunaTrap) -> NetworkOutcome {
+    public func udpSendTo(_ socket: UInt64, _ buffer: UnsafeRawBufferPointer, to address: SocketAddress) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(buffer.count), UInt64(address.family.rawValue), UInt64(address.port))
         let s = try udpSocket(socket, .udpSendTo, "udp_send_to", args, start)
-        let outcome = networkOutcome { () throws(NetworkIOError) in UInt64(try s.send(buffer, to: address)) }
+        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.send(buffer, to: address)) }
         recordNetworking(.udpSendTo, start: start, args: args, outcome: outcome, text: address.description,
                          payload: Self.payload(buffer, count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 
     /// `udp_send_to` of one array.
-    public func udpSendTo(_ socket: UInt64, _ bytes: [UInt8], to address: SocketAddress) throws(LunaTrap) -> NetworkOutcome {
-        try bytes.withUnsafeBytes { raw in
-            Result { () throws(LunaTrap) in try udpSendTo(socket, raw, to: address) }
-        }.get()
+    public func udpSendTo(_ socket: UInt64, _ bytes: [UInt8], to address: SocketAddress) throws -> NetworkOutcome {
+        try bytes.withUnsafeBytes { raw in try udpSendTo(socket, raw, to: address) }
     }
 
     /// `udp_send`: one datagram to the connected peer. Args `[socket, len, count]`.
-    public func udpSend(_ socket: UInt64, _ buffer: UnsafeRawBufferPointer) throws(LunaTrap) -> NetworkOutcome {
+    public func udpSend(_ socket: UInt64, _ buffer: UnsafeRawBufferPointer) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(buffer.count))
         let s = try udpSocket(socket, .udpSend, "udp_send", args, start)
-        let outcome = networkOutcome { () throws(NetworkIOError) in UInt64(try s.send(buffer)) }
+        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.send(buffer)) }
         recordNetworking(.udpSend, start: start, args: args, outcome: outcome,
                          payload: Self.payload(buffer, count: Int(outcome.successValue ?? 0)))
         return outcome
@@ -77,13 +75,13 @@ extension ProcessContext {
     /// back as a DNS iterator id (0 on failure). Args `[socket, len, count, sender_iter]`,
     /// text = sender, payload = the datagram.
     public func udpReceiveFrom(_ socket: UInt64, into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max)
-        throws(LunaTrap) -> (NetworkOutcome, senderIterator: UInt64)
+        throws -> (NetworkOutcome, senderIterator: UInt64)
     {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(buffer.count))
         let s = try udpSocket(socket, .udpReceiveFrom, "udp_receive_from", args, start)
         var sender: SocketAddress?
-        let outcome = networkOutcome { () throws(NetworkIOError) in
+        let outcome = try networkOutcome { () throws(NetworkIOError) in
             let (n, from) = try s.receiveFrom(into: buffer, timeoutMs: timeoutMs)
             sender = from
             return UInt64(n)
@@ -100,12 +98,12 @@ extension ProcessContext {
 
     /// `udp_receive`: one datagram from the connected peer. Args `[socket, len, count]`.
     public func udpReceive(_ socket: UInt64, into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max)
-        throws(LunaTrap) -> NetworkOutcome
+        throws -> NetworkOutcome
     {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(buffer.count))
         let s = try udpSocket(socket, .udpReceive, "udp_receive", args, start)
-        let outcome = networkOutcome { () throws(NetworkIOError) in UInt64(try s.receive(into: buffer, timeoutMs: timeoutMs)) }
+        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.receive(into: buffer, timeoutMs: timeoutMs)) }
         recordNetworking(.udpReceive, start: start, args: args, outcome: outcome,
                          payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
         return outcome
@@ -113,7 +111,7 @@ extension ProcessContext {
 
     /// `set_udp_socket_broadcast` / `set_udp_socket_ttl`; traps if the system refuses (as lunatic).
     /// Event `udp_option`, text = the function name, args `[socket, value]`.
-    public func setUdpOption(_ socket: UInt64, _ option: UdpOption, value: UInt32) throws(LunaTrap) {
+    public func setUdpOption(_ socket: UInt64, _ option: UdpOption, value: UInt32) throws {
         let start = now()
         let name = "set_udp_socket_\(option.rawValue)"
         let args = EventArguments(unsigned: socket, UInt64(value))
@@ -130,7 +128,7 @@ extension ProcessContext {
     }
 
     /// `get_udp_socket_broadcast` (0/1) / `get_udp_socket_ttl`. Args `[socket]`, result = value.
-    public func udpOption(_ socket: UInt64, _ option: UdpOption) throws(LunaTrap) -> UInt32 {
+    public func udpOption(_ socket: UInt64, _ option: UdpOption) throws -> UInt32 {
         let start = now()
         let name = "get_udp_socket_\(option.rawValue)"
         let args = EventArguments(unsigned: socket)
@@ -149,12 +147,12 @@ extension ProcessContext {
     }
 
     /// `drop_udp_socket`.
-    public func dropUdpSocket(_ socket: UInt64) throws(LunaTrap) {
+    public func dropUdpSocket(_ socket: UInt64) throws {
         try dropNetworkResource(.udpSocket, socket, call: .dropUdpSocket, name: "drop_udp_socket")
     }
 
     /// `clone_udp_socket`: the same socket under a new id.
-    public func cloneUdpSocket(_ socket: UInt64) throws(LunaTrap) -> UInt64 {
+    public func cloneUdpSocket(_ socket: UInt64) throws -> UInt64 {
         try cloneNetworkResource(.udpSocket, socket, call: .cloneUdpSocket, name: "clone_udp_socket")
     }
 }

@@ -37,10 +37,16 @@ final class SocketDescriptor: Sendable {
 
     /// Waits until the socket is ready for `events` (`POLLIN`/`POLLOUT`) or the deadline passes.
     func wait(for events: Int16, until deadline: Deadline, operation: String) throws(NetworkIOError) {
+        let cancelled = NetworkCancellation.isCancelled
         while true {
             var pfd = pollfd(fd: fd, events: events, revents: 0)
-            let timeout = deadline.pollTimeout
+            var timeout = deadline.pollTimeout
             if timeout == 0 { throw .timedOut }
+            if let cancelled {
+                if cancelled() { throw .cancelled }
+                let slice = NetworkCancellation.pollSlice
+                timeout = timeout < 0 ? slice : min(timeout, slice)
+            }
             let n = poll(&pfd, 1, timeout)
             if n > 0 { return }  // ready, or an error/hang-up the next call will report
             if n == 0 {

@@ -163,7 +163,7 @@ extension GuestProcess {
                 try n.checkOut(c.u32(4))
                 // certs: a ciovec array of PEM blobs; length 0 = the system's roots.
                 let roots = try n.ciovecs(c.u32(5), c.u32(6)).map { try n.bytes($0.ptr, $0.len) }
-                let outcome = p.context.tlsConnect(host: host, port: UInt16(truncatingIfNeeded: c.u32(2)),
+                let outcome = try p.context.tlsConnect(host: host, port: UInt16(truncatingIfNeeded: c.u32(2)),
                                                    rootCertificatePEMs: roots, timeoutMs: c.u64(3))
                 try n.finish(outcome, out: c.u32(4))
             },

@@ -31,12 +31,12 @@ struct ResourceHandoverTests {
             _ = try ctx.tcpWrite(stream, bytes)
         }
         env.spawnThread(entry: "listener") { ctx in
-            guard let listener = ctx.tcpBind(.loopback(port: 0)).successValue,
+            guard let listener = try ctx.tcpBind(.loopback(port: 0)).successValue,
                   let iterator = try ctx.tcpLocalAddress(listener).successValue,
                   let port = try ctx.resolveNext(iterator)?.port
             else { throw LunaTrap("listener: bind failed") }
             ctx.environment.spawnThread(entry: "client") { client in
-                guard let s = client.tcpConnect(.loopback(port: port), timeoutMs: 2000).successValue else {
+                guard let s = try client.tcpConnect(.loopback(port: port), timeoutMs: 2000).successValue else {
                     throw LunaTrap("client: connect failed")
                 }
                 _ = try client.tcpWrite(s, Array("ping over tcp".utf8))
@@ -84,13 +84,13 @@ struct ResourceHandoverTests {
             _ = try ctx.tlsFlush(stream)
         }
         env.spawnThread(entry: "listener") { ctx in
-            let bound = ctx.tlsBind(.loopback(port: 0), certificatePEM: material.certificatePEM, keyPEM: material.keyPEM)
+            let bound = try ctx.tlsBind(.loopback(port: 0), certificatePEM: material.certificatePEM, keyPEM: material.keyPEM)
             guard let listener = bound.successValue,
                   let iterator = try ctx.tlsLocalAddress(listener).successValue,
                   let port = try ctx.resolveNext(iterator)?.port
             else { throw LunaTrap("listener: bind failed: \(bound)") }
             ctx.environment.spawnThread(entry: "client") { client in
-                let connected = client.tlsConnect(host: "localhost", port: port,
+                let connected = try client.tlsConnect(host: "localhost", port: port,
                                                   rootCertificatePEMs: [material.certificatePEM], timeoutMs: 5000)
                 guard let s = connected.successValue else {
                     seen.update { $0.failure = "connect: \(connected) \(client.errorText(connected.value) ?? "")" }
@@ -140,7 +140,7 @@ struct ResourceHandoverTests {
             _ = try ctx.udpSendTo(socket, Array("answer to ".utf8) + buffer.prefix(Int(n)), to: sender)
         }
         env.spawnThread(entry: "owner") { ctx in
-            guard let socket = ctx.udpBind(.loopback(port: 0)).successValue,
+            guard let socket = try ctx.udpBind(.loopback(port: 0)).successValue,
                   let port = try ctx.resolveNext(ctx.udpLocalAddress(socket).successValue ?? .max)?.port
             else { throw LunaTrap("owner: bind failed") }
             ctx.createData(tag: 1, capacity: 0)
@@ -174,7 +174,7 @@ struct ResourceHandoverTests {
         let outcome = Box<[String]>([])
         let server = try TcpListenerResource(binding: .loopback(port: 0))
         env.spawnThread(entry: "self-sender") { ctx in
-            guard let s = ctx.tcpConnect(server.localAddress, timeoutMs: 2000).successValue else {
+            guard let s = try ctx.tcpConnect(server.localAddress, timeoutMs: 2000).successValue else {
                 throw LunaTrap("connect failed")
             }
             ctx.createData(tag: 0, capacity: 0)
@@ -204,21 +204,39 @@ struct ResourceHandoverTests {
         let outcome = Box<(String?, Bool)>((nil, true))
         let server = try TcpListenerResource(binding: .loopback(port: 0))
         env.spawnThread(entry: "pusher") { ctx in
-            guard let s = ctx.tcpConnect(server.localAddress, timeoutMs: 2000).successValue else {
+            guard let s = try ctx.tcpConnect(server.localAddress, timeoutMs: 2000).successValue else {
                 throw LunaTrap("connect failed")
             }
             let reason = trapReason { _ = try ctx.push(.tcpStream, id: s) }
             outcome.value = (reason, ctx.resource(.tcpStream, id: s) != nil)
             // Stay alive: the stream must be gone because the push lost it, not because we ended.
-            try ctx.sleepBlocking(ms: 2000)
+            try ctx.sleepBlocking(ms: 1000)
         }
         let (peer, _) = try server.accept(timeoutMs: 5000)
-        peer.timeouts.set(.read, 1500)
+        peer.timeouts.set(.read, 800)
         var buffer = [UInt8](repeating: 0, count: 8)
         let n = try buffer.withUnsafeMutableBytes { try peer.read(into: $0) }
         #expect(n == 0, "the lost stream is closed while its process still runs")
         #expect(outcome.value.0 == "lunatic::message::push_tcp_stream")
         #expect(outcome.value.1 == false)
         #expect(env.waitUntilAllExited(timeout: 10))
+    }
+
+    @Test("R-PROC-8: a process killed while blocked in tcp_accept ends as killed, promptly")
+    func killWhileAccepting() async throws {
+        let env = Environment()
+        let blocked = env.spawnThread(entry: "acceptor") { ctx in
+            guard let listener = try ctx.tcpBind(.loopback(port: 0)).successValue else { throw LunaTrap("bind failed") }
+            _ = try ctx.tcpAccept(listener)  // nobody connects
+            throw LunaTrap("accept returned")
+        }
+        let started = Date()
+        env.spawn(entry: "killer") { ctx in
+            try await ctx.sleep(ms: 100)
+            try ctx.kill(blocked)
+        }
+        let exit = await env.waitForExit(of: blocked, timeout: 5)
+        #expect(exit == .killed)
+        #expect(Date().timeIntervalSince(started) < 2)
     }
 }
