@@ -201,6 +201,13 @@ public final class AdapterClient: @unchecked Sendable {
         }
     }
 
+    /// The response to `id` if it has arrived, without collecting it.
+    public func peek(_ id: Int64) -> AdapterResponse? {
+        lock.lock()
+        defer { lock.unlock() }
+        return arrived[id]?.0
+    }
+
     /// Forgets the response to `id`, now or when it comes: nobody will collect it.
     public func ignore(_ id: Int64) {
         lock.lock()

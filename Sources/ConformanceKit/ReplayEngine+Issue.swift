@@ -123,6 +123,7 @@ extension ReplayEngine {
         if let m = scratch.message, let model = messages[m] {
             model.sender = pid
             model.sendIndex = index
+            model.sentSlots = model.slots
         }
         procs[pid]?.scratch = .empty
     }
@@ -241,6 +242,11 @@ extension ReplayEngine {
             try send("exit", pf, index: index, event: e)
         case ExitCode.failure.rawValue where p.trappedInCall || p.failRequested:
             break  // the trap itself ended it
+        case ExitCode.failure.rawValue:
+            // Failed by itself without a recorded trap (a native body threw): make it fail.
+            var reason = ""
+            JSONValue.writeString(e.text, to: &reason)
+            try send("fail", pf + ",\"reason\":" + reason, index: index, event: e)
         default:
             let expected: String
             switch status {

@@ -14,6 +14,7 @@ extension ReplayEngine {
 
     /// Renders an adapter message object, naming the trace message it is when known.
     func describeGot(_ v: JSONValue) -> String {
+        if let token = v["message"]?.string, tokenToMessage[token] == nil { learnLaterTokens() }
         let kind = v["kind"]?.string ?? "?"
         let tag = v["tag"]?.int.map(String.init) ?? "?"
         if kind == "link_died" { return "a LinkDied message (tag \(tag))" }
@@ -43,13 +44,29 @@ extension ReplayEngine {
 
     /// The trace message an adapter message object is, if known.
     func identify(_ v: JSONValue, expected: MessageID) -> MessageID? {
-        if let token = v["message"]?.string, let m = tokenToMessage[token] { return m }
+        if let token = v["message"]?.string {
+            if let m = tokenToMessage[token] { return m }
+            learnLaterTokens()
+            if let m = tokenToMessage[token] { return m }
+        }
         if v["kind"]?.string == "link_died", let model = messages[expected], model.isLinkDied,
             v["tag"]?.int == model.tag
         {
             return expected
         }
         return nil
+    }
+
+    /// Learns message tokens from `create_data` answers that have arrived but are checked after
+    /// the current call (a skip-search call sent early receives a reply created later).
+    func learnLaterTokens() {
+        for call in pending[head...] {
+            guard case .createData(let m) = call.context, m != 0, messages[m]?.adapterToken == nil,
+                case .result(let v)? = client.peek(call.requestID), let token = v["message"]?.string
+            else { continue }
+            messages[m]?.adapterToken = token
+            tokenToMessage[token] = m
+        }
     }
 
     func checkReceive(_ call: PendingCall, _ value: JSONValue, elapsedNs: UInt64) throws(AdapterFailure) {
@@ -200,13 +217,13 @@ extension ReplayEngine {
             return
         }
         if let slots = msg["slots"]?.array {
-            let wantKinds = model.slots.map { $0.map { resources[$0].kind } ?? "empty" }
+            let wantKinds = model.sentSlots.map { $0.map { resources[$0].kind } ?? "empty" }
             let gotKinds = slots.map { $0.isNull ? "empty" : ($0["kind"]?.string ?? "?") }
             if wantKinds != gotKinds {
                 diverge(call, .wrongResourceIndex, "R-RES-2", expected: "slots \(wantKinds)", got: "slots \(gotKinds)")
                 return
             }
-            for (i, ident) in model.slots.enumerated() {
+            for (i, ident) in model.sentSlots.enumerated() {
                 guard let ident, let wantToken = resources[ident].token, let got = slots[i]["token"]?.string else { continue }
                 if got != wantToken {
                     diverge(call, .wrongResourceIndex, "R-RES-2", expected: "slot \(i) holding token \(wantToken)",

@@ -188,6 +188,8 @@ extension ReplayEngine {
         var tag: Int64
         var content: [UInt8] = []
         var slots: [Int?] = []
+        /// The slots as they were when the message was sent (what a receiver must see).
+        var sentSlots: [Int?] = []
         var sender: UInt64 = 0
         var sendIndex = -1
         var adapterToken: String?

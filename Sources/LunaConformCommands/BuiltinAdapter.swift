@@ -126,6 +126,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
         }
         for p in procs.values { _ = p.waitUntilEnded(timeout: 5) }
         procs = [:]
+        sendCount = 0
         generation += 1
         env = Environment(id: UInt64(generation), trace: MessageIDSink())
     }
