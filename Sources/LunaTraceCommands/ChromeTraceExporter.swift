@@ -59,12 +59,23 @@ package final class ChromeTraceExporter {
         var delivered: MessageID = 0
         if e.kind == .receive, e.message != 0, let r = e.result.value, r == 0 || r == 1 { delivered = e.message }
         if e.kind == .sendReceiveSkipSearch, e.result.value == 0, let reply = e.args.at(2), reply != 0 { delivered = MessageID(bitPattern: reply) }
-        if delivered != 0, let life = tracker.life(delivered), let hop = life.hops.last, let send = hop.send, hop.delivery != nil {
-            flowCount += 1
-            let flowName = JSONText.string("message #\(delivered)")
-            emit("{\"ph\":\"s\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(send.from),\"ts\":\(JSONText.micros(send.at))}")
-            emit("{\"ph\":\"f\",\"bp\":\"e\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(e.pid),\"ts\":\(JSONText.micros(e.start))}")
+        if delivered != 0, let life = tracker.life(delivered), let hop = life.hops.last, let send = hop.send, let d = hop.delivery {
+            flow(delivered, send, d)
         }
+        // send_receive_skip_search records its request when it returns, after the receive
+        // that took the request: draw that arrow now.
+        if e.kind == .sendReceiveSkipSearch, let a = attribution, let life = tracker.life(a.message),
+            let hop = life.hops.first(where: { $0.send?.at == e.start && $0.send?.from == e.pid && $0.delivery != nil })
+        {
+            flow(a.message, hop.send!, hop.delivery!)
+        }
+    }
+
+    private func flow(_ message: MessageID, _ send: MessageSend, _ delivery: MessageDelivery) {
+        flowCount += 1
+        let flowName = JSONText.string("message #\(message)")
+        emit("{\"ph\":\"s\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(send.from),\"ts\":\(JSONText.micros(send.at))}")
+        emit("{\"ph\":\"f\",\"bp\":\"e\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(delivery.receiver),\"ts\":\(JSONText.micros(delivery.calledAt))}")
     }
 
     /// Closes the JSON document.

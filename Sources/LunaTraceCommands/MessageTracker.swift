@@ -227,16 +227,29 @@ package final class MessageTracker {
 
     private func send(_ id: MessageID, from pid: UInt64, to target: UInt64, at time: UInt64, call: EventKind) {
         if processes[pid]?.scratch == id { processes[pid]?.scratch = 0 }
-        let running = isRunning(target)
+        let existing = live[id] ?? settling[id]
+        // send_receive_skip_search records its request only when the call returns, so the
+        // receive that took the request (or its drop) can come first: complete that hop.
+        if let i = existing?.hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
+            update(id) { $0.hops[i].send = MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: true) }
+            return
+        }
+        let running = wasRunning(target, at: time) || existing?.drop?.reason == .leftInMailbox
         let hop = MessageHop(send: MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: running))
-        if running {
+        if isRunning(target) && existing?.drop == nil {
             enqueue(id, in: target, hop: hop)
         } else {
             update(id) { life in
                 life.hops.append(hop)
-                life.location = .nowhere(target)
+                if life.drop == nil { life.location = running ? .mailbox(target) : .nowhere(target) }
             }
         }
+    }
+
+    /// Whether `pid` had started and not yet ended at `time`.
+    private func wasRunning(_ pid: UInt64, at time: UInt64) -> Bool {
+        guard let p = processes[pid], p.firstSeen <= time else { return false }
+        return p.exit.map { $0.at >= time } ?? true
     }
 
     private func decrementMailbox(of pid: UInt64) {

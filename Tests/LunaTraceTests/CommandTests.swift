@@ -33,7 +33,7 @@ struct CommandTests {
             line.split(separator: " ", omittingEmptySubsequences: true)[3].prefix { $0 != "(" }
         }
         #expect(calls == ["create_data", "write_data", "push_tcp_stream", "push_module", "send", "receive",
-                          "read_data", "take_tcp_stream", "message_dropped", "resource_dropped"])
+                          "read_data", "take_tcp_stream", "resource_dropped"])
     }
 
     @Test("show --tag, --from/--to and --format jsonl")

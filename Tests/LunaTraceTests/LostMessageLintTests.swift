@@ -30,7 +30,7 @@ struct LostMessageLintTests {
         #expect(near.first?.contains("pid 2 receive(tags [9], timeout 10ms) timed out") == true)
         #expect(near.first?.contains("message #2 (tag 9) from pid 1 arrived 3.00ms later") == true)
         let resources = texts(l, .droppedResource)
-        #expect(resources == ["slot 1 module (pushed by pid 1 as module id 0) never taken: dropped with message #1 (replaced_in_scratch at pid 2, 0.019500s)"])
+        #expect(resources == ["slot 1 module (pushed by pid 1 as module id 0) never taken: left in message #1 when it was discarded"])
         let queued = texts(l, .queuedAtExit)
         #expect(queued.count == 1)
         #expect(queued.first?.contains("pid 2 ended (failure (unreachable))") == true)

@@ -76,17 +76,32 @@ struct MessageTrackerTests {
         s.spawn(parent: 0, child: 1, entry: "client")
         s.spawn(parent: 0, child: 2, entry: "server")
         let request = s.create(1, tag: 42)
-        // the request goes out, the server replies with message 2, which the client takes.
-        s.append(TraceEvent(kind: .sendReceiveSkipSearch, pid: 1, start: s.now, end: s.now + 3_000_000,
-                            args: [2, 100, 3], message: request, result: .value(0)))
+        let callStart = s.now
+        // As LunaRuntime records it: the request's send is recorded with the call's event,
+        // when the reply arrives, so the server's receive of the request comes first.
+        s.advance(ms: 1)
+        s.receive(2, request, waitMs: 1)
+        let reply = s.create(2, tag: 42)
+        s.send(2, to: 1)
+        s.advance(ms: 1)
+        s.append(TraceEvent(kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
+                            args: [2, 100, Int64(reply)], message: request, result: .value(0)))
         var ended: [MessageID: MessageLife] = [:]
         let tracker = MessageTracker()
         tracker.onLifeEnded = { ended[$0.id] = $0 }
         for e in s.events { tracker.observe(e) }
-        tracker.observe(TraceEvent(kind: .createData, pid: 2, start: 1, args: [42, 0], message: 3))
         tracker.finish()
+        #expect(ended[request]?.hops.count == 1)
         #expect(ended[request]?.hops.first?.send?.to == 2)
-        #expect(ended[3]?.hops.last?.delivery?.receiver == 1)
-        #expect(ended[3]?.hops.last?.delivery?.tagSet == [42])
+        #expect(ended[request]?.hops.first?.delivery?.receiver == 2)
+        #expect(ended[reply]?.hops.last?.delivery?.receiver == 1)
+        #expect(ended[reply]?.hops.last?.delivery?.tagSet == [42])
+        #expect(ended[reply]?.hops.last?.delivery?.waited == 3_000_000)
+        #expect(tracker.processes[1]?.mailboxDepth == 0)
+        #expect(tracker.processes[2]?.mailboxDepth == 0)
+        let lint = LostMessageLint()
+        for e in s.events { lint.observe(e) }
+        lint.finish()
+        #expect(lint.total == 0)
     }
 }

@@ -9,6 +9,7 @@ struct ScenarioBuilder {
     private var nextMessage: MessageID = 1
     private var slots: [MessageID: Int64] = [:]
     private var scratch: [UInt64: MessageID] = [:]
+    private var received: Set<MessageID> = []
 
     mutating func advance(ms: Double) { now += UInt64(ms * 1_000_000) }
 
@@ -21,7 +22,8 @@ struct ScenarioBuilder {
     mutating func create(_ pid: UInt64, tag: Int64 = 0) -> MessageID {
         let id = nextMessage
         nextMessage += 1
-        if let old = scratch[pid] {
+        // As LunaRuntime records it: a replaced message that was received is not "dropped".
+        if let old = scratch[pid], !received.contains(old) {
             events.append(TraceEvent(kind: .messageDropped, pid: pid, start: now, args: [DropReason.replacedInScratch.rawValue], message: old))
         }
         events.append(TraceEvent(kind: .createData, pid: pid, start: now, args: [tag, 64], message: id))
@@ -51,9 +53,10 @@ struct ScenarioBuilder {
     mutating func receive(_ pid: UInt64, _ message: MessageID, tags: [Int64] = [], timeoutMs: Int64 = -1, waitMs: Double = 0) {
         let start = now
         advance(ms: waitMs)
-        if let old = scratch[pid] {
+        if let old = scratch[pid], !received.contains(old) {
             events.append(TraceEvent(kind: .messageDropped, pid: pid, start: now, args: [DropReason.replacedInScratch.rawValue], message: old))
         }
+        received.insert(message)
         events.append(TraceEvent(kind: .receive, pid: pid, start: start, end: now, args: [timeoutMs], tags: tags, message: message, result: .value(0)))
         scratch[pid] = message
     }
@@ -123,8 +126,8 @@ enum Postmortem {
         s.send(1, to: 2)
         s.advance(ms: 1)
         // worker replaces m1 in its scratch: the module in slot 1 goes with it.
-        s.create(2, tag: 1)
         s.resourceDropped(m1, at: 2, slot: 1, kind: .module)
+        s.create(2, tag: 1)
         s.advance(ms: 1)
         let m4 = s.create(1, tag: 3)
         s.send(1, to: 9)

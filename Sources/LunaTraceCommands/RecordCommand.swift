@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import ArgumentParser
+import LunaRuntime
+import TraceFormat
+
+/// `luna-trace record GUEST.wasm [--entry NAME] [-o FILE] [-- ARGS…]`: runs a guest with tracing.
+public struct RecordCommand: StreamingCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Run a WebAssembly guest under LunaRuntime and record its trace.",
+        discussion: """
+            Runs export --entry of GUEST (a .wasm binary, or a .wat text module) as the first
+            process, with ARGS as its WASI arguments (after the program name), recording every
+            host call and lifecycle change of it and of the processes it spawns. When the
+            first process ends, processes still running get --grace seconds to finish; the
+            trace is then closed. Where the trace went and how many events it holds is printed
+            on stderr. With -o - the trace goes to stdout and the guests' stdout to stderr.
+
+            Exit codes (the guest's status, then the tool's own):
+              0   the guest's entry returned (or called proc_exit(0))
+              N   the guest called proc_exit(N)
+              1   the guest trapped (failure)
+              2   the guest was killed
+              3   the guest died because a linked process failed
+              64  wrong arguments
+              66  the module cannot be loaded, or has no such entry
+              73  the trace file cannot be created or written
+            """
+    )
+
+    @Argument(help: "The guest module (.wasm, or .wat text).")
+    var guest: String
+
+    @Option(help: "The exported function to run.")
+    var entry: String = "_start"
+
+    @Option(name: .shortAndLong, help: "Where to write the trace ('-' for standard output).")
+    var output: String = "trace.luna"
+
+    @Option(help: "Payload capture: full (all bytes) or digest (size and XXH64 only).")
+    var payload: PayloadMode = .full
+
+    @Option(help: "Seconds to wait for other processes after the first one ends.")
+    var grace: Double = 1.0
+
+    @Argument(parsing: .postTerminator, help: "Arguments for the guest (after --).")
+    var arguments: [String] = []
+
+    /// Payload capture modes on the command line.
+    public enum PayloadMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case full, digest
+    }
+
+    public init() {}
+
+    public func validate() throws {
+        if grace < 0 || !grace.isFinite { throw ValidationError("--grace must be a non-negative number of seconds") }
+    }
+
+    public func run() throws { try run(io: .standard()) }
+
+    /// Exit status for a module that cannot be loaded (EX_NOINPUT).
+    static let cannotLoad: Int32 = 66
+    /// Exit status for a trace that cannot be written (EX_CANTCREAT).
+    static let cannotWrite: Int32 = 73
+
+    /// Runs with explicit streams (the seam the in-process tests use).
+    package func run(io: CommandIO) throws {
+        defer { io.flush() }
+        let module: GuestModule
+        do {
+            if guest.hasSuffix(".wat") {
+                let text = try Self.readText(guest)
+                module = try GuestModule(wat: text, name: Self.baseName(guest))
+            } else {
+                module = try GuestModule(path: guest)
+            }
+        } catch {
+            io.err.line("luna-trace: \(guest): cannot load module: \(error)")
+            throw ArgumentParser.ExitCode(Self.cannotLoad)
+        }
+        guard module.exportedFunctions.contains(entry) else {
+            io.err.line("luna-trace: \(guest): no exported function '\(entry)' (exports: \(module.exportedFunctions.sorted().joined(separator: ", ")))")
+            throw ArgumentParser.ExitCode(Self.cannotLoad)
+        }
+
+        let header = TraceHeader(
+            producer: "luna-trace record", clock: "monotonic",
+            wallClockStartNanos: Self.wallClockNanos(),
+            metadata: ["guest": guest, "entry": entry, "arguments": arguments.joined(separator: " ")])
+        let capture: PayloadCapture
+        switch payload {
+        case .full: capture = .full
+        case .digest: capture = .digest
+        }
+        let writer: TraceWriter
+        do {
+            let options = TraceWriter.Options(payloadCapture: capture)
+            writer = output == "-"
+                ? try TraceWriter(fileDescriptor: 1, header: header, options: options)
+                : try TraceWriter(path: output, header: header, options: options)
+        } catch {
+            io.err.line("luna-trace: \(output): cannot create trace: \(error)")
+            throw ArgumentParser.ExitCode(Self.cannotWrite)
+        }
+
+        let guestOutput: any GuestOutput = output == "-" ? StderrGuestOutput() : StandardGuestOutput.shared
+        let environment = Environment(trace: writer)
+        let pid: ProcessID
+        do {
+            pid = try environment.spawnGuest(
+                module: module, entry: entry,
+                options: GuestOptions(output: guestOutput, arguments: [Self.baseName(guest)] + arguments))
+        } catch {
+            io.err.line("luna-trace: \(guest): \(error)")
+            _ = try? writer.close()
+            throw ArgumentParser.ExitCode(Self.cannotLoad)
+        }
+        let exit = environment.waitForExitBlocking(of: pid)
+        let allEnded = environment.waitUntilAllExited(timeout: grace)
+
+        let summary: TraceSummary
+        do {
+            summary = try writer.close()
+        } catch {
+            io.err.line("luna-trace: \(output): writing the trace failed: \(error)")
+            throw ArgumentParser.ExitCode(Self.cannotWrite)
+        }
+        let place = output == "-" ? "standard output" : output
+        io.err.line("luna-trace: trace written to \(place): \(summary.eventCount) events, \(summary.fileBytes) bytes; "
+            + "pid \(pid) ended \(Self.describe(exit))"
+            + (allEnded ? "" : " (other processes were still running after \(grace)s; their later events are not in the trace)"))
+        io.flush()
+        let status = Self.status(of: exit)
+        if status != 0 { throw ArgumentParser.ExitCode(status) }
+    }
+
+    /// The exit status `record` returns for a guest's end.
+    static func status(of exit: ProcessExit) -> Int32 {
+        switch exit {
+        case .normal: return 0
+        case .failure(let reason):
+            if reason.hasPrefix("proc_exit("), let n = Int32(reason.dropFirst(10).prefix { $0.isNumber }) { return n }
+            return 1
+        case .killed: return 2
+        case .linkDied: return 3
+        }
+    }
+
+    private static func describe(_ exit: ProcessExit) -> String {
+        switch exit {
+        case .normal: return "normally"
+        case .failure(let reason): return "with failure (\(reason))"
+        case .killed: return "killed"
+        case .linkDied(let from): return "because linked process \(from) died"
+        }
+    }
+
+    private static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    private static func wallClockNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    private static func readText(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RecordError("cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw RecordError("read failed: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A problem reading the guest file.
+struct RecordError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Guest output when the trace itself goes to stdout: both guest streams go to stderr.
+final class StderrGuestOutput: GuestOutput {
+    func write(pid: ProcessID, fd: Int32, bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(2, base + offset, bytes.count - offset)
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TraceFormat
+
+@testable import LunaTraceCommands
+
+/// Runs the built `luna-trace` executable on traces recorded from LunaRuntime and checks what
+/// it prints.
+@Suite("luna-trace end to end (the built binary)")
+struct EndToEndTests {
+    @Test("record runs a guest, says where the trace went; lost finds the planted lost messages (R-SEND-2, R-PROC-7)")
+    func recordAndLost() throws {
+        let dir = try TraceFixtures.directory()
+        let guest = dir.appendingPathComponent("planted.wat")
+        try RuntimeTraces.plantedLossWAT.write(to: guest, atomically: true, encoding: .utf8)
+        let trace = dir.appendingPathComponent("planted.luna")
+        let record = try TraceFixtures.runBinary(["record", guest.path, "--entry", "main", "-o", trace.path])
+        #expect(record.code == 0, "\(record.err)")
+        #expect(record.err.contains("trace written to \(trace.path): "))
+        let count = try #require(VerifyTests.number(after: "trace written to \(trace.path): ", in: record.err))
+        #expect(count > 5)
+
+        let verify = try TraceFixtures.runBinary(["verify", trace.path])
+        #expect(verify.code == 0)
+        #expect(verify.out.contains("ok: complete, \(count) events"))
+
+        let lost = try TraceFixtures.runBinary(["lost", trace.path])
+        #expect(lost.code == 1)
+        #expect(lost.out.contains("lost message: 2"))
+        #expect(lost.out.contains("sent by pid 1 to pid 999"))
+        #expect(lost.out.contains("pid 999 never existed"))
+        // The sink returns after 20 ms without asking for tag 2: the message was queued when it ended.
+        #expect(lost.out.contains("tag 2, 5 B sent by pid 1 to pid 2"))
+        #expect(lost.out.contains("receiver exited with it still queued") || lost.out.contains("receiver dead"))
+    }
+
+    @Test("record exits with the guest's status and rejects a missing entry")
+    func recordStatus() throws {
+        let dir = try TraceFixtures.directory()
+        let guest = dir.appendingPathComponent("exit3.wat")
+        try """
+            (module
+              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+              (memory (export "memory") 1)
+              (func (export "_start") (call $exit (i32.const 3))))
+            """.write(to: guest, atomically: true, encoding: .utf8)
+        let trace = dir.appendingPathComponent("exit3.luna")
+        let r = try TraceFixtures.runBinary(["record", guest.path, "-o", trace.path])
+        #expect(r.code == 3, "\(r.err)")
+        #expect(r.err.contains("proc_exit(3)"))
+        let missing = try TraceFixtures.runBinary(["record", guest.path, "--entry", "nope", "-o", trace.path])
+        #expect(missing.code == 66)
+        #expect(missing.err.contains("no exported function 'nope'"))
+    }
+
+    @Test("flow follows a message that carried a resource between runtime processes (R-RES-2, R-RES-5)")
+    func flowWithResource() async throws {
+        let dir = try TraceFixtures.directory()
+        let trace = dir.appendingPathComponent("handover.luna")
+        let (sender, receiver) = try await RuntimeTraces.resourceHandover(to: trace)
+        // Find the message id from the trace itself.
+        let shown = try TraceFixtures.runBinary(["show", trace.path, "--kind", "send", "--format", "jsonl"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.split(separator: "\n")[0].utf8)) as? [String: Any])
+        let message = try #require(object["message"] as? Int)
+        let r = try TraceFixtures.runBinary(["flow", trace.path, "--message", String(message)])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.out.contains("message #\(message)  tag 5"))
+        #expect(r.out.contains("created by pid \(sender) (sender)"))
+        #expect(r.out.contains("wrote 5 B in 1 write_data call(s)"))
+        #expect(r.out.contains("pushed module id 0 from pid \(sender) (sender) into slot 0"))
+        #expect(r.out.contains("sent by pid \(sender) (sender) to pid \(receiver) (receiver) with send"))
+        #expect(r.out.contains("received by pid \(receiver) (receiver) via receive (tag set [5])"))
+        #expect(r.out.contains("read 5 B in 1 read_data call(s)"))
+        #expect(r.out.contains("pid \(receiver) (receiver) took slot 0 as module id 0"))
+        let lost = try TraceFixtures.runBinary(["lost", trace.path])
+        #expect(lost.code == 0, "\(lost.out)")
+    }
+
+    @Test("export: the Chrome JSON parses with matched flow pairs; the Mermaid text has the arrows")
+    func export() async throws {
+        let dir = try TraceFixtures.directory()
+        let trace = dir.appendingPathComponent("handover.luna")
+        let (sender, receiver) = try await RuntimeTraces.resourceHandover(to: trace)
+        let chrome = try TraceFixtures.runBinary(["export", trace.path, "--format", "chrome"])
+        #expect(chrome.code == 0)
+        let (_, flows) = try checkChromeDocument(chrome.out)
+        #expect(flows.count == 1)
+        #expect(flows.first?.from == Int(sender) && flows.first?.to == Int(receiver))
+
+        let mermaid = try TraceFixtures.runBinary(["export", trace.path, "--format", "mermaid"])
+        #expect(mermaid.code == 0)
+        #expect(mermaid.out.hasPrefix("sequenceDiagram\n"))
+        #expect(mermaid.out.contains("P\(sender)->>P\(receiver): m"))
+        #expect(mermaid.out.contains("tag 5 5B +1 res"))
+        #expect(mermaid.out.contains("Note over P\(receiver): received m"))
+    }
+
+    @Test("verify on a recorded trace cut in half reports the recovered prefix; stdin works with '-'")
+    func verifyCut() throws {
+        let dir = try TraceFixtures.directory()
+        var s = ScenarioBuilder()
+        s.spawn(parent: 0, child: 1, entry: "a")
+        s.spawn(parent: 0, child: 2, entry: "b")
+        for _ in 0..<3000 {
+            let m = s.create(1, tag: 1)
+            s.write(1, Array(repeating: 1, count: 20))
+            s.send(1, to: 2)
+            s.receive(2, m, waitMs: 0.01)
+        }
+        let full = dir.appendingPathComponent("full.luna")
+        let summary = try TraceFixtures.write(s.events, to: full, eventsPerBlock: 500)
+        let bytes = try Data(contentsOf: full)
+        let half = dir.appendingPathComponent("half.luna")
+        try bytes.prefix(bytes.count / 2).write(to: half)
+        let r = try TraceFixtures.runBinary(["verify", "-"], stdin: half)
+        #expect(r.code == 1)
+        let recovered = try #require(VerifyTests.number(after: "recovered: ", in: r.out))
+        #expect(recovered > 0 && recovered < summary.eventCount && recovered % 500 == 0)
+        #expect(r.out.contains("last good offset: "))
+        let shown = try TraceFixtures.runBinary(["show", half.path])
+        #expect(shown.out.split(separator: "\n").count == Int(recovered))
+        #expect(shown.err.contains(half.path))
+    }
+}
