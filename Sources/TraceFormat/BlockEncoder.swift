@@ -147,9 +147,10 @@ struct BlockEncoder {
         }
         put(flags)
         varint(e.pid)
-        // Start rounds down and end rounds up, so the stored interval covers the true one.
+        // Every time stamp rounds down the same way, so comparing any two stored times gives
+        // the same order as comparing the true ones (or a tie).
         let startT = unit == 1 ? e.start : e.start / unit
-        let endT = unit == 1 ? e.end : e.end / unit &+ (e.end % unit == 0 ? 0 : 1)
+        let endT = unit == 1 ? e.end : e.end / unit
         let prev = lastEnd.exchange(e.pid, endT)
         svarint(Int64(bitPattern: startT &- prev))
         svarint(Int64(bitPattern: endT &- startT))

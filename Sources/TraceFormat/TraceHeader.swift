@@ -10,9 +10,9 @@ public struct TraceHeader: Sendable, Equatable {
     public var clock: String
     /// Wall-clock time of event time 0, in nanoseconds since the Unix epoch.
     public var wallClockStartNanos: UInt64
-    /// Granularity of stored event times in nanoseconds: a start is stored as
-    /// `floor(start / unit)`, an end as `ceil(end / unit)` (so the stored interval covers the
-    /// true one), and both read back as `stored * unit`. 1 = exact. See the format document.
+    /// Granularity of stored event times in nanoseconds: every time `t` is stored as
+    /// `floor(t / unit)` and read back as `stored * unit`, which keeps the order of any two
+    /// times (ties aside). 1 = exact. See the format document.
     public var timeUnitNanos: UInt64
     /// Free key/value pairs (command line, host name, …).
     public var metadata: [String: String]

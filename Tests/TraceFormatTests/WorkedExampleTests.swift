@@ -26,7 +26,7 @@ import Testing
             09 6D 6F 6E 6F 74 6F 6E 69 63 00 00 CA 67 A7 FC 7A 18 64 00 C4 D7 99 94
             """))
         let raw = Self.hex("""
-            00 02 03 00 01 0A 45 01 14 06 02 0E 80 01 02 00 0F 08 45 01 00 04 01 04 00 00
+            00 02 03 00 01 0A 45 01 14 04 02 0E 80 01 02 00 0F 08 45 01 02 04 01 04 00 00
             11 0A 47 02 12 0E 01 01 01 0E 00 00
             """)
         #expect(try ZstdCLI.run(["-dc", path]).stdout == raw)
@@ -39,8 +39,8 @@ import Testing
             40 06 00 00 00 00 00 00 60 00 00 00 00 00 00 00 C1 C3 42 F5
             """))
         let events = try RawEventStream.decode(raw, timeUnitNanos: 100)
-        #expect(events.map(\.end) == [1_300, 1_500, 1_600])
+        #expect(events.map(\.end) == [1_200, 1_500, 1_600])
         #expect(EventJSON.line(events[0], index: 0)
-            == #"{"i":0,"kind":"create_data","pid":1,"start":1000,"end":1300,"args":[7,64],"message":1,"result":{"value":0}}"#)
+            == #"{"i":0,"kind":"create_data","pid":1,"start":1000,"end":1200,"args":[7,64],"message":1,"result":{"value":0}}"#)
     }
 }
