@@ -20,6 +20,14 @@ public struct RuntimeBench: ParsableCommand {
 
     public func run() throws {
         print("runtime benchmarks (release build expected); best of \(repeats)")
+        // Memory first, while the heap holds nothing freed that new processes could reuse (thread
+        // stacks are unmapped when the threads end, so they go first).
+        let threadCount = max(100, idle / 10)
+        let threadBytes = idleMemory(count: threadCount, thread: true)
+        print(String(format: "  memory per idle thread process  %8.0f bytes resident (%d processes; stack reserved 8 MiB virtual each)",
+                     threadBytes, threadCount))
+        let nativeBytes = idleMemory(count: idle, thread: false)
+        print(String(format: "  memory per idle native process  %8.0f bytes (%d processes blocked in receive)", nativeBytes, idle))
         let oneWay = try best { try oneWayRate(count: messages, trace: nil) }
         print(String(format: "  native one-way messages     %8.2f M msg/s   (8-byte messages, goal >= 6M)", oneWay / 1e6))
         let pingPong = try best { try pingPongRate(count: roundTrips, trace: nil, skipSearch: false) }
@@ -30,12 +38,6 @@ public struct RuntimeBench: ParsableCommand {
         print(String(format: "  thread<->native ping-pong   %8.3f M round trips/s (guest-style thread process)", threadPing / 1e6))
         let spawns = best { spawnRate(count: self.spawns) }
         print(String(format: "  native spawn+exit           %8.3f M processes/s", spawns / 1e6))
-        let nativeBytes = idleMemory(count: idle, thread: false)
-        print(String(format: "  memory per idle native process  %8.0f bytes (%d processes blocked in receive)", nativeBytes, idle))
-        let threadCount = max(100, idle / 10)
-        let threadBytes = idleMemory(count: threadCount, thread: true)
-        print(String(format: "  memory per idle thread process  %8.0f bytes resident (%d processes; stack reserved 8 MiB virtual each)",
-                     threadBytes, threadCount))
         try tracingOverhead()
     }
 
@@ -196,6 +198,7 @@ public struct RuntimeBench: ParsableCommand {
             .appendingPathComponent("luna-runtime-bench-\(getpid()).ltrace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var untraced = Double.infinity, collectorTime = Double.infinity, writerTime = Double.infinity
+        var nullTime = Double.infinity
         var events = 0
         for _ in 0..<max(1, repeats) {
             untraced = min(untraced, 1 / (try pingPongRate(count: n, trace: nil, skipSearch: false)))
@@ -205,6 +208,7 @@ public struct RuntimeBench: ParsableCommand {
             let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench runtime"))
             writerTime = min(writerTime, 1 / (try pingPongRate(count: n, trace: writer, skipSearch: false)))
             _ = try writer.close()
+            nullTime = min(nullTime, 1 / (try pingPongRate(count: n, trace: DiscardingSink(), skipSearch: false)))
         }
         let perEvent = Double(n) / Double(max(events, 1))  // seconds per round trip -> per event
         func overhead(_ t: Double) -> Double { (t - untraced) * 1e9 * perEvent }
@@ -212,6 +216,12 @@ public struct RuntimeBench: ParsableCommand {
                      events, n, Double(events) / Double(n)))
         print(String(format: "  tracing overhead, TraceWriter (zstd file)  %6.1f ns/event (goal <= 30)", overhead(writerTime)))
         print(String(format: "  tracing overhead, TraceCollector (memory)  %6.1f ns/event", overhead(collectorTime)))
+        print(String(format: "  tracing overhead, runtime side only        %6.1f ns/event (a sink that discards)", overhead(nullTime)))
         print(String(format: "  untraced round trip %.0f ns; traced into TraceWriter %.0f ns", untraced * 1e9, writerTime * 1e9))
     }
+}
+
+/// A sink that drops every event: isolates the runtime's own cost of tracing.
+final class DiscardingSink: TraceSink {
+    func record(_ event: TraceEvent) {}
 }

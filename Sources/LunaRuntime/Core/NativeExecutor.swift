@@ -93,7 +93,13 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
                 continue
             }
             if !local.isEmpty { lock.unlock(); continue }
-            if stopping && timers.isEmpty { lock.unlock(); return }
+            if stopping {
+                // The environment is gone, so no process can still wait on a timer.
+                timers = TimerHeap()
+                timerCount.store(0, ordering: .relaxed)
+                lock.unlock()
+                return
+            }
             idle = true
             lock.wait(untilMonotonicNs: timers.first?.deadline)
             idle = false
