@@ -59,15 +59,14 @@ extension Environment {
                 given: given.map { "\($0)" }.joined(separator: ", "))
         }
         return startGuest(module: module, entry: entry, params: params, link: link, parent: parent,
-                          options: options, config: GuestConfig.permissive(), spawnStart: nil,
-                          moduleID: -1, configID: -1)
+                          options: options, config: GuestConfig.permissive(), moduleID: -1, configID: -1)
     }
 
     /// Starts a guest thread without checking `entry` (a guest's `spawn`: a bad entry makes the
     /// child fail, as in lunatic).
     package func startGuest(
         module: GuestModule, entry: String, params: [GuestValue], link: Int64, parent: ProcessID?,
-        options: GuestOptions, config: GuestConfig, spawnStart: UInt64?, moduleID: Int64, configID: Int64
+        options: GuestOptions, config: GuestConfig, moduleID: Int64, configID: Int64
     ) -> ProcessID {
         spawnThread(link: link, parent: parent, entry: entry, moduleID: moduleID, configID: configID) { context in
             let process = GuestProcess(context: context, module: module, options: options, config: config)

@@ -73,7 +73,6 @@ extension GuestProcess {
         let link = c.i64(0), configID = c.i64(1), moduleID = c.i64(2)
         let funcPtr = c.u32(3), funcLen = c.u32(4), paramsPtr = c.u32(5), paramsLen = c.u32(6), idPtr = c.u32(7)
         try context.checkAlive()
-        let start = tracing ? context.now() : 0
         let args: EventArguments = [0, link, moduleID, configID]
         let childConfig: GuestConfig
         if configID == -1 {
@@ -108,7 +107,7 @@ extension GuestProcess {
         }
         let child = context.environment.startGuest(
             module: childModule, entry: entry, params: params, link: link, parent: context.id,
-            options: options, config: childConfig, spawnStart: start, moduleID: moduleID, configID: configID)
+            options: options, config: childConfig, moduleID: moduleID, configID: configID)
         guard writeU64IfInBounds(memory, ptr: idPtr, child) else {
             throw trap(.spawn, [Int64(bitPattern: child), link, moduleID, configID], "lunatic::process::spawn")
         }
