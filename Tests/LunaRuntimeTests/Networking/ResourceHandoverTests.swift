@@ -239,4 +239,22 @@ struct ResourceHandoverTests {
         #expect(exit == .killed)
         #expect(Date().timeIntervalSince(started) < 2)
     }
+
+    @Test("R-PROC-7: a stream left in a process's table closes when the process ends")
+    func processEndClosesStreams() throws {
+        let env = Environment()
+        let server = try TcpListenerResource(binding: .loopback(port: 0))
+        let pid = env.spawnThread(entry: "holder") { ctx in
+            _ = try ctx.tcpConnect(server.localAddress, timeoutMs: 2000).expectSuccess("connect")
+            try ctx.sleepBlocking(ms: 100)
+        }
+        let (peer, _) = try server.accept(timeoutMs: 5000)
+        peer.timeouts.set(.read, 3000)
+        var buffer = [UInt8](repeating: 0, count: 8)
+        let started = Date()
+        let n = try buffer.withUnsafeMutableBytes { try peer.read(into: $0) }
+        #expect(n == 0)
+        #expect(Date().timeIntervalSince(started) < 2.5)
+        #expect(env.waitForExitBlocking(of: pid, timeout: 5) == .normal)
+    }
 }
