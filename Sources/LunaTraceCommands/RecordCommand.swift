@@ -88,10 +88,11 @@ public struct RecordCommand: StreamingCommand {
             throw ArgumentParser.ExitCode(Self.cannotLoad)
         }
 
+        var metadata = ["guest": guest, "entry": entry]
+        if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
         let header = TraceHeader(
             producer: "luna-trace record", clock: "monotonic",
-            wallClockStartNanos: Self.wallClockNanos(),
-            metadata: ["guest": guest, "entry": entry, "arguments": arguments.joined(separator: " ")])
+            wallClockStartNanos: Self.wallClockNanos(), metadata: metadata)
         let capture: PayloadCapture
         switch payload {
         case .full: capture = .full

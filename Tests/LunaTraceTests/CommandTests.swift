@@ -121,6 +121,10 @@ struct CommandTests {
         #expect(r.out.contains("near miss: 1"))
         #expect(r.out.contains("resource dropped untaken: 1"))
         #expect(r.out.contains("died with queued messages: 1"))
+        // The arrival came 3 ms after the timeout: outside a 1 ms window.
+        let narrow = TraceFixtures.run(["lost", file, "--near-miss", "1ms"])
+        #expect(!narrow.out.contains("near miss"))
+        #expect(narrow.code == 1)
 
         var s = ScenarioBuilder()
         s.spawn(parent: 0, child: 1, entry: "a")
