@@ -33,11 +33,13 @@ let package = Package(
         ),
         // The trace file format: events, encoding, writer, reader. No runtime dependency.
         .target(name: "TraceFormat", dependencies: ["CZstd"]),
+        // The CPU cycle counter for cheap trace timestamps (LunaRuntime/Core/TraceClock.swift).
+        .target(name: "CLunaClock"),
         // Processes, mailboxes, resources, WebAssembly guests, tracing.
         .target(
             name: "LunaRuntime",
             dependencies: [
-                "TraceFormat", "COpenSSL",
+                "TraceFormat", "COpenSSL", "CLunaClock",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
             ]

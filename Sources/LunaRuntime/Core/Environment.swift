@@ -14,6 +14,8 @@ public final class Environment: @unchecked Sendable {
     public let trace: (any TraceSink)?
     /// The monotonic clock reading that is time 0 of the trace.
     public let clockOrigin: UInt64
+    /// The clock of event timestamps.
+    package let clock: TraceClock
     /// Stack size of a guest (spawnThread) process's thread.
     public let threadStackSize: Int
 
@@ -34,7 +36,8 @@ public final class Environment: @unchecked Sendable {
     public init(id: UInt64 = 1, trace: (any TraceSink)? = nil) {
         self.id = id
         self.trace = trace
-        self.clockOrigin = MonotonicClock.now()
+        self.clock = TraceClock()
+        self.clockOrigin = clock.anchorMonotonicNanos
         self.threadStackSize = 8 << 20
     }
 
@@ -42,7 +45,8 @@ public final class Environment: @unchecked Sendable {
     public init(id: UInt64 = 1, trace: (any TraceSink)? = nil, threadStackSize: Int) {
         self.id = id
         self.trace = trace
-        self.clockOrigin = MonotonicClock.now()
+        self.clock = TraceClock()
+        self.clockOrigin = clock.anchorMonotonicNanos
         self.threadStackSize = max(threadStackSize, 64 << 10)
     }
 
@@ -50,7 +54,7 @@ public final class Environment: @unchecked Sendable {
 
     /// Nanoseconds since the environment (trace) start.
     @inline(__always)
-    public func now() -> UInt64 { MonotonicClock.now() &- clockOrigin }
+    public func now() -> UInt64 { clock.now() }
 
     /// A fresh trace-unique message id (only called while tracing).
     @inline(__always)

@@ -64,7 +64,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// The event to record if the wait times out (tracing only); completed under the lock.
     @exclusivity(unchecked) package var timeoutEvent: TraceEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
-    @exclusivity(unchecked) package var clockOrigin: UInt64 = 0
+    @exclusivity(unchecked) package var clock: TraceClock?
 
     package init() {}
     deinit { lock.destroy() }
@@ -140,7 +140,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         lock.lock()
         guard g == generation, case .pending = outcome, !isIdle else { lock.unlock(); return }
         if var e = timeoutEvent, let sink {
-            e.end = MonotonicClock.now() &- clockOrigin
+            e.end = clock?.now() ?? e.start
             sink.record(e)
         }
         let c = finishWait(.timeout)

@@ -41,7 +41,7 @@ public final class ProcessContext: @unchecked Sendable {
         self.isThread = isThread
         self.trace = environment.trace
         mailbox.sink = environment.trace
-        mailbox.clockOrigin = environment.clockOrigin
+        if environment.trace != nil { mailbox.clock = environment.clock }
     }
 
     /// Nanoseconds since the environment's trace start.
