@@ -237,7 +237,13 @@ extension BuiltinAdapter {
                 m.slots[Int(index)] = nil
             }
             if faults.has(.takeOtherSlot) {
-                i = index + 1 < m.slots.count ? UInt64(index + 1) : UInt64(max(0, index - 1))
+                // The nearest other slot holding the same kind (else the next slot).
+                let others = m.slots.indices.filter { $0 != Int(index) && m.slots[$0]?.resourceKind == kind }
+                if let other = others.min(by: { abs($0 - Int(index)) < abs($1 - Int(index)) }) {
+                    i = UInt64(other)
+                } else {
+                    i = index + 1 < m.slots.count ? UInt64(index + 1) : UInt64(max(0, index - 1))
+                }
             }
         }
         let id = try ctx.take(kind, index: i)

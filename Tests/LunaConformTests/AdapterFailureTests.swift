@@ -51,8 +51,8 @@ struct AdapterFailureTests {
 
     @Test("traces needing unsupported capabilities are skipped")
     func skipped() {
-        // The garbage fixture supports no resource kinds: the resources scenario needs some.
-        let runner = ConformanceRunner(adapter: .init(command: Self.fixture("garbage_adapter.py"), handshakeTimeout: 2))
+        // This fixture supports no resource kinds: the resources scenario needs some.
+        let runner = ConformanceRunner(adapter: .init(command: Self.fixture("no_resources_adapter.py"), handshakeTimeout: 2))
         let report = runner.run([TestSupport.scenarios[0]])
         #expect(report.outcomes.first?.status == .skipped, "\(report.text())")
         #expect(report.summaryLine == "0 passed, 0 failed, 1 skipped")

@@ -29,8 +29,7 @@ enum ScenarioTraces {
                 _ = try await r.receive(tags: [], timeoutMs: .max)
                 _ = try r.take(.tcpStream, index: 1)
                 _ = try r.take(.tcpStream, index: 0)
-                _ = try r.take(.module, index: 2)
-                _ = try r.take(.tcpStream, index: 2)  // wrong kind: traps, the module stays
+                _ = try r.take(.tcpStream, index: 2)  // wrong kind: traps, the module stays (R-RES-6)
             }
             let s0 = ctx.insert(TestResource(.tcpStream))
             let s1 = ctx.insert(TestResource(.tcpStream))
