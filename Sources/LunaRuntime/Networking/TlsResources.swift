@@ -115,7 +115,7 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
 
     /// Runs the server (`accepting`) or client handshake.
     func handshake(accepting: Bool, until deadline: Deadline) throws(NetworkIOError) {
-        _ = try perform(accepting ? "tls_accept" : "tls_connect", until: deadline) { ssl in
+        _ = try perform(accepting ? "tls_accept" : "tls_connect", until: deadline, endOfStream: .failure) { ssl in
             let rc = accepting ? SSL_accept(ssl) : SSL_connect(ssl)
             return (rc == 1 ? 0 : nil, rc)
         }
@@ -123,9 +123,11 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
 
     /// Runs one OpenSSL I/O call under the lock until it completes, waiting for the socket (outside
     /// the lock) whenever OpenSSL asks to. `call` returns the value on success, or `nil` and the
-    /// raw return code for `SSL_get_error`. End of stream yields 0.
+    /// raw return code for `SSL_get_error`. The peer closing yields 0 for a read and an error
+    /// for a handshake or a write.
     private func perform(
-        _ operation: String, until deadline: Deadline, _ call: (OpaquePointer) -> (Int?, Int32)
+        _ operation: String, until deadline: Deadline, endOfStream: EndOfStream,
+        _ call: (OpaquePointer) -> (Int?, Int32)
     ) throws(NetworkIOError) -> Int {
         while true {
             let (value, code, savedErrno): (Int?, Int32, Int32) = lock.withLock { _ in
@@ -142,11 +144,11 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
             case SSL_ERROR_WANT_WRITE:
                 try socket.wait(for: Int16(POLLOUT), until: deadline, operation: operation)
             case SSL_ERROR_ZERO_RETURN:
-                return 0
+                return try endOfStream.value(operation)
             case SSL_ERROR_SYSCALL where savedErrno == 0 || savedErrno == EAGAIN:
                 let queued = tlsError(operation)
                 if case .tls(let text) = queued, text != operation { throw queued }
-                return 0  // the peer closed the TCP connection
+                return try endOfStream.value(operation)  // the peer closed the TCP connection
             case SSL_ERROR_SYSCALL:
                 throw .system(operation: operation, code: savedErrno)
             default:
@@ -163,7 +165,7 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
     /// Reads decrypted bytes (at least one, or 0 at end of stream) within the read timeout.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(NetworkIOError) -> Int {
         guard buffer.count > 0 else { return 0 }
-        return try perform("tls_read", until: timeouts.deadline(.read)) { ssl in
+        return try perform("tls_read", until: timeouts.deadline(.read), endOfStream: .zero) { ssl in
             var n = 0
             let rc = SSL_read_ex(ssl, buffer.baseAddress, buffer.count, &n)
             return (rc == 1 ? n : nil, rc)
@@ -179,7 +181,7 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
         let outcome = joined.withUnsafeBytes { raw in
             // A non-blocking SSL_write must be retried with the same buffer until it completes.
             Result { () throws(NetworkIOError) -> Int in
-                try perform("tls_write_vectored", until: deadline) { ssl in
+                try perform("tls_write_vectored", until: deadline, endOfStream: .failure) { ssl in
                     var n = 0
                     let rc = SSL_write_ex(ssl, raw.baseAddress, raw.count, &n)
                     return (rc == 1 ? n : nil, rc)
@@ -187,5 +189,20 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
             }
         }
         return try outcome.get()
+    }
+}
+
+/// What a TLS call makes of the peer closing the connection.
+enum EndOfStream {
+    /// A read: 0 bytes, as for TCP.
+    case zero
+    /// A handshake or write: an error.
+    case failure
+
+    func value(_ operation: String) throws(NetworkIOError) -> Int {
+        switch self {
+        case .zero: return 0
+        case .failure: throw .tls("\(operation): the peer closed the connection")
+        }
     }
 }

@@ -183,4 +183,22 @@ struct NetworkingAPITests {
                                   "lunatic::networking::tcp_accept"])
         #expect(sink.events(.tcpRead).first?.result == .trap("lunatic::networking::tcp_read"))
     }
+
+    @Test("TLS: a client that closes before the handshake makes tls_accept an error, not a stream")
+    func tlsAcceptOfClosedConnection() throws {
+        let material = try TestCertificate.shared.get()
+        let observed = Box<String?>(nil)
+        let (exit, _) = runProcess { ctx in
+            let listener = try ctx.tlsBind(.loopback(port: 0), certificatePEM: material.certificatePEM,
+                                           keyPEM: material.keyPEM).expectSuccess("bind")
+            let address = try ctx.resolveNext(ctx.tlsLocalAddress(listener).expectSuccess("local"))!
+            // A plain TCP client that connects and goes away without a ClientHello.
+            _ = try TcpStreamResource.connect(to: address, timeoutMs: 2000)
+            let (accepted, peer) = try ctx.tlsAccept(listener)
+            guard case .failure(let errorID) = accepted else { throw LunaTrap("accepted: \(accepted)") }
+            observed.value = "\(peer) " + (ctx.errorText(errorID) ?? "no text")
+        }
+        #expect(exit == .normal)
+        #expect(observed.value == "0 tls: tls_accept: the peer closed the connection")
+    }
 }
