@@ -61,6 +61,8 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     @exclusivity(unchecked) package var generation: UInt64 = 0
     @exclusivity(unchecked) package var continuation: UnsafeContinuation<Void, Never>?
     @exclusivity(unchecked) package var threadWaiting = false
+    /// Set when a thread waiter's wait ends, so it can spin on it before sleeping.
+    package let waitEnded = Atomic<Bool>(false)
     /// The event to record if the wait times out (tracing only); completed under the lock.
     @exclusivity(unchecked) package var timeoutEvent: TraceEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
@@ -98,7 +100,10 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         outcome = result
         wait = .none
         timeoutEvent = nil
-        if threadWaiting { lock.signal() }
+        if threadWaiting {
+            waitEnded.store(true, ordering: .releasing)
+            lock.signal()
+        }
         let c = continuation
         continuation = nil
         return c

@@ -33,6 +33,8 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
     private let thread = Atomic<UInt>(0)
     private let timerCount = Atomic<Int>(0)
     @exclusivity(unchecked) private var timerSequence: UInt64 = 0
+    /// Whether the executor already spun since it last ran a job (executor thread only).
+    private var spunSinceWork = false
 
     /// Starts the executor's thread.
     package init(name: String = "luna-native") {
@@ -56,7 +58,7 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
         } else {
             lock.lock()
             remote.append(job)
-            remotePending.store(true, ordering: .relaxed)
+            remotePending.store(true, ordering: .releasing)
             if idle { lock.signal() }
             lock.unlock()
         }
@@ -77,6 +79,7 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
         thread.store(currentThreadToken(), ordering: .relaxed)
         let me = asUnownedTaskExecutor()
         while true {
+            if !local.isEmpty { spunSinceWork = false }
             var batch = local.count
             while batch > 0, let job = local.popFirst() {
                 job.runSynchronously(on: me)
@@ -93,6 +96,14 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
                 continue
             }
             if !local.isEmpty { lock.unlock(); continue }
+            if !stopping && !spunSinceWork {
+                // Work from other threads (guest replies) often follows within microseconds;
+                // spin (yielding) before sleeping, which would cost a 5-50 µs wake-up.
+                spunSinceWork = true
+                lock.unlock()
+                spinForRemoteWork()
+                continue
+            }
             if stopping {
                 // The environment is gone, so no process can still wait on a timer.
                 timers = TimerHeap()
@@ -104,6 +115,25 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
             lock.wait(untilMonotonicNs: timers.first?.deadline)
             idle = false
             lock.unlock()
+        }
+    }
+
+    /// Spins up to 50 µs (or the next timer) for work from other threads.
+    private func spinForRemoteWork() {
+        let start = MonotonicClock.now()
+        var end = start &+ 50_000
+        if timerCount.load(ordering: .relaxed) > 0 {
+            lock.lock()
+            if let d = timers.first?.deadline, d < end { end = d }
+            lock.unlock()
+        }
+        var i = 0
+        while !remotePending.load(ordering: .acquiring) {
+            i &+= 1
+            if i & 15 == 0 {
+                if MonotonicClock.now() >= end { return }
+                sched_yield()
+            }
         }
     }
 
