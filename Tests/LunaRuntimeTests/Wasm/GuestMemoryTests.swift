@@ -116,6 +116,32 @@ struct GuestCodeTrapTests {
         #expect(run.events(.exit).first?.text == reason)
     }
 
+    @Test("unbounded recursion traps (call stack exhausted) instead of overflowing the host stack")
+    func unboundedRecursion() async throws {
+        let module = try GuestModule(wat: """
+            (module
+              (memory (export "memory") 1)
+              (func $down (export "down") (param i64) (result i64)
+                (i64.add (call $down (i64.add (local.get 0) (i64.const 1))) (i64.const 1))))
+            """)
+        let run = try await runGuest(module, "down", [.i64(0)])
+        let reason = try #require(run.failureReason)
+        #expect(reason.lowercased().contains("stack"), "\(reason)")
+    }
+
+    @Test("a module without a memory export traps in host calls that need memory")
+    func noMemoryExport() async throws {
+        let module = try GuestModule(wat: """
+            (module
+              (import "lunatic::message" "create_data" (func $create (param i64 i64)))
+              (import "lunatic::message" "write_data" (func $write (param i32 i32) (result i32)))
+              (func (export "main") (call $create (i64.const 0) (i64.const 0))
+                (drop (call $write (i32.const 0) (i32.const 1)))))
+            """)
+        let run = try await runGuest(module, "main")
+        #expect(run.exit == .failure(reason: "No export `memory` found"))
+    }
+
     @Test("proc_exit(0) ends normally, proc_exit(3) with failure")
     func procExit() async throws {
         let zero = try await runGuest(try TestGuests.wild, "exit_with", [.i32(0)])
