@@ -121,6 +121,13 @@ struct BlockEncoder {
             encode(digested, capture: .full)
             return
         }
+        if e.tags.count > TraceLayout.maxListCount || e.args.count > TraceLayout.maxListCount {
+            var cut = e
+            cut.tags = Array(e.tags.prefix(TraceLayout.maxListCount))
+            cut.args = EventArguments(e.args.prefix(TraceLayout.maxListCount))
+            encode(cut, capture: capture)
+            return
+        }
         // Worst case of everything but payload and strings: kind, length, flags, pid, two
         // times, message, counts, digest — 8 varints of ≤ 10 bytes — plus the lists.
         reserve(96 + 10 * (e.args.count + e.tags.count))
@@ -206,7 +213,7 @@ struct BlockEncoder {
     static func cut(_ s: String) -> String {
         guard s.utf8.count > TraceLayout.maxTextBytes else { return s }
         var end = s.utf8.index(s.utf8.startIndex, offsetBy: TraceLayout.maxTextBytes)
-        while end > s.startIndex && !s.unicodeScalars.indices.contains(end) { end = s.utf8.index(before: end) }
+        while end > s.startIndex && end.samePosition(in: s.unicodeScalars) == nil { end = s.utf8.index(before: end) }
         return String(s[..<end])
     }
 

@@ -20,6 +20,9 @@ public enum TraceLayout {
     public static let maxCapturedPayloadBytes = 16 << 20
     /// Texts are cut to this many bytes (1 MiB) by the writer.
     public static let maxTextBytes = 1 << 20
+    /// Tag sets and argument lists are cut to this many entries by the writer (so one event
+    /// stays far below the block limit even with a guest's wild tag count).
+    public static let maxListCount = 1 << 20
     /// Size of the summary frame's content (fixed).
     public static let summaryContentBytes = 48 + 4
     /// Size of one frame index entry.

@@ -132,4 +132,20 @@ import Testing
         }
         if case .complete = stop {} else { Issue.record("expected complete, got \(stop)") }
     }
+
+    @Test func oversizedFieldsAreCutNotFatal() throws {
+        let huge = TraceEvent(kind: .receive, pid: 1, tags: Array(repeating: 5, count: TraceLayout.maxListCount + 10),
+                              payload: .bytes([UInt8](repeating: 1, count: TraceLayout.maxCapturedPayloadBytes + 1)),
+                              text: String(repeating: "é", count: TraceLayout.maxTextBytes))
+        let file = try TraceSamples.write([huge])
+        defer { try? FileManager.default.removeItem(atPath: file.path) }
+        let (read, stop) = TraceSamples.readAll(try TraceReader(bytes: file.bytes))
+        #expect(read.count == 1)
+        #expect(read.first?.tags.count == TraceLayout.maxListCount)
+        #expect(read.first?.payload.size == UInt64(TraceLayout.maxCapturedPayloadBytes + 1))
+        if case .digest = read.first?.payload {} else { Issue.record("payload over the limit kept as bytes") }
+        #expect(read.first?.text.utf8.count ?? 0 <= TraceLayout.maxTextBytes)
+        #expect(read.first?.text.hasPrefix("éé") == true)
+        if case .complete = stop {} else { Issue.record("expected complete, got \(stop)") }
+    }
 }

@@ -79,4 +79,29 @@ import Testing
         #expect(events.error?.offset == index[2].frameOffset)
         if case .damaged = events.stop {} else { Issue.record("expected damaged, got \(events.stop)") }
     }
+
+    /// An event recorded before a hand-off to another thread precedes everything that thread
+    /// records after it: the file order follows happens-before.
+    @Test func fileOrderFollowsHappensBefore() throws {
+        let path = TraceSamples.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try TraceWriter(path: path, header: TraceHeader(timeUnitNanos: 1), options: .init(eventsPerBlock: 100))
+        let turns = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+        let rounds = 2_000
+        let threads = (0..<2).map { side in
+            Thread {
+                for i in 0..<rounds {
+                    turns[side].wait()
+                    writer.record(TraceEvent(kind: .send, pid: UInt64(side + 1), start: UInt64(i), message: UInt64(2 * i + side + 1)))
+                    turns[1 - side].signal()
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        turns[0].signal()
+        while writer.eventCount < UInt64(2 * rounds) { usleep(1_000) }
+        try writer.close()
+        let (events, _) = TraceSamples.readAll(try TraceReader(path: path))
+        #expect(events.map(\.message) == (1...UInt64(2 * rounds)).map { $0 })
+    }
 }
