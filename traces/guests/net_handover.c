@@ -12,6 +12,8 @@
  *   read_timeout  a read with a 100 ms timeout on a silent stream returns 9027
  *   bad_addr_type, wild_addr_pointer, unknown_stream   traps of the ABI checks
  *   resolve_localhost   resolve("localhost:8080") and print what it yields
+ *   abi_tour, tls_tour  every remaining import once (peek, UDP connect/send/receive and
+ *                 options, clones and drops, TLS timeouts), so each import's type is checked
  */
 #include "luna_guest.h"
 #include "lunatic_networking.h"
@@ -334,4 +336,74 @@ void resolve_localhost(void) {
     luna_print("resolve_localhost: ");
     luna_print_u64(count);
     luna_print(" addresses\n");
+}
+
+/* ---- every remaining import once ---- */
+
+EXPORT("abi_tour")
+void abi_tour(void) {
+    lunatic_u64 client, server, n = 0, error = 0;
+    loopback_pair(&client, &server);
+    lunatic_set_write_timeout(client, 1000);
+    CHECK(lunatic_get_write_timeout(client) == 1000);
+    lunatic_set_peek_timeout(server, 1000);
+    CHECK(lunatic_get_peek_timeout(server) == 1000);
+    lunatic_ciovec iov = {"peekaboo", 8};
+    CHECK(lunatic_tcp_write_vectored(client, &iov, 1, &n) == 0 && n == 8);
+    char buf[8];
+    CHECK(lunatic_tcp_peek(server, buf, 4, &n) == 0 && n == 4 && bytes_equal(buf, "peek", 4));
+    CHECK(read_exactly(server, 0, buf, 8) == 8 && bytes_equal(buf, "peekaboo", 8));
+    lunatic_drop_tcp_stream(client);
+    lunatic_drop_tcp_stream(server);
+
+    lunatic_u64 a, b, iter, clone;
+    CHECK(lunatic_udp_bind(4, LOOPBACK, 0, 0, 0, &a) == 0);
+    CHECK(lunatic_udp_bind(4, LOOPBACK, 0, 0, 0, &b) == 0);
+    CHECK(lunatic_udp_local_addr(b, &iter) == 0);
+    lunatic_u32 port_b = iterator_port(iter);
+    CHECK(lunatic_udp_local_addr(a, &iter) == 0);
+    lunatic_u32 port_a = iterator_port(iter);
+    lunatic_set_udp_socket_ttl(a, 9);
+    CHECK(lunatic_get_udp_socket_ttl(a) == 9);
+    lunatic_set_udp_socket_broadcast(a, 1);
+    CHECK(lunatic_get_udp_socket_broadcast(a) == 1);
+    error = 7;
+    CHECK(lunatic_udp_connect(a, 4, LOOPBACK, port_b, 0, 0, SECONDS_5, &error) == 0 && error == 0);
+    CHECK(lunatic_udp_connect(b, 4, LOOPBACK, port_a, 0, 0, SECONDS_5, &error) == 0);
+    clone = lunatic_clone_udp_socket(a);
+    lunatic_drop_udp_socket(a);
+    CHECK(lunatic_udp_send(clone, "dgram", 5, &n) == 0 && n == 5);
+    CHECK(lunatic_udp_receive(b, buf, sizeof buf, &n) == 0 && n == 5 && bytes_equal(buf, "dgram", 5));
+    lunatic_drop_udp_socket(clone);
+    lunatic_drop_udp_socket(b);
+
+    lunatic_u64 listener;
+    CHECK(lunatic_tcp_bind(4, LOOPBACK, 0, 0, 0, &listener) == 0);
+    lunatic_drop_tcp_listener(listener);
+    luna_print("abi_tour: ok\n");
+}
+
+EXPORT("tls_tour")
+void tls_tour(void) {
+    lunatic_u32 cert_len, key_len;
+    const char *cert = argument_with_prefix("-----BEGIN CERTIFICATE", &cert_len);
+    const char *key = argument_with_prefix("-----BEGIN PRIVATE KEY", &key_len);
+    lunatic_u64 listener, iter, stream, peer, n = 0;
+    CHECK(lunatic_tls_bind(4, LOOPBACK, 0, 0, 0, &listener, cert, cert_len, key, key_len) == 0);
+    CHECK(lunatic_tls_local_addr(listener, &iter) == 0);
+    spawn_with_port("tls_client", iterator_port(iter));
+    CHECK(lunatic_tls_accept(listener, &stream, &peer) == 0);
+    lunatic_drop_tls_listener(listener);
+    lunatic_set_tls_write_timeout(stream, 2000);
+    CHECK(lunatic_get_tls_write_timeout(stream) == 2000);
+    lunatic_u64 clone = lunatic_clone_tls_stream(stream);
+    lunatic_drop_tls_stream(stream);
+    lunatic_set_tls_read_timeout(clone, SECONDS_5);
+    char buf[4];
+    CHECK(read_exactly(clone, 1, buf, 4) == 4 && bytes_equal(buf, "ping", 4));
+    lunatic_ciovec iov[3] = {{"tls-", 4}, {"echo:", 5}, {buf, 4}};
+    CHECK(lunatic_tls_write_vectored(clone, iov, 3, &n) == 0 && n == 13);
+    luna_print("tls_tour: ok\n");
+    lunatic_sleep_ms(200); /* let the client read before the stream closes */
+    lunatic_drop_tls_stream(clone);
 }

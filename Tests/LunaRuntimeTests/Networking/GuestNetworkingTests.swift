@@ -115,4 +115,28 @@ struct GuestNetworkingTests {
         #expect(run.stdout.contains("resolve_localhost: "))
         #expect(run.events(.resolve).map(\.result) == [.value(0), .value(1)])
     }
+
+    @Test("every other import once: peek, UDP connect/send/receive and options, clones, drops")
+    func abiTour() async throws {
+        let run = try await runGuest(try Self.module, "abi_tour")
+        #expect(run.exit == .normal, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("abi_tour: ok"))
+        #expect(run.events(.tcpPeek).first?.payload == .bytes(Array("peek".utf8)))
+        #expect(run.events(.udpOption).map(\.text) == ["set_udp_socket_ttl", "get_udp_socket_ttl",
+                                                        "set_udp_socket_broadcast", "get_udp_socket_broadcast"])
+    }
+
+    @Test("TLS timeouts, clone and drop of a TLS stream and listener, vectored TLS writes")
+    func tlsTour() async throws {
+        let material = try TestCertificate.shared.get()
+        let run = try await runGuest(
+            try Self.module, "tls_tour",
+            arguments: [String(decoding: material.certificatePEM, as: UTF8.self),
+                        String(decoding: material.keyPEM, as: UTF8.self)])
+        #expect(run.exit == .normal, "stderr: \(run.stderr)")
+        #expect(exit(run, 2) == .normal, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("tls_tour: ok"))
+        #expect(run.stdout.contains("client: got tls-echo:ping"))
+        #expect(run.events(.tlsWriteVectored).contains { $0.pid == 1 && $0.payload == .bytes(Array("tls-echo:ping".utf8)) })
+    }
 }
