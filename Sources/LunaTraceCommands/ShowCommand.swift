@@ -9,7 +9,8 @@ public struct ShowCommand: StreamingCommand {
         discussion: """
             Filters combine with AND; a filter given several times matches any of its values.
             --message also matches the data calls (write_data, read_data, take_*, …) made on
-            that message while it sat in a scratch area; --tag matches receive tag sets,
+            that message while it sat in a scratch area; --last N keeps only the final N matches
+            (with --pid: what the process did right before it died); --tag matches receive tag sets,
             create_data tags and every event on a message with that tag. Times for --from/--to
             are trace times: 1.5s, 250ms, 40us, 900ns (a bare number is seconds).
 
@@ -45,6 +46,9 @@ public struct ShowCommand: StreamingCommand {
     @Option(help: "Stop after printing this many events.")
     var limit: Int?
 
+    @Option(help: "Print only the last N matching events (e.g. with --pid: what happened right before it died).")
+    var last: Int?
+
     @Option(help: "text (default) or jsonl (one JSON object per line).")
     var format: Format = .text
 
@@ -55,6 +59,8 @@ public struct ShowCommand: StreamingCommand {
             throw ValidationError("unknown event kind '\(k)' (see 'luna-trace show --help' for namespaces, or use a call name such as receive)")
         }
         if let limit, limit < 0 { throw ValidationError("--limit must be at least 0") }
+        if let last, last < 0 { throw ValidationError("--last must be at least 0") }
+        if limit != nil && last != nil { throw ValidationError("give --limit or --last, not both") }
     }
 
     /// The kinds a `--kind` value selects: one call name, or a whole namespace.
@@ -79,6 +85,8 @@ public struct ShowCommand: StreamingCommand {
         let pids = Set(pid), tags = Set(tag), messages = Set(message)
         var index: UInt64 = 0
         var printed = 0
+        var tail: [String] = []
+        var tailStart = 0
         let outcome = try TraceFileReading.read(file, io: io) { event in
             defer { index += 1 }
             let a = tracker.observe(event)
@@ -101,11 +109,20 @@ public struct ShowCommand: StreamingCommand {
             }
             if let limit, printed >= limit { throw StopReading() }
             printed += 1
+            let line: String
             switch format {
-            case .text: io.out.line(EventLineFormatter.line(event, attribution: a))
-            case .jsonl: io.out.line(EventJSON.line(event, index: index))
+            case .text: line = EventLineFormatter.line(event, attribution: a)
+            case .jsonl: line = EventJSON.line(event, index: index)
+            }
+            if let last {
+                // Keep only the last N lines: a ring of at most N.
+                guard last > 0 else { return }
+                if tail.count < last { tail.append(line) } else { tail[tailStart] = line; tailStart = (tailStart + 1) % last }
+            } else {
+                io.out.line(line)
             }
         }
+        for i in 0..<tail.count { io.out.line(tail[(tailStart + i) % tail.count]) }
         io.out.flush()
         try outcome.exitIfDamaged()
     }

@@ -25,6 +25,28 @@ package final class TraceStatistics {
     package private(set) var traps: [String: UInt64] = [:]
     /// Process ends per raw `ExitCode` status.
     package private(set) var deaths: [Int64: UInt64] = [:]
+    /// The longest blocking waits (receive, send_receive_skip_search, sleep_ms), longest first.
+    package private(set) var longestWaits: [Wait] = []
+    /// How many of the longest waits are kept.
+    package var longestWaitsKept = 5
+
+    /// One blocking call, for "which process waited on what".
+    package struct Wait: Sendable, Equatable {
+        /// The waiting process.
+        package var pid: UInt64
+        /// The call.
+        package var call: EventKind
+        /// When it began, and how long it waited.
+        package var start: UInt64
+        package var duration: UInt64
+        /// The tag set waited for (empty = any).
+        package var tags: [Int64]
+        /// The message that ended the wait (0 = none: timeout, sleep).
+        package var message: MessageID
+        /// The call's result.
+        package var result: Int64?
+    }
+
     /// Time of the last event seen.
     package private(set) var lastTime: UInt64 = 0
 
@@ -89,11 +111,29 @@ package final class TraceStatistics {
             perProcess[e.pid]!.traps += 1
         default: break
         }
+        if e.kind == .receive || e.kind == .sendReceiveSkipSearch || e.kind == .sleepMs {
+            noteWait(e)
+        }
         if let reason = e.result.trapReason {
             traps[reason, default: 0] += 1
             perProcess[e.pid]!.traps += 1
         }
         tracker.observe(e)
+    }
+
+    private func noteWait(_ e: TraceEvent) {
+        guard longestWaitsKept > 0 else { return }
+        if longestWaits.count == longestWaitsKept, let shortest = longestWaits.last, shortest.duration >= e.duration { return }
+        var tags = e.tags
+        var message = e.message
+        if e.kind == .sendReceiveSkipSearch {
+            message = MessageID(bitPattern: e.args.at(2) ?? 0)
+            if let tag = tracker.tag(of: e.message), tag != 0 { tags = [tag] }
+        }
+        let wait = Wait(pid: e.pid, call: e.kind, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
+        let i = longestWaits.firstIndex { $0.duration < wait.duration } ?? longestWaits.count
+        longestWaits.insert(wait, at: i)
+        if longestWaits.count > longestWaitsKept { longestWaits.removeLast() }
     }
 
     /// Writes the report.
@@ -124,6 +164,28 @@ package final class TraceStatistics {
             let parts = ps.map { "\($0.0) \(TimeText.duration(receiveWait.percentile($0.1)!))" }
             out.line("  n \(receiveWait.count)   min \(TimeText.duration(receiveWait.minimum))   " + parts.joined(separator: "   ")
                 + "   max \(TimeText.duration(receiveWait.maximum))")
+        }
+        if !longestWaits.isEmpty {
+            out.line("longest waits:")
+            for w in longestWaits {
+                var what: String
+                switch w.call {
+                case .sleepMs: what = "sleep_ms"
+                default:
+                    what = w.call.name + (w.tags.isEmpty ? " (any tag)" : " (tags " + w.tags.map(String.init).joined(separator: ",") + ")")
+                }
+                let outcome: String
+                if w.call == .sleepMs {
+                    outcome = ""
+                } else if w.result == 9027 {
+                    outcome = " → timed out"
+                } else if w.message != 0 {
+                    outcome = " → got message #\(w.message)"
+                } else {
+                    outcome = " → never returned"
+                }
+                out.line("  pid \(w.pid) waited \(TimeText.duration(w.duration)) in \(what) from \(TimeText.timestamp(w.start))\(outcome)")
+            }
         }
         out.line()
         let totalTraps = traps.values.reduce(0, +)

@@ -1,0 +1,95 @@
+import ArgumentParser
+import LunaRuntime
+import TraceFormat
+
+/// `luna-trace run [-o FILE] MODULE.wasm [ARGS…]`: runs a program's `_start`, as `lunatic` did.
+public struct RunCommand: StreamingCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a WebAssembly program's _start under LunaRuntime (optionally traced).",
+        discussion: """
+            Fits a Rust project's .cargo/config.toml as
+              [target.wasm32-wasi]
+              runner = "luna-trace run"      (or "luna-trace run -o trace.luna")
+            Options go before MODULE; everything after MODULE is the program's own arguments
+            (WASI arguments after the program name). The program's output goes to stdout and
+            stderr. When its first process ends, processes still running are killed. With
+            -o FILE the whole run is recorded into FILE.
+
+            Exit codes: the program's status (0, N for proc_exit(N), 1 trapped, 2 killed,
+            3 died from a link), 66 the module cannot be loaded or has no _start, 73 the trace
+            cannot be written.
+            """
+    )
+
+    @Option(name: .shortAndLong, help: "Record a trace into this file.")
+    var output: String?
+
+    @Option(help: "The exported function to run.")
+    var entry: String = "_start"
+
+    @Argument(help: "The program (.wasm, or .wat text).")
+    var module: String
+
+    @Argument(parsing: .captureForPassthrough, help: "The program's arguments.")
+    var arguments: [String] = []
+
+    public init() {}
+
+    public func run() throws { try run(io: .standard()) }
+
+    package func run(io: CommandIO) throws {
+        try run(io: io, output: StandardGuestOutput.shared)
+    }
+
+    /// Runs with guest output going to `guestOutput` (tests capture it).
+    package func run(io: CommandIO, output guestOutput: any GuestOutput) throws {
+        defer { io.flush() }
+        let loaded: GuestModule
+        do {
+            loaded = try GuestProgram.load(module)
+        } catch {
+            io.err.line("luna-trace: \(module): cannot load module: \(error)")
+            throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
+        }
+        var writer: TraceWriter?
+        if let output {
+            var metadata = ["guest": module, "entry": entry]
+            if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
+            let header = TraceHeader(producer: "luna-trace run", clock: "monotonic",
+                                     wallClockStartNanos: GuestProgram.wallClockNanos(), metadata: metadata)
+            do {
+                writer = try TraceWriter(path: output, header: header)
+            } catch {
+                io.err.line("luna-trace: \(output): cannot create trace: \(error)")
+                throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
+            }
+        }
+        let environment = Environment(trace: writer)
+        let pid: ProcessID
+        do {
+            pid = try environment.spawnGuest(
+                module: loaded, entry: entry,
+                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(module)] + arguments))
+        } catch {
+            io.err.line("luna-trace: \(module): \(error)")
+            _ = try? writer?.close()
+            throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
+        }
+        let exit = environment.waitForExitBlocking(of: pid)
+        _ = GuestProgram.stopRemaining(environment, timeout: 2)
+        if let writer, let output {
+            do {
+                _ = try writer.close()
+            } catch {
+                io.err.line("luna-trace: \(output): writing the trace failed: \(error)")
+                throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
+            }
+        }
+        if case .failure(let reason) = exit, !reason.hasPrefix("proc_exit(") {
+            io.err.line("luna-trace: \(GuestProgram.baseName(module)): process \(pid) failed: \(reason)")
+        }
+        let status = RecordCommand.status(of: exit)
+        if status != 0 { throw ArgumentParser.ExitCode(status) }
+    }
+}

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import LunaRuntime
+import TraceFormat
+
+/// Loading a guest module and the small host facts `run` and `test` share.
+enum GuestProgram {
+    /// Loads `path` (a `.wasm` binary, or `.wat` text).
+    static func load(_ path: String) throws -> GuestModule {
+        if path.hasSuffix(".wat") {
+            return try GuestModule(wat: try readText(path), name: baseName(path))
+        }
+        return try GuestModule(path: path)
+    }
+
+    /// The last path component.
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// Wall-clock time now, in ns since 1970 (for trace headers).
+    static func wallClockNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Monotonic seconds (for durations).
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Ends every process still running in `environment` (after the main one ended) and waits
+    /// up to `timeout` seconds for them, so a trace is complete before it is closed. A guest
+    /// spinning without host calls cannot be stopped; it is left behind after the timeout.
+    static func stopRemaining(_ environment: Environment, timeout: Double) -> Bool {
+        for pid in environment.liveProcesses { environment.kill(pid) }
+        return environment.waitUntilAllExited(timeout: timeout)
+    }
+
+    /// Creates directory `path` (and its parents) if missing.
+    static func makeDirectory(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw RecordError("cannot create directory \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private static func readText(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RecordError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RecordError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
