@@ -10,7 +10,8 @@
  *   wrong_kind    take_udp_socket on a slot holding a TCP stream (traps; the stream stays)
  *   empty_push    push_tcp_stream with an empty scratch area (traps; the stream is lost)
  *   read_timeout  a read with a 100 ms timeout on a silent stream returns 9027
- *   bad_addr_type, wild_addr_pointer, unknown_stream   traps of the ABI checks
+ *   bad_addr_type, wild_addr_pointer, unknown_stream, wild_ciovec, wild_out_pointer
+ *                 traps of the ABI checks
  *   resolve_localhost   resolve("localhost:8080") and print what it yields
  *   abi_tour, tls_tour  every remaining import once (peek, UDP connect/send/receive and
  *                 options, clones and drops, TLS timeouts), so each import's type is checked
@@ -308,6 +309,22 @@ EXPORT("wild_addr_pointer")
 void wild_addr_pointer(void) {
     lunatic_u64 id;
     lunatic_tcp_connect(4, (const lunatic_u8 *)0xFFFFFFFE, 80, 0, 0, 100, &id);
+}
+
+EXPORT("wild_ciovec")
+void wild_ciovec(void) {
+    lunatic_u64 client, server, n;
+    loopback_pair(&client, &server);
+    lunatic_ciovec iov[2] = {{"fine", 4}, {(const void *)0xFFFFFF00, 512}};
+    lunatic_tcp_write_vectored(client, iov, 2, &n); /* the second buffer leaves memory: trap */
+}
+
+EXPORT("wild_out_pointer")
+void wild_out_pointer(void) {
+    lunatic_u64 client, server;
+    loopback_pair(&client, &server);
+    char buf[4];
+    lunatic_tcp_read(server, buf, sizeof buf, (lunatic_u64 *)0xFFFFFFFC); /* 8 bytes do not fit */
 }
 
 EXPORT("unknown_stream")

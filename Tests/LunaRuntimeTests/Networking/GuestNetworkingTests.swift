@@ -97,7 +97,7 @@ struct GuestNetworkingTests {
         }
     }
 
-    @Test("addr_type other than 4 or 6, a wild address pointer and an unknown stream id trap")
+    @Test("R-MEM-1: addr_type other than 4 or 6, wild address, ciovec and out-pointers, and unknown stream ids trap")
     func abiTraps() async throws {
         let badType = try await runGuest(try Self.module, "bad_addr_type")
         #expect(badType.failureReason == "lunatic::networking::tcp_bind")
@@ -106,6 +106,11 @@ struct GuestNetworkingTests {
         let unknown = try await runGuest(try Self.module, "unknown_stream")
         #expect(unknown.failureReason == "lunatic::networking::tcp_read")
         #expect(unknown.events(.tcpRead).first?.result == .trap("lunatic::networking::tcp_read"))
+        let ciovec = try await runGuest(try Self.module, "wild_ciovec")
+        #expect(ciovec.failureReason == "lunatic::networking::tcp_write_vectored")
+        #expect(ciovec.events(.tcpWriteVectored).map(\.result) == [.trap("lunatic::networking::tcp_write_vectored")])
+        let out = try await runGuest(try Self.module, "wild_out_pointer")
+        #expect(out.failureReason == "lunatic::networking::tcp_read")
     }
 
     @Test("resolve finds localhost; a name without a port is an error id")
