@@ -196,7 +196,7 @@ public final class AdapterClient: @unchecked Sendable {
             let now = MonotonicClock.now()
             if now >= deadline { lock.unlock(); return nil }
             waitingFor = id
-            _ = lock.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
+            _ = lock.wait(until: Date(timeIntervalSinceNow: min(Double(deadline - now) / 1e9, 3600)))
             waitingFor = 0
         }
     }
