@@ -12,12 +12,14 @@ public struct ExportCommand: StreamingCommand {
         commandName: "export",
         abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing) or a Mermaid sequence diagram.",
         discussion: """
-            chrome: one track per process, every host call as a slice (blocking receives show
-            their wait), lifecycle events as instants, and every delivered message as a flow
-            arrow from its send to its receive. Open it at ui.perfetto.dev or chrome://tracing.
+            chrome: one track per process, every host call as a slice (blocking
+            receives show their wait), lifecycle events as instants, and every
+            delivered message as a flow arrow from its send to its receive. Open
+            it at ui.perfetto.dev or chrome://tracing.
 
-            mermaid: a sequenceDiagram of spawns, sends, receives, timeouts, drops, traps and
-            exits, at most --limit statements, to paste into a README or an issue.
+            mermaid: a sequenceDiagram of spawns, sends, receives, timeouts, drops,
+            traps and exits, at most --limit statements, to paste into a README or
+            an issue.
 
             """ + TraceExitCode.readingHelp
     )

@@ -7,11 +7,12 @@ public struct FlowCommand: StreamingCommand {
         commandName: "flow",
         abstract: "Tell the life of a message: creation, bytes, resources, sends, receive, takes, or its drop.",
         discussion: """
-            With --message, the named messages; with --pid, every message that process created,
-            sent, received or had dropped (both may be given). For each: who created it and
-            how many bytes were written; resources pushed with their slot indices; where it was
-            sent; who received it, after waiting how long, through which tag set; what was
-            read and which resources were taken, with their new ids; or where and why it was
+            With --message, the named messages; with --pid, every message that
+            process created, sent, received or had dropped (both may be given).
+            For each: who created it and how many bytes were written; resources
+            pushed with their slot indices; where it was sent; who received it,
+            after waiting how long, through which tag set; what was read and which
+            resources were taken, with their new ids; or where and why it was
             dropped.
 
             Exit codes:

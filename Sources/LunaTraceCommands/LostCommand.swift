@@ -8,21 +8,21 @@ public struct LostCommand: StreamingCommand {
         abstract: "Find lost messages, near-miss receives, untaken resources and processes that died with queued mail.",
         discussion: """
             Reports, grouped:
-              lost message               sent and never received, with the reason: receiver
-                                         dead, receiver exited with it still queued, pid
-                                         never existed, or still queued at the end
-              near miss                  a receive (or send_receive_skip_search) timed out and
-                                         a matching message reached that mailbox within
-                                         --near-miss afterwards
-              resource dropped untaken   a resource pushed into a message that was dropped
-                                         or discarded before anyone took it
-              died with queued messages  a process ended with messages still in its mailbox
+              lost message: sent and never received, with the reason (receiver
+                dead, receiver exited with it still queued, pid never existed, or
+                still queued at the end of the trace)
+              near miss: a receive (or send_receive_skip_search) timed out and a
+                matching message reached that mailbox within --near-miss after
+              resource dropped untaken: a resource pushed into a message that was
+                dropped or discarded before anyone took it
+              died with queued messages: a process ended with messages still in
+                its mailbox
 
             Exit codes:
               0   nothing found
               1   something found (the report is on stdout)
-              2   the trace could not be read (missing, not a trace, or damaged; findings in
-                  the events before the damage are still reported)
+              2   the trace could not be read (missing, not a trace, or damaged;
+                  findings in the events before the damage are still reported)
               64  wrong arguments
             """
     )

@@ -6,9 +6,9 @@ public struct LunaTraceCommand: ParsableCommand {
         commandName: "luna-trace",
         abstract: "Record, inspect and explain lunatic message-flow traces.",
         discussion: """
-            FILE may be '-' for standard input. Errors go to stderr naming the file and byte
-            offset; progress is shown on stderr only when it is a terminal. Each command's
-            --help lists its exit codes.
+            FILE may be '-' for standard input. Errors go to stderr naming the
+            file and byte offset; progress is shown on stderr only when it is a
+            terminal. Each command's --help lists its exit codes.
             """,
         subcommands: [
             ShowCommand.self, StatsCommand.self, FlowCommand.self, LostCommand.self,

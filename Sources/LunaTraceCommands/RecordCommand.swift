@@ -13,12 +13,13 @@ public struct RecordCommand: StreamingCommand {
         commandName: "record",
         abstract: "Run a WebAssembly guest under LunaRuntime and record its trace.",
         discussion: """
-            Runs export --entry of GUEST (a .wasm binary, or a .wat text module) as the first
-            process, with ARGS as its WASI arguments (after the program name), recording every
-            host call and lifecycle change of it and of the processes it spawns. When the
-            first process ends, processes still running get --grace seconds to finish; the
-            trace is then closed. Where the trace went and how many events it holds is printed
-            on stderr. With -o - the trace goes to stdout and the guests' stdout to stderr.
+            Runs export --entry of GUEST (a .wasm binary, or a .wat text module)
+            as the first process, with ARGS as its WASI arguments (after the
+            program name), recording every host call and lifecycle change of it
+            and of the processes it spawns. When the first process ends, the
+            others get --grace seconds to finish; then the trace is closed. Where
+            the trace went and how many events it holds is printed on stderr.
+            With -o - the trace goes to stdout and the guests' output to stderr.
 
             Exit codes (the guest's status, then the tool's own):
               0   the guest's entry returned (or called proc_exit(0))

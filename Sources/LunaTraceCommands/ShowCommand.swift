@@ -7,12 +7,14 @@ public struct ShowCommand: StreamingCommand {
         commandName: "show",
         abstract: "Print the timeline: one line per event (time, pid, call, arguments, result).",
         discussion: """
-            Filters combine with AND; a filter given several times matches any of its values.
-            --message also matches the data calls (write_data, read_data, take_*, …) made on
-            that message while it sat in a scratch area; --last N keeps only the final N matches
-            (with --pid: what the process did right before it died); --tag matches receive tag sets,
-            create_data tags and every event on a message with that tag. Times for --from/--to
-            are trace times: 1.5s, 250ms, 40us, 900ns (a bare number is seconds).
+            Filters combine with AND; a filter given several times matches any of
+            its values. --message also matches the data calls (write_data,
+            read_data, take_*, …) made on that message while it sat in a scratch
+            area. --tag matches receive tag sets, create_data tags and every event
+            on a message with that tag. --last N keeps only the final N matches
+            (with --pid: what the process did right before it died). Times for
+            --from/--to are trace times: 1.5s, 250ms, 40us, 900ns (a bare number
+            is seconds).
 
             """ + TraceExitCode.readingHelp
     )

@@ -7,12 +7,13 @@ public struct StatsCommand: StreamingCommand {
         commandName: "stats",
         abstract: "Summarise a trace: calls, processes, messages, receive waits, mailbox depths, traps, deaths.",
         discussion: """
-            Counts per call and per process; messages created, sent, received and dropped (by
-            reason); percentiles of the time receives waited before returning a message; the
-            largest number of messages each mailbox held at once (reconstructed from sends,
-            receives, link-death notices and drops); traps by reason; process ends by status.
-            Memory stays bounded on large traces (percentiles are exact up to 100,000 receives,
-            then within 1.6 %).
+            Counts per call and per process; messages created, sent, received and
+            dropped (by reason); percentiles of the time receives waited before
+            returning a message; the longest waits (who waited on what); the
+            largest number of messages each mailbox held at once (rebuilt from
+            sends, receives, link-death notices and drops); traps by reason;
+            process ends by status. Memory stays bounded on large traces
+            (percentiles are exact up to 100,000 receives, then within 1.6 %).
 
             """ + TraceExitCode.readingHelp
     )

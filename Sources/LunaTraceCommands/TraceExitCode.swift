@@ -15,12 +15,15 @@ package enum TraceExitCode {
 
     /// The exit-code paragraph shown in `--help` of the reading commands.
     package static let readingHelp = """
+
         Exit codes:
           0   success
-          2   the trace could not be read (missing, not a trace, or damaged; events before
-              the damage are still processed, and the error names the file and byte offset)
+          2   the trace could not be read (missing, not a trace, or damaged;
+              events before the damage are still processed, and the error
+              names the file and byte offset)
           64  wrong arguments
-        A trace that merely stops early (a writer that never closed it) is processed up to
-        its last complete event with a warning on stderr, and exits 0.
+        A trace that merely stops early (a writer that never closed it) is
+        processed up to its last complete event with a warning on stderr,
+        and exits 0.
         """
 }

@@ -27,6 +27,9 @@ package struct TraceTime: ExpressibleByArgument, Sendable, Equatable {
     }
 
     package static var defaultCompletionKind: CompletionKind { .default }
+
+    /// How `--help` shows a default (`50.00ms`).
+    package var defaultValueDescription: String { TimeText.duration(nanoseconds) }
 }
 
 extension String {

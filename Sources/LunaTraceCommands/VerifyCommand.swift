@@ -7,15 +7,17 @@ public struct VerifyCommand: StreamingCommand {
         commandName: "verify",
         abstract: "Check a trace's integrity; for a damaged one, report the last good offset and what can be recovered.",
         discussion: """
-            Reads every frame, checking checksums, block structure and the closing summary,
-            and checks each event (end not before start). Prints the header, the number of
-            events, and either 'ok' or where the trouble starts and how many events before it
-            are intact (the other commands still process those).
+            Reads every frame, checking checksums, block structure and the closing
+            summary, and checks each event (end not before start). Prints the
+            header, the number of events, and either 'ok' or where the trouble
+            starts and how many events before it are intact (the other commands
+            still process those).
 
             Exit codes:
               0   the trace is complete and intact
-              1   the trace is incomplete (cut short, or never closed) or damaged; the report
-                  names the last good byte offset and the events recovered
+              1   the trace is incomplete (cut short, or never closed) or damaged;
+                  the report names the last good byte offset and the events
+                  recovered
               2   the file cannot be opened or is not a trace at all
               64  wrong arguments
             """

@@ -23,7 +23,8 @@ struct RuntimeLintTests {
             _ = try await ctx.receive(tags: [9], timeoutMs: 20)
         }
         let late = environment.spawn(entry: "late") { ctx in
-            try await ctx.sleep(ms: 100)
+            // Send only once the waiter has given up (and ended): an arrival after the timeout.
+            _ = await ctx.environment.waitForExit(of: waiter)
             ctx.createData(tag: 9, capacity: 0)
             _ = try ctx.send(to: waiter)
         }
