@@ -34,8 +34,10 @@ public struct RuntimeBench: ParsableCommand {
         print(String(format: "  native ping-pong (receive)  %8.2f M round trips/s (goal >= 1M)", pingPong / 1e6))
         let pingPongSkip = try best { try pingPongRate(count: roundTrips, trace: nil, skipSearch: true) }
         print(String(format: "  native ping-pong (skip-search) %5.2f M round trips/s", pingPongSkip / 1e6))
-        let threadPing = try best { try threadPingPongRate(count: min(roundTrips, 50_000)) }
-        print(String(format: "  thread<->native ping-pong   %8.3f M round trips/s (guest-style thread process)", threadPing / 1e6))
+        let threadPing = try best { try threadPingPongRate(count: min(roundTrips, 100_000), threadServer: false) }
+        print(String(format: "  thread->native ping-pong    %8.3f M round trips/s (a guest-style thread process pings a native one)", threadPing / 1e6))
+        let threadThread = try best { try threadPingPongRate(count: min(roundTrips, 100_000), threadServer: true) }
+        print(String(format: "  thread->thread ping-pong    %8.3f M round trips/s (two guest-style thread processes, no wasm)", threadThread / 1e6))
         let spawns = best { spawnRate(count: self.spawns) }
         print(String(format: "  native spawn+exit           %8.3f M processes/s", spawns / 1e6))
         try tracingOverhead()
@@ -119,16 +121,24 @@ public struct RuntimeBench: ParsableCommand {
         return Double(count) / t
     }
 
-    /// A thread process (as a WebAssembly guest runs) pings a native process.
-    func threadPingPongRate(count: Int) throws -> Double {
+    /// A thread process (as a WebAssembly guest runs) pings a native or another thread process.
+    func threadPingPongRate(count: Int, threadServer: Bool) throws -> Double {
         let env = Environment()
-        let server = env.spawn(entry: "pong") { p in
-            for _ in 0..<count {
-                _ = try await p.receive(tags: [], timeoutMs: .max)
-                p.createData(tag: 0, capacity: 8)
-                try p.send(to: 2)
+        let server = threadServer
+            ? env.spawnThread(entry: "pong") { p in
+                for _ in 0..<count {
+                    _ = try p.receiveBlocking(tags: [], timeoutMs: .max)
+                    p.createData(tag: 0, capacity: 8)
+                    try p.send(to: 2)
+                }
             }
-        }
+            : env.spawn(entry: "pong") { p in
+                for _ in 0..<count {
+                    _ = try await p.receive(tags: [], timeoutMs: .max)
+                    p.createData(tag: 0, capacity: 8)
+                    try p.send(to: 2)
+                }
+            }
         let t0 = DispatchTime.now().uptimeNanoseconds
         let client = env.spawnThread(entry: "ping") { p in
             for _ in 0..<count {

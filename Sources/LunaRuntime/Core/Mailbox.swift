@@ -64,7 +64,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// Set when a thread waiter's wait ends, so it can spin on it before sleeping.
     package let waitEnded = Atomic<Bool>(false)
     /// The event to record if the wait times out (tracing only); completed under the lock.
-    @exclusivity(unchecked) package var timeoutEvent: TraceEvent?
+    @exclusivity(unchecked) package var timeoutEvent: PendingEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
     @exclusivity(unchecked) package var clock: TraceClock?
 
@@ -144,7 +144,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     package func timerFired(generation g: UInt64) {
         lock.lock()
         guard g == generation, case .pending = outcome, !isIdle else { lock.unlock(); return }
-        if var e = timeoutEvent, let sink {
+        if var e = timeoutEvent?.event, let sink {
             e.end = clock?.now() ?? e.start
             sink.record(e)
         }
@@ -154,4 +154,11 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     }
 
     private var isIdle: Bool { if case .none = wait { return true } else { return false } }
+}
+
+/// The event a wait records if it times out, boxed so that waits (and async frames) carry one
+/// word instead of a whole event when tracing is off.
+package final class PendingEvent {
+    package var event: TraceEvent
+    package init(_ event: TraceEvent) { self.event = event }
 }

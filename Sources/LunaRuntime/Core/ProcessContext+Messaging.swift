@@ -85,7 +85,7 @@ extension ProcessContext {
             return accept(m)
         }
         if timeoutMs == 0 {
-            if let trace, var e = receiveTimeoutEvent(tags, timeoutMs, start) {
+            if let trace, var e = receiveTimeoutEvent(tags, timeoutMs, start)?.event {
                 e.end = now()
                 trace.record(e)
             }
@@ -114,10 +114,10 @@ extension ProcessContext {
                    tags: tags, message: m.id, result: .value(m.isLinkDied ? 1 : 0))
     }
 
-    private func receiveTimeoutEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> TraceEvent? {
+    private func receiveTimeoutEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> PendingEvent? {
         guard trace != nil, timeoutMs != .max else { return nil }
-        return TraceEvent(kind: .receive, pid: id, start: start, args: .of(Int64(bitPattern: timeoutMs)),
-                          tags: tags, result: .value(Int64(Self.timeoutResult)))
+        return PendingEvent(TraceEvent(kind: .receive, pid: id, start: start, args: .of(Int64(bitPattern: timeoutMs)),
+                          tags: tags, result: .value(Int64(Self.timeoutResult))))
     }
 
     /// Places a received message in the scratch area; returns 0 (data) or 1 (LinkDied).
@@ -138,7 +138,7 @@ extension ProcessContext {
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
         let o = await waitAsync(spec, timeoutMs: timeoutMs,
-                                timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start))
+                                timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start).map(PendingEvent.init))
         return try skipSearchFinished(o, m, pid, timeoutMs, start)
     }
 
@@ -147,7 +147,7 @@ extension ProcessContext {
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
         let o = waitBlocking(spec, timeoutMs: timeoutMs,
-                             timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start))
+                             timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start).map(PendingEvent.init))
         return try skipSearchFinished(o, m, pid, timeoutMs, start)
     }
 

@@ -9,7 +9,7 @@ import Darwin
 extension ProcessContext {
     /// Suspends the calling native task until `spec` is satisfied, the timeout passes, or the
     /// process is terminated. A message already queued is taken without waiting.
-    nonisolated(nonsending) package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: TraceEvent?) async -> WaitOutcome {
+    nonisolated(nonsending) package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: PendingEvent?) async -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         let env = environment
@@ -46,7 +46,7 @@ extension ProcessContext {
 
     /// Blocks the calling thread until `spec` is satisfied, the timeout passes, or the process
     /// is terminated. A timeout is recorded (if tracing) under the mailbox lock.
-    package func waitBlocking(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: TraceEvent?) -> WaitOutcome {
+    package func waitBlocking(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: PendingEvent?) -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         mb.lock.lock()
@@ -70,7 +70,7 @@ extension ProcessContext {
         }
         while case .pending = mb.outcome {
             if let deadline, MonotonicClock.now() >= deadline {
-                if var e = mb.timeoutEvent, let trace {
+                if var e = mb.timeoutEvent?.event, let trace {
                     e.end = now()
                     trace.record(e)
                 }
