@@ -35,6 +35,7 @@ package enum HostFunctionCatalog {
         let all = GuestProcess.messageFunctions + GuestProcess.processFunctions
             + GuestProcess.errorAndVersionFunctions + GuestProcess.wasiFunctions
             + GuestProcess.networkingFunctions
+            + GuestProcess.distributedFunctions + GuestProcess.registryFunctions + GuestProcess.timerFunctions + GuestProcess.wasiConfigFunctions
         for definition in all {
             precondition(table[definition.module]?[definition.name] == nil,
                          "duplicate host function \(definition.qualifiedName)")
