@@ -111,7 +111,7 @@ package final class LostMessageLint {
 
     private func checkNearMiss(arrivalOf a: MessageAttribution, from sender: UInt64, at pid: UInt64, time: UInt64) {
         guard var pending = recentTimeouts[pid] else { return }
-        pending.removeAll { time > $0.endedAt + nearMissWindow }
+        pending.removeAll { time > $0.endedAt && time - $0.endedAt > nearMissWindow }
         if let i = pending.firstIndex(where: { time >= $0.endedAt && ($0.tags.isEmpty || (a.tag != 0 && $0.tags.contains(a.tag))) }) {
             let r = pending.remove(at: i)
             let wanted = r.tags.isEmpty ? "any message" : "tags [" + r.tags.map(String.init).joined(separator: ",") + "]"
