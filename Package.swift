@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "LunaBenchmarks",
             dependencies: [
-                "TraceFormat", "LunaRuntime", "ConformanceKit",
+                "TraceFormat", "LunaRuntime", "ConformanceKit", "LunaTraceCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

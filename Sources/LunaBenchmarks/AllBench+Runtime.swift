@@ -1,0 +1,107 @@
+import Foundation
+import LunaRuntime
+import TraceFormat
+
+/// P5's native ping-pong rates, the comparison P6 needs.
+struct NativePingPong {
+    var receive: Double
+    var skipSearch: Double
+}
+
+extension AllBench {
+    /// The runtime workloads are RuntimeBench's own (`luna-bench runtime`), called here so
+    /// both commands measure the same code.
+    private var workloads: RuntimeBench { RuntimeBench() }
+
+    // MARK: P1
+
+    /// P1: the same message-heavy native workloads untraced and traced into a real TraceWriter
+    /// (zstd file), runs interleaved; overhead = (traced − untraced time) / recorded events.
+    func tracingOverhead(_ s: Sizes, _ report: BenchReport) throws {
+        let path = Measure.tempPath("p1.ltrace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for workload in ["one-way", "ping-pong"] {
+            let units = workload == "one-way" ? s.oneWay / 2 : s.pingPong
+            var plain: [Double] = [], traced: [Double] = []
+            var events: UInt64 = 0
+            for _ in 0..<s.repeats {
+                let run = { (trace: (any TraceSink)?) throws -> Double in
+                    workload == "one-way"
+                        ? try self.workloads.oneWayRate(count: units, trace: trace)
+                        : try self.workloads.pingPongRate(count: units, trace: trace, skipSearch: false)
+                }
+                plain.append(1 / (try run(nil)))
+                let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench all P1"))
+                traced.append(1 / (try run(writer)))
+                events = try writer.close().eventCount
+            }
+            let perUnit = Double(events) / Double(units)
+            let untracedNs = Measure.median(plain) * 1e9 / perUnit
+            let tracedNs = Measure.median(traced) * 1e9 / perUnit
+            let overhead = tracedNs - untracedNs
+            let name = workload == "one-way" ? "one-way messages" : "ping-pong round trips"
+            report.add(BenchRow(
+                id: "P1", what: "tracing overhead, native \(workload) (\(units) \(name), \(String(format: "%.0f", perUnit)) events each)",
+                figure: String(format: "%.1f ns/event", overhead),
+                comparison: String(format: "untraced %.1f ns/event-equivalent, traced %.1f (TraceWriter, zstd file)", untracedNs, tracedNs),
+                goal: "≤ 30 ns/event", met: overhead <= 30))
+        }
+    }
+
+    // MARK: P5
+
+    /// P5: native one-way, ping-pong, spawn and idle memory against Erlang/OTP 25 (quoted from
+    /// issue #8; memory from the Erlang efficiency guide).
+    func runtime(_ s: Sizes, _ report: BenchReport) throws -> NativePingPong {
+        let w = workloads
+        // Memory first, while the heap holds nothing freed that new processes could reuse.
+        let memory = w.idleMemory(count: s.idle, thread: false)
+        let oneWay = try Measure.median(s.repeats) { try w.oneWayRate(count: s.oneWay, trace: nil) }
+        let pingPong = try Measure.median(s.repeats) { try w.pingPongRate(count: s.pingPong, trace: nil, skipSearch: false) }
+        let skip = try Measure.median(s.repeats) { try w.pingPongRate(count: s.pingPong, trace: nil, skipSearch: true) }
+        let spawns = Measure.median(s.repeats) { w.spawnRate(count: s.spawns) }
+        let pin = Measure.pinning()
+        report.add(BenchRow(
+            id: "P5", what: "native one-way messages/s (8-byte, \(pin))", figure: Measure.rate(oneWay),
+            comparison: "Erlang/OTP 25 12.8M/s (quoted, issue #8)", goal: "≥ 6M/s", met: oneWay >= 6e6))
+        report.add(BenchRow(
+            id: "P5", what: "native ping-pong round trips/s, send+receive (\(pin))", figure: Measure.rate(pingPong),
+            comparison: "Erlang/OTP 25 2.0M/s, one scheduler (quoted)", goal: "≥ 1M/s", met: pingPong >= 1e6))
+        report.add(BenchRow(
+            id: "P5", what: "native ping-pong round trips/s, send_receive_skip_search (\(pin))", figure: Measure.rate(skip),
+            comparison: "Erlang/OTP 25 2.0M/s (quoted)", goal: "≥ 1M/s", met: skip >= 1e6))
+        report.add(BenchRow(
+            id: "P5", what: "native spawn+exit/s", figure: Measure.rate(spawns),
+            comparison: "no Erlang figure quoted", goal: "", met: nil))
+        report.add(BenchRow(
+            id: "P5", what: "memory per idle native process (\(s.idle) blocked in receive)",
+            figure: String(format: "%.0f B", memory),
+            comparison: "Erlang 338 words = 2704 B (quoted, Erlang efficiency guide)", goal: "", met: nil))
+        return NativePingPong(receive: pingPong, skipSearch: skip)
+    }
+
+    // MARK: P6
+
+    /// P6: the WebAssembly ping-pong guest (two guest processes, release WasmKit) against the
+    /// native ping-pong of P5 (measured again here when P5 was not run).
+    func guest(_ s: Sizes, _ report: BenchReport, native: NativePingPong?) throws {
+        let w = workloads
+        let native = try native ?? NativePingPong(
+            receive: Measure.median(s.repeats) { try w.pingPongRate(count: s.pingPong, trace: nil, skipSearch: false) },
+            skipSearch: Measure.median(s.repeats) { try w.pingPongRate(count: s.pingPong, trace: nil, skipSearch: true) })
+        let module = try GuestBenchmarks.pingPongModule()
+        let pin = Measure.pinning()
+        for skipSearch in [false, true] {
+            let rate = try Measure.median(s.repeats) {
+                try GuestBenchmarks.pingPongRate(roundTrips: s.guestRoundTrips, skipSearch: skipSearch, module: module)
+            }
+            let nativeRate = skipSearch ? native.skipSearch : native.receive
+            let factor = nativeRate / max(rate, 1)
+            report.add(BenchRow(
+                id: "P6", what: "wasm guest ping-pong round trips/s, \(skipSearch ? "send_receive_skip_search" : "send+receive") (\(pin))",
+                figure: Measure.rate(rate),
+                comparison: String(format: "native %@ (%.2f× the guest's)", Measure.rate(nativeRate), factor),
+                goal: "within 3×", met: factor <= 3))
+        }
+    }
+}
