@@ -88,7 +88,7 @@ public struct ConformanceReport: Sendable {
             ])
         }
         let traces: [JSONValue] = outcomes.map { o in
-            var obj: [String: JSONValue] = [
+            var obj: JSONObject = [
                 "name": .string(o.name), "status": .string(o.status.rawValue), "note": .string(o.note),
                 "events": .int(Int64(o.eventCount)), "requests": .int(Int64(o.requestCount)),
                 "divergences": .array(o.divergences.map(divergence)),

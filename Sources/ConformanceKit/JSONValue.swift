@@ -8,7 +8,7 @@ public enum JSONValue: Sendable, Hashable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The member `key` of an object, or nil.
     public subscript(key: String) -> JSONValue? {
@@ -87,6 +87,51 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
+/// A JSON object: keys and values in insertion order. Protocol objects have a handful of
+/// members, so a linear lookup beats hashing; equality ignores member order.
+public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
+    /// Member names, in insertion order.
+    public private(set) var keys: [String] = []
+    private var values: [JSONValue] = []
+
+    /// An empty object.
+    public init() {}
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        for (k, v) in elements { self[k] = v }
+    }
+
+    /// The member `key`; setting nil removes it. A repeated key replaces the earlier value.
+    public subscript(key: String) -> JSONValue? {
+        get {
+            for i in keys.indices where keys[i] == key { return values[i] }
+            return nil
+        }
+        set {
+            if let i = keys.firstIndex(of: key) {
+                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+            } else if let newValue {
+                keys.append(key)
+                values.append(newValue)
+            }
+        }
+    }
+
+    /// Number of members.
+    public var count: Int { keys.count }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.count == b.count && a.keys.allSatisfy { a[$0] == b[$0] }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for k in keys.sorted() {
+            hasher.combine(k)
+            hasher.combine(self[k])
+        }
+    }
+}
+
 /// Why a line is not JSON.
 public struct JSONParseError: Error, Sendable, CustomStringConvertible {
     /// Byte offset of the problem.
@@ -145,7 +190,7 @@ public struct JSONParser {
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var o: [String: JSONValue] = [:]
+            var o = JSONObject()
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(o) }
             while true {

@@ -107,6 +107,10 @@ extension ReplayEngine {
             }
             return
         case .result(let value):
+            if case .newResource = call.context {  // a push's recorded trap is judged on the push, not here
+                try checkResult(call, value, elapsedNs: elapsedNs)
+                return
+            }
             if let reason = e.result.trapReason, e.kind != .exit {
                 diverge(call, .trapMismatch, trapRule(call, recordedTrap: true), expected: "trap (\(reason))",
                         got: value.serialized, detail: "did not trap where the trace did")

@@ -57,7 +57,7 @@ struct ReplayPlan {
                 }
             default: break
             }
-            lastIndexOf[e.pid] = index
+            if e.kind != .linkDied { lastIndexOf[e.pid] = index }  // a notice arriving is not the process acting
         }
         eventCount = index
         // A skip-search call is recorded when it returns, but its request was sent when it began:
