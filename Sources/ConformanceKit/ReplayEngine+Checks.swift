@@ -88,16 +88,16 @@ extension ReplayEngine {
         case .error(let text):
             throw client.failure(.rejectedRequest, "request \(call.requestID) (\(call.op) for event #\(call.index), pid \(pid)) rejected: \(text)")
         case .ended(let status):
-            procs[pid]?.stuck = true
+            // The process has ended in the adapter. After its first divergence this is a
+            // consequence; before, it ended too early.
+            if procs[pid]?.firstDivergence != nil { return }
             let rule = status == "link_died" ? "R-PROC-5" : status == "killed" ? "R-PROC-2" : "R-PROC-2"
             if case .waitExit = call.context { return }
             diverge(call, .wrongExit, rule, expected: Self.recorded(e), got: "no return: the process had ended (\(status))",
                     detail: "the process ended earlier than in the trace")
             return
         case .trap(let reason, let scratch):
-            procs[pid]?.stuck = true  // it has ended in the adapter
             if e.result.trapReason == nil {
-                if case .receive(let expected, _, _, _) = call.context, expected != 0 { _ = expected }
                 diverge(call, .trapMismatch, trapRule(call, recordedTrap: false), expected: Self.recorded(e),
                         got: "trap (\(reason))", detail: "trapped where the trace did not")
                 return
@@ -114,7 +114,6 @@ extension ReplayEngine {
             if let reason = e.result.trapReason, e.kind != .exit {
                 diverge(call, .trapMismatch, trapRule(call, recordedTrap: true), expected: "trap (\(reason))",
                         got: value.serialized, detail: "did not trap where the trace did")
-                procs[pid]?.stuck = true  // its state differs from here on
                 return
             }
             try checkResult(call, value, elapsedNs: elapsedNs)

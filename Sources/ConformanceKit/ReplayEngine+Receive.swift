@@ -91,7 +91,6 @@ extension ReplayEngine {
                 }
                 return
             }
-            procs[pid]?.stuck = true  // its scratch area now differs from the trace
             let got = describeGot(msg)
             if let token = msg["message"]?.string, let first = deliveredTokens[token] {
                 diverge(call, .unexpectedMessage, "R-SEND-1", expected: "9027 after \(timeout) ms",
@@ -126,7 +125,6 @@ extension ReplayEngine {
                 diverge(call, .wrongReturnCode, skipSearch ? "R-RECV-8" : "R-RECV-6",
                         expected: "\(e.result.value ?? 0) with \(describeExpected(expected))", got: value.serialized)
             }
-            procs[pid]?.stuck = true
             return
         }
         let gotID = identify(msg, expected: expected)
@@ -134,7 +132,6 @@ extension ReplayEngine {
             checkSameMessage(call, msg, code: code, expected: expected, skipSearch: skipSearch)
             return
         }
-        procs[pid]?.stuck = true
         let got = describeGot(msg)
         let want = describeExpected(expected)
         if let token = msg["message"]?.string, let first = deliveredTokens[token] {
