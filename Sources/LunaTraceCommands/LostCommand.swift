@@ -17,6 +17,9 @@ public struct LostCommand: StreamingCommand {
                 dropped or discarded before anyone took it
               died with queued messages: a process ended with messages still in
                 its mailbox
+              timed out with other messages queued: a selective receive gave up
+                while its mailbox held only messages outside its tag set (a
+                sender using the wrong tag?)
 
             Exit codes:
               0   nothing found

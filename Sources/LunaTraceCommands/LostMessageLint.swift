@@ -14,6 +14,7 @@ package final class LostMessageLint {
             case nearMiss = "near miss"
             case droppedResource = "resource dropped untaken"
             case queuedAtExit = "died with queued messages"
+            case mismatchedWait = "timed out with other messages queued"
         }
         /// The category.
         package var category: Category
@@ -65,6 +66,7 @@ package final class LostMessageLint {
         switch e.kind {
         case .receive where e.result.value == 9027:
             noteTimeout(e, tags: e.tags, timeout: e.args.at(0) ?? 0)
+            checkMismatchedWait(e)
         case .sendReceiveSkipSearch where e.result.value == 9027:
             let tag = attribution?.tag ?? 0
             noteTimeout(e, tags: tag != 0 ? [tag] : [], timeout: e.args.at(1) ?? 0)
@@ -89,6 +91,20 @@ package final class LostMessageLint {
             add(Finding(category: .queuedAtExit, at: end.at, message: 0, pid: pid,
                         text: "pid \(pid) ended (\(end.summary)) at \(TimeText.timestamp(end.at)) with \(p.queuedAtExit) message(s) still in its mailbox"))
         }
+    }
+
+    // MARK: Waits
+
+    /// A selective receive that timed out while its mailbox held messages it did not match:
+    /// often a sender using the wrong tag.
+    private func checkMismatchedWait(_ e: TraceEvent) {
+        guard !e.tags.isEmpty, let queued = tracker.process(e.pid)?.queuedTags, !queued.isEmpty else { return }
+        let count = queued.values.reduce(0, +)
+        let tags = queued.keys.sorted().map { $0 == 0 ? "untagged" : String($0) }.joined(separator: ",")
+        let timeout = e.args.at(0).map { $0 == -1 ? "forever" : "\($0)ms" } ?? "?"
+        add(Finding(category: .mismatchedWait, at: e.end, message: 0, pid: e.pid,
+                    text: "pid \(e.pid) receive(tags [" + e.tags.map(String.init).joined(separator: ",")
+                        + "], timeout \(timeout)) timed out at \(TimeText.timestamp(e.end)) while \(count) message(s) with tags [\(tags)] were queued"))
     }
 
     // MARK: Near misses
@@ -198,7 +214,7 @@ package final class LostMessageLint {
     /// Writes the report, grouped by category.
     package func write(to out: any TextOutput) {
         if total == 0 {
-            out.line("no lost messages, near misses, untaken resources or queued-at-exit mailboxes found")
+            out.line("no lost messages, near misses, untaken resources, queued-at-exit mailboxes or mismatched waits found")
             return
         }
         for category in Finding.Category.allCases {

@@ -116,7 +116,7 @@ package final class MessageTracker {
             let reason = e.args.at(0) ?? 0
             let location = (live[id] ?? settling[id])?.location
             if case .mailbox(let holder) = location {
-                decrementMailbox(of: holder)
+                decrementMailbox(of: holder, tag: tag(of: id) ?? 0)
             }
             if reason == DropReason.leftInMailbox.rawValue { processes[e.pid]?.droppedFromMailbox += 1 }
             if processes[e.pid]?.scratch == id { processes[e.pid]?.scratch = 0 }
@@ -152,6 +152,7 @@ package final class MessageTracker {
             guard e.pid != 0, processes[e.pid]?.exit == nil else { return nil }
             let depth = processes[e.pid]?.mailboxDepth ?? 0
             processes[e.pid]?.exit = ProcessEnd(status: e.args.at(0) ?? 0, reason: e.text, at: e.start, mailboxDepth: depth)
+            processes[e.pid]?.queuedTags = [:]
             retireScratch(of: e.pid)
             return nil
 
@@ -252,8 +253,12 @@ package final class MessageTracker {
         return p.exit.map { $0.at >= time } ?? true
     }
 
-    private func decrementMailbox(of pid: UInt64) {
-        if let depth = processes[pid]?.mailboxDepth, depth > 0 { processes[pid]!.mailboxDepth = depth - 1 }
+    private func decrementMailbox(of pid: UInt64, tag: Int64) {
+        guard processes[pid] != nil else { return }
+        if processes[pid]!.mailboxDepth > 0 { processes[pid]!.mailboxDepth -= 1 }
+        if let n = processes[pid]!.queuedTags[tag] {
+            processes[pid]!.queuedTags[tag] = n > 1 ? n - 1 : nil
+        }
     }
 
     private func enqueue(_ id: MessageID, in pid: UInt64, hop: MessageHop) {
@@ -261,18 +266,17 @@ package final class MessageTracker {
             life.hops.append(hop)
             life.location = .mailbox(pid)
         }
-        if var p = processes[pid] {
-            p.mailboxDepth += 1
-            p.maxMailboxDepth = max(p.maxMailboxDepth, p.mailboxDepth)
-            processes[pid] = p
-        }
+        guard processes[pid] != nil else { return }
+        processes[pid]!.mailboxDepth += 1
+        processes[pid]!.maxMailboxDepth = max(processes[pid]!.maxMailboxDepth, processes[pid]!.mailboxDepth)
+        processes[pid]!.queuedTags[tag(of: id) ?? 0, default: 0] += 1
     }
 
     private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64, tagSet: [Int64]) {
         retireScratch(of: pid)
         let location = (live[id] ?? settling[id])?.location
         if case .mailbox(let holder) = location {
-            decrementMailbox(of: holder)
+            decrementMailbox(of: holder, tag: tag(of: id) ?? 0)
         }
         let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
         update(id) { life in

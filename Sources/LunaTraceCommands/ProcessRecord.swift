@@ -16,6 +16,8 @@ package struct ProcessRecord: Sendable, Equatable {
     package var scratch: MessageID = 0
     /// Messages queued in its mailbox now.
     package var mailboxDepth = 0
+    /// Tags of the messages queued in its mailbox now, with their counts (0 = untagged).
+    package var queuedTags: [Int64: Int] = [:]
     /// The most messages ever queued in its mailbox at once.
     package var maxMailboxDepth = 0
     /// Messages the runtime dropped from its mailbox when it ended.

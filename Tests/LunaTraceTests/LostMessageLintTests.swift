@@ -54,6 +54,30 @@ struct LostMessageLintTests {
         #expect(near.first?.contains("message #2 (tag 9)") == true)
     }
 
+    @Test("a selective receive that times out with only other tags queued is reported (R-RECV-2, R-RECV-4)")
+    func mismatchedWait() {
+        var s = ScenarioBuilder()
+        s.spawn(parent: 0, child: 1, entry: "a")
+        s.spawn(parent: 0, child: 2, entry: "b")
+        s.create(1, tag: 2)
+        s.send(1, to: 2)
+        s.create(1)
+        s.send(1, to: 2)
+        s.receiveTimeout(2, tags: [1], timeoutMs: 20)
+        let waits = texts(lint(s.events), .mismatchedWait)
+        #expect(waits == ["pid 2 receive(tags [1], timeout 20ms) timed out at 0.020000s while 2 message(s) with tags [untagged,2] were queued"])
+        // An unselective receive that times out has nothing queued by definition; a receive
+        // after the queue was drained is not reported either.
+        var t = ScenarioBuilder()
+        t.spawn(parent: 0, child: 1, entry: "a")
+        t.spawn(parent: 0, child: 2, entry: "b")
+        let m = t.create(1, tag: 2)
+        t.send(1, to: 2)
+        t.receive(2, m, tags: [2])
+        t.receiveTimeout(2, tags: [1], timeoutMs: 5)
+        #expect(texts(lint(t.events), .mismatchedWait).isEmpty)
+    }
+
     @Test("a clean exchange has no findings")
     func clean() {
         var s = ScenarioBuilder()
