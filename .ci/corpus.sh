@@ -43,7 +43,7 @@ step "faults of the built-in adapter (each must be caught)"
 faults=$("$conform" adapter --help | sed -n 's/^\([a-z0-9-]*\)\(\[=N\]\)\{0,1\}: .*/\1/p')
 printf '%-28s %-8s %s\n' fault caught "failed traces"
 for fault in $faults; do
-    if "$conform" replay traces/corpus --timeout 1 --adapter "$conform adapter --fault $fault" \
+    if "$conform" replay traces/corpus --expect "$expect" --timeout 1 --adapter "$conform adapter --fault $fault" \
         > "$work/fault.txt" 2>&1; then
         caught=NO
         status=1
