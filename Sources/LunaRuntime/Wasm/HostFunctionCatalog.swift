@@ -27,7 +27,9 @@ package struct HostFunctionDefinition: Sendable {
 }
 
 /// Every import a guest module may use: `lunatic::message`, `lunatic::process`,
-/// `lunatic::error`, `lunatic::version` and the WASI subset of `GuestProcess+WASI.swift`.
+/// `lunatic::error`, `lunatic::version`, `lunatic::networking` (`Networking+HostFunctions.swift`),
+/// `lunatic::distributed`/`registry`/`timer` (`GuestProcess+Distributed.swift`) and the WASI
+/// subset of `GuestProcess+WASI.swift`.
 package enum HostFunctionCatalog {
     /// All definitions, by import module and name.
     package static let definitions: [String: [String: HostFunctionDefinition]] = {
