@@ -11,6 +11,8 @@ extension Environment {
     {
         let p = register(link: link, parent: parent, entry: entry, moduleID: moduleID,
                          configID: configID, isThread: false)
+        let executor = self.executor
+        p.nativeExecutor = executor
         Task(executorPreference: executor) { await self.runNative(p, body) }
         return p.id
     }

@@ -65,6 +65,7 @@ extension ProcessContext {
     /// `receive` for thread (guest) processes: blocks the calling thread.
     public func receiveBlocking(tags: [Int64] = [], timeoutMs: UInt64 = .max) throws -> Int32 {
         try checkAlive()
+        if timeoutMs != 0 { try checkMayBlock(.receive) }
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
         if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
@@ -144,6 +145,7 @@ extension ProcessContext {
 
     /// `send_receive_skip_search` for thread (guest) processes: blocks the calling thread.
     public func sendReceiveSkipSearchBlocking(to pid: ProcessID, timeoutMs: UInt64) throws -> Int32 {
+        if timeoutMs != 0 { try checkMayBlock(.sendReceiveSkipSearch) }
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
         let o = waitBlocking(spec, timeoutMs: timeoutMs,

@@ -75,6 +75,7 @@ extension ProcessContext {
     /// `sleep_ms(ms)` for thread (guest) processes.
     public func sleepBlocking(ms: UInt64) throws {
         try checkAlive()
+        if ms != 0 { try checkMayBlock(.sleepMs) }
         let start = trace != nil ? now() : 0
         if ms > 0 {
             if case .terminated = waitBlocking(.sleep, timeoutMs: ms, timeoutEvent: nil) { throw ProcessTerminated() }

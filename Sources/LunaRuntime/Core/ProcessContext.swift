@@ -33,6 +33,9 @@ public final class ProcessContext: @unchecked Sendable {
     /// R-PROC-5 flag (environment lock); on by default.
     @exclusivity(unchecked) package var dieWhenLinkDies = true
 
+    /// For a native process, the executor it runs on (to refuse blocking calls there).
+    package var nativeExecutor: NativeExecutor?
+
     init(id: ProcessID, environment: Environment, entry: String, parent: ProcessID?, isThread: Bool) {
         self.id = id
         self.environment = environment
@@ -56,6 +59,15 @@ public final class ProcessContext: @unchecked Sendable {
     @inline(__always)
     package func checkAlive() throws {
         if mailbox.terminating.load(ordering: .relaxed) { throw ProcessTerminated() }
+    }
+
+    /// Refuses a blocking call on the native executor's thread, where it would stall every
+    /// native process (and could wait forever for one of them): the process traps instead.
+    @inline(__always)
+    package func checkMayBlock(_ call: EventKind) throws {
+        if let e = nativeExecutor, e.isCurrent {
+            throw trap(call, [], "luna: \(call.name) blocking variant called from a native process (use the async one)")
+        }
     }
 
     /// Records any other traced call (process/networking/wasi namespaces).

@@ -92,4 +92,13 @@ import TraceFormat
         #expect(await env.waitForExit(of: pid, timeout: 5) == .normal)
         #expect(env.trace == nil)
     }
+
+    @Test func aNativeProcessCannotBlockItsExecutor() async throws {
+        let exit = await runNative { p in _ = try p.receiveBlocking(tags: [], timeoutMs: 10_000) }
+        guard case .failure(let reason) = exit else {
+            Issue.record("expected a trap, got \(exit)")
+            return
+        }
+        #expect(reason.contains("blocking variant called from a native process"))
+    }
 }
