@@ -156,7 +156,7 @@ import TraceFormat
             try p.send(to: receiver)
         }
         #expect(await env.waitForExit(of: receiver, timeout: 10) == .normal)
-        #expect(env.waitUntilAllExited(timeout: 5))
+        #expect(await env.waitUntilAllExited(timeout: 5))
         #expect(released.value)
         let dropped = collector.events.filter { $0.kind == .resourceDropped }
         #expect(dropped.count == 1)
