@@ -67,7 +67,10 @@ public final class AdapterClient: @unchecked Sendable {
         process.standardInput = inPipe
         process.standardOutput = outPipe
         process.standardError = errPipe
-        stdinFD = inPipe.fileHandleForWriting.fileDescriptor
+        // Our own close-on-exec duplicate: the FileHandle closes its descriptor when it is
+        // released, so closing that number ourselves would race with a descriptor of the same
+        // number opened meanwhile by another thread (another adapter client).
+        stdinFD = fcntl(inPipe.fileHandleForWriting.fileDescriptor, F_DUPFD_CLOEXEC, 0)
         stdoutHandle = outPipe.fileHandleForReading
         stderrHandle = errPipe.fileHandleForReading
         guard !options.command.isEmpty else {
@@ -82,6 +85,7 @@ public final class AdapterClient: @unchecked Sendable {
         try? inPipe.fileHandleForReading.close()
         try? outPipe.fileHandleForWriting.close()
         try? errPipe.fileHandleForWriting.close()
+        try? inPipe.fileHandleForWriting.close()  // stdinFD is the one we write to
         let flags = fcntl(stdinFD, F_GETFL)
         _ = fcntl(stdinFD, F_SETFL, flags | O_NONBLOCK)
         startReaders()
