@@ -59,7 +59,7 @@ public final class DnsIteratorResource: Resource {
 
     private static func lookup(host: String, port: UInt16) throws(NetworkIOError) -> [SocketAddress] {
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = SystemSocket.stream
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, nil, &hints, &list)
         guard rc == 0 else {

@@ -88,6 +88,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         case .v4:
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
+            #if canImport(Darwin)
+            sin.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+            #endif
             sin.sin_port = port.bigEndian
             withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: bytes) }
             return try withUnsafePointer(to: &sin) {
@@ -98,6 +101,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         case .v6:
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
+            #if canImport(Darwin)
+            sin6.sin6_len = UInt8(MemoryLayout<sockaddr_in6>.size)
+            #endif
             sin6.sin6_port = port.bigEndian
             sin6.sin6_flowinfo = flowInfo.bigEndian
             sin6.sin6_scope_id = scopeId

@@ -124,13 +124,13 @@ final class SocketDescriptor: Sendable {
 
     /// Binds to `address`.
     func bind(to address: SocketAddress, operation: String) throws(NetworkIOError) {
-        let rc = address.withSockAddr { Glibc.bind(fd, $0, $1) }
+        let rc = address.withSockAddr { SystemSocket.bind(fd, $0, $1) }
         guard rc == 0 else { throw .lastError(operation) }
     }
 
     /// Connects to `address`, waiting at most until `deadline`.
     func connect(to address: SocketAddress, until deadline: Deadline, operation: String) throws(NetworkIOError) {
-        let rc = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+        let rc = address.withSockAddr { SystemSocket.connect(fd, $0, $1) }
         if rc == 0 { return }
         let code = currentErrno()
         guard code == EINPROGRESS || code == EINTR else { throw .system(operation: operation, code: code) }
@@ -147,7 +147,7 @@ final class SocketDescriptor: Sendable {
             len = socklen_t(MemoryLayout<sockaddr_storage>.size)
             return Int(withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.accept(fd, $0, &len)
+                    SystemSocket.accept(fd, $0, &len)
                 }
             })
         }
@@ -179,8 +179,8 @@ final class SocketDescriptor: Sendable {
             iovecs.withUnsafeMutableBufferPointer { iov in
                 var header = msghdr()
                 header.msg_iov = iov.baseAddress
-                header.msg_iovlen = iov.count
-                return sendmsg(fd, &header, Int32(MSG_NOSIGNAL))
+                header.msg_iovlen = numericCast(iov.count)
+                return sendmsg(fd, &header, SystemSocket.noSignal)
             }
         }
     }
@@ -191,10 +191,10 @@ final class SocketDescriptor: Sendable {
         try retrying(operation, events: Int16(POLLOUT), until: deadline) {
             if let address {
                 return address.withSockAddr {
-                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), $0, $1)
+                    sendto(fd, buffer.baseAddress, buffer.count, SystemSocket.noSignal, $0, $1)
                 }
             }
-            return Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+            return SystemSocket.send(fd, buffer.baseAddress, buffer.count, SystemSocket.noSignal)
         }
     }
 

@@ -16,7 +16,7 @@ public final class TcpListenerResource: Resource {
     /// Binds a listener to `address` (port 0 = any free port) and starts listening.
     public init(binding address: SocketAddress, backlog: Int32 = 128) throws(NetworkIOError) {
         let socket = try SocketDescriptor.open(
-            family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: "tcp_bind")
+            family: address.addressFamily, type: SystemSocket.stream, operation: "tcp_bind")
         try socket.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, operation: "tcp_bind")
         try socket.bind(to: address, operation: "tcp_bind")
         guard listen(socket.fd, backlog) == 0 else { throw .lastError("tcp_bind") }
@@ -51,7 +51,7 @@ public final class TcpStreamResource: Resource {
     /// Connects to `address`, giving up after `timeoutMs` (`UInt64.max` = no timeout).
     public static func connect(to address: SocketAddress, timeoutMs: UInt64) throws(NetworkIOError) -> TcpStreamResource {
         let socket = try SocketDescriptor.open(
-            family: address.addressFamily, type: Int32(SOCK_STREAM.rawValue), operation: "tcp_connect")
+            family: address.addressFamily, type: SystemSocket.stream, operation: "tcp_connect")
         try socket.connect(to: address, until: Deadline(timeoutMs: timeoutMs), operation: "tcp_connect")
         try socket.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, operation: "tcp_connect")
         return TcpStreamResource(socket: socket, peer: address)

@@ -16,7 +16,7 @@ public final class UdpSocketResource: Resource {
     /// Binds a UDP socket to `address` (port 0 = any free port).
     public init(binding address: SocketAddress) throws(NetworkIOError) {
         let socket = try SocketDescriptor.open(
-            family: address.addressFamily, type: Int32(SOCK_DGRAM.rawValue), operation: "udp_bind")
+            family: address.addressFamily, type: SystemSocket.datagram, operation: "udp_bind")
         try socket.bind(to: address, operation: "udp_bind")
         self.socket = socket
         self.localAddress = try socket.localAddress()

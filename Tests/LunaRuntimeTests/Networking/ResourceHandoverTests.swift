@@ -203,7 +203,7 @@ struct ResourceHandoverTests {
         let env = Environment()
         let outcome = Box<(String?, Bool)>((nil, true))
         let server = try TcpListenerResource(binding: .loopback(port: 0))
-        env.spawnThread(entry: "pusher") { ctx in
+        let pusher = env.spawnThread(entry: "pusher") { ctx in
             guard let s = try ctx.tcpConnect(server.localAddress, timeoutMs: 2000).successValue else {
                 throw LunaTrap("connect failed")
             }
@@ -216,10 +216,11 @@ struct ResourceHandoverTests {
         peer.timeouts.set(.read, 800)
         var buffer = [UInt8](repeating: 0, count: 8)
         let n = try buffer.withUnsafeMutableBytes { try peer.read(into: $0) }
-        #expect(n == 0, "the lost stream is closed while its process still runs")
+        #expect(n == 0, "the lost stream is closed")
+        #expect(env.exitStatus(of: pusher) == nil, "… while its process still runs")
+        #expect(env.waitUntilAllExited(timeout: 10))
         #expect(outcome.value.0 == "lunatic::message::push_tcp_stream")
         #expect(outcome.value.1 == false)
-        #expect(env.waitUntilAllExited(timeout: 10))
     }
 
     @Test("R-PROC-8: a process killed while blocked in tcp_accept ends as killed, promptly")
