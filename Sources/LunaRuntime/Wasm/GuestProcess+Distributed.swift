@@ -92,9 +92,7 @@ extension GuestProcess {
         let start = tracing ? context.now() : 0
         let args: EventArguments = [Int64(bitPattern: node), configID, Int64(bitPattern: moduleID)]
         try context.checkAlive()
-        guard config.settings.canSpawnProcesses else {
-            throw trap(.distributedCall, args, "Process doesn't have permissions to spawn sub-processes")
-        }
+        try requireSpawnPermission(.distributedCall, args)
         let reason = "lunatic::distributed::spawn"
         let memory = try exportedMemory(.distributedCall, args)
         try checkRange(memory, ptr: funcPtr, count: UInt64(funcLen), .distributedCall, args, reason: reason + "::func_str")

@@ -21,6 +21,7 @@ extension GuestProcess {
             },
             HostFunctionDefinition(m, "create_config", [], [.i64]) { p, c in
                 let start = p.tracing ? p.context.now() : 0
+                try p.requireCreateConfigPermission(.createConfig, [])
                 let id = p.context.insert(GuestConfig())
                 p.recordCall(.createConfig, start: start, result: .value(Int64(bitPattern: id)))
                 c.returnI64(id)
@@ -74,6 +75,7 @@ extension GuestProcess {
         let funcPtr = c.u32(3), funcLen = c.u32(4), paramsPtr = c.u32(5), paramsLen = c.u32(6), idPtr = c.u32(7)
         try context.checkAlive()
         let args: EventArguments = [0, link, moduleID, configID]
+        try requireSpawnPermission(.spawn, args)
         let childConfig: GuestConfig
         if configID == -1 {
             childConfig = config.copy()
@@ -119,6 +121,7 @@ extension GuestProcess {
         let ptr = c.u32(0), len = c.u32(1), idPtr = c.u32(2)
         let start = tracing ? context.now() : 0
         let reason = "lunatic::process::compile_module"
+        try requireCompilePermission(.compileModule, [Int64(len)])
         let memory = try exportedMemory(.compileModule, [Int64(len)])
         try checkRange(memory, ptr: ptr, count: UInt64(len), .compileModule, [Int64(len)], reason: reason)
         let bytes = copyCheckedBytes(memory, ptr: ptr, count: Int(len))

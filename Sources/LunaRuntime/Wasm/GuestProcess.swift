@@ -36,7 +36,7 @@ package final class GuestProcess: @unchecked Sendable {
     /// Throws `LunaTrap` when the guest traps (the process fails with that reason) and lets
     /// `ProcessTerminated` through when the process is killed or dies from a link while blocked.
     package func run(entry: String, params: [GuestValue]) throws {
-        let store = Store(engine: GuestEngine.shared)
+        let store = makeLimitedStore()  // the config's max_memory / max_fuel (GuestProcess+ProcessConfig)
         let instance: Instance
         do {
             instance = try module.wasm.instantiate(store: store, imports: makeImports(store: store))
