@@ -74,6 +74,7 @@ let package = Package(
         .executableTarget(name: "luna-conform", dependencies: ["LunaConformCommands"]),
 
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks"]),
         .testTarget(
             name: "LunaRuntimeTests",
             dependencies: ["LunaRuntime", "TraceFormat", .product(name: "WAT", package: "WasmKit")],

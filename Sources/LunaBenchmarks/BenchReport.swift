@@ -36,6 +36,13 @@ final class BenchReport {
         fflush(nil)
     }
 
+    /// Orders the rows for the table (a stable sort: rows of one id keep their order).
+    func sort(by before: (BenchRow, BenchRow) -> Bool) {
+        rows = rows.enumerated().sorted { a, b in
+            before(a.element, b.element) || (!before(b.element, a.element) && a.offset < b.offset)
+        }.map(\.element)
+    }
+
     /// The whole table, Markdown-compatible so it can be pasted into docs/BENCHMARKS.md.
     func table() -> String {
         let header = ["id", "what", "figure (median)", "compared with (same run)", "goal", "met"]
