@@ -53,7 +53,7 @@ enum CorpusSupport {
         let module = try GuestModule(path: m.directory + "/" + entry.guest)
         let writer = try TraceWriter(path: path, header: TraceHeader(producer: "CorpusTests", clock: "monotonic",
                                                                       wallClockStartNanos: 0, metadata: [:]))
-        var arguments = [entry.guest]
+        var arguments = [entry.guest.split(separator: "/").last.map(String.init) ?? entry.guest]  // as record passes it
         if entry.entry == "tls_acceptor" {
             for file in ["localhost.crt", "localhost.key"] {
                 arguments.append(try String(contentsOfFile: m.directory + "/corpus/tls/" + file, encoding: .utf8)
