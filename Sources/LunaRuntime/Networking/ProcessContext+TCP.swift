@@ -61,53 +61,30 @@ extension ProcessContext {
         return outcome
     }
 
-    private func tcpStream(_ id: UInt64, _ kind: EventKind, _ name: String, _ args: EventArguments,
-                           _ start: UInt64) throws(LunaTrap) -> TcpStreamResource {
-        try networkResource(TcpStreamResource.self, .tcpStream, id, call: kind, name: name, args: args, start: start)
-    }
-
     /// `tcp_read`: reads into `buffer` within the read timeout; success = bytes read (0 = the
     /// peer closed). Args `[stream, len, count]`, payload = bytes read.
     public func tcpRead(_ stream: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> NetworkOutcome {
-        try tcpReceive(stream, into: buffer, peek: false)
+        try streamReceive(TcpStreamResource.self, stream, into: buffer, call: .tcpRead, name: "tcp_read") {
+            s throws(NetworkIOError) in try s.read(into: buffer)
+        }
     }
 
     /// `tcp_peek`: like `tcpRead` but leaves the bytes in the stream (peek timeout).
     public func tcpPeek(_ stream: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> NetworkOutcome {
-        try tcpReceive(stream, into: buffer, peek: true)
-    }
-
-    private func tcpReceive(_ id: UInt64, into buffer: UnsafeMutableRawBufferPointer, peek: Bool) throws -> NetworkOutcome {
-        let start = now()
-        let (kind, name) = peek ? (EventKind.tcpPeek, "tcp_peek") : (EventKind.tcpRead, "tcp_read")
-        let args = EventArguments(unsigned: id, UInt64(buffer.count))
-        let s = try tcpStream(id, kind, name, args, start)
-        let outcome = try networkOutcome { () throws(NetworkIOError) in
-            UInt64(peek ? try s.peek(into: buffer) : try s.read(into: buffer))
+        try streamReceive(TcpStreamResource.self, stream, into: buffer, call: .tcpPeek, name: "tcp_peek") {
+            s throws(NetworkIOError) in try s.peek(into: buffer)
         }
-        recordNetworking(kind, start: start, args: args, outcome: outcome,
-                         payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
-        return outcome
     }
 
     /// `tcp_read` into a new array of at most `maxCount` bytes: the outcome and the bytes read.
     public func tcpRead(_ stream: UInt64, maxCount: Int) throws -> (NetworkOutcome, [UInt8]) {
-        var bytes = [UInt8](repeating: 0, count: maxCount)
-        let outcome = try bytes.withUnsafeMutableBytes { raw in try tcpRead(stream, into: raw) }
-        bytes.removeLast(maxCount - Int(outcome.successValue ?? 0))
-        return (outcome, bytes)
+        try Self.readArray(maxCount: maxCount) { raw in try tcpRead(stream, into: raw) }
     }
 
     /// `tcp_write_vectored`: writes the gathered buffers (possibly partly) within the write
     /// timeout; success = bytes written. Args `[stream, buffer_count, count]`, payload = bytes written.
     public func tcpWriteVectored(_ stream: UInt64, _ buffers: [UnsafeRawBufferPointer]) throws -> NetworkOutcome {
-        let start = now()
-        let args = EventArguments(unsigned: stream, UInt64(buffers.count))
-        let s = try tcpStream(stream, .tcpWriteVectored, "tcp_write_vectored", args, start)
-        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.write(gathering: buffers)) }
-        recordNetworking(.tcpWriteVectored, start: start, args: args, outcome: outcome,
-                         payload: Self.gatheredPayload(buffers, count: Int(outcome.successValue ?? 0)))
-        return outcome
+        try streamWriteVectored(TcpStreamResource.self, stream, buffers, call: .tcpWriteVectored, name: "tcp_write_vectored")
     }
 
     /// `tcp_write_vectored` of one array.
@@ -117,32 +94,20 @@ extension ProcessContext {
 
     /// `tcp_flush`: TCP sends at once, so this only checks the id. Args `[stream, 0]`.
     public func tcpFlush(_ stream: UInt64) throws -> NetworkOutcome {
-        let start = now()
-        let args = EventArguments(unsigned: stream)
-        _ = try tcpStream(stream, .tcpFlush, "tcp_flush", args, start)
-        recordNetworking(.tcpFlush, start: start, args: args, outcome: .success(0))
-        return .success(0)
+        try streamFlush(TcpStreamResource.self, stream, call: .tcpFlush, name: "tcp_flush")
     }
 
     /// `set_{read,write,peek}_timeout`: milliseconds, `UInt64.max` = none. Event `tcp_timeout`,
     /// text = the function name, args `[stream, ms]`.
     public func setTcpTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which, ms: UInt64) throws {
-        let start = now()
-        let name = "set_\(which.rawValue)_timeout"
-        let args = EventArguments(unsigned: stream, ms)
-        try tcpStream(stream, .tcpTimeout, name, args, start).timeouts.set(which, ms)
-        recordNetworking(.tcpTimeout, start: start, args: args, text: name)
+        try setStreamTimeout(TcpStreamResource.self, stream, which, ms: ms, call: .tcpTimeout,
+                             name: "set_\(which.rawValue)_timeout")
     }
 
     /// `get_{read,write,peek}_timeout`: milliseconds, `UInt64.max` = none. Args `[stream]`,
     /// result = the value.
     public func tcpTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which) throws -> UInt64 {
-        let start = now()
-        let name = "get_\(which.rawValue)_timeout"
-        let args = EventArguments(unsigned: stream)
-        let ms = try tcpStream(stream, .tcpTimeout, name, args, start).timeouts.get(which)
-        recordNetworking(.tcpTimeout, start: start, args: args, text: name, result: .value(Int64(bitPattern: ms)))
-        return ms
+        try streamTimeout(TcpStreamResource.self, stream, which, call: .tcpTimeout, name: "get_\(which.rawValue)_timeout")
     }
 
     /// `drop_tcp_stream`: removes the id; the socket closes with its last reference.
@@ -158,15 +123,5 @@ extension ProcessContext {
     /// `clone_tcp_stream`: the same stream under a new id. Args `[stream, new]`.
     public func cloneTcpStream(_ stream: UInt64) throws -> UInt64 {
         try cloneNetworkResource(.tcpStream, stream, call: .cloneTcpStream, name: "clone_tcp_stream")
-    }
-
-    /// The first `count` bytes of the gathered buffers, as a trace payload.
-    static func gatheredPayload(_ buffers: [UnsafeRawBufferPointer], count: Int) -> Payload {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        for b in buffers where bytes.count < count {
-            bytes.append(contentsOf: b.prefix(count - bytes.count))
-        }
-        return .bytes(bytes)
     }
 }

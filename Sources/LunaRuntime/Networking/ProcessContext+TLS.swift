@@ -2,11 +2,6 @@ import TraceFormat
 
 /// `lunatic::networking` TLS calls on a process. Unknown ids throw `LunaTrap`.
 extension ProcessContext {
-    private func tlsStream(_ id: UInt64, _ kind: EventKind, _ name: String, _ args: EventArguments,
-                           _ start: UInt64) throws(LunaTrap) -> TlsStreamResource {
-        try networkResource(TlsStreamResource.self, .tlsStream, id, call: kind, name: name, args: args, start: start)
-    }
-
     /// `tls_bind`: a TLS listener on `address` presenting the PEM certificate chain and key.
     /// A certificate or key that does not load is an error (status 1), not a trap.
     /// Args `[addr_type, port, cert_len, key_len, id]`, text = address.
@@ -74,33 +69,20 @@ extension ProcessContext {
     /// `tls_read`: decrypted bytes into `buffer` within the read timeout; success = bytes read
     /// (0 = closed). Args `[stream, len, count]`, payload = the plaintext read.
     public func tlsRead(_ stream: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> NetworkOutcome {
-        let start = now()
-        let args = EventArguments(unsigned: stream, UInt64(buffer.count))
-        let s = try tlsStream(stream, .tlsRead, "tls_read", args, start)
-        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.read(into: buffer)) }
-        recordNetworking(.tlsRead, start: start, args: args, outcome: outcome,
-                         payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
-        return outcome
+        try streamReceive(TlsStreamResource.self, stream, into: buffer, call: .tlsRead, name: "tls_read") {
+            s throws(NetworkIOError) in try s.read(into: buffer)
+        }
     }
 
     /// `tls_read` into a new array of at most `maxCount` bytes.
     public func tlsRead(_ stream: UInt64, maxCount: Int) throws -> (NetworkOutcome, [UInt8]) {
-        var bytes = [UInt8](repeating: 0, count: maxCount)
-        let outcome = try bytes.withUnsafeMutableBytes { raw in try tlsRead(stream, into: raw) }
-        bytes.removeLast(maxCount - Int(outcome.successValue ?? 0))
-        return (outcome, bytes)
+        try Self.readArray(maxCount: maxCount) { raw in try tlsRead(stream, into: raw) }
     }
 
     /// `tls_write_vectored`: encrypts and sends all gathered bytes within the write timeout.
     /// Args `[stream, buffer_count, count]`, payload = the plaintext written.
     public func tlsWriteVectored(_ stream: UInt64, _ buffers: [UnsafeRawBufferPointer]) throws -> NetworkOutcome {
-        let start = now()
-        let args = EventArguments(unsigned: stream, UInt64(buffers.count))
-        let s = try tlsStream(stream, .tlsWriteVectored, "tls_write_vectored", args, start)
-        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.write(gathering: buffers)) }
-        recordNetworking(.tlsWriteVectored, start: start, args: args, outcome: outcome,
-                         payload: Self.gatheredPayload(buffers, count: Int(outcome.successValue ?? 0)))
-        return outcome
+        try streamWriteVectored(TlsStreamResource.self, stream, buffers, call: .tlsWriteVectored, name: "tls_write_vectored")
     }
 
     /// `tls_write_vectored` of one array.
@@ -110,30 +92,18 @@ extension ProcessContext {
 
     /// `tls_flush`: writes complete before `tls_write_vectored` returns, so this only checks the id.
     public func tlsFlush(_ stream: UInt64) throws -> NetworkOutcome {
-        let start = now()
-        let args = EventArguments(unsigned: stream)
-        _ = try tlsStream(stream, .tlsFlush, "tls_flush", args, start)
-        recordNetworking(.tlsFlush, start: start, args: args, outcome: .success(0))
-        return .success(0)
+        try streamFlush(TlsStreamResource.self, stream, call: .tlsFlush, name: "tls_flush")
     }
 
     /// `set_tls_{read,write,peek}_timeout`. Event `tls_timeout`, text = function name.
     public func setTlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which, ms: UInt64) throws {
-        let start = now()
-        let name = "set_tls_\(which.rawValue)_timeout"
-        let args = EventArguments(unsigned: stream, ms)
-        try tlsStream(stream, .tlsTimeout, name, args, start).timeouts.set(which, ms)
-        recordNetworking(.tlsTimeout, start: start, args: args, text: name)
+        try setStreamTimeout(TlsStreamResource.self, stream, which, ms: ms, call: .tlsTimeout,
+                             name: "set_tls_\(which.rawValue)_timeout")
     }
 
     /// `get_tls_{read,write,peek}_timeout`; `UInt64.max` = none.
     public func tlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which) throws -> UInt64 {
-        let start = now()
-        let name = "get_tls_\(which.rawValue)_timeout"
-        let args = EventArguments(unsigned: stream)
-        let ms = try tlsStream(stream, .tlsTimeout, name, args, start).timeouts.get(which)
-        recordNetworking(.tlsTimeout, start: start, args: args, text: name, result: .value(Int64(bitPattern: ms)))
-        return ms
+        try streamTimeout(TlsStreamResource.self, stream, which, call: .tlsTimeout, name: "get_tls_\(which.rawValue)_timeout")
     }
 
     /// `drop_tls_stream`: removes the id; the session ends with its last reference.
