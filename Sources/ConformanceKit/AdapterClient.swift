@@ -260,8 +260,15 @@ public final class AdapterClient: @unchecked Sendable {
     private func startReaders() {
         let out = stdoutHandle.fileDescriptor
         let err = stderrHandle.fileDescriptor
-        let t1 = Thread { [self] in readLines(fd: out) { self.handleStdoutLine($0) }; readerEnded(stdout: true) }
-        let t2 = Thread { [self] in readLines(fd: err) { self.handleStderrLine($0) }; readerEnded(stdout: false) }
+        let t1 = Thread { [self] in
+            // A runaway line without newline (over 16 MiB) is cut to its first 200 bytes.
+            LineReader.readLines(fd: out, runawayLimit: 16 << 20) { self.handleStdoutLine($0) }
+            readerEnded(stdout: true)
+        }
+        let t2 = Thread { [self] in
+            LineReader.readLines(fd: err, runawayLimit: 16 << 20) { self.handleStderrLine($0) }
+            readerEnded(stdout: false)
+        }
         t1.name = "adapter-stdout"
         t2.name = "adapter-stderr"
         t1.start()
@@ -274,35 +281,6 @@ public final class AdapterClient: @unchecked Sendable {
         readersDone += 1
         lock.broadcast()
         lock.unlock()
-    }
-
-    private func readLines(fd: Int32, _ handle: (UnsafeBufferPointer<UInt8>) -> Void) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var pending: [UInt8] = []
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            buffer.withUnsafeBufferPointer { chunk in
-                var start = 0
-                for i in 0..<n where chunk[i] == 0x0A {
-                    if pending.isEmpty {
-                        handle(UnsafeBufferPointer(rebasing: chunk[start..<i]))
-                    } else {
-                        pending.append(contentsOf: chunk[start..<i])
-                        pending.withUnsafeBufferPointer { handle($0) }
-                        pending.removeAll(keepingCapacity: true)
-                    }
-                    start = i + 1
-                }
-                if start < n { pending.append(contentsOf: chunk[start..<n]) }
-            }
-            if pending.count > 16 << 20 {  // a runaway line without newline
-                pending.withUnsafeBufferPointer { handle(UnsafeBufferPointer(rebasing: $0[0..<200])) }
-                pending.removeAll()
-            }
-        }
-        if !pending.isEmpty { pending.withUnsafeBufferPointer { handle($0) } }
     }
 
     private func handleStderrLine(_ line: UnsafeBufferPointer<UInt8>) {

@@ -33,29 +33,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
 
     /// Serves requests from `input` until it is closed.
     public func serve(input: Int32 = 0) {
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        var pending: [UInt8] = []
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            buffer.withUnsafeBufferPointer { chunk in
-                var start = 0
-                for i in 0..<n where chunk[i] == 0x0A {
-                    if pending.isEmpty {
-                        handleLine(UnsafeBufferPointer(rebasing: chunk[start..<i]))
-                    } else {
-                        pending.append(contentsOf: chunk[start..<i])
-                        pending.withUnsafeBufferPointer { handleLine($0) }
-                        pending.removeAll(keepingCapacity: true)
-                    }
-                    start = i + 1
-                }
-                if start < n { pending.append(contentsOf: chunk[start..<n]) }
-            }
-            out.flush()
-        }
-        if !pending.isEmpty { pending.withUnsafeBufferPointer { handleLine($0) } }
+        LineReader.readLines(fd: input, afterEachRead: { out.flush() }) { handleLine($0) }
         out.flush()
         log("stdin closed, exiting")
     }
