@@ -76,6 +76,9 @@ public struct ConformanceRunner: Sendable {
         } catch {
             failure = error
             c.terminate()
+            // The child has now been reaped and its stderr read to the end: take the tail again,
+            // so lines written just before the failure are not lost to the reader thread's lag.
+            failure?.stderrTail = c.stderrTail()
             client = nil
         }
         var note = ""
