@@ -2,7 +2,7 @@ import TraceFormat
 import WasmKit
 
 /// `lunatic::process::config_*`: setters and getters of config resources (recorded as
-/// `config_call` events; the values are kept, not enforced).
+/// `config_call` events; `GuestProcess+ProcessConfig.swift` enforces them).
 extension GuestProcess {
     static let configFunctions: [HostFunctionDefinition] = {
         let m = processModule

@@ -3,8 +3,9 @@ import TraceFormat
 
 /// A process configuration (`lunatic::process::create_config`), kept in the `.config` table.
 ///
-/// Luna records the limits and permissions a guest sets but does not enforce them; every
-/// guest may spawn, compile modules and create configs.
+/// Processes spawned with a config are held to it as lunatic does (see
+/// `GuestProcess+ProcessConfig.swift`): spawning, compiling modules and creating configs need
+/// the permission, `max_memory` bounds memory growth and `max_fuel` meters instructions.
 public final class GuestConfig: Resource {
     /// The resource table this belongs to.
     public var resourceKind: ResourceKind { .config }
