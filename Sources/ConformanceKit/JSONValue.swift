@@ -1,3 +1,4 @@
+import TraceFormat
 /// A JSON value, as exchanged with adapters (protocol lines are small objects).
 ///
 /// Integers are kept exactly as `Int64`; other numbers as `Double`.
@@ -69,21 +70,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Appends `s` as a JSON string literal.
     public static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        out += "\""
+        JSONString.append(s, to: &out)
     }
 }
 

@@ -58,7 +58,7 @@ extension BuiltinAdapter {
     /// A trap or termination of an inline call: answer, then end the process with failure.
     func handleInlineError(_ error: any Error, _ r: Request, _ p: AdapterProcess) {
         if let t = error as? LunaTrap {
-            out.line("{\"id\":\(r.id),\"trap\":\(jsonString(t.reason)),\"scratch\":\(describeScratch(p.ctx))}", flush: false)
+            out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(p.ctx))}", flush: false)
             p.give(.fail(t.reason))
             p.waitUntilEnded(timeout: 10)
             settleDeaths()
@@ -102,7 +102,7 @@ extension BuiltinAdapter {
             out.result(r.id, result, flush: true)
         } catch let t as LunaTrap {
             started?.signal()
-            out.line("{\"id\":\(r.id),\"trap\":\(jsonString(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
+            out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
             throw t
         } catch {
             started?.signal()
@@ -130,7 +130,7 @@ extension BuiltinAdapter {
             do {
                 out.result(r.id, try perform(r, ctx), flush: true)
             } catch let t as LunaTrap {
-                out.line("{\"id\":\(r.id),\"trap\":\(jsonString(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
+                out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
                 throw t
             } catch let e as AdapterRequestError {
                 out.error(r.id, e.message, flush: true)
@@ -283,9 +283,4 @@ extension BuiltinAdapter {
 
     static func kindName(_ k: ResourceKind) -> String { k.description }
 
-    func jsonString(_ s: String) -> String {
-        var out = ""
-        JSONValue.writeString(s, to: &out)
-        return out
-    }
 }

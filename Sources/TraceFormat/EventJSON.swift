@@ -10,7 +10,7 @@ public enum EventJSON {
         var s = "{"
         if let index { s += "\"i\":\(index)," }
         s += "\"kind\":"
-        appendString(e.kind.name, to: &s)
+        JSONString.append(e.kind.name, to: &s)
         s += ",\"pid\":\(e.pid),\"start\":\(e.start),\"end\":\(e.end)"
         if !e.args.isEmpty { s += ",\"args\":[" + e.args.map(String.init).joined(separator: ",") + "]" }
         if !e.tags.isEmpty { s += ",\"tags\":[" + e.tags.map(String.init).joined(separator: ",") + "]" }
@@ -22,14 +22,14 @@ public enum EventJSON {
         }
         if !e.text.isEmpty {
             s += ",\"text\":"
-            appendString(e.text, to: &s)
+            JSONString.append(e.text, to: &s)
         }
         switch e.result {
         case .none: break
         case .value(let v): s += ",\"result\":{\"value\":\(v)}"
         case .trap(let r):
             s += ",\"result\":{\"trap\":"
-            appendString(r, to: &s)
+            JSONString.append(r, to: &s)
             s += "}"
         }
         s += "}"
@@ -142,27 +142,6 @@ public enum EventJSON {
             i += 2
         }
         return out
-    }
-
-    static func appendString(_ str: String, to s: inout String) {
-        s += "\""
-        for scalar in str.unicodeScalars {
-            switch scalar {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let h = String(scalar.value, radix: 16)
-                    s += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    s.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        s += "\""
     }
 }
 
