@@ -27,29 +27,39 @@ public struct ReplayBench: ParsableCommand {
     public func run() throws {
         let command = adapter.map { $0.split(separator: " ").map(String.init) } ?? [Self.siblingLunaConform(), "adapter"]
         let trace = Self.syntheticTrace(events: events)
+        let (requests, seconds) = try Self.timeReplay(trace, command: command)
+        print(String(format: "replay: %d events, %d requests in %.2f s: %.0f ops/s (%.0f events/s)",
+                     trace.count, requests, seconds, Double(requests) / seconds, Double(trace.count) / seconds))
+        let lockstep = try Self.timeLockStep(roundTrips, command: command)
+        print(String(format: "lock-step round trips (no work): %d in %.2f s: %.0f ops/s",
+                     roundTrips, lockstep, Double(roundTrips) / lockstep))
+    }
+
+    /// Replays `trace` through the adapter `command`; returns the requests sent and the seconds
+    /// taken. Throws when the trace does not pass.
+    static func timeReplay(_ trace: [TraceEvent], command: [String]) throws -> (requests: Int, seconds: Double) {
         let runner = ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 10, traceTimeout: 3600))
-        let start = Date()
-        let report = runner.run([.events(trace, name: "synthetic-\(events)")])
-        let seconds = Date().timeIntervalSince(start)
+        let t0 = Measure.now()
+        let report = runner.run([.events(trace, name: "synthetic-\(trace.count)")])
+        let seconds = Measure.seconds(since: t0)
         guard let outcome = report.outcomes.first, outcome.status == .passed else {
             throw ValidationError("the synthetic trace did not pass:\n" + report.text())
         }
-        let ops = Double(outcome.requestCount) / seconds
-        print(String(format: "replay: %d events, %d requests in %.2f s: %.0f ops/s (%.0f events/s)",
-                     trace.count, outcome.requestCount, seconds, ops, Double(trace.count) / seconds))
+        return (outcome.requestCount, seconds)
+    }
 
-        // Lock-step: one request, wait for its answer, repeat (hello does no work).
+    /// Lock-step: one `hello` request (no work), wait for its answer, `count` times; returns
+    /// the seconds taken.
+    static func timeLockStep(_ count: Int, command: [String]) throws -> Double {
         let client = try AdapterClient(options: .init(command: command))
         defer { client.terminate() }
-        let t0 = Date()
-        for _ in 0..<roundTrips {
+        let t0 = Measure.now()
+        for _ in 0..<count {
             let id = client.request("hello", "\"protocol\":1")
             try client.flush()
-            guard try client.response(for: id, deadline: .max) != nil else { throw ValidationError("no answer") }
+            guard try client.response(for: id, deadline: .max) != nil else { throw ValidationError("no answer to hello") }
         }
-        let lockstep = Date().timeIntervalSince(t0)
-        print(String(format: "lock-step round trips (no work): %d in %.2f s: %.0f ops/s",
-                     roundTrips, lockstep, Double(roundTrips) / lockstep))
+        return Measure.seconds(since: t0)
     }
 
     /// Two processes; the first sends tagged 8-byte messages, the second receives each with a
