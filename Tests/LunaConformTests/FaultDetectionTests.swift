@@ -29,7 +29,7 @@ struct FaultDetectionTests {
 
     @Test("fault is caught", arguments: cases)
     func caught(_ c: Case) {
-        let report = TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter([c.fault]), callTimeout: 0.5)
+        let report = TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter([c.fault]), callTimeout: 3)
         let causes = report.outcomes.flatMap(\.firstCauses)
         #expect(!report.allPassed)
         #expect(causes.contains { $0.category == c.category && $0.rule == c.rule },

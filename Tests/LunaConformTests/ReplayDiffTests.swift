@@ -15,7 +15,7 @@ struct ReplayDiffTests {
     @Test("after the first divergence, later ones of that process are consequences (duplicate-message)")
     func firstCauseFirst() throws {
         let source = try #require(TestSupport.scenarios.first { $0.name == "selective-receive" })
-        let report = TestSupport.replay([source], TestSupport.builtinAdapter(["duplicate-message"]), callTimeout: 0.5)
+        let report = TestSupport.replay([source], TestSupport.builtinAdapter(["duplicate-message"]), callTimeout: 3)
         let outcome = try #require(report.outcomes.first)
         #expect(outcome.firstCauses.count == 1, "\(report.text())")
         #expect(outcome.firstCauses.first?.category == .unexpectedMessage)
