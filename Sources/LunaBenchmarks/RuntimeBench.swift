@@ -234,4 +234,5 @@ public struct RuntimeBench: ParsableCommand {
 /// A sink that drops every event: isolates the runtime's own cost of tracing.
 final class DiscardingSink: TraceSink {
     func record(_ event: TraceEvent) {}
+    func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?) {}
 }

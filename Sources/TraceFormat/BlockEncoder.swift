@@ -131,12 +131,6 @@ struct BlockEncoder {
         // Worst case of everything but payload and strings: kind, length, flags, pid, two
         // times, message, counts, digest — 8 varints of ≤ 10 bytes — plus the lists.
         reserve(96 + 10 * (e.args.count + e.tags.count))
-        if eventCount == 0 { firstStart = e.start }
-        if e.end > maxEnd { maxEnd = e.end }
-        varint(UInt64(e.kind.rawValue))
-        let lengthAt = count
-        put(0)
-        let bodyStart = count
         var flags: UInt8 = 0
         if !e.args.isEmpty { flags |= EventFlags.args }
         if !e.tags.isEmpty { flags |= EventFlags.tags }
@@ -152,15 +146,7 @@ struct BlockEncoder {
         case .value: flags |= 1 << EventFlags.resultShift
         case .trap: flags |= 2 << EventFlags.resultShift
         }
-        put(flags)
-        varint(e.pid)
-        // Every time stamp rounds down the same way, so comparing any two stored times gives
-        // the same order as comparing the true ones (or a tie).
-        let startT = unit == 1 ? e.start : e.start / unit
-        let endT = unit == 1 ? e.end : e.end / unit
-        let prev = lastEnd.exchange(e.pid, endT)
-        svarint(Int64(bitPattern: startT &- prev))
-        svarint(Int64(bitPattern: endT &- startT))
+        let (lengthAt, bodyStart) = begin(kind: e.kind, flags: flags, pid: e.pid, start: e.start, end: e.end)
         if !e.args.isEmpty {
             varint(UInt64(e.args.count))
             for a in e.args { svarint(a) }
@@ -169,10 +155,7 @@ struct BlockEncoder {
             varint(UInt64(e.tags.count))
             for t in e.tags { svarint(t) }
         }
-        if e.message != 0 {
-            svarint(Int64(bitPattern: e.message &- lastMessage))
-            lastMessage = e.message
-        }
+        if e.message != 0 { messageDelta(e.message) }
         switch e.payload {
         case .none: break
         case .bytes(let b):
@@ -182,9 +165,7 @@ struct BlockEncoder {
                 raw(p)
             }
         case .digest(let size, let h):
-            varint(size)
-            base.storeBytes(of: h.littleEndian, toByteOffset: count, as: UInt64.self)
-            count &+= 8
+            digest(size: size, h)
         }
         if !e.text.isEmpty { lengthPrefixed(e.text) }
         switch e.result {
@@ -192,21 +173,104 @@ struct BlockEncoder {
         case .value(let v): svarint(v)
         case .trap(let reason): lengthPrefixed(reason)
         }
+        end(lengthAt: lengthAt, bodyStart: bodyStart)
+    }
+
+    /// Appends one event record given as plain fields and borrowed payload bytes (`nil` = no
+    /// payload): the same bytes `encode(_:capture:)` writes for the equivalent `TraceEvent`,
+    /// without building one.
+    @inline(__always)
+    mutating func encode(_ e: EventRecord, payload: UnsafeRawBufferPointer?, capture: PayloadCapture) {
+        // Kind, length, flags, pid, two times, message, count, 4 args, result, digest: ≤ 16 × 10.
+        reserve(160)
+        var flags: UInt8 = 0
+        if e.argCount > 0 { flags |= EventFlags.args }
+        if e.message != 0 { flags |= EventFlags.message }
+        var digested = false
+        if let payload {
+            digested = capture.digests(size: payload.count)
+            flags |= (digested ? 2 : 1) << EventFlags.payloadShift
+        }
+        if e.hasResult { flags |= 1 << EventFlags.resultShift }
+        let (lengthAt, bodyStart) = begin(kind: e.kind, flags: flags, pid: e.pid, start: e.start, end: e.end)
+        if e.argCount > 0 {
+            varint(UInt64(e.argCount))
+            for i in 0..<e.argCount { svarint(e.argument(i)) }
+        }
+        if e.message != 0 { messageDelta(e.message) }
+        if let payload {
+            if digested {
+                digest(size: UInt64(payload.count), XXH64.hash(payload))
+            } else {
+                varint(UInt64(payload.count))
+                reserve(payload.count)
+                raw(payload)
+            }
+        }
+        if e.hasResult { svarint(e.resultValue) }
+        end(lengthAt: lengthAt, bodyStart: bodyStart)
+    }
+
+    /// Writes an event's kind, a length placeholder, flags, pid and times; returns where the
+    /// length byte and the body start. Needs 64 reserved bytes.
+    @inline(__always)
+    private mutating func begin(kind: EventKind, flags: UInt8, pid: UInt64, start: UInt64, end: UInt64)
+        -> (lengthAt: Int, bodyStart: Int)
+    {
+        if eventCount == 0 { firstStart = start }
+        if end > maxEnd { maxEnd = end }
+        varint(UInt64(kind.rawValue))
+        let lengthAt = count
+        put(0)
+        let bodyStart = count
+        put(flags)
+        varint(pid)
+        // Every time stamp rounds down the same way, so comparing any two stored times gives
+        // the same order as comparing the true ones (or a tie).
+        let startT = unit == 1 ? start : start / unit
+        let endT = unit == 1 ? end : end / unit
+        let prev = lastEnd.exchange(pid, endT)
+        svarint(Int64(bitPattern: startT &- prev))
+        svarint(Int64(bitPattern: endT &- startT))
+        return (lengthAt, bodyStart)
+    }
+
+    @inline(__always)
+    private mutating func messageDelta(_ message: MessageID) {
+        svarint(Int64(bitPattern: message &- lastMessage))
+        lastMessage = message
+    }
+
+    @inline(__always)
+    private mutating func digest(size: UInt64, _ h: UInt64) {
+        varint(size)
+        base.storeBytes(of: h.littleEndian, toByteOffset: count, as: UInt64.self)
+        count &+= 8
+    }
+
+    /// Fills in the body length of the event begun at `lengthAt` (moving the body when the
+    /// length needs more than one byte) and counts the event.
+    @inline(__always)
+    private mutating func end(lengthAt: Int, bodyStart: Int) {
         let bodyLen = count - bodyStart
         if bodyLen < 0x80 {
             base.storeBytes(of: UInt8(bodyLen), toByteOffset: lengthAt, as: UInt8.self)
         } else {
-            var extra = 0
-            var v = bodyLen >> 7
-            while v > 0 { extra += 1; v >>= 7 }
-            reserve(extra)
-            (base + bodyStart + extra).copyMemory(from: base + bodyStart, byteCount: bodyLen)
-            let end = count + extra
-            count = lengthAt
-            varint(UInt64(bodyLen))
-            count = end
+            longLength(lengthAt: lengthAt, bodyStart: bodyStart, bodyLen: bodyLen)
         }
         eventCount &+= 1
+    }
+
+    private mutating func longLength(lengthAt: Int, bodyStart: Int, bodyLen: Int) {
+        var extra = 0
+        var v = bodyLen >> 7
+        while v > 0 { extra += 1; v >>= 7 }
+        reserve(extra)
+        (base + bodyStart + extra).copyMemory(from: base + bodyStart, byteCount: bodyLen)
+        let end = count + extra
+        count = lengthAt
+        varint(UInt64(bodyLen))
+        count = end
     }
 
     /// Texts longer than `TraceLayout.maxTextBytes` are cut (on a character boundary).

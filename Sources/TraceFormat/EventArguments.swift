@@ -5,11 +5,12 @@
 public struct EventArguments: Sendable, Hashable, RandomAccessCollection, ExpressibleByArrayLiteral,
     CustomStringConvertible
 {
-    private var count0: UInt8
-    private var a0: Int64, a1: Int64, a2: Int64, a3: Int64
-    private var spill: [Int64]
+    @usableFromInline var count0: UInt8
+    @usableFromInline var a0: Int64, a1: Int64, a2: Int64, a3: Int64
+    @usableFromInline var spill: [Int64]
 
     /// An empty list.
+    @inlinable
     public init() {
         count0 = 0; a0 = 0; a1 = 0; a2 = 0; a3 = 0; spill = []
     }
@@ -22,8 +23,8 @@ public struct EventArguments: Sendable, Hashable, RandomAccessCollection, Expres
 
     public init(arrayLiteral elements: Int64...) { self.init(elements) }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { Int(count0) + spill.count }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { Int(count0) + spill.count }
 
     public subscript(position: Int) -> Int64 {
         get {
@@ -49,6 +50,7 @@ public struct EventArguments: Sendable, Hashable, RandomAccessCollection, Expres
     }
 
     /// Appends one value.
+    @inlinable
     public mutating func append(_ value: Int64) {
         switch count0 {
         case 0: a0 = value; count0 = 1

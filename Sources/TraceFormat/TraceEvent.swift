@@ -29,6 +29,7 @@ public struct TraceEvent: Sendable, Hashable {
     public var result: CallResult
 
     /// Creates an event; only `kind` and `pid` are required.
+    @inlinable
     public init(
         kind: EventKind, pid: UInt64, start: UInt64 = 0, end: UInt64? = nil,
         args: EventArguments = [], tags: [Int64] = [], message: MessageID = 0,
@@ -48,6 +49,77 @@ public struct TraceEvent: Sendable, Hashable {
 
     /// Duration of the call in nanoseconds.
     public var duration: UInt64 { end >= start ? end - start : 0 }
+
+    /// The event `record` describes, with a copy of `payload` (`nil` = no payload).
+    public init(_ record: EventRecord, payload: UnsafeRawBufferPointer?) {
+        var args = EventArguments()
+        for i in 0..<record.argCount { args.append(record.argument(i)) }
+        self.init(kind: record.kind, pid: record.pid, start: record.start, end: record.end, args: args,
+                  message: record.message, payload: payload.map { .bytes(Array($0)) } ?? .none,
+                  result: record.hasResult ? .value(record.resultValue) : .none)
+    }
+}
+
+/// An event without tags or text, as plain values (no arrays, strings or other references),
+/// for `TraceSink.record(_:payload:)`: building and passing one costs no allocation and no
+/// reference counting, which is most of what tracing a message call costs otherwise.
+public struct EventRecord: Sendable {
+    /// What happened.
+    public var kind: EventKind
+    /// The process the event belongs to.
+    public var pid: UInt64
+    /// Start time (ns since the trace's start).
+    public var start: UInt64
+    /// End time; equal to `start` for instant events.
+    public var end: UInt64
+    /// The message the event concerns; 0 = none.
+    public var message: MessageID
+    /// Whether the call returned a value (`resultValue`); false = `CallResult.none`.
+    public var hasResult: Bool
+    /// The returned value when `hasResult`.
+    public var resultValue: Int64
+    @usableFromInline var count: UInt8 = 0
+    @usableFromInline var a0: Int64 = 0, a1: Int64 = 0, a2: Int64 = 0, a3: Int64 = 0
+
+    /// An event with no arguments yet; `result` nil = the call returns nothing.
+    @inlinable @inline(__always)
+    public init(kind: EventKind, pid: UInt64, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
+                result: Int64? = nil) {
+        self.kind = kind
+        self.pid = pid
+        self.start = start
+        self.end = end ?? start
+        self.message = message
+        self.hasResult = result != nil
+        self.resultValue = result ?? 0
+    }
+
+    /// Number of positional arguments (0…4).
+    @inlinable public var argCount: Int { Int(count) }
+
+    /// Appends a positional argument (at most four).
+    @inlinable @inline(__always)
+    public mutating func append(_ value: Int64) {
+        switch count {
+        case 0: a0 = value
+        case 1: a1 = value
+        case 2: a2 = value
+        case 3: a3 = value
+        default: preconditionFailure("an EventRecord holds at most 4 arguments")
+        }
+        count &+= 1
+    }
+
+    /// Argument `i` (0 ≤ i < `argCount`).
+    @inlinable @inline(__always)
+    public func argument(_ i: Int) -> Int64 {
+        switch i {
+        case 0: return a0
+        case 1: return a1
+        case 2: return a2
+        default: return a3
+        }
+    }
 }
 
 /// How a host call ended.
@@ -144,4 +216,17 @@ public enum ResourceKind: Int64, Sendable, CaseIterable, CustomStringConvertible
 public protocol TraceSink: AnyObject, Sendable {
     /// Accepts one event.
     func record(_ event: TraceEvent)
+
+    /// Accepts one event given as plain fields plus borrowed payload bytes (`nil` = no payload;
+    /// an empty buffer = a payload of 0 bytes). The bytes are valid only during the call. The
+    /// runtime's hot calls record this way, which allocates nothing and counts no references;
+    /// the default builds the equivalent `TraceEvent` and calls `record(_:)`.
+    func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?)
+}
+
+extension TraceSink {
+    /// Builds the equivalent `TraceEvent` (copying the payload) and records it.
+    public func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?) {
+        record(TraceEvent(event, payload: payload))
+    }
 }

@@ -98,6 +98,19 @@ public final class TraceWriter: TraceSink {
         }
     }
 
+    /// Records one event given as plain fields and borrowed payload bytes: the fast path of
+    /// the runtime's message calls (no `TraceEvent`, no payload copy but the one into the block).
+    public func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?) {
+        pending.withLock { p in
+            guard !p.closed else { return }
+            p.encoder.encode(event, payload: payload, capture: capture)
+            p.count &+= 1
+            if p.encoder.eventCount >= eventsPerBlock || p.encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes {
+                handOff(&p)
+            }
+        }
+    }
+
     /// Passes the current block to the background queue. Called with the lock held, so blocks
     /// reach the queue in recording order. Waits when `maxPendingBlocks` are already queued.
     private func handOff(_ p: inout Pending) {

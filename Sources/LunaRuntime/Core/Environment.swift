@@ -12,6 +12,9 @@ public final class Environment: @unchecked Sendable {
     public let id: UInt64
     /// Where events go; nil = tracing off (a nil check per call, nothing else).
     public let trace: (any TraceSink)?
+    /// `trace` when it is a `TraceWriter`, unretained (this environment holds it): hot calls
+    /// record into it directly, without a witness call or reference counting.
+    package let writer: Unmanaged<TraceWriter>?
     /// The monotonic clock reading that is time 0 of the trace.
     public let clockOrigin: UInt64
     /// The clock of event timestamps.
@@ -36,6 +39,7 @@ public final class Environment: @unchecked Sendable {
     public init(id: UInt64 = 1, trace: (any TraceSink)? = nil) {
         self.id = id
         self.trace = trace
+        self.writer = (trace as? TraceWriter).map { Unmanaged.passUnretained($0) }
         self.clock = TraceClock()
         self.clockOrigin = clock.anchorMonotonicNanos
         self.threadStackSize = 8 << 20
@@ -45,6 +49,7 @@ public final class Environment: @unchecked Sendable {
     public init(id: UInt64 = 1, trace: (any TraceSink)? = nil, threadStackSize: Int) {
         self.id = id
         self.trace = trace
+        self.writer = (trace as? TraceWriter).map { Unmanaged.passUnretained($0) }
         self.clock = TraceClock()
         self.clockOrigin = clock.anchorMonotonicNanos
         self.threadStackSize = max(threadStackSize, 64 << 10)
@@ -76,6 +81,17 @@ public final class Environment: @unchecked Sendable {
     @inline(__always)
     package func record(_ event: @autoclosure () -> TraceEvent) {
         if let trace { trace.record(event()) }
+    }
+
+    /// Records an event given as plain fields plus borrowed payload bytes, if tracing (the
+    /// allocation-free path of `TraceSink.record(_:payload:)`).
+    @inline(__always)
+    package func record(_ event: @autoclosure () -> EventRecord, payload: UnsafeRawBufferPointer? = nil) {
+        if let writer {
+            writer._withUnsafeGuaranteedRef { $0.record(event(), payload: payload) }
+        } else if let trace {
+            trace.record(event(), payload: payload)
+        }
     }
 
     // MARK: queries

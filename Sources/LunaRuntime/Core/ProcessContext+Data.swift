@@ -6,7 +6,8 @@ extension ProcessContext {
     /// Puts `m` into the scratch area, dropping what was there (R-MSG-3, R-RECV-6).
     @inline(__always)
     package func replaceScratch(with m: Message?) {
-        if let old = scratch, let trace {
+        // A received message with no resources left records nothing: skip the call.
+        if let old = scratch, let trace, !old.received || !old.slots.isEmpty {
             environment.recordDrop(old, holder: id, reason: .replacedInScratch, trace,
                                    asMessage: !old.received)
         }
@@ -21,11 +22,10 @@ extension ProcessContext {
     /// `create_data(tag, capacity)`: a new data message replaces the scratch area's content.
     /// The capacity is only a hint (R-MSG-4).
     public func createData(tag: Int64, capacity: UInt64) {
-        if let trace {
+        if trace != nil {
             let m = Message(tag: tag, capacity: capacity, id: environment.newMessageID())
             replaceScratch(with: m)
-            trace.record(TraceEvent(kind: .createData, pid: id, start: now(),
-                                    args: .of(tag, Int64(bitPattern: capacity)), message: m.id))
+            record(.call(.createData, pid: id, start: now(), message: m.id, tag, Int64(bitPattern: capacity)))
         } else {
             scratch = Message(tag: tag, capacity: capacity, id: 0)
         }
@@ -43,12 +43,8 @@ extension ProcessContext {
             throw trap(.writeData, .of(n), LunaTrap.linkDiedInScratch, message: m.id)
         }
         m.buffer.append(contentsOf: bytes)
-        if let trace {
-            // The first write's bytes are the whole buffer: share it instead of copying.
-            let payload = m.buffer.count == bytes.count ? m.buffer : Array(bytes)
-            trace.record(TraceEvent(kind: .writeData, pid: id, start: now(), args: .of(n), message: m.id,
-                                    payload: .bytes(payload), result: .value(n)))
-        }
+        // The payload is the caller's bytes, copied straight into the trace block.
+        record(.call(.writeData, pid: id, start: now(), message: m.id, result: n, n), payload: bytes)
         return UInt32(truncatingIfNeeded: bytes.count)
     }
 
@@ -83,11 +79,9 @@ extension ProcessContext {
             }
         }
         m.position += UInt64(count)
-        if let trace {
-            trace.record(TraceEvent(kind: .readData, pid: id, start: now(), args: .of(n), message: m.id,
-                                    payload: .bytes(count == m.buffer.count ? m.buffer : Array(m.buffer[start..<start + count])),
-                                    result: .value(Int64(count))))
-        }
+        // The payload is the bytes just read, copied straight from the caller's buffer.
+        record(.call(.readData, pid: id, start: now(), message: m.id, result: Int64(count), n),
+               payload: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         return UInt32(truncatingIfNeeded: count)
     }
 
@@ -106,18 +100,14 @@ extension ProcessContext {
         guard let m = scratch else { throw trap(.seekData, a, "lunatic::message::seek_data") }
         if m.isLinkDied { throw trap(.seekData, a, LunaTrap.linkDiedInScratch, message: m.id) }
         m.position = index
-        if let trace {
-            trace.record(TraceEvent(kind: .seekData, pid: id, start: now(), args: a, message: m.id))
-        }
+        record(.call(.seekData, pid: id, start: now(), message: m.id, Int64(bitPattern: index)))
     }
 
     /// `get_tag()`: the tag, 0 if none; the link tag of a LinkDied message (R-MSG-10).
     public func getTag() throws -> Int64 {
         try checkAlive()
         guard let m = scratch else { throw trap(.getTag, [], "lunatic::message::get_tag") }
-        if let trace {
-            trace.record(TraceEvent(kind: .getTag, pid: id, start: now(), message: m.id, result: .value(m.tag)))
-        }
+        record(EventRecord(kind: .getTag, pid: id, start: now(), message: m.id, result: m.tag))
         return m.tag
     }
 
@@ -127,10 +117,7 @@ extension ProcessContext {
         guard let m = scratch else { throw trap(.dataSize, [], "lunatic::message::data_size") }
         if m.isLinkDied { throw trap(.dataSize, [], LunaTrap.linkDiedInScratch, message: m.id) }
         let size = UInt64(m.buffer.count)
-        if let trace {
-            trace.record(TraceEvent(kind: .dataSize, pid: id, start: now(), message: m.id,
-                                    result: .value(Int64(size))))
-        }
+        record(EventRecord(kind: .dataSize, pid: id, start: now(), message: m.id, result: Int64(size)))
         return size
     }
 

@@ -23,6 +23,10 @@ public final class ProcessContext: @unchecked Sendable {
 
     package let mailbox = Mailbox()
     package let trace: (any TraceSink)?
+    /// `trace` when it is a `TraceWriter`, unretained: hot calls record into it directly,
+    /// without a witness call or reference counting. Safe: the environment holds the sink for
+    /// as long as it lives, and this context holds the environment.
+    package let writer: Unmanaged<TraceWriter>?
     @exclusivity(unchecked) package var scratch: Message?
     @exclusivity(unchecked) package var resources = ResourceTables()
     /// The mailbox of the last process sent to (kept alive here), for sends without a table lookup.
@@ -43,6 +47,7 @@ public final class ProcessContext: @unchecked Sendable {
         self.parent = parent
         self.isThread = isThread
         self.trace = environment.trace
+        self.writer = environment.writer
         mailbox.sink = environment.trace
         if environment.trace != nil { mailbox.clock = environment.clock }
     }
@@ -74,6 +79,17 @@ public final class ProcessContext: @unchecked Sendable {
     @inline(__always)
     public func record(_ event: TraceEvent) {
         if let trace { trace.record(event) }
+    }
+
+    /// Records an event given as plain fields plus borrowed payload bytes, if tracing: the
+    /// allocation-free path of `TraceSink.record(_:payload:)`, with no reference counting.
+    @inline(__always)
+    public func record(_ event: @autoclosure () -> EventRecord, payload: UnsafeRawBufferPointer? = nil) {
+        if let writer {
+            writer._withUnsafeGuaranteedRef { $0.record(event(), payload: payload) }
+        } else if let trace {
+            trace.record(event(), payload: payload)
+        }
     }
 
     /// Records a trap of a host call that failed before reaching the core (e.g. a guest pointer
