@@ -103,5 +103,26 @@ extension AllBench {
                 comparison: String(format: "native %@ (%.2f× the guest's)", Measure.rate(nativeRate), factor),
                 goal: "within 3×", met: factor <= 3))
         }
+        // What bounds the guest figure, in the same run: the same ping-pong between two thread
+        // processes without wasm, and two bare threads handing a turn over with the same wait.
+        let guestRate = try Measure.median(s.repeats) {
+            try GuestBenchmarks.pingPongRate(roundTrips: s.guestRoundTrips, skipSearch: false, module: module)
+        }
+        let threads = try Measure.median(s.repeats) {
+            try w.threadPingPongRate(count: s.guestRoundTrips, threadServer: true)
+        }
+        let handoff = Measure.median(s.repeats) { GuestBenchmarks.threadHandoffRate(roundTrips: s.guestRoundTrips) }
+        report.add(BenchRow(
+            id: "P6", what: "bound: two thread processes without wasm, send+receive (\(pin))",
+            figure: Measure.rate(threads),
+            comparison: String(format: "guest send+receive %@ again: wasm and host calls add %.2f µs per round trip",
+                               Measure.rate(guestRate), (1 / guestRate - 1 / threads) * 1e6),
+            goal: "", met: nil))
+        report.add(BenchRow(
+            id: "P6", what: "bound: two bare threads handing a turn over with the guest waiter's spin (\(pin))",
+            figure: Measure.rate(handoff),
+            comparison: String(format: "%.2f µs per round trip (two hand-offs) before any work; 3× native needs ≤ %.2f µs in all",
+                               1e6 / handoff, 3e6 / native.receive),
+            goal: "", met: nil))
     }
 }

@@ -61,8 +61,11 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     @exclusivity(unchecked) package var generation: UInt64 = 0
     @exclusivity(unchecked) package var continuation: UnsafeContinuation<Void, Never>?
     @exclusivity(unchecked) package var threadWaiting = false
-    /// Set when a thread waiter's wait ends, so it can spin on it before sleeping.
+    /// Set when a thread waiter's wait ends, so it can spin on it before sleeping. Set last,
+    /// after every waiter field is written: a waiter that sees it reads `outcome` unlocked.
     package let waitEnded = Atomic<Bool>(false)
+    /// The thread waiter's adaptive spin state (owner thread only; see `ProcessContext.spin`).
+    @exclusivity(unchecked) package var spinState = SpinState()
     /// The event to record if the wait times out (tracing only); completed under the lock.
     @exclusivity(unchecked) package var timeoutEvent: PendingEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
@@ -100,12 +103,14 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         outcome = result
         wait = .none
         timeoutEvent = nil
-        if threadWaiting {
-            waitEnded.store(true, ordering: .releasing)
-            lock.signal()
-        }
         let c = continuation
         continuation = nil
+        if threadWaiting {
+            // Wakes a waiter asleep on the condition (no system call when none sleeps), then
+            // publishes the end to a spinning one, which from then on may run without the lock.
+            lock.signal()
+            waitEnded.store(true, ordering: .releasing)
+        }
         return c
     }
 

@@ -50,9 +50,12 @@ extension ProcessContext {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         mb.lock.lock()
-        defer { mb.lock.unlock() }
-        if mb.closed { return .terminated }
-        if let i = mb.firstMatch(spec) { return .message(mb.queue.remove(at: i)) }
+        if mb.closed { mb.lock.unlock(); return .terminated }
+        if let i = mb.firstMatch(spec) {
+            let m = mb.queue.remove(at: i)
+            mb.lock.unlock()
+            return .message(m)
+        }
         mb.outcome = .pending
         mb.wait = spec
         mb.continuation = nil
@@ -62,10 +65,18 @@ extension ProcessContext {
         mb.generation &+= 1
         if timeoutMs > 0 {
             // A reply often comes within microseconds; sleeping on the condition and being woken
-            // costs 5-50 µs of thread hand-off. Spin briefly (yielding the CPU, so a peer on the
-            // same CPU can run) before sleeping.
+            // costs 5-50 µs of thread hand-off. Spin briefly before sleeping.
             mb.lock.unlock()
-            Self.spin(until: mb.waitEnded, deadline: deadline)
+            if Self.spin(until: mb.waitEnded, deadline: deadline, state: &mb.spinState) {
+                // The waker wrote `outcome` and cleared `wait` before setting `waitEnded`, and
+                // touches no waiter field after it; no one else ends a wait that is over. So
+                // the outcome is ours without taking the lock again (which the waker may still
+                // hold: taking it would sleep on the mutex).
+                mb.threadWaiting = false
+                let o = mb.outcome
+                mb.outcome = .pending
+                return o
+            }
             mb.lock.lock()
         }
         while case .pending = mb.outcome {
@@ -82,24 +93,88 @@ extension ProcessContext {
         mb.threadWaiting = false
         let o = mb.outcome
         mb.outcome = .pending
+        mb.lock.unlock()
         return o
     }
 
-    /// Longest spin before a thread waiter sleeps.
+    /// Longest spin (busy, then yielding) before a thread waiter sleeps.
     static let spinNanos: UInt64 = 50_000
 
-    /// Spins until `flag` is set, `spinNanos` pass, or `deadline`.
-    static func spin(until flag: borrowing Atomic<Bool>, deadline: UInt64?) {
+    /// Spins until `flag` is set (true), `spinNanos` pass or `deadline` (false).
+    ///
+    /// First a busy spin of `state`'s adaptive budget: when the peer runs on another CPU a
+    /// reply comes within a microsecond or two and is seen at once, while a `sched_yield`
+    /// would hand the CPU to any other runnable thread (a build, say) for a whole time slice.
+    /// When the peer shares this CPU (pinned, or crowded) a busy spin cannot succeed, so failed
+    /// spins halve the budget down to nothing, and then only every `SpinState.probeEvery`-th
+    /// wait tries a short one again. Then it yields between checks, which lets a peer on the
+    /// same CPU run, until `spinNanos` have passed; then the caller sleeps on the condition.
+    static func spin(until flag: borrowing Atomic<Bool>, deadline: UInt64?, state: inout SpinState) -> Bool {
         let start = MonotonicClock.now()
         var end = start &+ spinNanos
         if let deadline, deadline < end { end = deadline }
+        let busy = state.nextBudget()
+        if busy > 0 {
+            let busyEnd = min(start &+ busy, end)
+            var i = 0
+            while !flag.load(ordering: .acquiring) {
+                i &+= 1
+                if i & 63 == 0, MonotonicClock.now() >= busyEnd { break }
+            }
+            if flag.load(ordering: .acquiring) {
+                state.succeeded(afterNanos: MonotonicClock.now() &- start)
+                return true
+            }
+            state.failed()
+        }
         var i = 0
         while !flag.load(ordering: .acquiring) {
             i &+= 1
             if i & 15 == 0 {
-                if MonotonicClock.now() >= end { return }
+                if MonotonicClock.now() >= end { return false }
                 sched_yield()
             }
         }
+        return true
+    }
+}
+
+/// A thread waiter's busy-spin budget, adapted to whether busy spins have been paying off
+/// (owner thread only).
+package struct SpinState {
+    /// Current busy-spin budget in ns (0: only probes).
+    var budget: UInt64 = SpinState.initialNanos
+    /// Waits since the budget dropped to 0.
+    var idleWaits: UInt32 = 0
+
+    static let initialNanos: UInt64 = 4_000
+    /// Upper bound of the budget.
+    static let maxNanos: UInt64 = 20_000
+    /// A budget below this is dropped to 0.
+    static let minNanos: UInt64 = 500
+    /// With no budget, every this many waits spin `initialNanos` once to see whether the peer
+    /// moved to another CPU.
+    static let probeEvery: UInt32 = 64
+
+    /// The busy spin to try for this wait.
+    @inline(__always)
+    mutating func nextBudget() -> UInt64 {
+        if budget > 0 { return budget }
+        idleWaits &+= 1
+        if idleWaits % SpinState.probeEvery == 0 { return SpinState.initialNanos }
+        return 0
+    }
+
+    /// A busy spin saw the wake-up after `t` ns: allow twice that (and some) from now on.
+    @inline(__always)
+    mutating func succeeded(afterNanos t: UInt64) {
+        budget = min(SpinState.maxNanos, max(budget, 2 &* t &+ SpinState.minNanos))
+    }
+
+    /// A busy spin ran out: halve the budget.
+    @inline(__always)
+    mutating func failed() {
+        budget /= 2
+        if budget < SpinState.minNanos { budget = 0 }
     }
 }

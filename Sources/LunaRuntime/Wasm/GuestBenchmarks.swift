@@ -1,3 +1,4 @@
+import Synchronization
 import TraceFormat
 
 #if canImport(Glibc)
@@ -112,6 +113,50 @@ public enum GuestBenchmarks {
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         _ = environment.waitUntilAllExited(timeout: 60)
         return Double(roundTrips) / seconds
+    }
+
+    /// Round trips per second of two bare threads handing a turn back and forth through two
+    /// atomic flags, each waiting with the guest waiter's own spin (`ProcessContext.spin`): no
+    /// mailbox, no host call, no wasm. It is the floor under P6: what any two-thread
+    /// ping-pong pays for the hand-offs alone on this machine.
+    public static func threadHandoffRate(roundTrips: Int) -> Double {
+        final class Pair: @unchecked Sendable {
+            // @unchecked Sendable: the flags are atomics; `seconds` is written by the ping
+            // thread before it counts itself done under `lock`, and read after that.
+            let ping = Atomic<Bool>(false)
+            let pong = Atomic<Bool>(false)
+            let lock = ConditionLock()
+            var finished = 0
+            var seconds = 0.0
+            func finish() { lock.withLock { finished += 1; lock.broadcast() } }
+        }
+        let pair = Pair()
+        let rounds = max(1, roundTrips)
+        let startedPong = startThread(stackSize: 1 << 20, name: "handoff-pong") {
+            var state = SpinState()
+            for _ in 0..<rounds {
+                while !ProcessContext.spin(until: pair.pong, deadline: nil, state: &state) {}
+                pair.pong.store(false, ordering: .relaxed)
+                pair.ping.store(true, ordering: .releasing)
+            }
+            pair.finish()
+        }
+        let startedPing = startedPong && startThread(stackSize: 1 << 20, name: "handoff-ping") {
+            var state = SpinState()
+            let start = monotonicNanoseconds()
+            for _ in 0..<rounds {
+                pair.pong.store(true, ordering: .releasing)
+                while !ProcessContext.spin(until: pair.ping, deadline: nil, state: &state) {}
+                pair.ping.store(false, ordering: .relaxed)
+            }
+            pair.seconds = Double(monotonicNanoseconds() - start) / 1e9
+            pair.finish()
+        }
+        guard startedPing else { return 0 }
+        pair.lock.withLock {
+            while pair.finished < 2 { pair.lock.wait(untilMonotonicNs: nil) }
+        }
+        return Double(rounds) / pair.seconds
     }
 
     /// Spawns `count` guest processes that each block in `receive`, and returns the resident
