@@ -42,6 +42,9 @@ let package = Package(
                 "TraceFormat", "COpenSSL", "CLunaClock",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
+                // WASI preview 1 for guests (Wasm/GuestProcess+WASI.swift); WASI for its stdio SPI.
+                .product(name: "WasmKitWASI", package: "WasmKit"),
+                .product(name: "WASI", package: "WasmKit"),
             ]
         ),
         // Replay engine, adapter protocol and divergence reports.

@@ -5,29 +5,116 @@ import TraceFormat
 /// (node id, process id) pair. lunatic keeps one registry per environment; names are any UTF-8
 /// text, a `put` replaces an earlier entry of the same name, and entries are not removed when
 /// their process ends (a lookup can return a pid that no longer exists, as in lunatic).
+///
+/// `getOrPutLater` is lunatic's atomic lookup-or-register: when the name is missing, the caller
+/// keeps the registry to itself until its next `put` (or until it ends), and every other
+/// process's registry call waits for that. The waits of guest calls end early when the waiting
+/// process is killed (`alive` throws). The host's own calls (`Environment.register`, …) do not
+/// wait for a holder.
 package final class ProcessRegistry: Sendable {
-    private let entries = Mutex<[String: (node: UInt64, process: ProcessID)]>([:])
+    private struct State {
+        var entries: [String: (node: UInt64, process: ProcessID)] = [:]
+        /// The process that found a name missing with `getOrPutLater` and has not `put` yet.
+        var holder: ProcessID?
+        /// How many calls are waiting for the holder.
+        var waiting = 0
+    }
+
+    private let lock = ConditionLock()
+    // nonisolated(unsafe): only touched while holding `lock`.
+    nonisolated(unsafe) private var state = State()
 
     package init() {}
 
-    /// Registers `process` on `node` under `name`, replacing any earlier entry.
-    package func put(_ name: String, node: UInt64, process: ProcessID) {
-        entries.withLock { $0[name] = (node, process) }
+    /// Registers `process` on `node` under `name`, replacing any earlier entry; when `caller`
+    /// holds the registry this is the `put` that ends the hold. Waits while another process
+    /// holds it.
+    package func put(_ name: String, node: UInt64, process: ProcessID, caller: ProcessID,
+                     alive: () throws -> Void) throws {
+        try access(caller, alive) { state in
+            state.entries[name] = (node, process)
+            if state.holder == caller {
+                state.holder = nil
+                lock.broadcast()
+            }
+        }
     }
 
-    /// The entry under `name`, if any.
-    package func get(_ name: String) -> (node: UInt64, process: ProcessID)? {
-        entries.withLock { $0[name] }
+    /// The entry under `name`, if any; waits while another process holds the registry.
+    package func get(_ name: String, caller: ProcessID, alive: () throws -> Void) throws
+        -> (node: UInt64, process: ProcessID)?
+    {
+        try access(caller, alive) { $0.entries[name] }
     }
 
-    /// Removes the entry under `name`; returns whether there was one.
+    /// The entry under `name`; if there is none, `caller` holds the registry until its next
+    /// `put` (or `release`) and nil is returned. Waits while another process holds it.
+    package func getOrPutLater(_ name: String, caller: ProcessID, alive: () throws -> Void) throws
+        -> (node: UInt64, process: ProcessID)?
+    {
+        try access(caller, alive) { state in
+            if let entry = state.entries[name] { return entry }
+            state.holder = caller
+            return nil
+        }
+    }
+
+    /// Removes the entry under `name`; returns whether there was one. Waits while another
+    /// process holds the registry.
+    package func remove(_ name: String, caller: ProcessID, alive: () throws -> Void) throws -> Bool {
+        try access(caller, alive) { $0.entries.removeValue(forKey: name) != nil }
+    }
+
+    /// Whether `pid` holds the registry (after a `getOrPutLater` that found nothing).
+    package func isHeld(by pid: ProcessID) -> Bool { lock.withLock { state.holder == pid } }
+
+    /// Ends the hold of `pid`, if it holds the registry (its process ended without `put`).
+    package func release(heldBy pid: ProcessID) {
+        lock.withLock {
+            if state.holder == pid {
+                state.holder = nil
+                lock.broadcast()
+            }
+        }
+    }
+
+    /// Runs `body` once no process other than `caller` holds the registry. While waiting,
+    /// `alive` is asked every 20 ms; what it throws ends the wait.
+    private func access<T>(_ caller: ProcessID, _ alive: () throws -> Void, _ body: (inout State) -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if let holder = state.holder, holder != caller {
+            state.waiting += 1
+            defer { state.waiting -= 1 }
+            while let holder = state.holder, holder != caller {
+                lock.wait(untilMonotonicNs: MonotonicClock.deadline(afterMs: 20))
+                try alive()
+            }
+        }
+        return body(&state)
+    }
+
+    /// How many registry calls are waiting for a holder right now.
+    package var waitingCalls: Int { lock.withLock { state.waiting } }
+
+    /// Registers without waiting for a holder (the host's own calls).
+    package func hostPut(_ name: String, node: UInt64, process: ProcessID) {
+        lock.withLock { state.entries[name] = (node, process) }
+    }
+
+    /// The entry under `name` without waiting for a holder.
+    package func hostGet(_ name: String) -> (node: UInt64, process: ProcessID)? {
+        lock.withLock { state.entries[name] }
+    }
+
+    /// Removes `name` without waiting for a holder; returns whether there was an entry.
     @discardableResult
-    package func remove(_ name: String) -> Bool {
-        entries.withLock { $0.removeValue(forKey: name) != nil }
+    package func hostRemove(_ name: String) -> Bool {
+        lock.withLock { state.entries.removeValue(forKey: name) != nil }
     }
 
     /// Every name, sorted.
-    package var names: [String] { entries.withLock { $0.keys.sorted() } }
+    package var names: [String] { lock.withLock { state.entries.keys.sorted() } }
 }
 
 extension Environment {
@@ -35,13 +122,13 @@ extension Environment {
     package var registry: ProcessRegistry { attachment("registry") { ProcessRegistry() } }
 
     /// Registers process `pid` under `name` (what a guest's `lunatic::registry::put` does).
-    public func register(name: String, process pid: ProcessID) { registry.put(name, node: 0, process: pid) }
+    public func register(name: String, process pid: ProcessID) { registry.hostPut(name, node: 0, process: pid) }
 
     /// The process registered under `name`, if any (it may have ended since).
-    public func registeredProcess(named name: String) -> ProcessID? { registry.get(name)?.process }
+    public func registeredProcess(named name: String) -> ProcessID? { registry.hostGet(name)?.process }
 
     /// Removes the registration of `name`.
-    public func unregister(name: String) { registry.remove(name) }
+    public func unregister(name: String) { registry.hostRemove(name) }
 
     /// State of another layer kept per environment without a stored property of `Environment`
     /// (the registry, timers, module ids of distributed calls): created by `make` on first

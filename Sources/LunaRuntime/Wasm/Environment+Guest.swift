@@ -1,18 +1,39 @@
 import TraceFormat
 import WasmKit
 
-/// How guest processes are run: where their output goes and what arguments they see.
-/// A guest's options are inherited by the guests it spawns.
+/// How guest processes are run: where their output goes, and the WASI of the first guest.
+///
+/// `output` and `standardInput` are inherited by every guest spawned from this one. The WASI
+/// values (`arguments`, `environment`, `preopenedDirectories`) go into the config of the guest
+/// the host spawns; guests it spawns get their config's values, as in lunatic (`spawn` with
+/// config -1 passes the spawner's on, a new config has none until `lunatic::wasi` adds them).
 public struct GuestOptions: Sendable {
-    /// Receives WASI `fd_write` to fd 1 and 2.
+    /// Receives WASI output to fd 1 and 2.
     public var output: any GuestOutput
     /// WASI `args_get` (by convention the first is the program name).
     public var arguments: [String]
+    /// WASI `environ_get`, `KEY=VALUE` pairs in order (a later key replaces an earlier one).
+    public var environment: [(key: String, value: String)]
+    /// Host directories to preopen, each seen by the guest under the path as given.
+    public var preopenedDirectories: [String]
+    /// Host descriptor WASI fd 0 reads (nil: standard input is empty).
+    public var standardInput: Int32?
 
-    /// Options with `output` (default: the host's stdout/stderr) and `arguments`.
-    public init(output: any GuestOutput = StandardGuestOutput.shared, arguments: [String] = []) {
+    /// Options with `output` (default: the host's stdout/stderr), `arguments`, `environment`,
+    /// `preopenedDirectories` (default: none) and `standardInput` (default: empty).
+    public init(output: any GuestOutput = StandardGuestOutput.shared, arguments: [String] = [],
+                environment: [(key: String, value: String)] = [], preopenedDirectories: [String] = [],
+                standardInput: Int32? = nil) {
         self.output = output
         self.arguments = arguments
+        self.environment = environment
+        self.preopenedDirectories = preopenedDirectories
+        self.standardInput = standardInput
+    }
+
+    /// The WASI part as a config's settings.
+    var wasiSettings: GuestWasiSettings {
+        GuestWasiSettings(arguments: arguments, environment: environment, preopenedDirectories: preopenedDirectories)
     }
 }
 
@@ -58,8 +79,10 @@ extension Environment {
                 entry: entry, expected: type.parameters.map { "\($0)" }.joined(separator: ", "),
                 given: given.map { "\($0)" }.joined(separator: ", "))
         }
+        let config = GuestConfig.permissive()
+        config.wasiSettings.update { $0 = options.wasiSettings }
         return startGuest(module: module, entry: entry, params: params, link: link, parent: parent,
-                          options: options, config: GuestConfig.permissive(), moduleID: -1, configID: -1)
+                          options: options, config: config, moduleID: -1, configID: -1)
     }
 
     /// Starts a guest thread without checking `entry` (a guest's `spawn`: a bad entry makes the

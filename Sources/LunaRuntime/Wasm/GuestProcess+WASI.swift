@@ -1,13 +1,9 @@
 import TraceFormat
 import WasmKit
+import WasmKitWASI
+@_spi(WASIPlatform) import WASI
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// WASI preview 1 errno values Luna returns.
+/// WASI preview 1 errno values Luna itself answers with (the rest come from WasmKit's WASI).
 package enum WASIErrno {
     static let success: UInt32 = 0
     static let badf: UInt32 = 8
@@ -16,92 +12,105 @@ package enum WASIErrno {
     static let nosys: UInt32 = 52
 }
 
-/// The WASI subset guests need to print and exit (`wasi_snapshot_preview1`).
+/// WASI preview 1 (`wasi_snapshot_preview1`) through WasmKit's implementation
+/// (`WASIBridgeToHost`), with a tracing shim around each of its functions.
 ///
-/// Luna's own instead of WasmKitWASI: output must go to a per-environment `GuestOutput` sink
-/// (tests and `luna-trace test` capture it) and `proc_exit` must end only its own process thread.
-/// fd 1 and 2 go to the sink; arguments are `GuestOptions.arguments`; the environment is empty.
-/// Pointers out of range give `EFAULT` (WASI reports, it does not trap). Other preview 1
-/// functions are linked as stubs returning `ENOSYS` (`fd_prestat_get` returns `EBADF`: no
-/// preopened directories).
+/// Every preview 1 function WasmKit defines is provided, with WasmKit's exact type. A call
+/// runs WasmKit's own function against the process's `GuestWASI` (created at the first call),
+/// so guests see WasmKit's WASI: arguments, environment variables and preopened directories of
+/// the process's config (`GuestProcess+WasiConfig.swift`), host clocks, randomness and files.
+/// The shim around it:
+/// - records each call as a `wasi_call` event (text = function name, args = the parameters as
+///   passed, result = errno; `fd_write` carries the bytes written as payload);
+/// - checks every guest range the call touches first (`GuestWASIPointers`): WasmKit's memory
+///   accessors would stop the host on a wild pointer, so such a call is answered with `EFAULT`
+///   without running;
+/// - turns `proc_exit(code)` into the process's end (`GuestExit`: code 0 a normal end, any
+///   other a failure `proc_exit(code)`), ending only the calling process;
+/// - takes a pending kill first, like the other host calls.
+///
+/// fd 0–2 are `GuestStdioFile`s: output goes to the environment's `GuestOutput` sink.
 extension GuestProcess {
     /// The import module name.
     static let wasiModule = "wasi_snapshot_preview1"
 
-    /// Preview 1 functions answered with ENOSYS.
-    static let unsupportedWASINames: Set<String> = [
-        "fd_advise", "fd_allocate", "fd_close", "fd_datasync", "fd_fdstat_set_flags",
-        "fd_fdstat_set_rights", "fd_filestat_get", "fd_filestat_set_size", "fd_filestat_set_times",
-        "fd_pread", "fd_pwrite", "fd_read", "fd_readdir", "fd_renumber", "fd_seek", "fd_sync",
-        "fd_tell", "path_create_directory", "path_filestat_get", "path_filestat_set_times",
-        "path_link", "path_open", "path_readlink", "path_remove_directory", "path_rename",
-        "path_symlink", "path_unlink_file", "poll_oneoff", "proc_raise", "sock_accept",
-        "sock_recv", "sock_send", "sock_shutdown",
-    ]
+    /// Preview 1 functions answered with ENOSYS outside WasmKit's WASI: none (WasmKit defines
+    /// every preview 1 function, stubbing the ones it does not implement with ENOSYS itself).
+    static let unsupportedWASINames: Set<String> = []
 
+    /// Every preview 1 function with WasmKit's type, each running through `callWASI`.
     static let wasiFunctions: [HostFunctionDefinition] = {
-        let w = wasiModule
-        return [
-            HostFunctionDefinition(w, "fd_write", [.i32, .i32, .i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.fdWrite(fd: c.u32(0), iovs: c.u32(1), count: c.u32(2), written: c.u32(3)))
-            },
-            HostFunctionDefinition(w, "fd_fdstat_get", [.i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.fdFdstatGet(fd: c.u32(0), ptr: c.u32(1)))
-            },
-            HostFunctionDefinition(w, "fd_prestat_get", [.i32, .i32], [.i32]) { p, c in
-                p.recordWASI("fd_prestat_get", start: p.tracing ? p.context.now() : 0, args: [Int64(c.u32(0))],
-                             errno: WASIErrno.badf)
-                c.returnI32(WASIErrno.badf)
-            },
-            HostFunctionDefinition(w, "fd_prestat_dir_name", [.i32, .i32, .i32], [.i32]) { p, c in
-                p.recordWASI("fd_prestat_dir_name", start: p.tracing ? p.context.now() : 0, args: [Int64(c.u32(0))],
-                             errno: WASIErrno.badf)
-                c.returnI32(WASIErrno.badf)
-            },
-            HostFunctionDefinition(w, "proc_exit", [.i32], []) { p, c in
-                let code = c.u32(0)
-                p.recordWASI("proc_exit", start: p.tracing ? p.context.now() : 0, args: [Int64(code)], errno: nil)
-                throw GuestExit(code: code)
-            },
-            HostFunctionDefinition(w, "args_sizes_get", [.i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.stringsSizesGet("args_sizes_get", p.options.arguments, countPtr: c.u32(0), sizePtr: c.u32(1)))
-            },
-            HostFunctionDefinition(w, "args_get", [.i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.stringsGet("args_get", p.options.arguments, pointersPtr: c.u32(0), bufferPtr: c.u32(1)))
-            },
-            HostFunctionDefinition(w, "environ_sizes_get", [.i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.stringsSizesGet("environ_sizes_get", [], countPtr: c.u32(0), sizePtr: c.u32(1)))
-            },
-            HostFunctionDefinition(w, "environ_get", [.i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.stringsGet("environ_get", [], pointersPtr: c.u32(0), bufferPtr: c.u32(1)))
-            },
-            HostFunctionDefinition(w, "clock_time_get", [.i32, .i64, .i32], [.i32]) { p, c in
-                c.returnI32(p.clockTimeGet(clock: c.u32(0), ptr: c.u32(2)))
-            },
-            HostFunctionDefinition(w, "clock_res_get", [.i32, .i32], [.i32]) { p, c in
-                let clock = c.u32(0)
-                let start = p.tracing ? p.context.now() : 0
-                guard clock <= 3 else {
-                    p.recordWASI("clock_res_get", start: start, args: [Int64(clock)], errno: WASIErrno.inval)
-                    return c.returnI32(WASIErrno.inval)
-                }
-                guard let memory = p.memory, p.writeU64IfInBounds(memory, ptr: c.u32(1), 1) else {
-                    p.recordWASI("clock_res_get", start: start, args: [Int64(clock)], errno: WASIErrno.fault)
-                    return c.returnI32(WASIErrno.fault)
-                }
-                p.recordWASI("clock_res_get", start: start, args: [Int64(clock)], errno: WASIErrno.success)
-                c.returnI32(WASIErrno.success)
-            },
-            HostFunctionDefinition(w, "random_get", [.i32, .i32], [.i32]) { p, c in
-                c.returnI32(p.randomGet(ptr: c.u32(0), len: c.u32(1)))
-            },
-            HostFunctionDefinition(w, "sched_yield", [], [.i32]) { p, c in
-                p.recordWASI("sched_yield", start: p.tracing ? p.context.now() : 0, args: [], errno: WASIErrno.success)
-                sched_yield()
-                c.returnI32(WASIErrno.success)
-            },
-        ]
+        GuestWASI.functionTypes.sorted { $0.key < $1.key }.map { name, type in
+            HostFunctionDefinition(wasiModule, name, type.parameters, type.results) { p, c in
+                try p.callWASI(name, c)
+            }
+        }
     }()
+
+    /// Runs WasmKit's `name` for this process, traced, after checking its guest ranges.
+    private func callWASI(_ name: String, _ c: HostCall) throws {
+        let start = tracing ? context.now() : 0
+        let args = tracing ? EventArguments(c.params.map(GuestProcess.wasiArgument)) : []
+        try context.checkAlive()
+        let memory = try exportedMemory(.wasiCall, args)
+        let wasi = try wasiState(args)
+        guard let function = wasi.functions[name] else {
+            recordWASI(name, start: start, args: args, errno: WASIErrno.nosys)
+            return c.returnI32(WASIErrno.nosys)
+        }
+        guard GuestWASIPointers.inBounds(name, c.params, memory: memory, strings: wasi.stringSizes) else {
+            recordWASI(name, start: start, args: args, errno: WASIErrno.fault)
+            if !c.results.isEmpty { c.returnI32(WASIErrno.fault) }
+            return
+        }
+        let results: [Value]
+        do {
+            results = try function.implementation(memory, Array(c.params))
+        } catch let exit as WASIExitCode {
+            recordWASI(name, start: start, args: args, errno: nil)
+            throw GuestExit(code: exit.code)
+        } catch {
+            throw trap(.wasiCall, args, "\(GuestProcess.wasiModule)::\(name): \(error)")
+        }
+        for (i, value) in results.enumerated() where i < c.results.count { c.results[i] = value }
+        var errno: UInt32?
+        if case .i32(let value)? = results.first { errno = value }
+        var payload = Payload.none
+        if tracing, name == "fd_write", errno == WASIErrno.success, c.params.count == 4,
+           case .i32(let writtenPtr) = c.params[3], let written = readU32IfInBounds(memory, ptr: writtenPtr) {
+            payload = .bytes(GuestWASIPointers.writtenBytes(c.params, written: written, memory: memory))
+        }
+        recordWASI(name, start: start, args: args, errno: errno, payload: payload)
+    }
+
+    /// The process's WASI, created on first use from its config; a failure (a preopened
+    /// directory that cannot be opened) traps the call with the reason.
+    private func wasiState(_ args: EventArguments) throws -> GuestWASI {
+        if let wasi { return wasi }
+        do {
+            let created = try GuestWASI(settings: config.wasiSettings.value, pid: context.id, options: options)
+            wasi = created
+            return created
+        } catch {
+            throw trap(.wasiCall, args, "\(GuestProcess.wasiModule): \(error)")
+        }
+    }
+
+    /// Closes the process's WASI (its preopened directories and files it opened); called when
+    /// the process's run ends.
+    package func closeWASI() {
+        wasi?.close()
+        wasi = nil
+    }
+
+    /// A WASI parameter as a trace argument (i32 unsigned, i64 as its bits).
+    private static func wasiArgument(_ value: Value) -> Int64 {
+        switch value {
+        case .i32(let v): return Int64(v)
+        case .i64(let v): return Int64(bitPattern: v)
+        default: return 0
+        }
+    }
 
     /// Records a WASI call as a `wasi_call` event (text = function name, result = errno).
     package func recordWASI(_ name: String, start: UInt64, args: EventArguments, errno: UInt32?,
@@ -111,142 +120,72 @@ extension GuestProcess {
                                   args: args, payload: payload, text: name,
                                   result: errno.map { .value(Int64($0)) } ?? .none))
     }
+}
 
-    /// `fd_write(fd, iovs, iovs_len, nwritten_ptr) -> errno`: fd 1 and 2 to the output sink.
-    private func fdWrite(fd: UInt32, iovs: UInt32, count: UInt32, written: UInt32) -> UInt32 {
-        let start = tracing ? context.now() : 0
-        let args: EventArguments = [Int64(fd), Int64(count)]
-        guard fd == 1 || fd == 2 else {
-            recordWASI("fd_write", start: start, args: args, errno: WASIErrno.badf)
-            return WASIErrno.badf
+/// One process's WASI: WasmKit's `WASIBridgeToHost` set up with the arguments, environment
+/// variables and preopened directories of the process's config, and the process's stdio.
+///
+/// Used on the process's thread only; `close()` (also on deinit) releases what the bridge opened.
+package final class GuestWASI {
+    /// WasmKit's functions of this bridge, by name.
+    let functions: [String: WASIHostFunction<Memory>]
+    private let bridge: WASIBridgeToHost
+    private let argumentsSize: (count: UInt64, bytes: UInt64)
+    private let environmentSize: (count: UInt64, bytes: UInt64)
+    private var closed = false
+
+    /// A bridge for process `pid` with `settings`; output to `options.output`, input from
+    /// `options.standardInput`.
+    init(settings: GuestWasiSettings, pid: ProcessID, options: GuestOptions) throws {
+        var environment: [String: String] = [:]
+        for (key, value) in settings.environment { environment[key] = value }
+        let stdio = WASIBridgeToHost.FileSystemOptions.host()
+            .withStdio(stdin: GuestStdioFile(.input(fd: options.standardInput)),
+                       stdout: GuestStdioFile(.output(fd: 1, pid: pid, sink: options.output)),
+                       stderr: GuestStdioFile(.output(fd: 2, pid: pid, sink: options.output)))
+            .withPreopens(settings.preopenedDirectories.map { .init(guestPath: $0, hostPath: $0) })
+        do {
+            bridge = try WASIBridgeToHost(args: settings.arguments, environment: environment, fileSystem: stdio)
+        } catch {
+            throw GuestWASIError(directories: settings.preopenedDirectories, underlying: error)
         }
-        guard let memory,
-              GuestProcess.inBounds(ptr: iovs, count: UInt64(count) * 8, size: memory.byteCount) else {
-            recordWASI("fd_write", start: start, args: args, errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        // Check every buffer before writing any, so a bad vector writes nothing.
-        var vectors: [(ptr: UInt32, len: UInt32)] = []
-        vectors.reserveCapacity(Int(count))
-        var total: UInt64 = 0
-        for i in 0..<count {
-            let ptr = readU32IfInBounds(memory, ptr: iovs + i * 8) ?? 0
-            let len = readU32IfInBounds(memory, ptr: iovs + i * 8 + 4) ?? 0
-            guard GuestProcess.inBounds(ptr: ptr, count: UInt64(len), size: memory.byteCount) else {
-                recordWASI("fd_write", start: start, args: args, errno: WASIErrno.fault)
-                return WASIErrno.fault
-            }
-            vectors.append((ptr, len))
-            total += UInt64(len)
-        }
-        guard total <= UInt64(UInt32.max), writeU32IfInBounds(memory, ptr: written, UInt32(total)) else {
-            recordWASI("fd_write", start: start, args: args, errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        var captured: [UInt8] = []
-        for vector in vectors where vector.len > 0 {
-            withCheckedBytes(memory, ptr: vector.ptr, count: Int(vector.len)) { bytes in
-                options.output.write(pid: context.id, fd: Int32(fd), bytes: bytes)
-                if tracing { captured.append(contentsOf: bytes) }
-            }
-        }
-        recordWASI("fd_write", start: start, args: args, errno: WASIErrno.success,
-                   payload: tracing ? .bytes(captured) : .none)
-        return WASIErrno.success
+        functions = bridge.hostFunctions(capabilities: WASICapability<Memory>.all)
+        argumentsSize = (UInt64(settings.arguments.count),
+                         settings.arguments.reduce(0) { $0 + UInt64($1.utf8.count) + 1 })
+        environmentSize = (UInt64(environment.count),
+                           environment.reduce(0) { $0 + UInt64($1.key.utf8.count + 1 + $1.value.utf8.count) + 1 })
     }
 
-    /// `fd_fdstat_get(fd, ptr) -> errno`: fd 0–2 are character devices.
-    private func fdFdstatGet(fd: UInt32, ptr: UInt32) -> UInt32 {
-        let start = tracing ? context.now() : 0
-        guard fd <= 2 else {
-            recordWASI("fd_fdstat_get", start: start, args: [Int64(fd)], errno: WASIErrno.badf)
-            return WASIErrno.badf
-        }
-        // struct fdstat { u8 filetype; u16 flags @2; u64 rights_base @8; u64 rights_inheriting @16 }
-        var stat = [UInt8](repeating: 0, count: 24)
-        stat[0] = 2  // character_device
-        let rights: UInt64 = fd == 0 ? 0x2 : 0x40  // fd_read / fd_write
-        for i in 0..<8 { stat[8 + i] = UInt8(truncatingIfNeeded: rights >> (8 * UInt64(i))) }
-        guard let memory, writeBytesIfInBounds(memory, ptr: ptr, stat) else {
-            recordWASI("fd_fdstat_get", start: start, args: [Int64(fd)], errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        recordWASI("fd_fdstat_get", start: start, args: [Int64(fd)], errno: WASIErrno.success)
-        return WASIErrno.success
+    deinit { close() }
+
+    /// Closes the bridge's descriptors (never the host's stdio).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        try? bridge.close()
     }
 
-    /// `args_sizes_get` / `environ_sizes_get`: count and total NUL-terminated size.
-    private func stringsSizesGet(_ name: String, _ strings: [String], countPtr: UInt32, sizePtr: UInt32) -> UInt32 {
-        let start = tracing ? context.now() : 0
-        let size = strings.reduce(0) { $0 + $1.utf8.count + 1 }
-        guard let memory,
-              GuestProcess.inBounds(ptr: countPtr, count: 4, size: memory.byteCount),
-              GuestProcess.inBounds(ptr: sizePtr, count: 4, size: memory.byteCount) else {
-            recordWASI(name, start: start, args: [], errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        _ = writeU32IfInBounds(memory, ptr: countPtr, UInt32(strings.count))
-        _ = writeU32IfInBounds(memory, ptr: sizePtr, UInt32(size))
-        recordWASI(name, start: start, args: [Int64(strings.count), Int64(size)], errno: WASIErrno.success)
-        return WASIErrno.success
+    /// Count and NUL-terminated byte size of what `args_get` / `environ_get` write.
+    func stringSizes(_ function: String) -> (count: UInt64, bytes: UInt64) {
+        function == "args_get" ? argumentsSize : environmentSize
     }
 
-    /// `args_get` / `environ_get`: pointers at `pointersPtr`, NUL-terminated strings at `bufferPtr`.
-    private func stringsGet(_ name: String, _ strings: [String], pointersPtr: UInt32, bufferPtr: UInt32) -> UInt32 {
-        let start = tracing ? context.now() : 0
-        var buffer: [UInt8] = []
-        var pointers: [UInt8] = []
-        for string in strings {
-            let address = UInt64(bufferPtr) + UInt64(buffer.count)
-            for i in 0..<4 { pointers.append(UInt8(truncatingIfNeeded: address >> (8 * UInt64(i)))) }
-            buffer.append(contentsOf: string.utf8)
-            buffer.append(0)
-        }
-        guard let memory,
-              GuestProcess.inBounds(ptr: pointersPtr, count: UInt64(pointers.count), size: memory.byteCount),
-              GuestProcess.inBounds(ptr: bufferPtr, count: UInt64(buffer.count), size: memory.byteCount) else {
-            recordWASI(name, start: start, args: [], errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        _ = writeBytesIfInBounds(memory, ptr: pointersPtr, pointers)
-        _ = writeBytesIfInBounds(memory, ptr: bufferPtr, buffer)
-        recordWASI(name, start: start, args: [Int64(strings.count)], errno: WASIErrno.success)
-        return WASIErrno.success
-    }
+    /// Every preview 1 function name with its WebAssembly type, as WasmKit defines them.
+    static let functionTypes: [String: FunctionType] = {
+        guard let bridge = try? WASIBridgeToHost(args: [], environment: [:], preopens: []) else { return [:] }
+        defer { try? bridge.close() }
+        return bridge.hostFunctions(capabilities: WASICapability<Memory>.all).mapValues(\.type)
+    }()
+}
 
-    /// `clock_time_get(id, precision, time_ptr) -> errno`: 0 realtime, 1 monotonic, 2/3 CPU time
-    /// (answered with the monotonic clock).
-    private func clockTimeGet(clock: UInt32, ptr: UInt32) -> UInt32 {
-        let start = tracing ? context.now() : 0
-        var ts = timespec()
-        switch clock {
-        case 0: clock_gettime(CLOCK_REALTIME, &ts)
-        case 1, 2, 3: clock_gettime(CLOCK_MONOTONIC, &ts)
-        default:
-            recordWASI("clock_time_get", start: start, args: [Int64(clock)], errno: WASIErrno.inval)
-            return WASIErrno.inval
-        }
-        let ns = UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-        guard let memory, writeU64IfInBounds(memory, ptr: ptr, ns) else {
-            recordWASI("clock_time_get", start: start, args: [Int64(clock)], errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        recordWASI("clock_time_get", start: start, args: [Int64(clock)], errno: WASIErrno.success)
-        return WASIErrno.success
-    }
+/// The process's WASI could not be set up (a preopened directory is missing or unreadable).
+struct GuestWASIError: Error, CustomStringConvertible {
+    /// The directories that were to be preopened.
+    let directories: [String]
+    /// WasmKit's error.
+    let underlying: any Error
 
-    /// `random_get(buf, len) -> errno`.
-    private func randomGet(ptr: UInt32, len: UInt32) -> UInt32 {
-        let start = tracing ? context.now() : 0
-        guard let memory, GuestProcess.inBounds(ptr: ptr, count: UInt64(len), size: memory.byteCount) else {
-            recordWASI("random_get", start: start, args: [Int64(len)], errno: WASIErrno.fault)
-            return WASIErrno.fault
-        }
-        var generator = SystemRandomNumberGenerator()
-        withCheckedMutableBytes(memory, ptr: ptr, count: Int(len)) { bytes in
-            for i in 0..<bytes.count { bytes[i] = UInt8.random(in: 0...255, using: &generator) }
-        }
-        recordWASI("random_get", start: start, args: [Int64(len)], errno: WASIErrno.success)
-        return WASIErrno.success
+    var description: String {
+        "cannot set up WASI with preopened directories \(directories.map { "'\($0)'" }.joined(separator: ", ")): \(underlying)"
     }
 }

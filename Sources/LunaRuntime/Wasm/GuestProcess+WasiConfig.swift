@@ -13,7 +13,10 @@ import WasmKit
 /// `lunatic::wasi::<function>: Config ID doesn't exist`; text outside guest memory or not UTF-8
 /// traps with `lunatic::wasi::<function>`. Each call is recorded as a `wasi_call` event (text =
 /// `<function> <values>`, args `[config_id]`). The values are kept with the config
-/// (`GuestConfig.wasiSettings`).
+/// (`GuestConfig.wasiSettings`, copied with it) and applied, as lunatic applies them, to every
+/// process spawned with that config: its WASI `args_get`, `environ_get` and preopened
+/// directories are exactly the config's (a new config has none; `spawn` with config -1 passes
+/// the spawner's own config on).
 extension GuestProcess {
     /// The import module name.
     static let wasiConfigModule = "lunatic::wasi"
@@ -64,8 +67,17 @@ public struct GuestWasiSettings: Sendable {
     public var environment: [(key: String, value: String)] = []
     /// Command-line arguments.
     public var arguments: [String] = []
-    /// Directories to preopen.
+    /// Directories to preopen (each seen by the guest under the path as given, which the host
+    /// resolves against its current directory, as lunatic does).
     public var preopenedDirectories: [String] = []
+
+    /// Settings with these values (none by default, as a new config has).
+    public init(arguments: [String] = [], environment: [(key: String, value: String)] = [],
+                preopenedDirectories: [String] = []) {
+        self.arguments = arguments
+        self.environment = environment
+        self.preopenedDirectories = preopenedDirectories
+    }
 }
 
 /// The mutable WASI settings held for one config object.
@@ -75,34 +87,4 @@ public final class GuestWasiSettingsBox: Sendable {
     public var value: GuestWasiSettings { state.withLock { $0 } }
     /// Changes the settings.
     public func update(_ change: (inout GuestWasiSettings) -> Void) { state.withLock { change(&$0) } }
-}
-
-extension GuestConfig {
-    /// The WASI settings added to this config with `lunatic::wasi` (kept beside the config,
-    /// by identity, for as long as the config lives).
-    public var wasiSettings: GuestWasiSettingsBox { GuestConfigWasiTable.box(for: self) }
-}
-
-/// Side table of `GuestConfig.wasiSettings` (configs are another file's type; their stored
-/// properties are theirs). Held weakly by config, pruned when configs are gone.
-private enum GuestConfigWasiTable {
-    private final class Entry: @unchecked Sendable {
-        // @unchecked Sendable: `config` is only read under the table's lock; `box` is immutable.
-        weak var config: GuestConfig?
-        let box = GuestWasiSettingsBox()
-        init(_ config: GuestConfig) { self.config = config }
-    }
-
-    private static let table = Mutex<[ObjectIdentifier: Entry]>([:])
-
-    static func box(for config: GuestConfig) -> GuestWasiSettingsBox {
-        table.withLock { table in
-            let id = ObjectIdentifier(config)
-            if let entry = table[id], entry.config === config { return entry.box }
-            if table.count > 64 { table = table.filter { $0.value.config != nil } }
-            let entry = Entry(config)
-            table[id] = entry
-            return entry.box
-        }
-    }
 }

@@ -19,6 +19,10 @@ package final class GuestProcess: @unchecked Sendable {
     package let config: GuestConfig
     /// The instance's exported `memory`, once known.
     package var memory: Memory?
+    /// The process's WASI, from its first WASI call (GuestProcess+WASI.swift).
+    package var wasi: GuestWASI?
+    /// Whether the process holds the registry after `get_or_put_later` (GuestProcess+Registry.swift).
+    package var holdsRegistry = false
 
     package init(context: ProcessContext, module: GuestModule, options: GuestOptions, config: GuestConfig) {
         self.context = context
@@ -36,6 +40,7 @@ package final class GuestProcess: @unchecked Sendable {
     /// Throws `LunaTrap` when the guest traps (the process fails with that reason) and lets
     /// `ProcessTerminated` through when the process is killed or dies from a link while blocked.
     package func run(entry: String, params: [GuestValue]) throws {
+        defer { closeWASI(); releaseRegistryIfHeld() }
         let store = makeLimitedStore()  // the config's max_memory / max_fuel (GuestProcess+ProcessConfig)
         let instance: Instance
         do {

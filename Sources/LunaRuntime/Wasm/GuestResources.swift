@@ -47,11 +47,19 @@ public final class GuestConfig: Resource {
     /// The current settings.
     public var settings: Settings { state.withLock { $0 } }
 
+    /// The `lunatic::wasi` settings: arguments, environment, preopened directories
+    /// (GuestProcess+WasiConfig.swift); a process spawned with this config gets them in its WASI.
+    public let wasiSettings = GuestWasiSettingsBox()
+
     /// Changes the settings.
     public func update(_ change: (inout Settings) -> Void) { state.withLock { change(&$0) } }
 
     /// A copy (a spawned process gets its own).
-    public func copy() -> GuestConfig { GuestConfig(settings) }
+    public func copy() -> GuestConfig {
+        let copy = GuestConfig(settings)
+        copy.wasiSettings.update { $0 = wasiSettings.value }
+        return copy
+    }
 }
 
 /// An error a guest can inspect with `lunatic::error` (kept in the `.error` table): the reason

@@ -28,8 +28,9 @@ package struct HostFunctionDefinition: Sendable {
 
 /// Every import a guest module may use: `lunatic::message`, `lunatic::process`,
 /// `lunatic::error`, `lunatic::version`, `lunatic::networking` (`Networking+HostFunctions.swift`),
-/// `lunatic::distributed`/`registry`/`timer` (`GuestProcess+Distributed.swift`) and the WASI
-/// subset of `GuestProcess+WASI.swift`.
+/// `lunatic::distributed`/`registry`/`timer` (`GuestProcess+Distributed.swift`), `lunatic::wasi`
+/// (`GuestProcess+WasiConfig.swift`) and WASI preview 1 through WasmKit's WASI
+/// (`GuestProcess+WASI.swift`).
 package enum HostFunctionCatalog {
     /// All definitions, by import module and name.
     package static let definitions: [String: [String: HostFunctionDefinition]] = {
@@ -52,7 +53,8 @@ package enum HostFunctionCatalog {
     }
 
     /// Whether `module`.`name` is a WASI preview 1 function the runtime answers with `ENOSYS`
-    /// (any declared signature with one i32 result; the guest sees "not supported").
+    /// (any declared signature with one i32 result; the guest sees "not supported"). None now:
+    /// WasmKit's WASI defines every preview 1 function.
     package static func isUnsupportedWASI(module: String, name: String) -> Bool {
         module == GuestProcess.wasiModule && GuestProcess.unsupportedWASINames.contains(name)
     }
