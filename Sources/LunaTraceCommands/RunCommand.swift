@@ -12,13 +12,15 @@ public struct RunCommand: StreamingCommand {
               [target.wasm32-wasi]
               runner = "luna-trace run"      (or "luna-trace run -o trace.luna")
             Options go before MODULE; everything after MODULE is the program's own arguments
-            (WASI arguments after the program name). The program's output goes to stdout and
-            stderr. When its first process ends, processes still running are killed. With
-            -o FILE the whole run is recorded into FILE.
+            (WASI arguments after the program name). As with lunatic, the program sees the
+            host's environment variables, the current directory preopened as "." and each
+            --dir DIRECTORY preopened under its own path; it reads stdin. The program's output
+            goes to stdout and stderr. When its first process ends, processes still running
+            are killed. With -o FILE the whole run is recorded into FILE.
 
             Exit codes: the program's status (0, N for proc_exit(N), 1 trapped, 2 killed,
-            3 died from a link), 66 the module cannot be loaded or has no _start, 73 the trace
-            cannot be written.
+            3 died from a link), 64 a --dir is not a readable directory, 66 the module cannot
+            be loaded or has no _start, 73 the trace cannot be written.
             """
     )
 
@@ -27,6 +29,10 @@ public struct RunCommand: StreamingCommand {
 
     @Option(help: "The exported function to run.")
     var entry: String = "_start"
+
+    @Option(name: .customLong("dir"), help: ArgumentHelp(
+        "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
+    var directories: [String] = []
 
     @Argument(help: "The program (.wasm, or .wat text).")
     var module: String
@@ -45,6 +51,13 @@ public struct RunCommand: StreamingCommand {
     /// Runs with guest output going to `guestOutput` (tests capture it).
     package func run(io: CommandIO, output guestOutput: any GuestOutput) throws {
         defer { io.flush() }
+        let preopens: [String]
+        do {
+            preopens = try GuestProgram.preopenedDirectories(directories)
+        } catch {
+            io.err.line("luna-trace: \(error)")
+            throw ArgumentParser.ExitCode(64)
+        }
         let loaded: GuestModule
         do {
             loaded = try GuestProgram.load(module)
@@ -70,7 +83,9 @@ public struct RunCommand: StreamingCommand {
         do {
             pid = try environment.spawnGuest(
                 module: loaded, entry: entry,
-                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(module)] + arguments))
+                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(module)] + arguments,
+                                      environment: GuestProgram.hostEnvironment(), preopenedDirectories: preopens,
+                                      standardInput: 0))
         } catch {
             io.err.line("luna-trace: \(module): \(error)")
             _ = try? writer?.close()

@@ -14,8 +14,10 @@ public struct TestCommand: StreamingCommand {
             Exports named '#lunatic_test_NAME' are tests; '#lunatic_test_#ignore_NAME' is
             ignored; '#lunatic_test_#panic_MESSAGE#NAME' must fail with output containing
             MESSAGE ('\\#' writes a '#'). Each test runs in a fresh environment with its output
-            captured and shown only when it fails. With -o DIR each test's trace is written
-            to DIR/NAME.luna.
+            captured and shown only when it fails. As with lunatic, tests see the host's
+            environment variables, the current directory preopened as "." and each
+            --dir DIRECTORY preopened under its own path. With -o DIR each test's trace is
+            written to DIR/NAME.luna.
 
             Exit codes: 0 all selected tests passed, 101 a test failed, 64 wrong arguments,
             66 the module cannot be loaded, 73 a trace cannot be written.
@@ -30,6 +32,10 @@ public struct TestCommand: StreamingCommand {
 
     @Argument(help: "Further arguments for the guests (WASI arguments after the program name).")
     var guestArguments: [String] = []
+
+    @Option(name: .customLong("dir"), help: ArgumentHelp(
+        "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
+    var directories: [String] = []
 
     @Flag(help: "Match FILTER exactly.")
     var exact = false
@@ -79,6 +85,13 @@ public struct TestCommand: StreamingCommand {
 
     package func run(io: CommandIO) throws {
         defer { io.flush() }
+        let preopens: [String]
+        do {
+            preopens = try GuestProgram.preopenedDirectories(directories)
+        } catch {
+            io.err.line("luna-trace: \(error)")
+            throw ArgumentParser.ExitCode(64)
+        }
         let loaded: GuestModule
         do {
             loaded = try GuestProgram.load(module)
@@ -96,6 +109,8 @@ public struct TestCommand: StreamingCommand {
         options.showOutput = showOutput
         options.traceDirectory = output
         options.arguments = guestArguments
+        options.environment = GuestProgram.hostEnvironment()
+        options.preopenedDirectories = preopens
         let runner = TestRunner(module: loaded, programName: GuestProgram.baseName(module), options: options)
         if list {
             runner.list(to: io.out)

@@ -43,6 +43,35 @@ enum GuestProgram {
         return environment.waitUntilAllExited(timeout: timeout)
     }
 
+    /// The host's environment variables, in the order the host has them (lunatic's CLI passes
+    /// them all to the guest).
+    static func hostEnvironment() -> [(key: String, value: String)] {
+        var pairs: [(key: String, value: String)] = []
+        let table: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = environ
+        guard var entry = table else { return pairs }
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") {
+                pairs.append((String(text[..<equals]), String(text[text.index(after: equals)...])))
+            }
+            entry += 1
+        }
+        return pairs
+    }
+
+    /// The directories a program run by `run` or `test` gets preopened, as lunatic's CLI did:
+    /// always `.` (the current directory), then each `--dir`, each seen by the guest under the
+    /// path as given. Throws naming a `--dir` that is not a readable directory.
+    static func preopenedDirectories(_ extra: [String]) throws -> [String] {
+        for directory in extra {
+            guard let handle = opendir(directory) else {
+                throw RecordError("--dir \(directory): \(String(cString: strerror(errno)))")
+            }
+            closedir(handle)
+        }
+        return ["."] + extra
+    }
+
     /// Creates directory `path` (and its parents) if missing.
     static func makeDirectory(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."

@@ -30,6 +30,10 @@ package struct TestRunner {
         package var traceDirectory: String?
         /// WASI arguments after the program name.
         package var arguments: [String] = []
+        /// WASI environment variables of each test (`luna-trace test`: the host's).
+        package var environment: [(key: String, value: String)] = []
+        /// Host directories preopened for each test (`luna-trace test`: `.` and each `--dir`).
+        package var preopenedDirectories: [String] = []
         /// Seconds to wait for processes a test left running after killing them.
         package var cleanupTimeout: Double = 2
 
@@ -173,7 +177,9 @@ package struct TestRunner {
         do {
             let pid = try environment.spawnGuest(
                 module: module, entry: test.exportName,
-                options: GuestOptions(output: output, arguments: [programName] + options.arguments))
+                options: GuestOptions(output: output, arguments: [programName] + options.arguments,
+                                      environment: options.environment,
+                                      preopenedDirectories: options.preopenedDirectories))
             exit = environment.waitForExitBlocking(of: pid)
         } catch {
             exit = .failure(reason: "\(error)")
