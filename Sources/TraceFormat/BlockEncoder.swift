@@ -37,6 +37,13 @@ struct BlockEncoder {
     /// Bytes used, the room for the block-start record included.
     private(set) var count: Int
     private var lastEnd = PidTable()
+    /// The last event's pid and end time. A process usually records several events in a row
+    /// (one executor turn), so those skip the table: `recentEnd` is written back to `lastEnd`
+    /// only when another pid comes (`recentDirty`).
+    private var recentPid: UInt64 = 0
+    private var recentEnd: UInt64 = 0
+    private var hasRecent = false
+    private var recentDirty = false
     private var lastMessage: UInt64 = 0
     private(set) var eventCount = 0
     private var firstStart: UInt64 = 0
@@ -115,6 +122,14 @@ struct BlockEncoder {
 
     /// Appends one event record, applying `capture` to its payload.
     mutating func encode(_ e: TraceEvent, capture: PayloadCapture = .full) {
+        // The common shape (no tags, text or trap, ≤ 4 arguments, no digest): the plain path.
+        if let r = EventRecord(plain: e) {
+            switch e.payload {
+            case .none: encode(r, payload: nil, capture: capture); return
+            case .bytes(let b): b.withUnsafeBytes { encode(r, payload: $0, capture: capture) }; return
+            case .digest: break
+            }
+        }
         if case .bytes(let b) = e.payload, capture.digests(size: b.count) {
             var digested = e
             digested.payload = capture.apply(to: e.payload)
@@ -229,7 +244,18 @@ struct BlockEncoder {
         // the same order as comparing the true ones (or a tie).
         let startT = unit == 1 ? start : start / unit
         let endT = unit == 1 ? end : end / unit
-        let prev = lastEnd.exchange(pid, endT)
+        let prev: UInt64
+        if hasRecent && pid == recentPid {
+            prev = recentEnd
+            recentDirty = true
+        } else {
+            if recentDirty { _ = lastEnd.exchange(recentPid, recentEnd) }
+            prev = lastEnd.exchange(pid, endT)
+            recentPid = pid
+            hasRecent = true
+            recentDirty = false
+        }
+        recentEnd = endT
         svarint(Int64(bitPattern: startT &- prev))
         svarint(Int64(bitPattern: endT &- startT))
         return (lengthAt, bodyStart)
@@ -312,6 +338,8 @@ struct BlockEncoder {
     mutating func reset() {
         count = BlockEncoder.headerRoom
         lastEnd.removeAll()
+        hasRecent = false
+        recentDirty = false
         lastMessage = 0
         eventCount = 0
         maxEnd = 0
@@ -319,4 +347,20 @@ struct BlockEncoder {
 
     /// The raw block bytes in `range` (for tests).
     func bytes(_ range: Range<Int>) -> [UInt8] { Array(storage.bytes(range)) }
+}
+
+extension EventRecord {
+    /// `e` without its payload, when it has no tags, no text, no trap and at most 4 arguments.
+    @inline(__always)
+    init?(plain e: TraceEvent) {
+        guard e.tags.isEmpty, e.text.isEmpty, e.args.count <= 4 else { return nil }
+        let result: Int64?
+        switch e.result {
+        case .none: result = nil
+        case .value(let v): result = v
+        case .trap: return nil
+        }
+        self.init(kind: e.kind, pid: e.pid, start: e.start, end: e.end, message: e.message, result: result)
+        for a in e.args { append(a) }
+    }
 }

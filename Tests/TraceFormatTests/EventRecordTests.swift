@@ -110,6 +110,26 @@ import Testing
         #expect(total == threads * perThread)
     }
 
+    @Test func timesSurviveRunsAndSwitchesOfProcesses() throws {
+        // The encoder keeps the latest process's end time out of its table while that process
+        // records in a row; runs of every length, returns to earlier pids, and block cuts.
+        var rng = SystemRandomNumberGenerator()
+        var events: [TraceEvent] = []
+        var t: UInt64 = 0
+        for _ in 0..<2_000 {
+            let pid = UInt64.random(in: 1...5, using: &rng)
+            for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                t += UInt64.random(in: 0...1_000, using: &rng)
+                let end = t + UInt64.random(in: 0...50, using: &rng)
+                events.append(TraceEvent(kind: .getTag, pid: pid, start: t, end: end, result: .value(1)))
+            }
+        }
+        let file = try TraceSamples.write(events, options: .init(eventsPerBlock: 97))
+        defer { try? FileManager.default.removeItem(atPath: file.path) }
+        let (read, _) = TraceSamples.readAll(try TraceReader(bytes: file.bytes))
+        #expect(read == events)
+    }
+
     @Test func lockedSerialisesConcurrentUpdates() {
         let counter = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
