@@ -154,7 +154,7 @@ package struct SpinState {
     static let minNanos: UInt64 = 500
     /// With no budget, every this many waits spin `initialNanos` once to see whether the peer
     /// moved to another CPU.
-    static let probeEvery: UInt32 = 64
+    static let probeEvery: UInt32 = 128
 
     /// The busy spin to try for this wait.
     @inline(__always)
