@@ -46,7 +46,7 @@ extension ReplayEngine {
             if recordedTrap { return "R-SEND-3" }
             if case .send(let missing) = call.context, missing { return "R-SEND-2" }
             return "R-SEND-1"
-        case .sendReceiveSkipSearch: return "R-RECV-7"
+        case .sendReceiveSkipSearch, .sendReceiveSkipSearchReturn: return "R-RECV-7"
         case .receive: return recordedTrap ? "R-RECV-9" : "R-RECV-2"
         case .createData: return "R-MSG-3"
         case .link: return "R-PROC-3"
@@ -93,6 +93,7 @@ extension ReplayEngine {
             if procs[pid]?.firstDivergence != nil { return }
             let rule = status == "link_died" ? "R-PROC-5" : status == "killed" ? "R-PROC-2" : "R-PROC-2"
             if case .waitExit = call.context { return }
+            if case .unfinishedSkipSearch = call.context { return }  // the trace's call never returned either
             diverge(call, .wrongExit, rule, expected: Self.recorded(e), got: "no return: the process had ended (\(status))",
                     detail: "the process ended earlier than in the trace")
             return
@@ -176,6 +177,10 @@ extension ReplayEngine {
             }
         case .receive:
             try checkReceive(call, value, elapsedNs: elapsedNs)
+        case .unfinishedSkipSearch:
+            diverge(call, .unexpectedMessage, "R-RECV-7", expected: "no return (the process ended while waiting)",
+                    got: value["message"].map(describeGot) ?? value.serialized,
+                    detail: "the call returned where the trace's never did")
         case .waitExit(let expected):
             let got = value["exit"]?.string ?? value.serialized
             if got != expected {

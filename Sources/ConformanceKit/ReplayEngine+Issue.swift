@@ -23,7 +23,8 @@ extension ReplayEngine {
         if e.kind == .spawn { return try issueSpawn(index, e) }
         if e.pid == 0 { return }  // host-side events
         switch e.kind {
-        case .createData, .writeData, .readData, .seekData, .getTag, .dataSize, .send, .sendReceiveSkipSearch, .receive,
+        case .createData, .writeData, .readData, .seekData, .getTag, .dataSize, .send, .sendReceiveSkipSearch,
+            .sendReceiveSkipSearchReturn, .receive,
             .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket,
             .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket,
             .link, .unlink, .kill, .dieWhenLinkDies, .trap, .exit:
@@ -85,9 +86,13 @@ extension ReplayEngine {
             let missing = procs[UInt64(bitPattern: to)].map { $0.endedInTrace } ?? true
             try send("send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
             noteSent(p.scratch, by: e.pid, at: index, trapped: trapped)
+        case .sendReceiveSkipSearch where !e.isCombinedSkipSearch && !trapped:
+            try issueSkipSearchSend(index, e, p)
         case .sendReceiveSkipSearch:
             try issueSkipSearch(index, e)
             if (e.result.value ?? 0) == TimeoutCode { try settle(through: client.lastRequestID) }
+        case .sendReceiveSkipSearchReturn:
+            try atSkipSearchReturn(index, e)
         case .receive:
             try issueReceive(index, e, p)
         case .link:
@@ -201,6 +206,38 @@ extension ReplayEngine {
         }
     }
 
+    /// The send half of a skip-search call (format 1.1): sends the whole call now, as a
+    /// blocking request judged against its return event (or, with none, expecting no return).
+    func issueSkipSearchSend(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
+        let fields = "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)"
+        if let r = plan.skipSearchReturns[index] {
+            let code = r.event.result.value ?? TimeoutCode
+            openSkipSearch[r.index] = try send(
+                "send_receive_skip_search", fields, index: r.index, event: r.event,
+                context: .receive(expected: code == TimeoutCode ? 0 : r.event.skipSearchReply, tags: [],
+                                  timeoutMs: timeout, skipSearch: true),
+                blocking: true, budget: budget(timeoutMs: timeout))
+        } else {
+            try send("send_receive_skip_search", fields, index: index, event: e, context: .unfinishedSkipSearch,
+                     blocking: true, budget: budget(timeoutMs: timeout))
+        }
+        noteSent(p.scratch, by: e.pid, at: index, trapped: false)
+    }
+
+    /// The return of a skip-search call sent at its send half: a timeout waits for the answer
+    /// (nothing later may reach the process before it timed out); a reply fills the scratch area.
+    func atSkipSearchReturn(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        guard let request = openSkipSearch.removeValue(forKey: index) else { return }
+        if e.result.value == TimeoutCode {
+            try settle(through: request)
+        } else if e.skipSearchReply != 0 {
+            let reply = e.skipSearchReply
+            procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
+        }
+    }
+
+    /// A format 1.0 combined skip-search event, or a skip-search call that trapped.
     func issueSkipSearch(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         guard let p = procs[e.pid], !p.stuck, !p.endedInTrace else { return }
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)

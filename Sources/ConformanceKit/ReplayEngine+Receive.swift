@@ -58,7 +58,7 @@ extension ReplayEngine {
     }
 
     /// Learns message tokens from `create_data` answers that have arrived but are checked after
-    /// the current call (a skip-search call sent early receives a reply created later).
+    /// the current call (a skip-search call, sent at its send half, receives a reply created later).
     func learnLaterTokens() {
         for call in pending[head...] {
             guard case .createData(let m) = call.context, m != 0, messages[m]?.adapterToken == nil,
@@ -99,8 +99,7 @@ extension ReplayEngine {
                 diverge(call, .unexpectedMessage, Self.tagRule(msg, tags), expected: "9027 after \(timeout) ms", got: got,
                         detail: "it does not match the tag set \(tags)")
             } else if skipSearch, let m = identify(msg, expected: 0), let model = messages[m],
-                model.sendIndex >= 0, model.sendIndex < (plan.issuedEarly.contains(call.index) ? call.index : call.index)
-                    && sentBeforeCall(model, call)
+                sentBeforeCall(model, call)
             {
                 diverge(call, .wrongOrder, "R-RECV-7", expected: "9027 after \(timeout) ms", got: got,
                         detail: "it was already queued when the call began; skip-search must not look at the queue")
@@ -168,20 +167,11 @@ extension ReplayEngine {
                 detail: "the trace never delivers this message here", explainedElsewhere: senderDiverged(expected))
     }
 
-    /// Whether a message had reached the mailbox before the skip-search call was sent.
+    /// Whether a message had reached the mailbox before the skip-search call was sent: events
+    /// are replayed in index order, so messages sent by events before the call's issue position
+    /// were already queued.
     func sentBeforeCall(_ model: MessageModel, _ call: PendingCall) -> Bool {
-        guard model.sendIndex >= 0 else { return false }
-        // The call is sent at its issue position; messages sent by events replayed before it were
-        // already queued. Events are replayed in index order except early calls, which are sent
-        // before the event at their issue position.
-        return model.sendIndex < issuePosition(call)
-    }
-
-    func issuePosition(_ call: PendingCall) -> Int {
-        if plan.issuedEarly.contains(call.index) {
-            for (at, list) in plan.earlyCalls where list.contains(where: { $0.index == call.index }) { return at }
-        }
-        return call.index
+        model.sendIndex >= 0 && model.sendIndex < call.issuedAt
     }
 
     /// The right message arrived: compare code, tag, size, content and slots.

@@ -21,9 +21,11 @@ public struct ReplayOptions: Sendable {
 /// the adapter starts requests in the order it reads them (protocol section 2.1). Requests are
 /// pipelined; the engine waits only for answers it needs to go on: new pids and resource ids,
 /// and receives that timed out in the trace (so nothing that could reach that process is sent
-/// before the timeout has elapsed). A `send_receive_skip_search` is sent where its request
-/// began (see `ReplayPlan`). Answers are checked strictly in request order, so reports do not
-/// depend on the order in which a correct adapter answers.
+/// before the timeout has elapsed). A `send_receive_skip_search` is sent at its send half (the
+/// event that queued its request) and judged against its return event, whose index reports
+/// name; a format 1.0 combined event is sent where its request began (see `ReplayPlan`).
+/// Answers are checked strictly in request order, so reports do not depend on the order in
+/// which a correct adapter answers.
 final class ReplayEngine {
     let client: AdapterClient
     let options: ReplayOptions
@@ -42,6 +44,10 @@ final class ReplayEngine {
     var pending: [PendingCall] = []
     var head = 0
     var requestCount = 0
+    /// Index of the event being replayed: where requests sent now are issued.
+    var position = 0
+    /// Skip-search calls sent at their send half, by the index of their return event.
+    var openSkipSearch: [Int: Int64] = [:]
 
     /// Every divergence found, in request order.
     var divergences: [Divergence] = []
@@ -68,6 +74,7 @@ final class ReplayEngine {
         }
         var index = 0
         while let event = events.next() {
+            position = index
             if let early = plan.earlyCalls[index] {
                 for (j, e) in early { try issue(j, e) }
             }
@@ -103,7 +110,7 @@ final class ReplayEngine {
         let scratch = procs[event.pid]?.scratch ?? .empty
         pending.append(PendingCall(requestID: id, index: index, event: event, op: op, scratchBefore: scratch,
                                    context: context, budget: budget ?? options.callTimeout, blocking: blocking,
-                                   sentAt: MonotonicClock.now()))
+                                   issuedAt: position, sentAt: MonotonicClock.now()))
         if blocking {
             try client.flush()
             pending[pending.count - 1].sentAt = MonotonicClock.now()
@@ -231,6 +238,8 @@ extension ReplayEngine {
         case push(identity: Int?)
         case take(index: Int64, expected: Int?, wrongKind: Bool, key: ResourceKey?)
         case receive(expected: MessageID, tags: [Int64], timeoutMs: Int64, skipSearch: Bool)
+        /// A skip-search call the trace never saw return (its process ended while it waited).
+        case unfinishedSkipSearch
         case readData(expected: [UInt8]?)
         case send(targetMissing: Bool)
         case waitExit(expected: String)
@@ -246,6 +255,9 @@ extension ReplayEngine {
         let context: Context
         let budget: Double
         let blocking: Bool
+        /// Index of the event at which the request was sent (before `index` for a skip-search
+        /// call, judged at its return event).
+        let issuedAt: Int
         var sentAt: UInt64
     }
 }

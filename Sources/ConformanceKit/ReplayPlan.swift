@@ -1,7 +1,8 @@
 import TraceFormat
 
-/// What the replay needs to know before it starts: the capabilities a trace needs, where each
-/// `send_receive_skip_search` must be issued, and who receives each message.
+/// What the replay needs to know before it starts: the capabilities a trace needs, the return
+/// of each `send_receive_skip_search` (and where a format 1.0 one must be issued), and who
+/// receives each message.
 ///
 /// Built by one pass over the trace; it keeps only small indexes, so it scales to long traces.
 struct ReplayPlan {
@@ -11,7 +12,11 @@ struct ReplayPlan {
     var namespaces: Set<String> = ["lunatic::message"]
     /// Number of events.
     var eventCount = 0
-    /// `send_receive_skip_search` events to issue just before the event at the key index.
+    /// The return event of each `send_receive_skip_search` send half (format 1.1), by the
+    /// send half's index: the call is sent to the adapter at its send half and judged against
+    /// its return. A send half without a return (the process ended while waiting) is absent.
+    var skipSearchReturns: [Int: (index: Int, event: TraceEvent)] = [:]
+    /// Format 1.0 combined skip-search events to issue just before the event at the key index.
     var earlyCalls: [Int: [(index: Int, event: TraceEvent)]] = [:]
     /// Indexes of the events in `earlyCalls`.
     var issuedEarly: Set<Int> = []
@@ -34,6 +39,7 @@ struct ReplayPlan {
         var lastIndexOf: [UInt64: Int] = [:]
         var prefixMaxEnd: [UInt64] = []
         var pendingSkipSearch: [(index: Int, event: TraceEvent, previous: Int)] = []
+        var openSkipSearch: [UInt64: Int] = [:]  // pid → index of its send half awaiting a return
         var index = 0
         var maxEnd: UInt64 = 0
         while let e = events.next() {
@@ -50,6 +56,13 @@ struct ReplayPlan {
                 namespaces.insert("lifecycle")
             case .receive where e.message != 0:
                 if receivedAt[e.message] == nil { receivedAt[e.message] = (e.pid, index) }
+            case .sendReceiveSkipSearch where !e.isCombinedSkipSearch:
+                if e.result.trapReason == nil { openSkipSearch[e.pid] = index }
+            case .sendReceiveSkipSearchReturn:
+                if let send = openSkipSearch.removeValue(forKey: e.pid) { skipSearchReturns[send] = (index, e) }
+                if e.skipSearchReply != 0, receivedAt[e.skipSearchReply] == nil {
+                    receivedAt[e.skipSearchReply] = (e.pid, index)
+                }
             case .sendReceiveSkipSearch:
                 pendingSkipSearch.append((index, e, lastIndexOf[e.pid] ?? -1))
                 if let reply = e.args.at(2), reply != 0, e.result.value == 0, receivedAt[MessageID(reply)] == nil {
@@ -60,9 +73,10 @@ struct ReplayPlan {
             if e.kind != .linkDied { lastIndexOf[e.pid] = index }  // a notice arriving is not the process acting
         }
         eventCount = index
-        // A skip-search call is recorded when it returns, but its request was sent when it began:
-        // issue it right after its process's previous event, before anything that ended after it
-        // began (by the trace clock) and before the receive of its request message.
+        // Format 1.0 only: a combined skip-search event is recorded when the call returns, but
+        // its request was sent when it began: issue it right after its process's previous event,
+        // before anything that ended after it began (by the trace clock) and before the receive
+        // of its request message. (Format 1.1 records the send half in causal order instead.)
         for s in pendingSkipSearch {
             var at = s.index
             if let r = receivedAt[s.event.message], r.index < at, s.event.message != 0 { at = r.index }

@@ -48,7 +48,7 @@ package enum EventLineFormatter {
         case .trap(let reason): return "→ trap: \(reason)"
         case .value(let v):
             switch event.kind {
-            case .receive, .sendReceiveSkipSearch:
+            case .receive, .sendReceiveSkipSearch, .sendReceiveSkipSearchReturn:
                 if v == 9027 { return "→ 9027 (timeout)" }
                 if v == 1 && event.kind == .receive { return "→ 1 (link died)" }
                 return "→ \(v)"

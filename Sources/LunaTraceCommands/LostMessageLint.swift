@@ -67,15 +67,19 @@ package final class LostMessageLint {
         case .receive where e.result.value == 9027:
             noteTimeout(e, tags: e.tags, timeout: e.args.at(0) ?? 0)
             checkMismatchedWait(e)
-        case .sendReceiveSkipSearch where e.result.value == 9027:
-            let tag = attribution?.tag ?? 0
+        case .sendReceiveSkipSearchReturn where e.result.value == 9027,
+            .sendReceiveSkipSearch where e.result.value == 9027:  // the latter: format 1.0
+            let tag = attribution?.tag ?? 0  // the request's: what the call waited for
             noteTimeout(e, tags: tag != 0 ? [tag] : [], timeout: e.args.at(1) ?? 0)
         default: break
         }
         switch e.kind {
-        case .send, .sendReceiveSkipSearch:
+        case .send, .sendReceiveSkipSearch where e.result.trapReason == nil:
             let target = UInt64(bitPattern: e.args.at(0) ?? 0)
-            if let a = attribution { checkNearMiss(arrivalOf: a, from: e.pid, at: target, time: e.start) }
+            // A format 1.1 send half queued its request at `end`; other sends are instants
+            // (a format 1.0 combined skip-search event shows only when the call began).
+            let time = e.kind == .sendReceiveSkipSearch && !e.isCombinedSkipSearch ? e.end : e.start
+            if let a = attribution { checkNearMiss(arrivalOf: a, from: e.pid, at: target, time: time) }
         case .linkDied where e.args.at(2) == 0:
             if let a = attribution { checkNearMiss(arrivalOf: a, from: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.pid, time: e.start) }
         default: break
@@ -110,7 +114,8 @@ package final class LostMessageLint {
     // MARK: Near misses
 
     private func noteTimeout(_ e: TraceEvent, tags: [Int64], timeout: Int64) {
-        recentTimeouts[e.pid, default: []].append(TimedOutReceive(calledAt: e.start, endedAt: e.end, tags: tags, call: e.kind, timeout: timeout))
+        let call = e.kind == .sendReceiveSkipSearchReturn ? EventKind.sendReceiveSkipSearch : e.kind
+        recentTimeouts[e.pid, default: []].append(TimedOutReceive(calledAt: e.start, endedAt: e.end, tags: tags, call: call, timeout: timeout))
         recentTimeoutCount += 1
         if recentTimeoutCount > 4096 { pruneTimeouts(before: e.start) }
     }

@@ -35,14 +35,16 @@ package final class MermaidExporter {
             guard let a else { return }
             statement("\(id(e.pid))\(targetRunning ? "->>" : "-x")\(id(target)): " + describe(a) + (targetRunning ? "" : " (no such process)"))
         case .sendReceiveSkipSearch:
+            if let reason = e.result.trapReason {
+                statement("Note over \(id(e.pid)): \(e.kind.name) trapped " + clean(reason))
+                return
+            }
             if let a {
                 statement("\(id(e.pid))\(targetRunning ? "->>" : "-x")\(id(target)): " + describe(a) + " and wait")
             }
-            if e.result.value == 9027 {
-                statement("Note over \(id(e.pid)): reply timed out after \(TimeText.duration(e.duration))")
-            } else if let reply = e.args.at(2), reply != 0 {
-                statement("Note over \(id(e.pid)): got reply m\(reply) after \(TimeText.duration(e.duration))")
-            }
+            if e.isCombinedSkipSearch { skipSearchReturned(e) }  // format 1.0: the return too
+        case .sendReceiveSkipSearchReturn:
+            skipSearchReturned(e)
         case .receive:
             if let a, let r = e.result.value, r == 0 || r == 1 {
                 statement("Note over \(id(e.pid)): received \(describe(a)) after \(TimeText.duration(e.duration))")
@@ -68,6 +70,15 @@ package final class MermaidExporter {
             if let reason = e.result.trapReason {
                 statement("Note over \(id(e.pid)): \(e.kind.name) trapped " + clean(reason))
             }
+        }
+    }
+
+    /// The note of a skip-search call's return: its reply or its timeout.
+    private func skipSearchReturned(_ e: TraceEvent) {
+        if e.result.value == 9027 {
+            statement("Note over \(id(e.pid)): reply timed out after \(TimeText.duration(e.duration))")
+        } else if e.skipSearchReply != 0 {
+            statement("Note over \(id(e.pid)): got reply m\(e.skipSearchReply) after \(TimeText.duration(e.duration))")
         }
     }
 

@@ -15,6 +15,8 @@ package final class MessageTracker {
 
     private var live: [MessageID: MessageLife] = [:]
     private var settling: [MessageID: MessageLife] = [:]
+    /// The request tag of each process's skip-search call between its send half and its return.
+    private var skipSearchRequestTags: [UInt64: Int64] = [:]
     private var settlingOrder: [MessageID] = []
     private var settlingHead = 0
     private let settleWindow: Int
@@ -79,18 +81,32 @@ package final class MessageTracker {
             if let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
             return attribution(id)
 
+        case .sendReceiveSkipSearch where e.isCombinedSkipSearch:
+            return observeCombinedSkipSearch(e)
+
         case .sendReceiveSkipSearch:
+            // The send half (format 1.1): the request reached the receiver's mailbox at `end`.
+            // A trap (empty scratch area, or refused before sending) sends nothing.
             let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
-            var requestTag: Int64 = 0
-            if id != 0 {
-                requestTag = tag(of: id) ?? 0
-                send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
+            guard id != 0 else { return nil }
+            if let trap = e.result.trapReason {
+                update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) }
+                return attribution(id)
             }
-            if let reply = e.args.at(2), reply != 0, e.result.value == 0 {
-                deliver(MessageID(bitPattern: reply), to: e.pid, call: e.kind, calledAt: e.start,
-                        receivedAt: e.end, tagSet: requestTag != 0 ? [requestTag] : [])
+            skipSearchRequestTags[e.pid] = tag(of: id) ?? 0
+            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.end, call: e.kind)
+            return attribution(id)
+
+        case .sendReceiveSkipSearchReturn:
+            let requestTag = skipSearchRequestTags.removeValue(forKey: e.pid) ?? 0
+            guard e.result.value == 0, e.message != 0 else {
+                // Timed out: the call concerns its request (whose tag was what it waited for).
+                let request = MessageID(bitPattern: e.args.at(2) ?? 0)
+                return request != 0 ? MessageAttribution(message: request, tag: requestTag) : nil
             }
-            return id != 0 ? attribution(id) : nil
+            deliver(e.message, to: e.pid, call: .sendReceiveSkipSearch, calledAt: e.start, receivedAt: e.end,
+                    tagSet: requestTag != 0 ? [requestTag] : [])
+            return attribution(e.message)
 
         case .receive:
             guard e.message != 0, let r = e.result.value, r == 0 || r == 1 else { return nil }
@@ -161,6 +177,22 @@ package final class MessageTracker {
         }
     }
 
+    /// A format 1.0 `send_receive_skip_search`: one event, recorded when the call returned, for
+    /// both the request sent (at `start`, the only send time it shows) and the reply taken.
+    private func observeCombinedSkipSearch(_ e: TraceEvent) -> MessageAttribution? {
+        let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+        var requestTag: Int64 = 0
+        if id != 0 {
+            requestTag = tag(of: id) ?? 0
+            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
+        }
+        if e.skipSearchReply != 0 {
+            deliver(e.skipSearchReply, to: e.pid, call: e.kind, calledAt: e.start,
+                    receivedAt: e.end, tagSet: requestTag != 0 ? [requestTag] : [])
+        }
+        return id != 0 ? attribution(id) : nil
+    }
+
     /// Hands every message still followed to `onLifeEnded`: first the settling ones, in the
     /// order they ended, then the live ones by id.
     package func finish() {
@@ -229,8 +261,8 @@ package final class MessageTracker {
     private func send(_ id: MessageID, from pid: UInt64, to target: UInt64, at time: UInt64, call: EventKind) {
         if processes[pid]?.scratch == id { processes[pid]?.scratch = 0 }
         let existing = live[id] ?? settling[id]
-        // send_receive_skip_search records its request only when the call returns, so the
-        // receive that took the request (or its drop) can come first: complete that hop.
+        // Format 1.0 only: a combined send_receive_skip_search event records its request when
+        // the call returns, so the receive that took the request can come first: complete that hop.
         if let i = existing?.hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
             update(id) { $0.hops[i].send = MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: true) }
             return

@@ -99,7 +99,10 @@ public struct ShowCommand: StreamingCommand {
             if !messages.isEmpty {
                 var ids: [MessageID] = [event.message]
                 if let a { ids.append(a.message) }
-                if event.kind == .sendReceiveSkipSearch, let reply = event.args.at(2) { ids.append(MessageID(bitPattern: reply)) }
+                if event.isCombinedSkipSearch { ids.append(event.skipSearchReply) }
+                if event.kind == .sendReceiveSkipSearchReturn, let request = event.args.at(2) {
+                    ids.append(MessageID(bitPattern: request))
+                }
                 if !ids.contains(where: { $0 != 0 && messages.contains($0) }) { return }
             }
             if !tags.isEmpty {

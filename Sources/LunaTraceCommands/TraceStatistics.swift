@@ -85,6 +85,8 @@ package final class TraceStatistics {
                 messagesSent += 1
                 perProcess[e.pid]!.sent += 1
             }
+            if e.isCombinedSkipSearch { fallthrough }  // format 1.0: the call's return too
+        case .sendReceiveSkipSearchReturn:
             if e.result.value == 0 {
                 messagesReceived += 1
                 perProcess[e.pid]!.received += 1
@@ -111,7 +113,7 @@ package final class TraceStatistics {
             perProcess[e.pid]!.traps += 1
         default: break
         }
-        if e.kind == .receive || e.kind == .sendReceiveSkipSearch || e.kind == .sleepMs {
+        if e.kind == .receive || e.kind == .sendReceiveSkipSearchReturn || e.isCombinedSkipSearch || e.kind == .sleepMs {
             noteWait(e)
         }
         if let reason = e.result.trapReason {
@@ -126,11 +128,14 @@ package final class TraceStatistics {
         if longestWaits.count == longestWaitsKept, let shortest = longestWaits.last, shortest.duration >= e.duration { return }
         var tags = e.tags
         var message = e.message
-        if e.kind == .sendReceiveSkipSearch {
-            message = MessageID(bitPattern: e.args.at(2) ?? 0)
-            if let tag = tracker.tag(of: e.message), tag != 0 { tags = [tag] }
+        var call = e.kind
+        if e.kind == .sendReceiveSkipSearch || e.kind == .sendReceiveSkipSearchReturn {
+            message = e.skipSearchReply
+            let request = e.kind == .sendReceiveSkipSearch ? e.message : MessageID(bitPattern: e.args.at(2) ?? 0)
+            if let tag = tracker.tag(of: request), tag != 0 { tags = [tag] }
+            call = .sendReceiveSkipSearch
         }
-        let wait = Wait(pid: e.pid, call: e.kind, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
+        let wait = Wait(pid: e.pid, call: call, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
         let i = longestWaits.firstIndex { $0.duration < wait.duration } ?? longestWaits.count
         longestWaits.insert(wait, at: i)
         if longestWaits.count > longestWaitsKept { longestWaits.removeLast() }

@@ -90,12 +90,20 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
     public static let takeUdpSocket = k(14)
     /// `send(pid)`; `message` = the message sent; result 0.
     public static let send = k(15)
-    /// `send_receive_skip_search(pid, timeout)`; args `[pid, timeout, reply_message]`,
-    /// `message` = the message sent; result 0 or 9027.
+    /// `send_receive_skip_search(pid, timeout)`, its send half (format 1.1): recorded when the
+    /// request reaches `pid`'s mailbox, so before the receive that takes it. args `[pid, timeout]`,
+    /// `message` = the request sent, result none (or a trap: then the call's only event). The
+    /// call's return is `sendReceiveSkipSearchReturn`. In format 1.0 files this was the whole
+    /// call, recorded when it returned: args `[pid, timeout, reply]`, result 0 or 9027
+    /// (`TraceEvent.isCombinedSkipSearch` tells the two forms apart).
     public static let sendReceiveSkipSearch = k(16)
     /// `receive(tags, timeout)`; args `[timeout]`, `tags` = the tag set,
     /// `message` = the message received (0 on timeout); result 0, 1 or 9027.
     public static let receive = k(17)
+    /// The return of `send_receive_skip_search` (format 1.1), after its send half. args
+    /// `[pid, timeout, request]`, `message` = the reply taken (0 on timeout), `start` = when the
+    /// call began; result 0 (even for a LinkDied reply) or 9027.
+    public static let sendReceiveSkipSearchReturn = k(18)
 
     // MARK: lifecycle (64…95)
 
@@ -230,6 +238,7 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
         add(.send, "send", .message, ["pid"])
         add(.sendReceiveSkipSearch, "send_receive_skip_search", .message, ["pid", "timeout", "reply"])
         add(.receive, "receive", .message, ["timeout"])
+        add(.sendReceiveSkipSearchReturn, "send_receive_skip_search_return", .message, ["pid", "timeout", "request"])
         add(.spawn, "spawn", .lifecycle, ["child", "link", "module_id", "config_id"])
         add(.link, "link", .lifecycle, ["tag", "pid"])
         add(.unlink, "unlink", .lifecycle, ["pid"])

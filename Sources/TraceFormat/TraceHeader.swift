@@ -19,8 +19,8 @@ public struct TraceHeader: Sendable, Equatable {
 
     /// The format version this library writes.
     public static let currentMajor: UInt16 = 1
-    /// The minor version this library writes.
-    public static let currentMinor: UInt16 = 0
+    /// The minor version this library writes (1: `send_receive_skip_search` as two events).
+    public static let currentMinor: UInt16 = 1
     /// The default time unit, 100 ns (see `timeUnitNanos`): finer than any host call's cost
     /// worth telling apart, and it cuts the compressed size per event by two thirds against
     /// exact nanoseconds (timing jitter is most of a trace's entropy).

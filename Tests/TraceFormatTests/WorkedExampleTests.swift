@@ -14,7 +14,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let w = try TraceWriter(path: path, header: TraceHeader(producer: "luna", clock: "monotonic",
                                                                  wallClockStartNanos: 1_764_000_000_000_000_000,
-                                                                 timeUnitNanos: 100))
+                                                                 timeUnitNanos: 100, formatMinor: 0))
         w.record(TraceEvent(kind: .createData, pid: 1, start: 1_000, end: 1_250, args: [7, 64], message: 1, result: .value(0)))
         w.record(TraceEvent(kind: .send, pid: 1, start: 1_300, end: 1_500, args: [2], message: 1, result: .value(0)))
         w.record(TraceEvent(kind: .receive, pid: 2, start: 900, end: 1_600, args: [-1], tags: [7], message: 1, result: .value(0)))

@@ -23,11 +23,29 @@ extension ProcessContext {
     /// it precedes the receive that takes it; drops it when `pid` is missing or ending.
     @inline(__always)
     package func deliver(_ m: Message, to pid: ProcessID, recordSend: Bool) {
+        deliver(m, to: pid, record: recordSend ? .send : .nothing)
+    }
+
+    /// Which event `deliver` records for the message it moves (tracing only).
+    package enum SendRecord {
+        /// None (the caller records nothing, or something else).
+        case nothing
+        /// A `send` event.
+        case send
+        /// The send half of `send_receive_skip_search`, for a call that began at `start`.
+        case skipSearch(timeoutMs: UInt64, start: UInt64)
+    }
+
+    /// Puts `m` into `pid`'s mailbox, recording `record` while holding the receiver's lock (so
+    /// the event precedes the receive that takes the message); drops `m` when `pid` is missing
+    /// or ending, recording the send and then the drop.
+    @inline(__always)
+    package func deliver(_ m: Message, to pid: ProcessID, record: SendRecord) {
         if let target = targetMailbox(pid) {
             let delivered = target._withUnsafeGuaranteedRef { mb -> Bool in
                 mb.lock.lock()
                 if mb.closed { mb.lock.unlock(); return false }
-                if recordSend, let trace { trace.record(sendEvent(m, pid)) }
+                if let trace, let e = sendEvent(m, pid, record) { trace.record(e) }
                 let c = mb.enqueueLocked(m)
                 mb.lock.unlock()
                 c?.resume()
@@ -36,14 +54,23 @@ extension ProcessContext {
             if delivered { return }
         }
         if let trace {
-            if recordSend { trace.record(sendEvent(m, pid)) }
+            if let e = sendEvent(m, pid, record) { trace.record(e) }
             environment.recordDrop(m, holder: id, reason: .receiverMissing, trace)
         }
     }
 
-    private func sendEvent(_ m: Message, _ pid: ProcessID) -> TraceEvent {
-        TraceEvent(kind: .send, pid: id, start: now(), args: .of(Int64(bitPattern: pid)), message: m.id,
-                   result: .value(0))
+    @inline(__always)
+    private func sendEvent(_ m: Message, _ pid: ProcessID, _ record: SendRecord) -> TraceEvent? {
+        switch record {
+        case .nothing:
+            return nil
+        case .send:
+            return TraceEvent(kind: .send, pid: id, start: now(), args: .of(Int64(bitPattern: pid)), message: m.id,
+                              result: .value(0))
+        case .skipSearch(let timeoutMs, let start):
+            return TraceEvent(kind: .sendReceiveSkipSearch, pid: id, start: start, end: now(),
+                              args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)), message: m.id)
+        }
     }
 
     // MARK: receive
@@ -130,6 +157,14 @@ extension ProcessContext {
     }
 
     // MARK: send_receive_skip_search
+    //
+    // Traced as two events (format 1.1): the send half (`sendReceiveSkipSearch`, message = the
+    // request) recorded under the receiver's lock when the request is queued, so it precedes
+    // the receive that takes the request; and the return (`sendReceiveSkipSearchReturn`,
+    // message = the reply, 0 on timeout) recorded like a receive: after taking the reply, or,
+    // on timeout, under the caller's own mailbox lock (a `PendingEvent`), so it precedes any
+    // later send that would have matched. A trap (empty scratch area, blocking variant on the
+    // executor) is the call's only event.
 
     /// `send_receive_skip_search(pid, timeout)` for native processes: sends the scratch
     /// message like `send`, then waits only for a message that arrives after the call began
@@ -138,8 +173,7 @@ extension ProcessContext {
     nonisolated(nonsending) public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
-        let o = await waitAsync(spec, timeoutMs: timeoutMs,
-                                timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start).map(PendingEvent.init))
+        let o = await waitAsync(spec, timeoutMs: timeoutMs, timeoutEvent: skipSearchTimeoutEvent(m, pid, timeoutMs, start))
         return try skipSearchFinished(o, m, pid, timeoutMs, start)
     }
 
@@ -148,17 +182,17 @@ extension ProcessContext {
         if timeoutMs != 0 { try checkMayBlock(.sendReceiveSkipSearch) }
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
-        let o = waitBlocking(spec, timeoutMs: timeoutMs,
-                             timeoutEvent: skipSearchEvent(m, nil, pid, timeoutMs, start).map(PendingEvent.init))
+        let o = waitBlocking(spec, timeoutMs: timeoutMs, timeoutEvent: skipSearchTimeoutEvent(m, pid, timeoutMs, start))
         return try skipSearchFinished(o, m, pid, timeoutMs, start)
     }
 
-    /// Sends the request; the wait then accepts only arrivals after this point.
+    /// Sends the request, recording the send half; the wait then accepts only arrivals after
+    /// this point.
     private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (Message, WaitSpec, UInt64) {
         try checkAlive()
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
-            throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), 0),
+            throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)),
                        "lunatic::message::send_receive_skip_search")
         }
         scratch = nil
@@ -166,7 +200,7 @@ extension ProcessContext {
         mb.lock.lock()
         let after = mb.arrivals
         mb.lock.unlock()
-        deliver(m, to: pid, recordSend: false)
+        deliver(m, to: pid, record: .skipSearch(timeoutMs: timeoutMs, start: start))
         return (m, .skipSearch(after: after, tag: m.tag), start)
     }
 
@@ -179,15 +213,12 @@ extension ProcessContext {
         mb.lock.lock()
         if let i = mb.firstMatch(spec) {
             let r = mb.queue.remove(at: i)
-            if let trace { trace.record(skipSearchEvent(m, r, pid, timeoutMs, start)!) }
+            if let trace { trace.record(skipSearchReturnEvent(m, r, pid, timeoutMs, start)) }
             mb.lock.unlock()
             _ = accept(r)
             return 0
         }
-        if let trace, var e = skipSearchEvent(m, nil, pid, timeoutMs, start) {
-            e.end = now()
-            trace.record(e)
-        }
+        if let trace { trace.record(skipSearchReturnEvent(m, nil, pid, timeoutMs, start)) }
         mb.lock.unlock()
         return Self.timeoutResult
     }
@@ -197,23 +228,33 @@ extension ProcessContext {
     {
         switch o {
         case .message(let r):
-            if let trace { trace.record(skipSearchEvent(m, r, pid, timeoutMs, start)!) }
+            if let trace { trace.record(skipSearchReturnEvent(m, r, pid, timeoutMs, start)) }
             _ = accept(r)
             return 0
         case .timeout:
-            return Self.timeoutResult
+            return Self.timeoutResult  // recorded by the wait, under the mailbox lock
         case .terminated, .pending:
             throw ProcessTerminated()
         }
     }
 
-    /// The event of a skip-search call: with `reply` (result 0) or without (9027, end filled later).
-    private func skipSearchEvent(_ m: Message, _ reply: Message?, _ pid: ProcessID, _ timeoutMs: UInt64,
-                                 _ start: UInt64) -> TraceEvent?
+    /// The return event of a skip-search call: with `reply` (result 0) or without (9027).
+    private func skipSearchReturnEvent(_ m: Message, _ reply: Message?, _ pid: ProcessID, _ timeoutMs: UInt64,
+                                       _ start: UInt64) -> TraceEvent
     {
-        guard trace != nil, reply != nil || timeoutMs != .max else { return nil }
-        return TraceEvent(kind: .sendReceiveSkipSearch, pid: id, start: start, end: reply == nil ? start : now(),
-                          args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: reply?.id ?? 0)),
-                          message: m.id, result: .value(reply == nil ? Int64(Self.timeoutResult) : 0))
+        TraceEvent(kind: .sendReceiveSkipSearchReturn, pid: id, start: start, end: now(),
+                   args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: m.id)),
+                   message: reply?.id ?? 0, result: .value(reply == nil ? Int64(Self.timeoutResult) : 0))
+    }
+
+    /// The return event to record if the wait times out (its end is set then).
+    private func skipSearchTimeoutEvent(_ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
+                                        _ start: UInt64) -> PendingEvent?
+    {
+        guard trace != nil, timeoutMs != .max else { return nil }
+        return PendingEvent(TraceEvent(
+            kind: .sendReceiveSkipSearchReturn, pid: id, start: start,
+            args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: m.id)),
+            result: .value(Int64(Self.timeoutResult))))
     }
 }

@@ -134,7 +134,7 @@ import TraceFormat
         let events = collector.events
         let clientKinds = events.filter { $0.pid == client }.map(\.kind)
         let expectedClient = [EventKind.start]
-            + Array(repeating: [EventKind.createData, .writeData, .sendReceiveSkipSearch, .dataSize], count: 50).flatMap { $0 }
+            + Array(repeating: [EventKind.createData, .writeData, .sendReceiveSkipSearch, .sendReceiveSkipSearchReturn, .dataSize], count: 50).flatMap { $0 }
             + [.exit]
         #expect(clientKinds == expectedClient)
         let echoKinds = events.filter { $0.pid == echo }.map(\.kind)

@@ -25,7 +25,7 @@ struct DistributedNamespaceTests {
         let child = try #require(run.events(.spawn).first { $0.pid == run.pid }?.args.at(0))
         #expect(run.events(.send).contains { $0.pid == run.pid && $0.args.at(0) == child })
         #expect(run.events(.send).contains { $0.pid == UInt64(child) && $0.args.at(0) == Int64(run.pid) })
-        #expect(run.events(.sendReceiveSkipSearch).first { $0.pid == run.pid }?.result == .value(0))
+        #expect(run.events(.sendReceiveSkipSearchReturn).first { $0.pid == run.pid }?.result == .value(0))
         #expect(run.environment.exitStatus(of: UInt64(child)) == .normal)
     }
 

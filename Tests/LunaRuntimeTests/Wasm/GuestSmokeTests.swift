@@ -38,8 +38,8 @@ struct GuestTracingTests {
             let starts = events.filter { $0.pid == pid }.map(\.start)
             #expect(starts == starts.sorted(), "process \(pid)")
         }
-        // each request pong receives was sent (the skip-search call began) before pong's receive
-        // returned it; the skip-search event itself is recorded when its reply arrives
+        // each request pong receives was sent (the skip-search call's send half) before pong's
+        // receive returned it
         let requests = events.filter { $0.kind == .sendReceiveSkipSearch && $0.pid == 1 }
         #expect(requests.count == 3)
         for request in requests {
