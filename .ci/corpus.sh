@@ -28,7 +28,7 @@ step "decode (format $("$trace" verify traces/corpus/msg_kinds.trace | sed -n 's
 bad=0
 for f in traces/corpus/*.trace; do
     out=$("$trace" verify "$f" 2>&1) || { echo "FAIL verify $f"; echo "$out"; bad=1; continue; }
-    echo "$out" | grep -q '^format: 1\.0 ' || { echo "FAIL $f: not format 1.0"; bad=1; }
+    echo "$out" | grep -q '^format: 1\.1 ' || { echo "FAIL $f: not format 1.1"; bad=1; }
 done
 [ "$bad" = 0 ] && echo "all $(ls traces/corpus/*.trace | wc -l) traces verify" || status=1
 
