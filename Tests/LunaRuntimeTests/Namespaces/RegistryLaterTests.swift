@@ -30,10 +30,17 @@ struct RegistryLaterTests {
     func waitsForHolder() async throws {
         let registry = ProcessRegistry()
         #expect(try registry.getOrPutLater("n", caller: 1, alive: {}) == nil)
-        let waiter = Task.detached { try registry.get("n", caller: 2, alive: {})?.process }
+        // The waiter blocks its thread: an OS thread of its own, not one of the test pool's.
+        let found = Box<ProcessID?>(nil)
+        let waiter = Thread {
+            let process = try? registry.get("n", caller: 2, alive: {})?.process
+            found.value = process
+        }
+        waiter.start()
         #expect(await eventually { registry.waitingCalls == 1 })
+        #expect(found.value == nil)
         try registry.put("n", node: 0, process: 77, caller: 1, alive: {})
-        #expect(try await waiter.value == 77)
+        #expect(await eventually { found.value == 77 })
         #expect(registry.waitingCalls == 0)
     }
 
