@@ -353,7 +353,8 @@ extension EventRecord {
     /// `e` without its payload, when it has no tags, no text, no trap and at most 4 arguments.
     @inline(__always)
     init?(plain e: TraceEvent) {
-        guard e.tags.isEmpty, e.text.isEmpty, e.args.count <= 4 else { return nil }
+        let args = e.args
+        guard args.spill.isEmpty, e.tags.isEmpty, e.text.isEmpty else { return nil }
         let result: Int64?
         switch e.result {
         case .none: result = nil
@@ -361,6 +362,8 @@ extension EventRecord {
         case .trap: return nil
         }
         self.init(kind: e.kind, pid: e.pid, start: e.start, end: e.end, message: e.message, result: result)
-        for a in e.args { append(a) }
+        // The inline arguments as they are (no spill: at most four).
+        count = args.count0
+        a0 = args.a0; a1 = args.a1; a2 = args.a2; a3 = args.a3
     }
 }
