@@ -110,12 +110,12 @@ extension ProcessContext {
     /// wait tries a short one again. Then it yields between checks, which lets a peer on the
     /// same CPU run, until `spinNanos` have passed; then the caller sleeps on the condition.
     static func spin(until flag: borrowing Atomic<Bool>, deadline: UInt64?, state: inout SpinState) -> Bool {
-        let start = MonotonicClock.now()
-        var end = start &+ spinNanos
-        if let deadline, deadline < end { end = deadline }
+        if flag.load(ordering: .acquiring) { return true }
+        var start: UInt64 = 0
         let busy = state.nextBudget()
         if busy > 0 {
-            let busyEnd = min(start &+ busy, end)
+            start = MonotonicClock.now()
+            let busyEnd = min(start &+ busy, deadline ?? .max)
             var i = 0
             while !flag.load(ordering: .acquiring) {
                 i &+= 1
@@ -127,11 +127,21 @@ extension ProcessContext {
             }
             state.failed()
         }
+        // The clock is read every 4th yield only: with the peer on this CPU the first yield
+        // usually ends the wait, and each clock read costs as much as the flag checks.
+        var end: UInt64 = 0
         var i = 0
         while !flag.load(ordering: .acquiring) {
             i &+= 1
             if i & 15 == 0 {
-                if MonotonicClock.now() >= end { return false }
+                if i & 63 == 0 {
+                    let now = MonotonicClock.now()
+                    if end == 0 {
+                        end = (start == 0 ? now : start) &+ spinNanos
+                        if let deadline, deadline < end { end = deadline }
+                    }
+                    if now >= end { return false }
+                }
                 sched_yield()
             }
         }
