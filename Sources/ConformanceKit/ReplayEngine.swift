@@ -48,6 +48,9 @@ final class ReplayEngine {
     var position = 0
     /// Skip-search calls sent at their send half, by the index of their return event.
     var openSkipSearch: [Int: Int64] = [:]
+    /// When the latest answer to a blocking call of each process arrived: the adapter starts a
+    /// process's later requests only then, so their budgets count from there.
+    var busyUntil: [UInt64: UInt64] = [:]
 
     /// Every divergence found, in request order.
     var divergences: [Divergence] = []
@@ -144,7 +147,9 @@ final class ReplayEngine {
             head += 1
             return true
         }
-        let ownDeadline = call.sentAt &+ UInt64(call.budget * 1e9)
+        // A request queued behind a blocking call of its process starts when that call returns.
+        let started = max(call.sentAt, busyUntil[call.event.pid] ?? 0)
+        let ownDeadline = started &+ UInt64(call.budget * 1e9)
         let deadline: UInt64? = wait ? min(ownDeadline, traceDeadline) : nil
         if wait { try client.flush() }
         guard let (response, arrival) = try client.response(for: call.requestID, deadline: deadline) else {
@@ -155,7 +160,8 @@ final class ReplayEngine {
             return true
         }
         head += 1
-        try check(call, response, elapsedNs: arrival > call.sentAt ? arrival - call.sentAt : 0)
+        if call.blocking { busyUntil[call.event.pid] = max(busyUntil[call.event.pid] ?? 0, arrival) }
+        try check(call, response, elapsedNs: arrival > started ? arrival - started : 0)
         return true
     }
 }
