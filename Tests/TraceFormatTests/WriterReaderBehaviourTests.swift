@@ -3,19 +3,26 @@ import Testing
 @testable import TraceFormat
 
 @Suite struct WriterReaderBehaviourTests {
-    @Test func streamsThroughAPipe() async throws {
+    @Test func streamsThroughAPipe() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let (readEnd, writeEnd) = (fds[0], fds[1])
         let events = TraceSamples.pingPong(rounds: 500)   // 5000 events, several blocks
-        let writerTask = Task.detached {
-            let w = try TraceWriter(fileDescriptor: writeEnd, header: TraceHeader(timeUnitNanos: 1),
-                                    options: .init(eventsPerBlock: 700))
-            for e in events { w.record(e) }
-            let summary = try w.close()
+        // The writer runs on its own OS thread, not a task: this test blocks a cooperative-pool
+        // thread in read(2), and with 2 cores a writer task could wait forever for a pool thread.
+        let written = Locked<Result<TraceSummary, any Error>?>(nil)
+        let writerDone = DispatchSemaphore(value: 0)
+        let writer = Thread {
+            written.withLock { $0 = Result {
+                let w = try TraceWriter(fileDescriptor: writeEnd, header: TraceHeader(timeUnitNanos: 1),
+                                        options: .init(eventsPerBlock: 700))
+                for e in events { w.record(e) }
+                return try w.close()
+            } }
             close(writeEnd)
-            return summary
+            writerDone.signal()
         }
+        writer.start()
         let reader = try TraceReader(fileDescriptor: readEnd)
         #expect(reader.blockIndex == nil)
         #expect(throws: TraceFormatError.self) { try reader.seek(toBlock: 0) }
@@ -23,7 +30,8 @@ import Testing
         var e = TraceEvent(kind: .send, pid: 0)
         while try reader.next(into: &e) { read.append(e) }
         close(readEnd)
-        let summary = try await writerTask.value
+        writerDone.wait()
+        let summary = try #require(written.withLock { $0 }).get()
         #expect(read == events)
         #expect(reader.stop == .complete(summary))
         #expect(reader.blockIndex?.count == 8)   // read from the stream's end
