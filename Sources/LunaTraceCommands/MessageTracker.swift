@@ -13,8 +13,20 @@ package final class MessageTracker {
     /// Called once per message, when its life is over (or at `finish()`).
     package var onLifeEnded: (MessageLife) -> Void
 
-    private var live: [MessageID: MessageLife] = [:]
-    private var settling: [MessageID: MessageLife] = [:]
+    /// Every followed message's life, in reusable slots (`freeSlots`); `slotIndex` finds a
+    /// message's live and settling slots. A message is normally in one of the two; a hostile
+    /// file that re-creates an id still settling has both, as the two maps this replaces did.
+    private var lives: [MessageLife] = []
+    private var freeSlots: [Int32] = []
+    private var slotIndex: [MessageID: Slots] = [:]
+    /// The last id looked up and its slots: consecutive events mostly concern one message.
+    private var cachedID: MessageID = 0
+    private var cachedSlots = Slots()
+    private var liveCount = 0
+    private var settlingCount = 0
+    /// What `observe` does per event kind, indexed by raw code (a jump instead of comparing
+    /// against each kind constant in turn).
+    private let actions: [Action] = MessageTracker.actionTable
     /// The request tag of each process's skip-search call between its send half and its return.
     private var skipSearchRequestTags: [UInt64: Int64] = [:]
     private var settlingOrder: [MessageID] = []
@@ -30,7 +42,7 @@ package final class MessageTracker {
     }
 
     /// Number of messages currently followed (live or settling): the tracker's memory.
-    package var trackedMessages: Int { live.count + settling.count }
+    package var trackedMessages: Int { liveCount + settlingCount }
 
     /// The process record for `pid`, if it has been seen.
     package func process(_ pid: UInt64) -> ProcessRecord? { processes[pid] }
@@ -39,10 +51,16 @@ package final class MessageTracker {
     package func isRunning(_ pid: UInt64) -> Bool { processes[pid]?.isRunning ?? false }
 
     /// What is known so far about a message still followed.
-    package func life(_ message: MessageID) -> MessageLife? { live[message] ?? settling[message] }
+    package func life(_ message: MessageID) -> MessageLife? {
+        let i = currentSlot(message)
+        return i >= 0 ? lives[Int(i)] : nil
+    }
 
     /// The tag of a message still followed, if known.
-    package func tag(of message: MessageID) -> Int64? { (live[message] ?? settling[message])?.tag }
+    package func tag(of message: MessageID) -> Int64? {
+        let i = currentSlot(message)
+        return i >= 0 ? lives[Int(i)].tag : nil
+    }
 
     // MARK: Observing
 
@@ -51,7 +69,8 @@ package final class MessageTracker {
     package func observe(_ e: TraceEvent) -> MessageAttribution? {
         if e.start > now { now = e.start }
         if e.pid != 0 { touchProcess(e.pid, at: e.start) }
-        switch e.kind {
+        let raw = Int(e.kind.rawValue)
+        switch raw < actions.count ? actions[raw] : .other {
         case .createData:
             retireScratch(of: e.pid)
             var life = MessageLife(id: e.message)
@@ -62,16 +81,14 @@ package final class MessageTracker {
             life.createdAt = e.start
             life.location = .scratch(e.pid)
             if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
-            live[e.message] = life
+            setLive(e.message, life)
             processes[e.pid]?.scratch = e.message
             return attribution(e.message)
 
-        case .writeData, .readData, .seekData, .getTag, .dataSize,
-            .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket,
-            .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
+        case .dataCall(let call):
             let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
             guard id != 0 else { return nil }
-            update(id) { life in Self.applyDataCall(e, to: &life) }
+            update(id) { life in Self.applyDataCall(e, call, to: &life) }
             return attribution(id)
 
         case .send:
@@ -81,10 +98,10 @@ package final class MessageTracker {
             if let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
             return attribution(id)
 
-        case .sendReceiveSkipSearch where e.isCombinedSkipSearch:
+        case .skipSearchSend where e.result.value != nil:
             return observeCombinedSkipSearch(e)
 
-        case .sendReceiveSkipSearch:
+        case .skipSearchSend:
             // The send half (format 1.1): the request reached the receiver's mailbox at `end`.
             // A trap (empty scratch area, or refused before sending) sends nothing.
             let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
@@ -97,7 +114,7 @@ package final class MessageTracker {
             send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.end, call: e.kind)
             return attribution(id)
 
-        case .sendReceiveSkipSearchReturn:
+        case .skipSearchReturn:
             let requestTag = skipSearchRequestTags.removeValue(forKey: e.pid) ?? 0
             guard e.result.value == 0, e.message != 0 else {
                 // Timed out: the call concerns its request (whose tag was what it waited for).
@@ -121,7 +138,7 @@ package final class MessageTracker {
             let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
             life.creator = dead
             life.createdAt = e.start
-            live[e.message] = life
+            setLive(e.message, life)
             enqueue(e.message, in: e.pid, hop: MessageHop(send: MessageSend(
                 from: dead, to: e.pid, at: e.start, call: .linkDied, receiverWasRunning: true)))
             return attribution(e.message)
@@ -130,9 +147,9 @@ package final class MessageTracker {
             guard e.message != 0 else { return nil }
             let id = e.message
             let reason = e.args.at(0) ?? 0
-            let location = (live[id] ?? settling[id])?.location
-            if case .mailbox(let holder) = location {
-                decrementMailbox(of: holder, tag: tag(of: id) ?? 0)
+            let slot = currentSlot(id)
+            if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {
+                decrementMailbox(of: holder, tag: lives[Int(slot)].tag)
             }
             if reason == DropReason.leftInMailbox.rawValue { processes[e.pid]?.droppedFromMailbox += 1 }
             if processes[e.pid]?.scratch == id { processes[e.pid]?.scratch = 0 }
@@ -172,7 +189,7 @@ package final class MessageTracker {
             retireScratch(of: e.pid)
             return nil
 
-        default:
+        case .other:
             return nil
         }
     }
@@ -197,8 +214,15 @@ package final class MessageTracker {
     /// order they ended, then the live ones by id.
     package func finish() {
         while settlingHead < settlingOrder.count { evictOldestSettled() }
-        for id in live.keys.sorted() {
-            if let life = live.removeValue(forKey: id) { onLifeEnded(life) }
+        let liveIDs = slotIndex.compactMap { id, slots in slots.live >= 0 ? id : nil }.sorted()
+        for id in liveIDs {
+            var slots = self.slots(id)
+            guard slots.live >= 0 else { continue }
+            let i = slots.live
+            slots.live = -1
+            setSlots(id, slots)
+            liveCount -= 1
+            onLifeEnded(releaseSlot(i))
         }
     }
 
@@ -213,37 +237,39 @@ package final class MessageTracker {
     }
 
     /// Applies `change` to the message, creating a placeholder if its start is not in the trace.
+    @inline(__always)
     private func update(_ id: MessageID, _ change: (inout MessageLife) -> Void) {
-        if settling[id] != nil {
-            change(&settling[id]!)
-        } else {
-            if live[id] == nil { live[id] = MessageLife(id: id) }
-            change(&live[id]!)
+        var slots = self.slots(id)
+        if slots.settling < 0 && slots.live < 0 {
+            slots.live = allocateSlot(MessageLife(id: id))
+            liveCount += 1
+            setSlots(id, slots)
         }
+        change(&lives[Int(slots.settling >= 0 ? slots.settling : slots.live)])
     }
 
-    private static func applyDataCall(_ e: TraceEvent, to life: inout MessageLife) {
+    private static func applyDataCall(_ e: TraceEvent, _ call: DataCall, to life: inout MessageLife) {
         if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
-        switch e.kind {
-        case .writeData:
+        switch call {
+        case .write:
             if e.result.trapReason == nil {
                 life.bytesWritten += e.result.value.map { UInt64(max(0, $0)) } ?? e.payload.size
                 life.writeCalls += 1
             }
-        case .readData:
+        case .read:
             if e.result.trapReason == nil {
                 life.bytesRead += e.result.value.map { UInt64(max(0, $0)) } ?? e.payload.size
                 life.readCalls += 1
             }
-        case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket:
+        case .push:
             life.pushes.append(ResourcePush(
                 pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
                 resourceID: e.args.at(0) ?? -1, slot: e.result.value))
-        case .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
+        case .take:
             life.takes.append(ResourceTake(
                 pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
                 newID: e.result.value, trap: e.result.trapReason))
-        default:
+        case .other:
             break
         }
     }
@@ -260,16 +286,17 @@ package final class MessageTracker {
 
     private func send(_ id: MessageID, from pid: UInt64, to target: UInt64, at time: UInt64, call: EventKind) {
         if processes[pid]?.scratch == id { processes[pid]?.scratch = 0 }
-        let existing = live[id] ?? settling[id]
+        let slot = currentSlot(id)
         // Format 1.0 only: a combined send_receive_skip_search event records its request when
         // the call returns, so the receive that took the request can come first: complete that hop.
-        if let i = existing?.hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
+        if slot >= 0, let i = lives[Int(slot)].hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
             update(id) { $0.hops[i].send = MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: true) }
             return
         }
-        let running = wasRunning(target, at: time) || existing?.drop?.reason == .leftInMailbox
+        let dropped = slot >= 0 && lives[Int(slot)].drop != nil
+        let running = wasRunning(target, at: time) || (slot >= 0 && lives[Int(slot)].drop?.reason == .leftInMailbox)
         let hop = MessageHop(send: MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: running))
-        if isRunning(target) && existing?.drop == nil {
+        if isRunning(target) && !dropped {
             enqueue(id, in: target, hop: hop)
         } else {
             update(id) { life in
@@ -306,9 +333,9 @@ package final class MessageTracker {
 
     private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64, tagSet: [Int64]) {
         retireScratch(of: pid)
-        let location = (live[id] ?? settling[id])?.location
-        if case .mailbox(let holder) = location {
-            decrementMailbox(of: holder, tag: tag(of: id) ?? 0)
+        let slot = currentSlot(id)
+        if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {
+            decrementMailbox(of: holder, tag: lives[Int(slot)].tag)
         }
         let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
         update(id) { life in
@@ -326,25 +353,40 @@ package final class MessageTracker {
     private func retireScratch(of pid: UInt64) {
         guard let id = processes[pid]?.scratch, id != 0 else { return }
         processes[pid]?.scratch = 0
-        if live[id] != nil {
-            if case .scratch = live[id]!.location { live[id]!.location = .gone }
+        let slot = slots(id).live
+        if slot >= 0 {
+            if case .scratch = lives[Int(slot)].location { lives[Int(slot)].location = .gone }
             settle(id)
         }
     }
 
     private func settle(_ id: MessageID) {
-        guard let life = live.removeValue(forKey: id) else { return }
-        settling[id] = life
+        var slots = self.slots(id)
+        guard slots.live >= 0 else { return }
+        if slots.settling >= 0 {
+            _ = releaseSlot(slots.settling)  // replaced, as the map entry it stands for was
+        } else {
+            settlingCount += 1
+        }
+        slots.settling = slots.live
+        slots.live = -1
+        liveCount -= 1
+        setSlots(id, slots)
         settlingOrder.append(id)
-        if settling.count > settleWindow { evictOldestSettled() }
+        if settlingCount > settleWindow { evictOldestSettled() }
     }
 
     private func evictOldestSettled() {
         while settlingHead < settlingOrder.count {
             let id = settlingOrder[settlingHead]
             settlingHead += 1
-            if let life = settling.removeValue(forKey: id) {
-                onLifeEnded(life)
+            var slots = self.slots(id)
+            if slots.settling >= 0 {
+                let i = slots.settling
+                slots.settling = -1
+                setSlots(id, slots)
+                settlingCount -= 1
+                onLifeEnded(releaseSlot(i))
                 break
             }
         }
@@ -353,4 +395,92 @@ package final class MessageTracker {
             settlingHead = 0
         }
     }
+    // MARK: Message storage
+
+    /// A message's slots in `lives` (-1 = none).
+    private struct Slots {
+        var live: Int32 = -1
+        var settling: Int32 = -1
+    }
+
+    @inline(__always)
+    private func slots(_ id: MessageID) -> Slots {
+        if id == cachedID { return cachedSlots }
+        let found = slotIndex[id] ?? Slots()
+        cachedID = id
+        cachedSlots = found
+        return found
+    }
+
+    private func setSlots(_ id: MessageID, _ slots: Slots) {
+        if slots.live < 0 && slots.settling < 0 { slotIndex[id] = nil } else { slotIndex[id] = slots }
+        cachedID = id
+        cachedSlots = slots
+    }
+
+    /// The slot of what `life(_:)` shows: the live life, else the settling one; -1 = none.
+    @inline(__always)
+    private func currentSlot(_ id: MessageID) -> Int32 {
+        let s = slots(id)
+        return s.live >= 0 ? s.live : s.settling
+    }
+
+    /// Makes `life` the live life of `id`, replacing any live one.
+    private func setLive(_ id: MessageID, _ life: MessageLife) {
+        var slots = self.slots(id)
+        if slots.live >= 0 {
+            lives[Int(slots.live)] = life
+        } else {
+            slots.live = allocateSlot(life)
+            liveCount += 1
+            setSlots(id, slots)
+        }
+    }
+
+    private func allocateSlot(_ life: MessageLife) -> Int32 {
+        if let i = freeSlots.popLast() {
+            lives[Int(i)] = life
+            return i
+        }
+        lives.append(life)
+        return Int32(lives.count - 1)
+    }
+
+    /// Empties slot `i` for reuse and returns the life it held.
+    private func releaseSlot(_ i: Int32) -> MessageLife {
+        let life = lives[Int(i)]
+        lives[Int(i)] = MessageLife(id: 0)
+        freeSlots.append(i)
+        return life
+    }
+
+    // MARK: Dispatch
+
+    /// The message calls that change a message in place.
+    private enum DataCall { case write, read, push, take, other }
+
+    /// What `observe` does with an event kind.
+    private enum Action {
+        case createData, dataCall(DataCall), send, skipSearchSend, skipSearchReturn, receive
+        case linkDied, messageDropped, resourceDropped, spawn, start, exit, other
+    }
+
+    private static let actionTable: [Action] = {
+        let known: [(EventKind, Action)] = [
+            (.createData, .createData),
+            (.writeData, .dataCall(.write)), (.readData, .dataCall(.read)),
+            (.seekData, .dataCall(.other)), (.getTag, .dataCall(.other)), (.dataSize, .dataCall(.other)),
+            (.pushModule, .dataCall(.push)), (.pushTcpStream, .dataCall(.push)),
+            (.pushTlsStream, .dataCall(.push)), (.pushUdpSocket, .dataCall(.push)),
+            (.takeModule, .dataCall(.take)), (.takeTcpStream, .dataCall(.take)),
+            (.takeTlsStream, .dataCall(.take)), (.takeUdpSocket, .dataCall(.take)),
+            (.send, .send), (.sendReceiveSkipSearch, .skipSearchSend),
+            (.sendReceiveSkipSearchReturn, .skipSearchReturn), (.receive, .receive),
+            (.linkDied, .linkDied), (.messageDropped, .messageDropped), (.resourceDropped, .resourceDropped),
+            (.spawn, .spawn), (.start, .start), (.exit, .exit),
+        ]
+        var table = [Action](repeating: .other, count: Int(known.map(\.0.rawValue).max()!) + 1)
+        for (kind, action) in known { table[Int(kind.rawValue)] = action }
+        return table
+    }()
 }

@@ -5,9 +5,27 @@ package final class TraceStatistics {
     /// Events seen.
     package private(set) var events: UInt64 = 0
     /// Events per call or lifecycle kind.
-    package private(set) var perKind: [EventKind: UInt64] = [:]
+    package var perKind: [EventKind: UInt64] {
+        var all = kindCountsBeyondTable
+        for (raw, n) in kindCounts.enumerated() where n > 0 { all[EventKind(rawValue: UInt16(raw))] = n }
+        return all
+    }
     /// Per-process figures.
-    package private(set) var perProcess: [UInt64: ProcessFigures] = [:]
+    package var perProcess: [UInt64: ProcessFigures] {
+        var all = figuresBeyondTable
+        for (pid, f) in figures.enumerated() where f.seen { all[UInt64(pid)] = f }
+        return all
+    }
+    /// Counts per raw kind code below 256 (every kind this version knows), and the rest.
+    private var kindCounts = [UInt64](repeating: 0, count: 256)
+    private var kindCountsBeyondTable: [EventKind: UInt64] = [:]
+    /// Figures of pids below `denseProcessLimit`, indexed by pid (runtime pids are small and
+    /// dense); larger pids (only hostile or hand-made files) go to the dictionary.
+    private var figures: [ProcessFigures] = []
+    private var figuresBeyondTable: [UInt64: ProcessFigures] = [:]
+    private static let denseProcessLimit: UInt64 = 1 << 16
+    /// What `observe` does per kind, indexed by raw code.
+    private let actions: [Action] = TraceStatistics.actionTable
     /// Messages created by `create_data`, and LinkDied messages queued.
     package private(set) var messagesCreated: UInt64 = 0
     package private(set) var linkDiedQueued: UInt64 = 0
@@ -59,6 +77,8 @@ package final class TraceStatistics {
         package var received: UInt64 = 0
         /// Traps in its calls or code.
         package var traps: UInt64 = 0
+        /// Whether the process had an event (a dense table's unused rows have none).
+        fileprivate var seen: Bool { events > 0 }
     }
 
     /// The tracker that reconstructs mailbox depths and exits.
@@ -70,26 +90,40 @@ package final class TraceStatistics {
     /// Takes the next event.
     package func observe(_ e: TraceEvent) {
         events += 1
-        lastTime = max(lastTime, e.end)
-        perKind[e.kind, default: 0] += 1
-        perProcess[e.pid, default: ProcessFigures()].events += 1
-        switch e.kind {
+        if e.end > lastTime { lastTime = e.end }
+        let raw = Int(e.kind.rawValue)
+        if raw < kindCounts.count { kindCounts[raw] += 1 } else { kindCountsBeyondTable[e.kind, default: 0] += 1 }
+        if e.pid < Self.denseProcessLimit {
+            let i = Int(e.pid)
+            if i >= figures.count { figures.append(contentsOf: repeatElement(ProcessFigures(), count: max(i + 1 - figures.count, figures.count))) }
+            figures.withUnsafeMutableBufferPointer { observe(e, raw, into: &$0[i]) }
+        } else {
+            observe(e, raw, into: &figuresBeyondTable[e.pid, default: ProcessFigures()])
+        }
+        tracker.observe(e)
+    }
+
+    @inline(__always)
+    private func observe(_ e: TraceEvent, _ raw: Int, into process: inout ProcessFigures) {
+        process.events += 1
+        let action = raw < actions.count ? actions[raw] : .other
+        switch action {
         case .createData: messagesCreated += 1
         case .send:
-            if e.result.trapReason == nil {
+            if !e.trapped {
                 messagesSent += 1
-                perProcess[e.pid]!.sent += 1
+                process.sent += 1
             }
-        case .sendReceiveSkipSearch:
-            if e.result.trapReason == nil {
+        case .skipSearchSend:
+            if !e.trapped {
                 messagesSent += 1
-                perProcess[e.pid]!.sent += 1
+                process.sent += 1
             }
-            if e.isCombinedSkipSearch { fallthrough }  // format 1.0: the call's return too
-        case .sendReceiveSkipSearchReturn:
+            if e.result.value != nil { fallthrough }  // format 1.0: the call's return too
+        case .skipSearchReturn:
             if e.result.value == 0 {
                 messagesReceived += 1
-                perProcess[e.pid]!.received += 1
+                process.received += 1
                 receiveWait.add(e.duration)
             } else if e.result.value == 9027 {
                 receiveTimeouts += 1
@@ -97,7 +131,7 @@ package final class TraceStatistics {
         case .receive:
             if let r = e.result.value, r == 0 || r == 1, e.message != 0 || r == 0 {
                 messagesReceived += 1
-                perProcess[e.pid]!.received += 1
+                process.received += 1
                 receiveWait.add(e.duration)
             } else if e.result.value == 9027 {
                 receiveTimeouts += 1
@@ -110,22 +144,37 @@ package final class TraceStatistics {
             deaths[e.args.at(0) ?? 0, default: 0] += 1
         case .trap:
             traps[e.text.isEmpty ? "trap" : e.text, default: 0] += 1
-            perProcess[e.pid]!.traps += 1
+            process.traps += 1
         default: break
         }
-        if e.kind == .receive || e.kind == .sendReceiveSkipSearchReturn || e.isCombinedSkipSearch || e.kind == .sleepMs {
-            noteWait(e)
+        switch action {
+        case .receive, .skipSearchReturn, .sleepMs: noteWait(e)
+        case .skipSearchSend where e.result.value != nil: noteWait(e)
+        default: break
         }
-        if let reason = e.result.trapReason {
+        if case .trap(let reason) = e.result {
             traps[reason, default: 0] += 1
-            perProcess[e.pid]!.traps += 1
+            process.traps += 1
         }
-        tracker.observe(e)
     }
+
+    /// What `observe` does with an event kind.
+    private enum Action { case createData, send, skipSearchSend, skipSearchReturn, receive, linkDied, messageDropped, exit, trap, sleepMs, other }
+
+    private static let actionTable: [Action] = {
+        let known: [(EventKind, Action)] = [
+            (.createData, .createData), (.send, .send), (.sendReceiveSkipSearch, .skipSearchSend),
+            (.sendReceiveSkipSearchReturn, .skipSearchReturn), (.receive, .receive), (.linkDied, .linkDied),
+            (.messageDropped, .messageDropped), (.exit, .exit), (.trap, .trap), (.sleepMs, .sleepMs),
+        ]
+        var table = [Action](repeating: .other, count: Int(known.map(\.0.rawValue).max()!) + 1)
+        for (kind, action) in known { table[Int(kind.rawValue)] = action }
+        return table
+    }()
 
     private func noteWait(_ e: TraceEvent) {
         guard longestWaitsKept > 0 else { return }
-        if longestWaits.count == longestWaitsKept, let shortest = longestWaits.last, shortest.duration >= e.duration { return }
+        if longestWaits.count == longestWaitsKept, longestWaits[longestWaits.count - 1].duration >= e.duration { return }
         var tags = e.tags
         var message = e.message
         var call = e.kind
@@ -206,6 +255,7 @@ package final class TraceStatistics {
         out.line("processes:")
         out.line("  " + leftPad("pid", 8) + leftPad("events", 10) + leftPad("sent", 9) + leftPad("recv", 9)
             + leftPad("max mbox", 10) + leftPad("traps", 7) + "  end")
+        let perProcess = self.perProcess
         let pids = tracker.processes.keys.sorted()
         let shown = processLimit.map { Array(pids.prefix($0)) } ?? pids
         for pid in shown {
@@ -222,4 +272,9 @@ package final class TraceStatistics {
 
     private func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
     private func leftPad(_ s: String, _ w: Int) -> String { s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s }
+}
+
+private extension TraceEvent {
+    /// Whether the call trapped (without copying the reason).
+    var trapped: Bool { if case .trap = result { return true } else { return false } }
 }
