@@ -51,20 +51,7 @@ public struct RunCommand: StreamingCommand {
     /// Runs with guest output going to `guestOutput` (tests capture it).
     package func run(io: CommandIO, output guestOutput: any GuestOutput) throws {
         defer { io.flush() }
-        let preopens: [String]
-        do {
-            preopens = try GuestProgram.preopenedDirectories(directories)
-        } catch {
-            io.err.line("luna-trace: \(error)")
-            throw ArgumentParser.ExitCode(64)
-        }
-        let loaded: GuestModule
-        do {
-            loaded = try GuestProgram.load(module)
-        } catch {
-            io.err.line("luna-trace: \(module): cannot load module: \(error)")
-            throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
-        }
+        let (loaded, preopens) = try GuestProgram.prepare(module: module, directories: directories, io: io)
         var writer: TraceWriter?
         if let output {
             var metadata = ["guest": module, "entry": entry]

@@ -85,20 +85,7 @@ public struct TestCommand: StreamingCommand {
 
     package func run(io: CommandIO) throws {
         defer { io.flush() }
-        let preopens: [String]
-        do {
-            preopens = try GuestProgram.preopenedDirectories(directories)
-        } catch {
-            io.err.line("luna-trace: \(error)")
-            throw ArgumentParser.ExitCode(64)
-        }
-        let loaded: GuestModule
-        do {
-            loaded = try GuestProgram.load(module)
-        } catch {
-            io.err.line("luna-trace: \(module): cannot load module: \(error)")
-            throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
-        }
+        let (loaded, preopens) = try GuestProgram.prepare(module: module, directories: directories, io: io)
         var options = TestRunner.Options()
         options.filter = filter
         options.exact = exact

@@ -1,3 +1,4 @@
+import ArgumentParser
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -70,6 +71,24 @@ enum GuestProgram {
             closedir(handle)
         }
         return ["."] + extra
+    }
+
+    /// The module and preopened directories of a `run` or `test` invocation; a bad `--dir`
+    /// (exit 64) or an unloadable module (`RecordCommand.cannotLoad`) is reported on `io.err`.
+    static func prepare(module: String, directories: [String], io: CommandIO) throws -> (GuestModule, [String]) {
+        let preopens: [String]
+        do {
+            preopens = try preopenedDirectories(directories)
+        } catch {
+            io.err.line("luna-trace: \(error)")
+            throw ArgumentParser.ExitCode(64)
+        }
+        do {
+            return (try load(module), preopens)
+        } catch {
+            io.err.line("luna-trace: \(module): cannot load module: \(error)")
+            throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
+        }
     }
 
     /// Creates directory `path` (and its parents) if missing.
