@@ -3,7 +3,7 @@ import TraceFormat
 /// Writes the life of one message as a short story (`luna-trace flow`).
 package enum MessageFlowReport {
     /// The lines describing `life`; `processes` names entries and exits of the processes involved.
-    package static func lines(_ life: MessageLife, processes: [UInt64: ProcessRecord]) -> [String] {
+    package static func lines(_ life: MessageLife, processes: ProcessTable) -> [String] {
         var out: [String] = []
         func who(_ pid: UInt64) -> String {
             if pid == 0 { return "the host" }

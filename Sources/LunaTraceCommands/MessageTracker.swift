@@ -9,7 +9,7 @@ import TraceFormat
 /// and is then handed to `onLifeEnded`. `finish()` hands over every message still live.
 package final class MessageTracker {
     /// Every process seen so far.
-    package private(set) var processes: [UInt64: ProcessRecord] = [:]
+    package private(set) var processes = ProcessTable()
     /// Called once per message, when its life is over (or at `finish()`).
     package var onLifeEnded: (MessageLife) -> Void
 
@@ -48,7 +48,10 @@ package final class MessageTracker {
     package func process(_ pid: UInt64) -> ProcessRecord? { processes[pid] }
 
     /// Whether `pid` had been seen and had not ended at the current point of the trace.
-    package func isRunning(_ pid: UInt64) -> Bool { processes[pid]?.isRunning ?? false }
+    package func isRunning(_ pid: UInt64) -> Bool {
+        let i = processes.slot(of: pid)
+        return i >= 0 && processes[slot: i].exit == nil
+    }
 
     /// What is known so far about a message still followed.
     package func life(_ message: MessageID) -> MessageLife? {
@@ -82,17 +85,17 @@ package final class MessageTracker {
             life.location = .scratch(e.pid)
             if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
             setLive(e.message, life)
-            processes[e.pid]?.scratch = e.message
+            setScratch(of: e.pid, e.message)
             return attribution(e.message)
 
         case .dataCall(let call):
-            let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+            let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
             update(id) { life in Self.applyDataCall(e, call, to: &life) }
             return attribution(id)
 
         case .send:
-            let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+            let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
             send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
             if let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
@@ -104,7 +107,7 @@ package final class MessageTracker {
         case .skipSearchSend:
             // The send half (format 1.1): the request reached the receiver's mailbox at `end`.
             // A trap (empty scratch area, or refused before sending) sends nothing.
-            let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+            let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
             if let trap = e.result.trapReason {
                 update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) }
@@ -151,8 +154,8 @@ package final class MessageTracker {
             if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {
                 decrementMailbox(of: holder, tag: lives[Int(slot)].tag)
             }
-            if reason == DropReason.leftInMailbox.rawValue { processes[e.pid]?.droppedFromMailbox += 1 }
-            if processes[e.pid]?.scratch == id { processes[e.pid]?.scratch = 0 }
+            if reason == DropReason.leftInMailbox.rawValue { withProcess(e.pid) { $0.droppedFromMailbox += 1 } }
+            if scratch(of: e.pid) == id { setScratch(of: e.pid, 0) }
             update(id) { life in
                 life.drop = MessageDrop(reasonCode: reason, pid: e.pid, at: e.start)
                 life.location = .gone
@@ -169,23 +172,26 @@ package final class MessageTracker {
             let child = UInt64(bitPattern: e.args.at(0) ?? 0)
             if child != 0 {
                 touchProcess(child, at: e.start)
-                processes[child]?.parent = e.pid
-                if !e.text.isEmpty { processes[child]?.entry = e.text }
+                withProcess(child) { child in
+                    child.parent = e.pid
+                    if !e.text.isEmpty { child.entry = e.text }
+                }
             }
             return nil
 
         case .start:
-            if !e.text.isEmpty { processes[e.pid]?.entry = e.text }
-            if let parent = e.args.at(0), processes[e.pid]?.parent == nil {
-                processes[e.pid]?.parent = UInt64(bitPattern: parent)
+            withProcess(e.pid) { p in
+                if !e.text.isEmpty { p.entry = e.text }
+                if let parent = e.args.at(0), p.parent == nil { p.parent = UInt64(bitPattern: parent) }
             }
             return nil
 
         case .exit:
-            guard e.pid != 0, processes[e.pid]?.exit == nil else { return nil }
-            let depth = processes[e.pid]?.mailboxDepth ?? 0
-            processes[e.pid]?.exit = ProcessEnd(status: e.args.at(0) ?? 0, reason: e.text, at: e.start, mailboxDepth: depth)
-            processes[e.pid]?.queuedTags = [:]
+            let i = processes.slot(of: e.pid)
+            guard e.pid != 0, i >= 0, processes[slot: i].exit == nil else { return nil }
+            let depth = processes[slot: i].mailboxDepth
+            processes[slot: i].exit = ProcessEnd(status: e.args.at(0) ?? 0, reason: e.text, at: e.start, mailboxDepth: depth)
+            processes[slot: i].queuedTags = [:]
             retireScratch(of: e.pid)
             return nil
 
@@ -197,7 +203,7 @@ package final class MessageTracker {
     /// A format 1.0 `send_receive_skip_search`: one event, recorded when the call returned, for
     /// both the request sent (at `start`, the only send time it shows) and the reply taken.
     private func observeCombinedSkipSearch(_ e: TraceEvent) -> MessageAttribution? {
-        let id = e.message != 0 ? e.message : (processes[e.pid]?.scratch ?? 0)
+        let id = e.message != 0 ? e.message : scratch(of: e.pid)
         var requestTag: Int64 = 0
         if id != 0 {
             requestTag = tag(of: id) ?? 0
@@ -229,7 +235,27 @@ package final class MessageTracker {
     // MARK: Transitions
 
     private func touchProcess(_ pid: UInt64, at time: UInt64) {
-        if processes[pid] == nil { processes[pid] = ProcessRecord(pid: pid, firstSeen: time) }
+        if processes.slot(of: pid) < 0 { processes.insert(ProcessRecord(pid: pid, firstSeen: time)) }
+    }
+
+    /// The message in `pid`'s scratch area (0 = none, or `pid` not seen).
+    @inline(__always)
+    private func scratch(of pid: UInt64) -> MessageID {
+        let i = processes.slot(of: pid)
+        return i >= 0 ? processes[slot: i].scratch : 0
+    }
+
+    @inline(__always)
+    private func setScratch(of pid: UInt64, _ id: MessageID) {
+        let i = processes.slot(of: pid)
+        if i >= 0 { processes[slot: i].scratch = id }
+    }
+
+    /// Changes `pid`'s record in place, if it has been seen.
+    @inline(__always)
+    private func withProcess(_ pid: UInt64, _ change: (inout ProcessRecord) -> Void) {
+        let i = processes.slot(of: pid)
+        if i >= 0 { change(&processes[slot: i]) }
     }
 
     private func attribution(_ id: MessageID) -> MessageAttribution {
@@ -285,7 +311,7 @@ package final class MessageTracker {
     }
 
     private func send(_ id: MessageID, from pid: UInt64, to target: UInt64, at time: UInt64, call: EventKind) {
-        if processes[pid]?.scratch == id { processes[pid]?.scratch = 0 }
+        if scratch(of: pid) == id { setScratch(of: pid, 0) }
         let slot = currentSlot(id)
         // Format 1.0 only: a combined send_receive_skip_search event records its request when
         // the call returns, so the receive that took the request can come first: complete that hop.
@@ -308,15 +334,16 @@ package final class MessageTracker {
 
     /// Whether `pid` had started and not yet ended at `time`.
     private func wasRunning(_ pid: UInt64, at time: UInt64) -> Bool {
-        guard let p = processes[pid], p.firstSeen <= time else { return false }
-        return p.exit.map { $0.at >= time } ?? true
+        let i = processes.slot(of: pid)
+        guard i >= 0, processes[slot: i].firstSeen <= time else { return false }
+        if let end = processes[slot: i].exit?.at { return end >= time }
+        return true
     }
 
     private func decrementMailbox(of pid: UInt64, tag: Int64) {
-        guard processes[pid] != nil else { return }
-        if processes[pid]!.mailboxDepth > 0 { processes[pid]!.mailboxDepth -= 1 }
-        if let n = processes[pid]!.queuedTags[tag] {
-            processes[pid]!.queuedTags[tag] = n > 1 ? n - 1 : nil
+        withProcess(pid) { p in
+            if p.mailboxDepth > 0 { p.mailboxDepth -= 1 }
+            if let n = p.queuedTags[tag] { p.queuedTags[tag] = n > 1 ? n - 1 : nil }
         }
     }
 
@@ -325,10 +352,12 @@ package final class MessageTracker {
             life.hops.append(hop)
             life.location = .mailbox(pid)
         }
-        guard processes[pid] != nil else { return }
-        processes[pid]!.mailboxDepth += 1
-        processes[pid]!.maxMailboxDepth = max(processes[pid]!.maxMailboxDepth, processes[pid]!.mailboxDepth)
-        processes[pid]!.queuedTags[tag(of: id) ?? 0, default: 0] += 1
+        let tag = tag(of: id) ?? 0
+        withProcess(pid) { p in
+            p.mailboxDepth += 1
+            p.maxMailboxDepth = max(p.maxMailboxDepth, p.mailboxDepth)
+            p.queuedTags[tag, default: 0] += 1
+        }
     }
 
     private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64, tagSet: [Int64]) {
@@ -346,13 +375,14 @@ package final class MessageTracker {
             }
             life.location = .scratch(pid)
         }
-        processes[pid]?.scratch = id
+        setScratch(of: pid, id)
     }
 
     /// The message in `pid`'s scratch area is being replaced or abandoned: its life is over.
     private func retireScratch(of pid: UInt64) {
-        guard let id = processes[pid]?.scratch, id != 0 else { return }
-        processes[pid]?.scratch = 0
+        let id = scratch(of: pid)
+        guard id != 0 else { return }
+        setScratch(of: pid, 0)
         let slot = slots(id).live
         if slot >= 0 {
             if case .scratch = lives[Int(slot)].location { lives[Int(slot)].location = .gone }
