@@ -7,33 +7,38 @@ import TraceFormat
 /// receiver's scratch area, or left behind by an exiting process) waits in a short settling
 /// window, so that drop events the runtime records right after can still be attached to it,
 /// and is then handed to `onLifeEnded`. `finish()` hands over every message still live.
+///
+/// Exclusivity checks are off for its storage (they were a tenth of the `stats` path): a
+/// tracker is used from one thread, and no access overlaps another, since the closures that
+/// change a life or a process record in place (`update`, `withProcess`) touch only what they
+/// are given, and `onLifeEnded` is called after every access has ended.
 package final class MessageTracker {
     /// Every process seen so far.
-    package private(set) var processes = ProcessTable()
+    @exclusivity(unchecked) package private(set) var processes = ProcessTable()
     /// Called once per message, when its life is over (or at `finish()`).
     package var onLifeEnded: (MessageLife) -> Void
 
     /// Every followed message's life, in reusable slots (`freeSlots`); `slotIndex` finds a
     /// message's live and settling slots. A message is normally in one of the two; a hostile
     /// file that re-creates an id still settling has both, as the two maps this replaces did.
-    private var lives: [MessageLife] = []
-    private var freeSlots: [Int32] = []
-    private var slotIndex: [MessageID: Slots] = [:]
+    @exclusivity(unchecked) private var lives: [MessageLife] = []
+    @exclusivity(unchecked) private var freeSlots: [Int32] = []
+    @exclusivity(unchecked) private var slotIndex: [MessageID: Slots] = [:]
     /// The last id looked up and its slots: consecutive events mostly concern one message.
-    private var cachedID: MessageID = 0
-    private var cachedSlots = Slots()
-    private var liveCount = 0
-    private var settlingCount = 0
+    @exclusivity(unchecked) private var cachedID: MessageID = 0
+    @exclusivity(unchecked) private var cachedSlots = Slots()
+    @exclusivity(unchecked) private var liveCount = 0
+    @exclusivity(unchecked) private var settlingCount = 0
     /// What `observe` does per event kind, indexed by raw code (a jump instead of comparing
     /// against each kind constant in turn).
     private let actions: [Action] = MessageTracker.actionTable
     /// The request tag of each process's skip-search call between its send half and its return.
-    private var skipSearchRequestTags: [UInt64: Int64] = [:]
-    private var settlingOrder: [MessageID] = []
-    private var settlingHead = 0
+    @exclusivity(unchecked) private var skipSearchRequestTags: [UInt64: Int64] = [:]
+    @exclusivity(unchecked) private var settlingOrder: [MessageID] = []
+    @exclusivity(unchecked) private var settlingHead = 0
     private let settleWindow: Int
     /// The time of the latest event observed.
-    package private(set) var now: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var now: UInt64 = 0
 
     /// A tracker; `settleWindow` is how many ended messages wait for late drop events.
     package init(settleWindow: Int = 1024, onLifeEnded: @escaping (MessageLife) -> Void = { _ in }) {

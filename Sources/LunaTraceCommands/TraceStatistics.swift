@@ -1,9 +1,13 @@
 import TraceFormat
 
 /// The figures `luna-trace stats` prints, gathered in one streaming pass.
+///
+/// Exclusivity checks are off for its counters: statistics are gathered on one thread, and the
+/// only access held across a call (a process's figures while `observe` counts the event in
+/// them) overlaps nothing, since that call touches no other process's figures.
 package final class TraceStatistics {
     /// Events seen.
-    package private(set) var events: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var events: UInt64 = 0
     /// Events per call or lifecycle kind.
     package var perKind: [EventKind: UInt64] {
         var all = kindCountsBeyondTable
@@ -17,34 +21,34 @@ package final class TraceStatistics {
         return all
     }
     /// Counts per raw kind code below 256 (every kind this version knows), and the rest.
-    private var kindCounts = [UInt64](repeating: 0, count: 256)
-    private var kindCountsBeyondTable: [EventKind: UInt64] = [:]
+    @exclusivity(unchecked) private var kindCounts = [UInt64](repeating: 0, count: 256)
+    @exclusivity(unchecked) private var kindCountsBeyondTable: [EventKind: UInt64] = [:]
     /// Figures of pids below `denseProcessLimit`, indexed by pid (runtime pids are small and
     /// dense); larger pids (only hostile or hand-made files) go to the dictionary.
-    private var figures: [ProcessFigures] = []
-    private var figuresBeyondTable: [UInt64: ProcessFigures] = [:]
+    @exclusivity(unchecked) private var figures: [ProcessFigures] = []
+    @exclusivity(unchecked) private var figuresBeyondTable: [UInt64: ProcessFigures] = [:]
     private static let denseProcessLimit: UInt64 = 1 << 16
     /// What `observe` does per kind, indexed by raw code.
     private let actions: [Action] = TraceStatistics.actionTable
     /// Messages created by `create_data`, and LinkDied messages queued.
-    package private(set) var messagesCreated: UInt64 = 0
-    package private(set) var linkDiedQueued: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var messagesCreated: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var linkDiedQueued: UInt64 = 0
     /// Sends (`send` and the send half of `send_receive_skip_search`).
-    package private(set) var messagesSent: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var messagesSent: UInt64 = 0
     /// Messages taken by a receive.
-    package private(set) var messagesReceived: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var messagesReceived: UInt64 = 0
     /// Drops per raw `DropReason` code.
-    package private(set) var dropped: [Int64: UInt64] = [:]
+    @exclusivity(unchecked) package private(set) var dropped: [Int64: UInt64] = [:]
     /// Receives that timed out.
-    package private(set) var receiveTimeouts: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var receiveTimeouts: UInt64 = 0
     /// Time spent inside receives that returned a message.
-    package private(set) var receiveWait = DurationPercentiles()
+    @exclusivity(unchecked) package private(set) var receiveWait = DurationPercentiles()
     /// Calls that trapped, per trap reason, and traps outside calls.
-    package private(set) var traps: [String: UInt64] = [:]
+    @exclusivity(unchecked) package private(set) var traps: [String: UInt64] = [:]
     /// Process ends per raw `ExitCode` status.
-    package private(set) var deaths: [Int64: UInt64] = [:]
+    @exclusivity(unchecked) package private(set) var deaths: [Int64: UInt64] = [:]
     /// The longest blocking waits (receive, send_receive_skip_search, sleep_ms), longest first.
-    package private(set) var longestWaits: [Wait] = []
+    @exclusivity(unchecked) package private(set) var longestWaits: [Wait] = []
     /// How many of the longest waits are kept.
     package var longestWaitsKept = 5
 
@@ -66,7 +70,7 @@ package final class TraceStatistics {
     }
 
     /// Time of the last event seen.
-    package private(set) var lastTime: UInt64 = 0
+    @exclusivity(unchecked) package private(set) var lastTime: UInt64 = 0
 
     /// What `stats` shows for one process.
     package struct ProcessFigures: Sendable, Equatable {
