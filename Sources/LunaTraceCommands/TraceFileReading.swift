@@ -51,7 +51,8 @@ package enum TraceFileReading {
         var stoppedEarly = false
         let progress = io.showsProgress
         do {
-            while let event = try reader.next() {
+            var event = TraceEvent(kind: EventKind(rawValue: 0), pid: 0)
+            while try reader.next(into: &event) {  // reuses the event's storage
                 try body(event)
                 count += 1
                 if progress && count & 0x3ffff == 0 {
