@@ -23,7 +23,7 @@ package final class MessageTracker {
     /// file that re-creates an id still settling has both, as the two maps this replaces did.
     @exclusivity(unchecked) private var lives: [MessageLife] = []
     @exclusivity(unchecked) private var freeSlots: [Int32] = []
-    @exclusivity(unchecked) private var slotIndex: [MessageID: Slots] = [:]
+    @exclusivity(unchecked) private var slotIndex = MessageIDTable<Slots>()
     /// The last id looked up and its slots: consecutive events mostly concern one message.
     @exclusivity(unchecked) private var cachedID: MessageID = 0
     @exclusivity(unchecked) private var cachedSlots = Slots()
@@ -225,7 +225,7 @@ package final class MessageTracker {
     /// order they ended, then the live ones by id.
     package func finish() {
         while settlingHead < settlingOrder.count { evictOldestSettled() }
-        let liveIDs = slotIndex.compactMap { id, slots in slots.live >= 0 ? id : nil }.sorted()
+        let liveIDs = slotIndex.ids.filter { (slotIndex[$0]?.live ?? -1) >= 0 }.sorted()
         for id in liveIDs {
             var slots = self.slots(id)
             guard slots.live >= 0 else { continue }

@@ -67,4 +67,47 @@ struct SparseIDTests {
         #expect(ended.map(\.id) == [9, 9, 10])
         #expect(ended.map(\.tag) == [3, 5, 4])
     }
+
+    @Test("the message id table agrees with a Dictionary over random inserts, updates and removals")
+    func idTableMatchesDictionary() {
+        var table = MessageIDTable<Int>()
+        var truth: [MessageID: Int] = [:]
+        var rng = SystemRandomNumberGenerator()
+        for step in 0..<200_000 {
+            // Mostly increasing ids near a moving front (as a runtime hands them out), some far.
+            let id: MessageID = step % 7 == 0 ? UInt64.random(in: 1...UInt64.max, using: &rng)
+                : UInt64(step / 3 + 1) + UInt64.random(in: 0..<64, using: &rng)
+            if Bool.random(using: &rng) || truth.count > 5000 {
+                table[id] = nil
+                truth[id] = nil
+            } else {
+                table[id] = step
+                truth[id] = step
+            }
+            if step % 997 == 0 { #expect(table.entryCount == truth.count) }
+        }
+        #expect(table.entryCount == truth.count)
+        #expect(Set(table.ids) == Set(truth.keys))
+        for (id, v) in truth { #expect(table[id] == v) }
+        #expect(!table.usesFallback)
+    }
+
+    @Test("crafted ids that all hash alike switch the table to a Dictionary, with nothing lost")
+    func idTableFallsBackOnCraftedIDs() {
+        // id * 0x9E3779B97F4A7C15 = x (small) for every x: every id hashes to slot 0.
+        let c: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var inverse = c
+        for _ in 0..<6 { inverse = inverse &* (2 &- c &* inverse) }
+        #expect(c &* inverse == 1)
+        var table = MessageIDTable<UInt64>()
+        let ids = (1...5000).map { UInt64($0) &* inverse }
+        for (i, id) in ids.enumerated() { table[id] = UInt64(i) }
+        #expect(table.usesFallback)
+        #expect(table.entryCount == ids.count)
+        for (i, id) in ids.enumerated() { #expect(table[id] == UInt64(i)) }
+        for id in ids.prefix(2500) { table[id] = nil }
+        #expect(table.entryCount == 2500)
+        #expect(table[ids[0]] == nil)
+        #expect(table[ids[4999]] == 4999)
+    }
 }
