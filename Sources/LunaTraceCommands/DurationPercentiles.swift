@@ -5,7 +5,9 @@
 /// 1.6 %), so a million samples cost a few kilobytes.
 package struct DurationPercentiles: Sendable {
     private var exact: [UInt64] = []
-    private var buckets: [UInt64: UInt64] = [:]
+    /// Counts per bucket, by `bucketIndex` (which orders buckets as their values); empty until
+    /// the exact samples are folded.
+    private var buckets: [UInt64] = []
     private let exactLimit: Int
     /// Number of samples added.
     package private(set) var count: UInt64 = 0
@@ -28,11 +30,12 @@ package struct DurationPercentiles: Sendable {
             exact.append(value)
             return
         }
-        if !exact.isEmpty {
-            for v in exact { buckets[Self.bucket(v), default: 0] += 1 }
+        if buckets.isEmpty {
+            buckets = [UInt64](repeating: 0, count: Self.bucketCount)
+            for v in exact { buckets[Self.bucketIndex(Self.bucket(v))] += 1 }
             exact = []
         }
-        buckets[Self.bucket(value), default: 0] += 1
+        buckets[Self.bucketIndex(Self.bucket(value))] += 1
     }
 
     /// The mean, or nil without samples.
@@ -47,9 +50,9 @@ package struct DurationPercentiles: Sendable {
             return sorted[Int(min(rank, UInt64(sorted.count))) - 1]
         }
         var seen: UInt64 = 0
-        for key in buckets.keys.sorted() {
-            seen += buckets[key]!
-            if seen >= rank { return min(maximum, Self.representative(key)) }
+        for (index, n) in buckets.enumerated() where n > 0 {
+            seen += n
+            if seen >= rank { return min(maximum, Self.representative(Self.bucketKey(index))) }
         }
         return maximum
     }
@@ -62,6 +65,19 @@ package struct DurationPercentiles: Sendable {
         let exponent = UInt64(63 - v.leadingZeroBitCount)
         let mantissa = (v >> (exponent - subBits)) & ((1 << subBits) - 1)
         return (exponent << subBits) | mantissa | (1 << 62)
+    }
+
+    /// Buckets: the 64 exact small values, then (exponent, mantissa) for exponents 6…63.
+    private static let bucketCount = 64 + 64 << subBits
+
+    /// A bucket key's place in `buckets`: keys in increasing order of the values they hold.
+    @inline(__always)
+    private static func bucketIndex(_ key: UInt64) -> Int {
+        key & (1 << 62) == 0 ? Int(key) : 64 + Int(key & ~(1 << 62))
+    }
+
+    private static func bucketKey(_ index: Int) -> UInt64 {
+        index < 64 ? UInt64(index) : UInt64(index - 64) | (1 << 62)
     }
 
     private static func representative(_ key: UInt64) -> UInt64 {

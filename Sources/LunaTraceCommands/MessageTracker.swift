@@ -483,8 +483,8 @@ package final class MessageTracker {
 
     /// Empties slot `i` for reuse and returns the life it held.
     private func releaseSlot(_ i: Int32) -> MessageLife {
-        let life = lives[Int(i)]
-        lives[Int(i)] = MessageLife(id: 0)
+        var life = MessageLife(id: 0)
+        swap(&life, &lives[Int(i)])  // a move: no reference counting of the life's arrays
         freeSlots.append(i)
         return life
     }
