@@ -37,11 +37,18 @@ package final class MessageTracker {
     @exclusivity(unchecked) private var settlingOrder: [MessageID] = []
     @exclusivity(unchecked) private var settlingHead = 0
     private let settleWindow: Int
+    /// Whether lives keep their full history (hops, pushes, takes, traps, dropped resources).
+    private let keepsHistory: Bool
     /// The time of the latest event observed.
     @exclusivity(unchecked) package private(set) var now: UInt64 = 0
 
     /// A tracker; `settleWindow` is how many ended messages wait for late drop events.
-    package init(settleWindow: Int = 1024, onLifeEnded: @escaping (MessageLife) -> Void = { _ in }) {
+    ///
+    /// With `keepsHistory` false (what `stats` needs) it keeps per message only what decides
+    /// where messages are and how deep mailboxes get: the lives it hands over carry no hops,
+    /// pushes, takes, traps or dropped resources, and it does much less work per event.
+    package init(settleWindow: Int = 1024, keepsHistory: Bool = true, onLifeEnded: @escaping (MessageLife) -> Void = { _ in }) {
+        self.keepsHistory = keepsHistory
         self.settleWindow = max(1, settleWindow)
         self.onLifeEnded = onLifeEnded
     }
@@ -88,7 +95,7 @@ package final class MessageTracker {
             life.creator = e.pid
             life.createdAt = e.start
             life.location = .scratch(e.pid)
-            if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
+            if keepsHistory, let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
             setLive(e.message, life)
             setScratch(of: e.pid, e.message)
             return attribution(e.message)
@@ -96,14 +103,15 @@ package final class MessageTracker {
         case .dataCall(let call):
             let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
-            update(id) { life in Self.applyDataCall(e, call, to: &life) }
+            let history = keepsHistory
+            update(id) { life in Self.applyDataCall(e, call, history: history, to: &life) }
             return attribution(id)
 
         case .send:
             let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
             send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
-            if let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+            if keepsHistory, let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
             return attribution(id)
 
         case .skipSearchSend where e.result.value != nil:
@@ -115,7 +123,8 @@ package final class MessageTracker {
             let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
             if let trap = e.result.trapReason {
-                update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) }
+                let history = keepsHistory
+                update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
                 return attribution(id)
             }
             skipSearchRequestTags[e.pid] = tag(of: id) ?? 0
@@ -170,7 +179,8 @@ package final class MessageTracker {
 
         case .resourceDropped:
             guard e.message != 0 else { return nil }
-            update(e.message) { $0.resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) }
+            let history = keepsHistory
+            update(e.message) { if history { $0.resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) } }
             return attribution(e.message)
 
         case .spawn:
@@ -279,8 +289,8 @@ package final class MessageTracker {
         change(&lives[Int(slots.settling >= 0 ? slots.settling : slots.live)])
     }
 
-    private static func applyDataCall(_ e: TraceEvent, _ call: DataCall, to life: inout MessageLife) {
-        if let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
+    private static func applyDataCall(_ e: TraceEvent, _ call: DataCall, history: Bool, to life: inout MessageLife) {
+        if history, let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
         switch call {
         case .write:
             if e.result.trapReason == nil {
@@ -292,15 +302,15 @@ package final class MessageTracker {
                 life.bytesRead += e.result.value.map { UInt64(max(0, $0)) } ?? e.payload.size
                 life.readCalls += 1
             }
-        case .push:
+        case .push where history:
             life.pushes.append(ResourcePush(
                 pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
                 resourceID: e.args.at(0) ?? -1, slot: e.result.value))
-        case .take:
+        case .take where history:
             life.takes.append(ResourceTake(
                 pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
                 newID: e.result.value, trap: e.result.trapReason))
-        case .other:
+        case .push, .take, .other:
             break
         }
     }
@@ -320,8 +330,18 @@ package final class MessageTracker {
         let slot = currentSlot(id)
         // Format 1.0 only: a combined send_receive_skip_search event records its request when
         // the call returns, so the receive that took the request can come first: complete that hop.
-        if slot >= 0, let i = lives[Int(slot)].hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
-            update(id) { $0.hops[i].send = MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: true) }
+        if !keepsHistory {
+            if slot >= 0 && lives[Int(slot)].deliveriesBeforeSend > 0 {
+                update(id) { $0.deliveriesBeforeSend = max(0, $0.deliveriesBeforeSend - 1) }
+                return
+            }
+        } else if slot >= 0, let i = lives[Int(slot)].hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
+            update(id) { life in
+                // (`update` prefers a settling life; only a re-created id makes it another one.)
+                if i < life.hops.count {
+                    life.hops[i].send = MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: true)
+                }
+            }
             return
         }
         let dropped = slot >= 0 && lives[Int(slot)].drop != nil
@@ -330,8 +350,9 @@ package final class MessageTracker {
         if isRunning(target) && !dropped {
             enqueue(id, in: target, hop: hop)
         } else {
+            let history = keepsHistory
             update(id) { life in
-                life.hops.append(hop)
+                if history { life.hops.append(hop) } else { life.sendAwaitingDelivery = true }
                 if life.drop == nil { life.location = running ? .mailbox(target) : .nowhere(target) }
             }
         }
@@ -353,8 +374,9 @@ package final class MessageTracker {
     }
 
     private func enqueue(_ id: MessageID, in pid: UInt64, hop: MessageHop) {
+        let history = keepsHistory
         update(id) { life in
-            life.hops.append(hop)
+            if history { life.hops.append(hop) } else { life.sendAwaitingDelivery = true }
             life.location = .mailbox(pid)
         }
         let tag = tag(of: id) ?? 0
@@ -365,13 +387,22 @@ package final class MessageTracker {
         }
     }
 
-    private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64, tagSet: [Int64]) {
+    private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64,
+                         tagSet: @autoclosure () -> [Int64]) {
         retireScratch(of: pid)
         let slot = currentSlot(id)
         if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {
             decrementMailbox(of: holder, tag: lives[Int(slot)].tag)
         }
-        let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
+        guard keepsHistory else {
+            update(id) { life in
+                if life.sendAwaitingDelivery { life.sendAwaitingDelivery = false } else { life.deliveriesBeforeSend += 1 }
+                life.location = .scratch(pid)
+            }
+            setScratch(of: pid, id)
+            return
+        }
+        let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet(), call: call)
         update(id) { life in
             if let last = life.hops.indices.last, life.hops[last].delivery == nil {
                 life.hops[last].delivery = delivery

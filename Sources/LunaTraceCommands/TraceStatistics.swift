@@ -86,7 +86,7 @@ package final class TraceStatistics {
     }
 
     /// The tracker that reconstructs mailbox depths and exits.
-    package let tracker = MessageTracker()
+    package let tracker = MessageTracker(keepsHistory: false)
 
     /// Empty statistics.
     package init() {}
