@@ -46,7 +46,8 @@ package final class MessageTracker {
     ///
     /// With `keepsHistory` false (what `stats` needs) it keeps per message only what decides
     /// where messages are and how deep mailboxes get: the lives it hands over carry no hops,
-    /// pushes, takes, traps or dropped resources, and it does much less work per event.
+    /// pushes, takes, traps or dropped resources, process records no `queuedTags`, and it does
+    /// much less work per event.
     package init(settleWindow: Int = 1024, keepsHistory: Bool = true, onLifeEnded: @escaping (MessageLife) -> Void = { _ in }) {
         self.keepsHistory = keepsHistory
         self.settleWindow = max(1, settleWindow)
@@ -367,9 +368,10 @@ package final class MessageTracker {
     }
 
     private func decrementMailbox(of pid: UInt64, tag: Int64) {
+        let history = keepsHistory
         withProcess(pid) { p in
             if p.mailboxDepth > 0 { p.mailboxDepth -= 1 }
-            if let n = p.queuedTags[tag] { p.queuedTags[tag] = n > 1 ? n - 1 : nil }
+            if history, let n = p.queuedTags[tag] { p.queuedTags[tag] = n > 1 ? n - 1 : nil }
         }
     }
 
@@ -383,7 +385,7 @@ package final class MessageTracker {
         withProcess(pid) { p in
             p.mailboxDepth += 1
             p.maxMailboxDepth = max(p.maxMailboxDepth, p.mailboxDepth)
-            p.queuedTags[tag, default: 0] += 1
+            if history { p.queuedTags[tag, default: 0] += 1 }
         }
     }
 

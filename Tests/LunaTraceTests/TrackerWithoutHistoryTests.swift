@@ -20,7 +20,11 @@ struct TrackerWithoutHistoryTests {
         }
         #expect(mismatches == 0)
         #expect(full.processes.count == lean.processes.count)
-        for pid in full.processes.keys { #expect(full.processes[pid] == lean.processes[pid]) }
+        for pid in full.processes.keys {
+            var expected = full.processes[pid]
+            expected?.queuedTags = [:]  // per-tag mailbox counts are history (for `lost`)
+            #expect(expected == lean.processes[pid])
+        }
         for id in Set(events.map(\.message)) { #expect(full.tag(of: id) == lean.tag(of: id)) }
         full.finish()
         lean.finish()
