@@ -45,7 +45,7 @@ extension ProcessContext {
             let delivered = target._withUnsafeGuaranteedRef { mb -> Bool in
                 mb.lock.lock()
                 if mb.closed { mb.lock.unlock(); return false }
-                if let trace, let e = sendEvent(m, pid, record) { trace.record(e) }
+                if trace != nil { recordSend(m, pid, record) }
                 let c = mb.enqueueLocked(m)
                 mb.lock.unlock()
                 c?.resume()
@@ -54,22 +54,22 @@ extension ProcessContext {
             if delivered { return }
         }
         if let trace {
-            if let e = sendEvent(m, pid, record) { trace.record(e) }
+            recordSend(m, pid, record)
             environment.recordDrop(m, holder: id, reason: .receiverMissing, trace)
         }
     }
 
+    /// Records the event of `record` on the allocation-free path (no tags or text to carry).
     @inline(__always)
-    private func sendEvent(_ m: Message, _ pid: ProcessID, _ record: SendRecord) -> TraceEvent? {
+    private func recordSend(_ m: Message, _ pid: ProcessID, _ record: SendRecord) {
         switch record {
         case .nothing:
-            return nil
+            return
         case .send:
-            return TraceEvent(kind: .send, pid: id, start: now(), args: .of(Int64(bitPattern: pid)), message: m.id,
-                              result: .value(0))
+            self.record(.call(.send, pid: id, start: now(), message: m.id, result: 0, Int64(bitPattern: pid)))
         case .skipSearch(let timeoutMs, let start):
-            return TraceEvent(kind: .sendReceiveSkipSearch, pid: id, start: start, end: now(),
-                              args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)), message: m.id)
+            self.record(.call(.sendReceiveSkipSearch, pid: id, start: start, end: now(), message: m.id,
+                              Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)))
         }
     }
 
