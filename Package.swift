@@ -45,7 +45,8 @@ let package = Package(
                 // WASI preview 1 for guests (Wasm/GuestProcess+WASI.swift); WASI for its stdio SPI.
                 .product(name: "WasmKitWASI", package: "WasmKit"),
                 .product(name: "WASI", package: "WasmKit"),
-            ]
+            ],
+            exclude: ["Core/CONTRACT.md"]
         ),
         // Replay engine, adapter protocol and divergence reports.
         .target(name: "ConformanceKit", dependencies: ["TraceFormat", "LunaRuntime"]),
@@ -89,7 +90,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LunaConformTests",
-            dependencies: ["LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"]
+            dependencies: ["LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"],
+            exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
         ),
     ]
 )
