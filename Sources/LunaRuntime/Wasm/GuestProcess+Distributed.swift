@@ -95,26 +95,9 @@ extension GuestProcess {
         try requireSpawnPermission(.distributedCall, args)
         let reason = "lunatic::distributed::spawn"
         let memory = try exportedMemory(.distributedCall, args)
-        try checkRange(memory, ptr: funcPtr, count: UInt64(funcLen), .distributedCall, args, reason: reason + "::func_str")
-        guard let entry = String(validating: copyCheckedBytes(memory, ptr: funcPtr, count: Int(funcLen)), as: UTF8.self)
-        else { throw trap(.distributedCall, args, reason + "::func_str_utf8") }
-        try checkRange(memory, ptr: paramsPtr, count: UInt64(paramsLen), .distributedCall, args, reason: reason + "::params")
-        let params: [GuestValue]
-        do {
-            params = try withCheckedBytes(memory, ptr: paramsPtr, count: Int(paramsLen)) {
-                try GuestValue.decodeSpawnParams($0)
-            }
-        } catch let error as LunaTrap {
-            throw trap(.distributedCall, args, error.reason)
-        }
-        let childConfig: GuestConfig
-        if configID == -1 {
-            childConfig = config.copy()
-        } else if let found = context.resource(.config, id: UInt64(bitPattern: configID)) as? GuestConfig {
-            childConfig = found.copy()
-        } else {
-            throw trap(.distributedCall, args, "lunatic::process::spawn: Config ID doesn't exist")
-        }
+        let (entry, params) = try spawnEntry(memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
+                                             paramsLen: paramsLen, .distributedCall, args) { reason + "::" + $0 }
+        let childConfig = try spawnConfig(configID, .distributedCall, args)
         guard node == 0 else {
             throw trap(.distributedCall, args, "lunatic::distributed::spawn: Distributed is not initialized")
         }

@@ -76,14 +76,7 @@ extension GuestProcess {
         try context.checkAlive()
         let args: EventArguments = [0, link, moduleID, configID]
         try requireSpawnPermission(.spawn, args)
-        let childConfig: GuestConfig
-        if configID == -1 {
-            childConfig = config.copy()
-        } else if let found = context.resource(.config, id: UInt64(bitPattern: configID)) as? GuestConfig {
-            childConfig = found.copy()
-        } else {
-            throw trap(.spawn, args, "lunatic::process::spawn: Config ID doesn't exist")
-        }
+        let childConfig = try spawnConfig(configID, .spawn, args)
         let childModule: GuestModule
         if moduleID == -1 {
             childModule = module
@@ -93,20 +86,8 @@ extension GuestProcess {
             throw trap(.spawn, args, "lunatic::process::spawn: Module ID doesn't exist")
         }
         let memory = try exportedMemory(.spawn, args)
-        try checkRange(memory, ptr: funcPtr, count: UInt64(funcLen), .spawn, args, reason: "lunatic::process::spawn")
-        let nameBytes = copyCheckedBytes(memory, ptr: funcPtr, count: Int(funcLen))
-        guard let entry = String(validating: nameBytes, as: UTF8.self) else {
-            throw trap(.spawn, args, "lunatic::process::spawn")
-        }
-        try checkRange(memory, ptr: paramsPtr, count: UInt64(paramsLen), .spawn, args, reason: "lunatic::process::spawn")
-        let params: [GuestValue]
-        do {
-            params = try withCheckedBytes(memory, ptr: paramsPtr, count: Int(paramsLen)) {
-                try GuestValue.decodeSpawnParams($0)
-            }
-        } catch let error as LunaTrap {
-            throw trap(.spawn, args, error.reason)
-        }
+        let (entry, params) = try spawnEntry(memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
+                                             paramsLen: paramsLen, .spawn, args) { _ in "lunatic::process::spawn" }
         let child = context.environment.startGuest(
             module: childModule, entry: entry, params: params, link: link, parent: context.id,
             options: options, config: childConfig, moduleID: moduleID, configID: configID)
@@ -114,6 +95,37 @@ extension GuestProcess {
             throw trap(.spawn, [Int64(bitPattern: child), link, moduleID, configID], "lunatic::process::spawn")
         }
         c.returnI32(0)
+    }
+
+    /// The config a child is spawned with: a copy of config `configID`'s, or of this process's
+    /// own for -1. An unknown id traps as lunatic's spawn does.
+    func spawnConfig(_ configID: Int64, _ kind: EventKind, _ args: EventArguments) throws -> GuestConfig {
+        if configID == -1 { return config.copy() }
+        guard let found = context.resource(.config, id: UInt64(bitPattern: configID)) as? GuestConfig else {
+            throw trap(kind, args, "lunatic::process::spawn: Config ID doesn't exist")
+        }
+        return found.copy()
+    }
+
+    /// The entry function name and parameters (lunatic's 17-byte encoding) a spawn reads from
+    /// guest memory, each range checked; `reason` names the trap of each part ("func_str",
+    /// "func_str_utf8", "params"; a malformed params list traps with the decoder's reason).
+    func spawnEntry(_ memory: Memory, funcPtr: UInt32, funcLen: UInt32, paramsPtr: UInt32, paramsLen: UInt32,
+                    _ kind: EventKind, _ args: EventArguments,
+                    reason: (String) -> String) throws -> (entry: String, params: [GuestValue])
+    {
+        try checkRange(memory, ptr: funcPtr, count: UInt64(funcLen), kind, args, reason: reason("func_str"))
+        guard let entry = String(validating: copyCheckedBytes(memory, ptr: funcPtr, count: Int(funcLen)), as: UTF8.self)
+        else { throw trap(kind, args, reason("func_str_utf8")) }
+        try checkRange(memory, ptr: paramsPtr, count: UInt64(paramsLen), kind, args, reason: reason("params"))
+        do {
+            let params = try withCheckedBytes(memory, ptr: paramsPtr, count: Int(paramsLen)) {
+                try GuestValue.decodeSpawnParams($0)
+            }
+            return (entry, params)
+        } catch let error as LunaTrap {
+            throw trap(kind, args, error.reason)
+        }
     }
 
     /// `compile_module(ptr, len, id_ptr) -> i32`: 0 with the module id, or 1 with an error id.
