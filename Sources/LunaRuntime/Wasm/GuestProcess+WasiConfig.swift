@@ -33,24 +33,23 @@ extension GuestProcess {
                 config.wasiSettings.update { $0.environment.append((key, value)) }
                 p.recordCall(.wasiCall, start: start, args: [c.i64(0)], text: "\(name) \(key)=\(value)")
             },
-            HostFunctionDefinition(w, "config_add_command_line_argument", [.i64, .i32, .i32], []) { p, c in
-                let name = "config_add_command_line_argument"
-                let start = p.tracing ? p.context.now() : 0
-                let config = try p.wasiConfig(c.u64(0), name)
-                let argument = try p.guestString(ptr: c.u32(1), len: c.u32(2), .wasiCall, [c.i64(0)], reason: "lunatic::wasi::\(name)")
-                config.wasiSettings.update { $0.arguments.append(argument) }
-                p.recordCall(.wasiCall, start: start, args: [c.i64(0)], text: "\(name) \(argument)")
-            },
-            HostFunctionDefinition(w, "config_preopen_dir", [.i64, .i32, .i32], []) { p, c in
-                let name = "config_preopen_dir"
-                let start = p.tracing ? p.context.now() : 0
-                let config = try p.wasiConfig(c.u64(0), name)
-                let directory = try p.guestString(ptr: c.u32(1), len: c.u32(2), .wasiCall, [c.i64(0)], reason: "lunatic::wasi::\(name)")
-                config.wasiSettings.update { $0.preopenedDirectories.append(directory) }
-                p.recordCall(.wasiCall, start: start, args: [c.i64(0)], text: "\(name) \(directory)")
-            },
+            appendingSetter("config_add_command_line_argument", \.arguments),
+            appendingSetter("config_preopen_dir", \.preopenedDirectories),
         ]
     }()
+
+    /// `name(config_id, ptr, len)`: appends the guest string to `list` of the config's settings.
+    private static func appendingSetter(_ name: String, _ list: WritableKeyPath<GuestWasiSettings, [String]> & Sendable)
+        -> HostFunctionDefinition
+    {
+        HostFunctionDefinition(wasiConfigModule, name, [.i64, .i32, .i32], []) { p, c in
+            let start = p.tracing ? p.context.now() : 0
+            let config = try p.wasiConfig(c.u64(0), name)
+            let text = try p.guestString(ptr: c.u32(1), len: c.u32(2), .wasiCall, [c.i64(0)], reason: "lunatic::wasi::\(name)")
+            config.wasiSettings.update { $0[keyPath: list].append(text) }
+            p.recordCall(.wasiCall, start: start, args: [c.i64(0)], text: "\(name) \(text)")
+        }
+    }
 
     /// Config `id` of this process, or the trap of `function`.
     private func wasiConfig(_ id: UInt64, _ function: String) throws -> GuestConfig {
