@@ -83,17 +83,6 @@ public final class Environment: @unchecked Sendable {
         if let trace { trace.record(event()) }
     }
 
-    /// Records an event given as plain fields plus borrowed payload bytes, if tracing (the
-    /// allocation-free path of `TraceSink.record(_:payload:)`).
-    @inline(__always)
-    package func record(_ event: @autoclosure () -> EventRecord, payload: UnsafeRawBufferPointer? = nil) {
-        if let writer {
-            writer._withUnsafeGuaranteedRef { $0.record(event(), payload: payload) }
-        } else if let trace {
-            trace.record(event(), payload: payload)
-        }
-    }
-
     // MARK: queries
 
     /// The live process `pid` (also while it is dying), if any.
