@@ -51,7 +51,7 @@ extension ProcessContext {
     /// waits on a socket it notices when the process is killed and throws `ProcessTerminated`.
     func networkOutcome(_ body: () throws(NetworkIOError) -> UInt64) throws(ProcessTerminated) -> NetworkOutcome {
         let terminating: @Sendable () -> Bool = { [self] in isTerminating }
-        let result = NetworkCancellation.$isCancelled.withValue(terminating) {
+        let result = NetworkCancellation.withCheck(terminating) {
             Result { () throws(NetworkIOError) in try body() }
         }
         switch result {
