@@ -1,7 +1,13 @@
 // swift-tools-version:6.3
-// Layers depend only downward:
-//   CZstd → TraceFormat → LunaRuntime → ConformanceKit / LunaTraceCommands / LunaConformCommands → thin executables.
+// Layers depend only downward (README.md draws the graph):
+//   CZstd → TraceFormat → TraceAnalysis | ConformanceKit | LunaRuntime → LunaAdapter
+//   → LunaTraceCommands | LunaConformCommands → thin executables; LunaBenchmarks on the libraries.
 import PackageDescription
+
+// Warnings become errors when LUNA_WARNINGS_AS_ERRORS is set (test.sh and CI set it); opt-in, as
+// WasmKit does, so that packages depending on Luna never inherit -warnings-as-errors.
+let lunaSettings: [SwiftSetting] =
+    Context.environment["LUNA_WARNINGS_AS_ERRORS"] != nil ? [.treatAllWarnings(as: .error)] : []
 
 let package = Package(
     name: "Luna",
@@ -9,7 +15,9 @@ let package = Package(
     products: [
         .library(name: "TraceFormat", targets: ["TraceFormat"]),
         .library(name: "LunaRuntime", targets: ["LunaRuntime"]),
+        .library(name: "TraceAnalysis", targets: ["TraceAnalysis"]),
         .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
+        .library(name: "LunaAdapter", targets: ["LunaAdapter"]),
         .executable(name: "luna-trace", targets: ["luna-trace"]),
         .executable(name: "luna-conform", targets: ["luna-conform"]),
         .executable(name: "luna-bench", targets: ["luna-bench"]),
@@ -48,20 +56,26 @@ let package = Package(
             ],
             exclude: ["Core/CONTRACT.md"]
         ),
-        // Replay engine, adapter protocol and divergence reports.
-        .target(name: "ConformanceKit", dependencies: ["TraceFormat", "LunaRuntime"]),
+        // Trace analysis on the format alone: message tracker, lost-message lint, statistics,
+        // exporters, event lines.
+        .target(name: "TraceAnalysis", dependencies: ["TraceFormat"]),
+        // Replay engine, adapter protocol and divergence reports, on the format alone (what an
+        // adapter author links).
+        .target(name: "ConformanceKit", dependencies: ["TraceFormat"]),
+        // The built-in adapter: LunaRuntime behind the adapter protocol, with injectable faults.
+        .target(name: "LunaAdapter", dependencies: ["ConformanceKit", "TraceFormat", "LunaRuntime"]),
         // Commands of the CLIs, testable in process.
         .target(
             name: "LunaTraceCommands",
             dependencies: [
-                "TraceFormat", "LunaRuntime",
+                "TraceFormat", "TraceAnalysis", "LunaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "LunaConformCommands",
             dependencies: [
-                "ConformanceKit", "TraceFormat", "LunaRuntime",
+                "ConformanceKit", "LunaAdapter", "TraceFormat", "LunaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +83,7 @@ let package = Package(
         .target(
             name: "LunaBenchmarks",
             dependencies: [
-                "TraceFormat", "LunaRuntime", "ConformanceKit", "LunaTraceCommands",
+                "TraceFormat", "TraceAnalysis", "LunaRuntime", "ConformanceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,12 +100,17 @@ let package = Package(
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "TraceFormat", "LunaRuntime"]
+            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime"]
         ),
         .testTarget(
             name: "LunaConformTests",
-            dependencies: ["LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"],
+            dependencies: ["LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime"],
             exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
         ),
     ]
 )
+
+// Every Swift target of the package gets the shared settings (new targets included).
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + lunaSettings
+}

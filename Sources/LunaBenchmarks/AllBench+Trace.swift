@@ -1,6 +1,6 @@
 import Foundation
 import LunaRuntime
-import LunaTraceCommands
+import TraceAnalysis
 import TraceFormat
 
 #if canImport(Glibc)
@@ -124,17 +124,20 @@ extension AllBench {
         return files == 0 ? nil : (files, events, bytes)
     }
 
-    /// P3: `luna-trace stats` (StatsCommand's own run, output discarded) over the file, against
+    /// P3: the `luna-trace stats` path (TraceReader into TraceStatistics, output discarded) over the file, against
     /// `zstd -dc` of the same file and TraceReader alone; medians of `repeats` runs.
     func decode(_ trace: RecordedTrace, _ s: Sizes, _ report: BenchReport) throws {
         var stats: [Double] = [], zstd: [Double] = [], reader: [Double] = []
         let n = Double(trace.events)
         for _ in 0..<s.repeats {
-            let devNull = open("/dev/null", O_WRONLY)
-            let command = try StatsCommand.parse([trace.path])
+            let devNull = FileDescriptorOutput(fd: open("/dev/null", O_WRONLY), closeOnDeinit: true)
             let t0 = Measure.now()
-            try command.run(io: CommandIO(out: FileDescriptorOutput(fd: devNull, closeOnDeinit: true),
-                                          err: FileDescriptorOutput(fd: 2)))
+            let statistics = TraceStatistics()
+            let source = try TraceReader(path: trace.path)
+            var event = TraceEvent(kind: .send, pid: 0)
+            while try source.next(into: &event) { statistics.observe(event) }
+            statistics.write(to: devNull, processLimit: 200)
+            devNull.flush()
             stats.append(n / Measure.seconds(since: t0))
             zstd.append(n / (try Measure.runTool(["zstd", "-q", "-dc", trace.path])))
             let r = try TraceReader(path: trace.path)

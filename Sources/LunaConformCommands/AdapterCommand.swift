@@ -1,4 +1,5 @@
 import ArgumentParser
+import LunaAdapter
 
 /// `luna-conform adapter`: serve the adapter protocol on stdin/stdout with LunaRuntime.
 public struct AdapterCommand: ParsableCommand {

@@ -4,6 +4,7 @@
     import Darwin
 #endif
 import ArgumentParser
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace export FILE --format chrome|mermaid`.

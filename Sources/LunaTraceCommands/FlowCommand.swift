@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace flow FILE --message ID`: the life of one message.

@@ -5,6 +5,7 @@
 #endif
 import ArgumentParser
 import LunaRuntime
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace record GUEST.wasm [--entry NAME] [-o FILE] [-- ARGS…]`: runs a guest with tracing.

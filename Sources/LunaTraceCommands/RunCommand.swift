@@ -1,5 +1,6 @@
 import ArgumentParser
 import LunaRuntime
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace run [-o FILE] MODULE.wasm [ARGS…]`: runs a program's `_start`, as `lunatic` did.

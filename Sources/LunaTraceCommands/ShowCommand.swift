@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace show FILE`: the timeline, one line per event, with filters.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace stats FILE`: counts, message totals, receive waits, mailbox depths, deaths.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 
 /// A `luna-trace` subcommand that can run against explicit streams (the seam for in-process
 /// tests: they pass `StringOutput`s and read what the command printed).

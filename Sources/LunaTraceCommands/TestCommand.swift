@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 import LunaRuntime
 
 /// `luna-trace test MODULE.wasm [FILTER] [--exact] [--ignored] [--nocapture] [--list --format terse] [-o DIR]`:

@@ -5,6 +5,7 @@ import ArgumentParser
     import Darwin
 #endif
 import LunaRuntime
+import TraceAnalysis
 import TraceFormat
 
 /// Loading a guest module and the small host facts `run` and `test` share.

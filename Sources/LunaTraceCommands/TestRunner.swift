@@ -1,4 +1,5 @@
 import LunaRuntime
+import TraceAnalysis
 import TraceFormat
 
 /// Runs a module's `#lunatic_test_` functions the way lunatic's cargo-test mode did, printing

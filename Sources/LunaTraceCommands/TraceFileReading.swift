@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 import TraceFormat
 
 /// How reading a trace ended, as the commands report it.

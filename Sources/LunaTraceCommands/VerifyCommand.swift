@@ -1,4 +1,5 @@
 import ArgumentParser
+import TraceAnalysis
 import TraceFormat
 
 /// `luna-trace verify FILE`: the integrity check.

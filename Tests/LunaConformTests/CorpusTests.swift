@@ -1,5 +1,6 @@
 import ConformanceKit
 import Foundation
+import LunaAdapter
 import LunaConformCommands
 import Testing
 import TraceFormat

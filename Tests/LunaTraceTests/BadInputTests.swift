@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// Events that no runtime would record (wild ids, times, argument counts) must never crash
 /// an analysis: the trace may come from a broken or foreign implementation.

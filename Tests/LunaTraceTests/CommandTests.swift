@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 @Suite("luna-trace commands, in process")
 struct CommandTests {

@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// Runs the built `luna-trace` executable on traces recorded from LunaRuntime and checks what
 /// it prints.

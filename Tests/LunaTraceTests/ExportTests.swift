@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// Checks a Chrome Trace Event document: it parses, and every flow start has exactly one
 /// finish with the same id, from the sender's track to the receiver's.

@@ -2,6 +2,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 @Suite("lost: the postmortem lint")
 struct LostMessageLintTests {

@@ -2,6 +2,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 @Suite("MessageTracker: following messages through events")
 struct MessageTrackerTests {

@@ -4,6 +4,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// The analyses on events recorded by LunaRuntime itself (native processes, TraceCollector).
 @Suite("analyses on LunaRuntime traces")

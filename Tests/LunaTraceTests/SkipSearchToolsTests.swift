@@ -4,6 +4,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// luna-trace on `send_receive_skip_search` as LunaRuntime records it since format 1.1: a send
 /// half when the request is queued, then a `send_receive_skip_search_return` (R-RECV-7/8).

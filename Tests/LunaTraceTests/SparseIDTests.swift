@@ -2,6 +2,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// The tracker and `stats` index small pids and message ids in flat tables and fall back to
 /// dictionaries for the rest; a file with huge ids must give the same figures as one with small.

@@ -2,6 +2,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 @Suite("stats: counts, waits and percentiles")
 struct StatisticsTests {

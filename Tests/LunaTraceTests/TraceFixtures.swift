@@ -2,6 +2,7 @@ import Foundation
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// What a command printed and how it exited.
 struct CommandResult {
@@ -72,7 +73,7 @@ enum TraceFixtures {
         // stdout through a pipe, read to the end; stderr into a file (it is small).
         let outPipe = Pipe()
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("luna-trace-stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let errHandle = try FileHandle(forWritingTo: errURL)
         defer { try? FileManager.default.removeItem(at: errURL) }
         process.standardOutput = outPipe

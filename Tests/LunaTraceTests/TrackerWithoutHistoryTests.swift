@@ -2,6 +2,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// `stats` runs the tracker without message history; what it reads from the tracker (process
 /// records, mailbox depths, attributions and tags) must be exactly what the full tracker gives.

@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// `luna-trace run` in process, and `run`/`test` through the built binary the way cargo calls a
 /// `runner` (`luna-trace test target/…/x.wasm [libtest args]`).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// `luna-trace run` and `test` give the program the host's environment variables, the current
 /// directory preopened as "." and each `--dir`, as lunatic's CLI did (traces/guests/ns_wasi.c,
@@ -19,8 +20,8 @@ struct RunnerHostEnvironmentTests {
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(["LUNA_TEST_VAR": "42"]) { $1 }
         let out = directory.appendingPathComponent("stdout.txt"), err = directory.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
         process.standardOutput = outHandle
         process.standardError = errHandle

@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// The committed test modules of traces/guests (built by traces/guests/build.sh).
 enum RunnerGuests {

@@ -111,8 +111,13 @@ package final class MessageTracker {
         case .send:
             let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
+            // A send that trapped sent nothing; the message keeps the trap in its history.
+            if let trap = e.result.trapReason {
+                let history = keepsHistory
+                update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+                return attribution(id)
+            }
             send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
-            if keepsHistory, let trap = e.result.trapReason { update(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
             return attribution(id)
 
         case .skipSearchSend where e.result.value != nil:

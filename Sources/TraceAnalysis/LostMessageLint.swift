@@ -74,7 +74,7 @@ package final class LostMessageLint {
         default: break
         }
         switch e.kind {
-        case .send, .sendReceiveSkipSearch where e.result.trapReason == nil:
+        case .send where e.result.trapReason == nil, .sendReceiveSkipSearch where e.result.trapReason == nil:
             let target = UInt64(bitPattern: e.args.at(0) ?? 0)
             // A format 1.1 send half queued its request at `end`; other sends are instants
             // (a format 1.0 combined skip-search event shows only when the call began).
