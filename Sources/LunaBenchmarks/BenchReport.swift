@@ -111,7 +111,7 @@ enum Measure {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         let outPath = stdoutPath ?? "/dev/null"
-        if stdoutPath != nil { FileManager.default.createFile(atPath: outPath, contents: nil) }
+        if stdoutPath != nil { _ = FileManager.default.createFile(atPath: outPath, contents: nil) }
         guard let out = FileHandle(forWritingAtPath: outPath) else {
             throw BenchFailure("cannot open \(outPath) for \(arguments.joined(separator: " "))")
         }

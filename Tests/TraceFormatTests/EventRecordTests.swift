@@ -34,8 +34,11 @@ import Testing
             } else {
                 fast.encode(r, payload: nil, capture: capture)
             }
-            slow.encode(TraceEvent(r, payload: payload.map { UnsafeRawBufferPointer(start: $0, count: $0.count) } ?? nil),
-                        capture: capture)
+            if let payload {
+                payload.withUnsafeBytes { slow.encode(TraceEvent(r, payload: $0), capture: capture) }
+            } else {
+                slow.encode(TraceEvent(r, payload: nil), capture: capture)
+            }
         }
         let fr = fast.finish(firstEventIndex: 0), sr = slow.finish(firstEventIndex: 0)
         return (fast.bytes(fr), slow.bytes(sr))

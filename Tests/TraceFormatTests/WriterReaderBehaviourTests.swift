@@ -107,7 +107,9 @@ import Testing
         }
         threads.forEach { $0.start() }
         turns[0].signal()
-        while writer.eventCount < UInt64(2 * rounds) { usleep(1_000) }
+        let deadline = Date().addingTimeInterval(120)
+        while writer.eventCount < UInt64(2 * rounds) && Date() < deadline { usleep(1_000) }
+        try #require(writer.eventCount == UInt64(2 * rounds), "the writers stalled at \(writer.eventCount) events")
         try writer.close()
         let (events, _) = TraceSamples.readAll(try TraceReader(path: path))
         #expect(events.map(\.message) == (1...UInt64(2 * rounds)).map { $0 })

@@ -86,7 +86,8 @@ func sendMessage(_ p: ProcessContext, to: ProcessID, tag: Int64, _ bytes: [UInt8
         }
         #expect(exit == .normal)
         #expect(results.value == [9027, 0])
-        #expect(elapsed.value < 500_000_000)
+        // Loose bound: a try-receive that waited for a message would never return at all.
+        #expect(elapsed.value < 10_000_000_000)
     }
 
     @Test(arguments: [true, false])

@@ -87,13 +87,14 @@ import Darwin
         let cpuMs = Box<Double>(-1)
         let waiter = env.spawnThread(entry: "waiter") { p in
             let before = Self.threadCPUMs()
-            let result = try p.receiveBlocking(tags: [], timeoutMs: 500)
+            let result = try p.receiveBlocking(tags: [], timeoutMs: 2_000)
             cpuMs.value = Self.threadCPUMs() - before
             #expect(result == ProcessContext.timeoutResult)
         }
         #expect(await env.waitForExit(of: waiter, timeout: 30) == .normal)
-        // Spinning costs at most 50 µs per wait; a waiter that kept spinning would use ~500 ms.
-        #expect(cpuMs.value >= 0 && cpuMs.value < 100, "blocked receive used \(cpuMs.value) ms of CPU")
+        // Spinning costs at most 50 µs per wait; a waiter that kept spinning through the 2 s wait
+        // would use over 1 s of CPU even sharing a CPU with another busy thread.
+        #expect(cpuMs.value >= 0 && cpuMs.value < 250, "blocked receive used \(cpuMs.value) ms of CPU")
     }
 
     @Test("A failed busy spin shrinks the budget to nothing, probes now and then, and a success restores it")
