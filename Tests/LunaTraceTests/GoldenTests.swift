@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import LunaTraceCommands
+@testable import TraceAnalysis
+
+/// Golden tests: the whole output of luna-trace's reading commands over the committed traces in
+/// Tests/Golden/inputs, compared byte for byte with Tests/Golden/luna-trace/NAME.txt (stdout,
+/// then the exit status and stderr).
+///
+/// After an intended change of output, regenerate and review the diff:
+///
+///     LUNA_UPDATE_GOLDEN=1 swift test --filter GoldenTests
+@Suite("golden output of luna-trace")
+struct GoldenTests {
+    /// One command line over one committed trace.
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let arguments: [String]
+        var testDescription: String { name }
+    }
+
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func input(_ trace: String) -> String { root.appendingPathComponent("inputs/\(trace).trace").path }
+
+    static let cases: [Case] = {
+        var cases: [Case] = []
+        for trace in ["supervisor", "request_reply", "timeout_race", "res_take"] {
+            let file = input(trace)
+            cases.append(Case(name: "\(trace).show", arguments: ["show", file]))
+            cases.append(Case(name: "\(trace).show-jsonl", arguments: ["show", file, "--format", "jsonl"]))
+            cases.append(Case(name: "\(trace).stats", arguments: ["stats", file]))
+            cases.append(Case(name: "\(trace).lost", arguments: ["lost", file]))
+            cases.append(Case(name: "\(trace).verify", arguments: ["verify", file]))
+            cases.append(Case(name: "\(trace).mermaid", arguments: ["export", file, "--format", "mermaid", "-o", "-"]))
+        }
+        let supervisor = input("supervisor")
+        cases.append(Case(name: "supervisor.flow-pid-1", arguments: ["flow", supervisor, "--pid", "1"]))
+        cases.append(Case(name: "request_reply.flow-message-1", arguments: ["flow", input("request_reply"), "--message", "1"]))
+        return cases
+    }()
+
+    /// What a golden file holds: stdout, then a separator line with the exit status, then stderr.
+    /// Absolute paths of the inputs are replaced by their path under Tests/Golden.
+    static func rendered(_ result: CommandResult) -> String {
+        let prefix = root.path + "/"
+        func clean(_ text: String) -> String { text.replacingOccurrences(of: prefix, with: "Golden/") }
+        return clean(result.out) + "---- exit \(result.code); stderr:\n" + clean(result.err)
+    }
+
+    @Test("full output equals the golden file", arguments: cases)
+    func matchesGolden(_ c: Case) throws {
+        let got = Self.rendered(TraceFixtures.run(c.arguments))
+        let golden = Self.root.appendingPathComponent("luna-trace/\(c.name).txt")
+        if ProcessInfo.processInfo.environment["LUNA_UPDATE_GOLDEN"] != nil {
+            try got.write(to: golden, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        if got != expected {
+            let gotLines = got.split(separator: "\n", omittingEmptySubsequences: false)
+            let wantLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = zip(gotLines, wantLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                ?? min(gotLines.count, wantLines.count)
+            let want = first < wantLines.count ? String(wantLines[first]) : "<end of file>"
+            let have = first < gotLines.count ? String(gotLines[first]) : "<end of output>"
+            Issue.record("""
+                \(c.name): output differs from \(golden.path) at line \(first + 1)
+                  expected: \(want)
+                  got:      \(have)
+                (LUNA_UPDATE_GOLDEN=1 swift test --filter GoldenTests regenerates the golden files)
+                """)
+        }
+    }
+}
