@@ -2,10 +2,12 @@
 # The main job in one command: record a trace of a sample guest (a supervisor with linked
 # workers, one of which traps) under LunaRuntime, summarise it, then replay it through
 # luna-conform against the built-in adapter and against the independent Python adapter.
+# Installs what is missing first (scripts/setup.sh).
 #
 #   ./demo.sh [GUEST.wasm ENTRY]      (default: traces/corpus/flows.wasm supervisor)
 set -euo pipefail
 cd "$(dirname "$0")"
+bash scripts/setup.sh
 guest=${1:-traces/corpus/flows.wasm}
 entry=${2:-supervisor}
 out=${DEMO_OUT:-.build/demo}

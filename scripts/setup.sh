@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what building and testing Luna needs on a Debian-like machine that has Swift 6.3,
+# and says what it installs. Idempotent: when everything is present it installs nothing.
+#
+#   scripts/setup.sh            (demo.sh, test.sh and .ci/run call it first)
+#
+# Needs: libzstd (headers + pkg-config entry), OpenSSL (headers + pkg-config entry), the zstd
+# and openssl command-line tools (tests compare against them), pkg-config, and python3 (the
+# independent adapter). Root installs directly; others go through sudo when it is there.
+set -euo pipefail
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "setup: swift is not on PATH; install Swift 6.3 first (https://swift.org/install)" >&2
+    exit 1
+fi
+
+need=()
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev)
+pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if [ ${#need[@]} -eq 0 ]; then
+    echo "setup: all build and test dependencies present"
+    exit 0
+fi
+
+echo "setup: installing missing packages: ${need[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: no apt-get here; install these yourself: ${need[*]}" >&2
+    exit 1
+fi
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "setup: not root and no sudo; install these yourself: ${need[*]}" >&2
+        exit 1
+    fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${need[@]}"
+echo "setup: installed ${need[*]}"

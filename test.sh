@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The tests in one command: installs what is missing (scripts/setup.sh), then
+#   1. swift test                    every unit, integration and golden test (debug build);
+#   2. swift test -c release         the guest, networking and runner tests again on a release
+#                                    build (release-only failures exist: optimisation changes
+#                                    thread and memory behaviour);
+#   3. .ci/corpus.sh                 the conformance corpus through both adapters, every fault
+#                                    caught, every trace decodes and re-records the same.
+# Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
+#
+#   ./test.sh            everything
+#   ./test.sh --quick    step 1 only
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/setup.sh
+export LUNA_WARNINGS_AS_ERRORS=1
+
+echo "== swift test (debug)"
+swift test
+
+[ "${1:-}" = "--quick" ] && exit 0
+
+echo "== swift test -c release (guests, networking, runner)"
+swift test -c release --filter 'LunaRuntimeTests|Runner|EndToEnd'
+
+echo "== corpus"
+bash .ci/corpus.sh
