@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI checks of the conformance corpus (traces/MANIFEST.tsv, traces/corpus/):
-#   1. every rule of SEMANTICS.md §2–§6 is covered (luna-conform coverage);
+#   1. every rule of docs/SEMANTICS.md §2–§6 is covered (luna-conform coverage);
 #   2. every committed trace decodes under the current format version (luna-trace verify);
 #   3. the corpus replays against the built-in adapter and the Python adapter;
 #   4. every fault of the built-in adapter is caught by the corpus;

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// `luna-conform coverage [DIR]`: which corpus traces exercise each rule of SEMANTICS.md §2–§6.
+/// `luna-conform coverage [DIR]`: which corpus traces exercise each rule of docs/SEMANTICS.md §2–§6.
 public struct CoverageCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "coverage",
@@ -9,10 +9,10 @@ public struct CoverageCommand: ParsableCommand {
         discussion: """
             Reads the manifest of DIR (MANIFEST.tsv: file, guest, entry, exit, rules, description; \
             rules comma-separated) and prints one line per rule id of SEMANTICS.md §2–§6 with the \
-            traces that cite it. The rule ids come from --semantics, else from \
-            ../shared/reference/SEMANTICS.md beside the package (the parent of DIR) or the current \
-            directory, else from a built-in list. Exit status 1 when a rule is uncovered, a manifest \
-            line cites an unknown rule, or a listed trace file is missing.
+            traces that cite it. The rule ids come from --semantics, else from docs/SEMANTICS.md \
+            of the package (the parent of DIR) or of the current directory, else from a built-in \
+            list. Exit status 1 when a rule is uncovered, a manifest line cites an unknown rule, or \
+            a listed trace file is missing.
             """
     )
 
@@ -52,8 +52,8 @@ public struct CoverageCommand: ParsableCommand {
         let corpusDir = (manifestPath as NSString).deletingLastPathComponent
         let packageDir = ((corpusDir.isEmpty ? "." : corpusDir) as NSString).deletingLastPathComponent
         let candidates = [
-            (packageDir.isEmpty ? "." : packageDir) + "/../shared/reference/SEMANTICS.md",
-            "../shared/reference/SEMANTICS.md",
+            (packageDir.isEmpty ? "." : packageDir) + "/docs/SEMANTICS.md",
+            "docs/SEMANTICS.md",
         ]
         for path in candidates {
             if let text = try? String(contentsOfFile: path, encoding: .utf8) {
@@ -65,14 +65,15 @@ public struct CoverageCommand: ParsableCommand {
     }
 }
 
-/// The rule ids of SEMANTICS.md §2–§6.
+/// The rule ids of docs/SEMANTICS.md §2–§6.
 package enum SemanticsRules {
-    /// R-MSG-1…10, R-RES-1…7, R-SEND-1…5, R-RECV-1…9, R-PROC-1…9 (SEMANTICS.md of Nov 2022).
+    /// R-MSG-1…10, R-RES-1…7, R-SEND-1…5, R-RECV-1…9, R-PROC-1…9 (lunatic of Nov 2022).
     package static let builtIn: [String] =
         (1...10).map { "R-MSG-\($0)" } + (1...7).map { "R-RES-\($0)" } + (1...5).map { "R-SEND-\($0)" }
         + (1...9).map { "R-RECV-\($0)" } + (1...9).map { "R-PROC-\($0)" }
 
-    /// The ids defined (as `- R-XXX-N …` list items) in sections 2 to 6, in document order.
+    /// The ids defined in sections 2 to 6 (`## N. …` headings), in document order. A rule is
+    /// defined by a `### R-XXX-N …` heading (docs/SEMANTICS.md) or a `- R-XXX-N …` list item.
     package static func parse(_ text: String) -> [String] {
         var section = 0
         var ids: [String] = []
@@ -83,8 +84,16 @@ package enum SemanticsRules {
                 section = Int(number) ?? 0
                 continue
             }
-            guard (2...6).contains(section), line.hasPrefix("- R-") else { continue }
-            let id = line.dropFirst(2).prefix { !$0.isWhitespace }
+            guard (2...6).contains(section) else { continue }
+            let rest: Substring
+            if line.hasPrefix("- R-") {
+                rest = line.dropFirst(2)
+            } else if line.hasPrefix("### R-") {
+                rest = line.dropFirst(4)
+            } else {
+                continue
+            }
+            let id = rest.prefix { !$0.isWhitespace }
             if id.split(separator: "-").count == 3, id.last?.isNumber == true, !ids.contains(String(id)) {
                 ids.append(String(id))
             }

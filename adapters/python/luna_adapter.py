@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """pyluna: an independent implementation of the lunatic message API, as a luna-conform adapter.
 
-Written from SEMANTICS.md (rule ids in comments) and docs/ADAPTER_PROTOCOL.md; standard library
+Written from docs/SEMANTICS.md (rule ids in comments) and docs/ADAPTER_PROTOCOL.md; standard library
 only. Run: python3 adapters/python/luna_adapter.py   (requests on stdin, responses on stdout).
 
 Design (protocol section 2.1): the main thread reads requests and runs each one inline under one

@@ -4,7 +4,7 @@ import TraceFormat
 public typealias ProcessID = UInt64
 
 /// A trap raised by a host operation; `reason` is lunatic's trap text, e.g.
-/// "lunatic::message::write_data" (SEMANTICS.md; the messaging-api.rs `or_trap` strings).
+/// "lunatic::message::write_data" (docs/SEMANTICS.md §8 lists the message ones).
 /// A native process traps by letting this error leave its body.
 public struct LunaTrap: Error, Sendable, Equatable, CustomStringConvertible {
     /// lunatic's trap text.
