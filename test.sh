@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The tests in one command: installs what is missing (scripts/setup.sh), then
 #   1. swift test                    every unit, integration and golden test (debug build);
+#                                    (the corpus checks are in it: CorpusTests);
 #   2. swift test -c release         the guest, networking and runner tests again on a release
 #                                    build (release-only failures exist: optimisation changes
-#                                    thread and memory behaviour);
-#   3. .ci/corpus.sh                 the conformance corpus through both adapters, every fault
-#                                    caught, every trace decodes and re-records the same.
+#                                    thread and memory behaviour).
 # Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
 #
 #   ./test.sh            everything
@@ -22,6 +21,3 @@ swift test
 
 echo "== swift test -c release (guests, networking, runner)"
 swift test -c release --filter 'LunaRuntimeTests|Runner|EndToEnd'
-
-echo "== corpus"
-bash .ci/corpus.sh

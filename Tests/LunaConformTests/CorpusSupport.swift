@@ -69,7 +69,7 @@ enum CorpusSupport {
         return path
     }
 
-    /// A trace's calls and results with timing taken out (as .ci/corpus-normalize.py): events
+    /// A trace's calls and results with timing taken out: events
     /// ordered by process (each process's own order kept), message ids renumbered by first
     /// appearance, and what the network picks (ports, addresses) dropped from networking calls.
     static func callsAndResults(_ events: [TraceEvent]) -> [String] {

@@ -6,7 +6,7 @@ import Testing
 import TraceFormat
 
 /// The committed conformance corpus: coverage, decoding, replay through both adapters, fault
-/// detection and deterministic re-recording (the same checks as .ci/corpus.sh).
+/// detection and deterministic re-recording: every check CI makes of the corpus.
 @Suite("Conformance corpus", .serialized)
 struct CorpusTests {
     @Test("every rule of docs/SEMANTICS.md §2–§6 is covered by a manifest trace that exists")
@@ -82,7 +82,7 @@ struct CorpusTests {
         #expect(report.allPassed, "\(report.text())")
     }
 
-    /// For each fault, corpus traces that catch it (the full matrix is in .ci/corpus.sh's output).
+    /// For each fault, corpus traces that catch it (for the full matrix, replay the corpus with `--adapter "luna-conform adapter --fault NAME"` per fault).
     static let faultCatchers: [(fault: String, traces: [String])] = [
         ("push-off-by-one", ["res_slots"]),
         ("take-other-slot", ["res_take"]),
