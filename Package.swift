@@ -95,8 +95,7 @@ let package = Package(
         .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks"]),
         .testTarget(
             name: "LunaRuntimeTests",
-            dependencies: ["LunaRuntime", "TraceFormat", .product(name: "WAT", package: "WasmKit")],
-            resources: [.copy("Guests")]
+            dependencies: ["LunaRuntime", "TraceFormat", .product(name: "WAT", package: "WasmKit")]
         ),
         .testTarget(
             name: "LunaTraceTests",

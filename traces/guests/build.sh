@@ -6,15 +6,13 @@
 #
 # 1. traces/guests/embedded/*.c → .wasm, and each into a C header embedded/<name>_wasm.h
 #    (an array `<name>_wasm`) for guests that compile modules at run time;
-# 2. traces/guests/*.c → .wasm;
-# 3. copies every traces/guests/*.wasm into Tests/LunaRuntimeTests/Guests/ (the test bundle).
+# 2. traces/guests/*.c → .wasm (the tests load them from here).
 #
 # CLANG overrides the compiler (default /opt/swift/usr/bin/clang: wasm32 target and wasm-ld).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 clang=${CLANG:-/opt/swift/usr/bin/clang}
-bundle="$root/Tests/LunaRuntimeTests/Guests"
 
 compile() {
     "$clang" --target=wasm32 -nostdlib -fno-builtin -O2 -I "$here/include" -I "$here" \
@@ -40,6 +38,3 @@ for src in "$here"/*.c; do
     compile "$src" "${src%.c}.wasm"
 done
 
-mkdir -p "$bundle"
-cp "$here"/*.wasm "$bundle"/
-echo "copied $(ls "$here"/*.wasm | wc -l | tr -d ' ') modules to ${bundle#$root/}"

@@ -7,13 +7,8 @@ import TraceFormat
 /// (traces/guests/net_handover.c) on loopback.
 @Suite("Networking host functions (WebAssembly guests)")
 struct GuestNetworkingTests {
-    /// `Guests/net_handover.wasm`, loaded once.
-    static let loaded: Result<GuestModule, any Error> = Result {
-        guard let url = Bundle.module.url(forResource: "net_handover", withExtension: "wasm", subdirectory: "Guests") else {
-            throw LunaTrap("Guests/net_handover.wasm is not in the test bundle; run traces/guests/build.sh")
-        }
-        return try GuestModule(path: url.path)
-    }
+    /// `traces/guests/net_handover.wasm`, loaded once.
+    static let loaded: Result<GuestModule, any Error> = Result { try TestGuests.module("net_handover") }
 
     static var module: GuestModule { get throws { try loaded.get() } }
 

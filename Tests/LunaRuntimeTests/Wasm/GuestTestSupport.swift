@@ -4,27 +4,36 @@ import TraceFormat
 @testable import LunaRuntime
 
 /// The committed guest modules (traces/guests/*.c, built by traces/guests/build.sh), loaded
-/// once from the test bundle.
+/// once from the repository.
 enum TestGuests {
     struct Missing: Error, CustomStringConvertible {
         let name: String
-        var description: String { "Guests/\(name).wasm is not in the test bundle; run traces/guests/build.sh" }
+        var description: String { "traces/guests/\(name).wasm is missing; run traces/guests/build.sh" }
+    }
+
+    /// traces/guests in the repository these tests belong to.
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("traces/guests")
+
+    /// The path of `traces/guests/<name>.wasm`, if it exists.
+    static func path(_ name: String) -> String? {
+        let path = directory.appendingPathComponent("\(name).wasm").path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     private static let cache = Box<[String: GuestModule]>([:])
 
-    /// Module `Guests/<name>.wasm`.
+    /// Module `traces/guests/<name>.wasm`.
     static func module(_ name: String) throws -> GuestModule {
         if let module = cache.value[name] { return module }
-        guard let url = Bundle.module.url(forResource: name, withExtension: "wasm", subdirectory: "Guests") else {
-            throw Missing(name: name)
-        }
-        let module = try GuestModule(path: url.path)
+        guard let path = path(name) else { throw Missing(name: name) }
+        let module = try GuestModule(path: path)
         cache.update { $0[name] = module }
         return module
     }
 
-    /// Module `Guests/<name>.wasm`, for static initialisers; a missing or broken module stops
+    /// Module `traces/guests/<name>.wasm`, for static initialisers; a missing or broken module stops
     /// the test run with the reason (prefer the throwing `module(_:)`).
     static func load(_ name: String) -> GuestModule {
         do { return try module(name) } catch { fatalError("\(error)") }
