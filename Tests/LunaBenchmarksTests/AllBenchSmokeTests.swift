@@ -13,21 +13,25 @@ struct AllBenchSmokeTests {
         return url.path
     }()
 
+    /// Executable `name` in the test bundle's build directory (the build these tests belong to).
+    static func builtExecutable(_ name: String) -> String? {
+        var directories: [URL] = []
+        if let exe = Bundle.main.executableURL { directories.append(exe.deletingLastPathComponent()) }
+        directories.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        directories += directories.map { $0.deletingLastPathComponent() }
+        return directories.map { $0.appendingPathComponent(name).path }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     @Test("every figure gets a row with a figure, a comparison and a goal verdict")
     func quickRunFillsEveryRow() throws {
         var arguments = ["--quick", "--events", "3000", "--corpus", Self.packageRoot + "/traces/corpus"]
-        // P4 replays through luna-conform; use the built one when there is one.
-        let conform = [Self.packageRoot + "/.build/debug/luna-conform", Self.packageRoot + "/.build/release/luna-conform"]
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-        if let conform {
-            arguments += ["--adapter", conform + " adapter"]
-        } else {
-            arguments += ["--only", "P1,P2,P3,P5,P6"]
-        }
+        // P4 replays through the luna-conform of this build (next to the test bundle).
+        let conform = try #require(Self.builtExecutable("luna-conform"), "luna-conform is not built next to the tests")
+        arguments += ["--adapter", conform + " adapter"]
         let report = try AllBench.parse(arguments).measure()
         let ids = Set(report.rows.map(\.id))
-        #expect(ids.isSuperset(of: ["P1", "P2", "P3", "P5", "P6"]))
-        if conform != nil { #expect(ids.contains("P4")) }
+        #expect(ids.isSuperset(of: ["P1", "P2", "P3", "P4", "P5", "P6"]))
         for row in report.rows {
             #expect(!row.figure.isEmpty && !row.comparison.isEmpty, "\(row.id) \(row.what)")
         }

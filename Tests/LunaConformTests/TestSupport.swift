@@ -11,10 +11,22 @@ enum TestSupport {
         return url.path
     }()
 
-    /// The built `luna-conform` executable next to the test bundle.
-    static var lunaConform: String {
-        let candidates = [packageRoot + "/.build/debug/luna-conform", packageRoot + "/.build/release/luna-conform"]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    /// The `luna-conform` executable of the build these tests belong to (next to the test
+    /// bundle: .build/debug for `swift test`, .build/release for `swift test -c release`), never
+    /// one of another configuration, which may be stale.
+    static let lunaConform: String = builtExecutable("luna-conform")
+
+    /// Executable `name` in the test bundle's build directory; the expected path when missing,
+    /// so that running it fails naming the file.
+    static func builtExecutable(_ name: String) -> String {
+        var directories: [URL] = []
+        if let exe = Bundle.main.executableURL { directories.append(exe.deletingLastPathComponent()) }
+        directories.append(Bundle.main.bundleURL.deletingLastPathComponent())
+        directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        // swift-testing on Linux may run from inside the .xctest directory.
+        directories += directories.map { $0.deletingLastPathComponent() }
+        let paths = directories.map { $0.appendingPathComponent(name).path }
+        return paths.first { FileManager.default.isExecutableFile(atPath: $0) } ?? paths[0]
     }
 
     /// The Python adapter command.
