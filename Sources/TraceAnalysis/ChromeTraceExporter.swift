@@ -84,7 +84,7 @@ package final class ChromeTraceExporter {
         out.write("\n]}\n")
     }
 
-    private func nameTrack(_ pid: UInt64, force: Bool = false) {
+    private func nameTrack(_ pid: ProcessID, force: Bool = false) {
         guard force || !named.contains(pid) else { return }
         named.insert(pid)
         var label = pid == 0 ? "host" : "pid \(pid)"

@@ -23,7 +23,7 @@ package final class LostMessageLint {
         /// The message concerned (0 = none).
         package var message: MessageID
         /// The process concerned.
-        package var pid: UInt64
+        package var pid: ProcessID
         /// A one-line explanation.
         package var text: String
     }
@@ -130,7 +130,7 @@ package final class LostMessageLint {
         }
     }
 
-    private func checkNearMiss(arrivalOf a: MessageAttribution, from sender: UInt64, at pid: UInt64, time: UInt64) {
+    private func checkNearMiss(arrivalOf a: MessageAttribution, from sender: ProcessID, at pid: ProcessID, time: UInt64) {
         guard var pending = recentTimeouts[pid] else { return }
         pending.removeAll { time > $0.endedAt && time - $0.endedAt > nearMissWindow }
         if let i = pending.firstIndex(where: { time >= $0.endedAt && ($0.tags.isEmpty || (a.tag != 0 && $0.tags.contains(a.tag))) }) {

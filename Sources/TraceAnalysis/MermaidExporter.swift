@@ -100,7 +100,7 @@ package final class MermaidExporter {
         return text
     }
 
-    private func id(_ pid: UInt64) -> String { "P\(pid)" }
+    private func id(_ pid: ProcessID) -> String { "P\(pid)" }
 
     private func statement(_ text: String) {
         guard written < limit else {

@@ -5,7 +5,7 @@ package enum MessageFlowReport {
     /// The lines describing `life`; `processes` names entries and exits of the processes involved.
     package static func lines(_ life: MessageLife, processes: ProcessTable) -> [String] {
         var out: [String] = []
-        func who(_ pid: UInt64) -> String {
+        func who(_ pid: ProcessID) -> String {
             if pid == 0 { return "the host" }
             if let entry = processes[pid]?.entry { return "pid \(pid) (\(entry))" }
             return "pid \(pid)"
@@ -94,7 +94,7 @@ package enum MessageFlowReport {
     }
 
     /// Whether `life` involves `pid`: created, sent, received, or dropped there.
-    package static func involves(_ life: MessageLife, pid: UInt64) -> Bool {
+    package static func involves(_ life: MessageLife, pid: ProcessID) -> Bool {
         if life.creator == pid { return true }
         for hop in life.hops {
             if hop.send?.from == pid || hop.send?.to == pid || hop.delivery?.receiver == pid { return true }

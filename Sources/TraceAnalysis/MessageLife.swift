@@ -12,7 +12,7 @@ package struct MessageAttribution: Sendable, Equatable {
 /// A resource pushed into a message slot.
 package struct ResourcePush: Sendable, Equatable {
     /// The pushing process.
-    package var pid: UInt64
+    package var pid: ProcessID
     /// When it was pushed.
     package var at: UInt64
     /// The resource kind.
@@ -26,7 +26,7 @@ package struct ResourcePush: Sendable, Equatable {
 /// A resource taken out of a message slot (or an attempt that trapped).
 package struct ResourceTake: Sendable, Equatable {
     /// The taking process.
-    package var pid: UInt64
+    package var pid: ProcessID
     /// When.
     package var at: UInt64
     /// The kind asked for.
@@ -83,7 +83,7 @@ package struct MessageDrop: Sendable, Equatable {
     /// The raw `DropReason` code.
     package var reasonCode: Int64
     /// The process holding the message when it was dropped.
-    package var pid: UInt64
+    package var pid: ProcessID
     /// When.
     package var at: UInt64
     /// The reason, if this version knows the code.
@@ -134,7 +134,7 @@ package struct MessageLife: Sendable, Equatable {
     /// Resources the runtime dropped with it: (slot, kind code).
     package var resourcesDropped: [(slot: Int64, kind: Int64)] = []
     /// Calls on the message that trapped: (time, pid, call, reason).
-    package var traps: [(at: UInt64, pid: UInt64, call: EventKind, reason: String)] = []
+    package var traps: [(at: UInt64, pid: ProcessID, call: EventKind, reason: String)] = []
     /// Where it is (at the end of the trace, for a message still live then).
     package var location: MessageLocation = .gone
     /// In place of `hops`, for a tracker that keeps no history (`keepsHistory` false): whether

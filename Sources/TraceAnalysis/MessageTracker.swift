@@ -58,10 +58,10 @@ package final class MessageTracker {
     package var trackedMessages: Int { liveCount + settlingCount }
 
     /// The process record for `pid`, if it has been seen.
-    package func process(_ pid: UInt64) -> ProcessRecord? { processes[pid] }
+    package func process(_ pid: ProcessID) -> ProcessRecord? { processes[pid] }
 
     /// Whether `pid` had been seen and had not ended at the current point of the trace.
-    package func isRunning(_ pid: UInt64) -> Bool {
+    package func isRunning(_ pid: ProcessID) -> Bool {
         let i = processes.slot(of: pid)
         return i >= 0 && processes[slot: i].exit == nil
     }
@@ -255,26 +255,26 @@ package final class MessageTracker {
 
     // MARK: Transitions
 
-    private func touchProcess(_ pid: UInt64, at time: UInt64) {
+    private func touchProcess(_ pid: ProcessID, at time: UInt64) {
         if processes.slot(of: pid) < 0 { processes.insert(ProcessRecord(pid: pid, firstSeen: time)) }
     }
 
     /// The message in `pid`'s scratch area (0 = none, or `pid` not seen).
     @inline(__always)
-    private func scratch(of pid: UInt64) -> MessageID {
+    private func scratch(of pid: ProcessID) -> MessageID {
         let i = processes.slot(of: pid)
         return i >= 0 ? processes[slot: i].scratch : 0
     }
 
     @inline(__always)
-    private func setScratch(of pid: UInt64, _ id: MessageID) {
+    private func setScratch(of pid: ProcessID, _ id: MessageID) {
         let i = processes.slot(of: pid)
         if i >= 0 { processes[slot: i].scratch = id }
     }
 
     /// Changes `pid`'s record in place, if it has been seen.
     @inline(__always)
-    private func withProcess(_ pid: UInt64, _ change: (inout ProcessRecord) -> Void) {
+    private func withProcess(_ pid: ProcessID, _ change: (inout ProcessRecord) -> Void) {
         let i = processes.slot(of: pid)
         if i >= 0 { change(&processes[slot: i]) }
     }
@@ -331,7 +331,7 @@ package final class MessageTracker {
         }
     }
 
-    private func send(_ id: MessageID, from pid: UInt64, to target: UInt64, at time: UInt64, call: EventKind) {
+    private func send(_ id: MessageID, from pid: ProcessID, to target: ProcessID, at time: UInt64, call: EventKind) {
         if scratch(of: pid) == id { setScratch(of: pid, 0) }
         let slot = currentSlot(id)
         // Format 1.0 only: a combined send_receive_skip_search event records its request when
@@ -365,14 +365,14 @@ package final class MessageTracker {
     }
 
     /// Whether `pid` had started and not yet ended at `time`.
-    private func wasRunning(_ pid: UInt64, at time: UInt64) -> Bool {
+    private func wasRunning(_ pid: ProcessID, at time: UInt64) -> Bool {
         let i = processes.slot(of: pid)
         guard i >= 0, processes[slot: i].firstSeen <= time else { return false }
         if let end = processes[slot: i].exit?.at { return end >= time }
         return true
     }
 
-    private func decrementMailbox(of pid: UInt64, tag: Int64) {
+    private func decrementMailbox(of pid: ProcessID, tag: Int64) {
         let history = keepsHistory
         withProcess(pid) { p in
             if p.mailboxDepth > 0 { p.mailboxDepth -= 1 }
@@ -380,7 +380,7 @@ package final class MessageTracker {
         }
     }
 
-    private func enqueue(_ id: MessageID, in pid: UInt64, hop: MessageHop) {
+    private func enqueue(_ id: MessageID, in pid: ProcessID, hop: MessageHop) {
         let history = keepsHistory
         update(id) { life in
             if history { life.hops.append(hop) } else { life.sendAwaitingDelivery = true }
@@ -394,7 +394,7 @@ package final class MessageTracker {
         }
     }
 
-    private func deliver(_ id: MessageID, to pid: UInt64, call: EventKind, calledAt: UInt64, receivedAt: UInt64,
+    private func deliver(_ id: MessageID, to pid: ProcessID, call: EventKind, calledAt: UInt64, receivedAt: UInt64,
                          tagSet: @autoclosure () -> [Int64]) {
         retireScratch(of: pid)
         let slot = currentSlot(id)
@@ -422,7 +422,7 @@ package final class MessageTracker {
     }
 
     /// The message in `pid`'s scratch area is being replaced or abandoned: its life is over.
-    private func retireScratch(of pid: UInt64) {
+    private func retireScratch(of pid: ProcessID) {
         let id = scratch(of: pid)
         guard id != 0 else { return }
         setScratch(of: pid, 0)

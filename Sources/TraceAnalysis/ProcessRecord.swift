@@ -3,7 +3,7 @@ import TraceFormat
 /// What the tracker knows about one process.
 package struct ProcessRecord: Sendable, Equatable {
     /// The process id.
-    package var pid: UInt64
+    package var pid: ProcessID
     /// The process that spawned it (0 = the host), if the spawn is in the trace.
     package var parent: UInt64?
     /// Its entry function, if known.
@@ -24,7 +24,7 @@ package struct ProcessRecord: Sendable, Equatable {
     package var droppedFromMailbox = 0
 
     /// A process first seen at `time`.
-    package init(pid: UInt64, firstSeen: UInt64) {
+    package init(pid: ProcessID, firstSeen: UInt64) {
         self.pid = pid
         self.firstSeen = firstSeen
     }

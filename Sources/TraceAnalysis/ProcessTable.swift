@@ -1,3 +1,5 @@
+import TraceFormat
+
 /// The tracker's processes by pid: records in one flat array, in the order they were first seen,
 /// found through a pid-indexed table for the small dense pids of runtime traces and through a
 /// dictionary for larger ones (hand-made or hostile files), so following an event costs an array
@@ -23,7 +25,7 @@ package struct ProcessTable: Sendable {
 
     /// The slot of `pid` in `records`, or -1 if it has not been seen.
     @inline(__always)
-    package func slot(of pid: UInt64) -> Int {
+    package func slot(of pid: ProcessID) -> Int {
         if pid < Self.denseLimit {
             let p = Int(pid)
             return p < denseSlots.count ? Int(denseSlots[p]) - 1 : -1
@@ -32,7 +34,7 @@ package struct ProcessTable: Sendable {
     }
 
     /// The record of `pid`, if it has been seen.
-    package subscript(pid: UInt64) -> ProcessRecord? {
+    package subscript(pid: ProcessID) -> ProcessRecord? {
         let i = slot(of: pid)
         return i >= 0 ? records[i] : nil
     }

@@ -55,7 +55,7 @@ package final class TraceStatistics {
     /// One blocking call, for "which process waited on what".
     package struct Wait: Sendable, Equatable {
         /// The waiting process.
-        package var pid: UInt64
+        package var pid: ProcessID
         /// The call.
         package var call: EventKind
         /// When it began, and how long it waited.

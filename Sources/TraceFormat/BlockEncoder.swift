@@ -229,7 +229,7 @@ struct BlockEncoder {
     /// Writes an event's kind, a length placeholder, flags, pid and times; returns where the
     /// length byte and the body start. Needs 64 reserved bytes.
     @inline(__always)
-    private mutating func begin(kind: EventKind, flags: UInt8, pid: UInt64, start: UInt64, end: UInt64)
+    private mutating func begin(kind: EventKind, flags: UInt8, pid: ProcessID, start: UInt64, end: UInt64)
         -> (lengthAt: Int, bodyStart: Int)
     {
         if eventCount == 0 { firstStart = start }

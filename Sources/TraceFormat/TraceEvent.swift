@@ -2,6 +2,10 @@
 /// message, when the notice is queued). 0 means "no message".
 public typealias MessageID = UInt64
 
+/// A process id: unique in an environment, from 1, never reused (R-PROC-1). 0 means "no
+/// process" (the host, in events it records itself).
+public typealias ProcessID = UInt64
+
 /// One recorded event: a host call or a lifecycle change of one process.
 ///
 /// The meaning of `args`, `tags`, `message`, `payload` and `text` depends on `kind`; the table
@@ -10,7 +14,7 @@ public struct TraceEvent: Sendable, Hashable {
     /// What happened.
     public var kind: EventKind
     /// The process the event belongs to (the caller of a host call). 0 = the host itself.
-    public var pid: UInt64
+    public var pid: ProcessID
     /// Start time in nanoseconds since the trace's start (see the header's clock description).
     public var start: UInt64
     /// End time in nanoseconds since the trace's start; equal to `start` for instant events.
@@ -31,7 +35,7 @@ public struct TraceEvent: Sendable, Hashable {
     /// Creates an event; only `kind` and `pid` are required.
     @inlinable
     public init(
-        kind: EventKind, pid: UInt64, start: UInt64 = 0, end: UInt64? = nil,
+        kind: EventKind, pid: ProcessID, start: UInt64 = 0, end: UInt64? = nil,
         args: EventArguments = [], tags: [Int64] = [], message: MessageID = 0,
         payload: Payload = .none, text: String = "", result: CallResult = .none
     ) {
@@ -67,7 +71,7 @@ public struct EventRecord: Sendable {
     /// What happened.
     public var kind: EventKind
     /// The process the event belongs to.
-    public var pid: UInt64
+    public var pid: ProcessID
     /// Start time (ns since the trace's start).
     public var start: UInt64
     /// End time; equal to `start` for instant events.
@@ -83,7 +87,7 @@ public struct EventRecord: Sendable {
 
     /// An event with no arguments yet; `result` nil = the call returns nothing.
     @inlinable @inline(__always)
-    public init(kind: EventKind, pid: UInt64, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
+    public init(kind: EventKind, pid: ProcessID, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
                 result: Int64? = nil) {
         self.kind = kind
         self.pid = pid

@@ -1,8 +1,5 @@
 import TraceFormat
 
-/// The process id: unique in an environment, from 1, never reused (R-PROC-1).
-public typealias ProcessID = UInt64
-
 /// A trap raised by a host operation; `reason` is lunatic's trap text, e.g.
 /// "lunatic::message::write_data" (docs/SEMANTICS.md §8 lists the message ones).
 /// A native process traps by letting this error leave its body.

@@ -1,4 +1,5 @@
 import Synchronization
+import TraceFormat
 
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 @_spi(WASIPlatform) import WASI
+import TraceFormat
 
 #if canImport(Glibc)
 import Glibc
