@@ -4,7 +4,8 @@
 #                                    (the corpus checks are in it: CorpusTests);
 #   2. swift test -c release         the guest, networking and runner tests again on a release
 #                                    build (release-only failures exist: optimisation changes
-#                                    thread and memory behaviour).
+#                                    thread and memory behaviour), then the release luna-trace
+#                                    recording networking guests (.ci/release-guests.sh).
 # Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
 #
 #   ./test.sh            everything
@@ -21,3 +22,6 @@ swift test
 
 echo "== swift test -c release (guests, networking, runner)"
 swift test -c release --filter 'LunaRuntimeTests|Runner|EndToEnd'
+
+echo "== release luna-trace on networking guests (TCP, UDP, TLS echo, DNS), traced"
+LUNA_RELEASE_BIN=$(swift build -c release --show-bin-path) bash .ci/release-guests.sh

@@ -423,8 +423,11 @@ EXPORT("proc_3_message") void proc_3_message(void) {
     CHECK(lunatic_get_tag() == 55);
 }
 
+/* link itself returns; the "no process" notice ends the caller at its next waiting call. */
 EXPORT("proc_3_dies") void proc_3_dies(void) {
     lunatic_link(55, MISSING_PID);
+    luna_print("link returned\n");
+    lunatic_sleep_ms(1);
     luna_print("survived link to a missing process\n");
 }
 

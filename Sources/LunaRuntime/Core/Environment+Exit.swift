@@ -54,11 +54,12 @@ extension Environment {
     }
 
     /// A link-death notice about `dead` reaches `o` (environment lock held): it dies too, or
-    /// gets a LinkDied message, per its die_when_link_dies flag (R-PROC-5).
+    /// gets a LinkDied message, per its die_when_link_dies flag (R-PROC-5), or per `die` when
+    /// the notice was decided earlier (a deferred "no process" notice of `link`).
     package func deliverLinkDeath(to o: ProcessContext, from dead: ProcessID, tag: Int64,
-                                  text: String? = nil)
+                                  text: String? = nil, die: Bool? = nil)
     {
-        if o.dieWhenLinkDies {
+        if die ?? o.dieWhenLinkDies {
             let death = ProcessExit.linkDied(from: dead)
             if o.mailbox.markDying(death, text: text ?? Self.reasonText(death)), let trace {
                 trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),

@@ -54,6 +54,10 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     @exclusivity(unchecked) package var deathText = ""
     /// Mirrors `pendingDeath != nil` for lock-free checks at each call.
     package let terminating = Atomic<Bool>(false)
+    /// Called (outside the lock) when the process is marked dying, to stop a body that is
+    /// running rather than blocked (a guest executing WebAssembly). Set and cleared by the body
+    /// under the lock.
+    @exclusivity(unchecked) package var onDying: (@Sendable () -> Void)?
 
     // The waiter.
     @exclusivity(unchecked) package var wait: WaitSpec = .none
@@ -140,8 +144,10 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         terminating.store(true, ordering: .releasing)
         var c: UnsafeContinuation<Void, Never>?
         if case .none = wait {} else { c = finishWait(.terminated) }
+        let hook = onDying
         lock.unlock()
         c?.resume()
+        hook?()
         return true
     }
 

@@ -80,7 +80,7 @@ extension ProcessContext {
     /// up to `timeoutMs` (UInt64.max = forever, 0 = only what is queued, R-RECV-5).
     /// Returns 0 (data), 1 (LinkDied) or 9027 (timeout, scratch area unchanged) (R-RECV-6).
     nonisolated(nonsending) public func receive(tags: [Int64] = [], timeoutMs: UInt64 = .max) async throws -> Int32 {
-        try checkAlive()
+        try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
         if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
@@ -91,7 +91,7 @@ extension ProcessContext {
 
     /// `receive` for thread (guest) processes: blocks the calling thread.
     public func receiveBlocking(tags: [Int64] = [], timeoutMs: UInt64 = .max) throws -> Int32 {
-        try checkAlive()
+        try checkAliveAtWait()
         if timeoutMs != 0 { try checkMayBlock(.receive) }
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
@@ -189,7 +189,7 @@ extension ProcessContext {
     /// Sends the request, recording the send half; the wait then accepts only arrivals after
     /// this point.
     private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (Message, WaitSpec, UInt64) {
-        try checkAlive()
+        try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
             throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)),

@@ -11,9 +11,12 @@ extension ProcessContext {
     }
 
     /// `link(tag, pid)`: links both ways, each side remembering `tag` (R-PROC-3). A missing
-    /// `pid` gives this process an immediate link-death notice, reason "no process", which
-    /// counts as a failure: with die_when_link_dies on, the process dies at once (throws
-    /// `ProcessTerminated`); otherwise a LinkDied message with `tag` is queued.
+    /// `pid` gives this process a link-death notice, reason "no process", which counts as a
+    /// failure. `link` itself returns normally: the notice is handled at the start of the
+    /// process's next waiting call (receive, send_receive_skip_search, sleep), under the
+    /// die_when_link_dies flag in force now. With it on the process ends there (exit
+    /// `.linkDied(from: pid)`, text "no process"); with it off a LinkDied message with `tag` is
+    /// queued there.
     public func link(tag: Int64, to pid: ProcessID) throws {
         try checkAlive()
         let env = environment
@@ -24,10 +27,30 @@ extension ProcessContext {
         if let other = env.live[pid] {
             links[pid] = tag
             other.links[id] = tag
-            env.lock.unlock()
-            return
+        } else {
+            deferredLinkDeaths.append(DeferredLinkDeath(from: pid, tag: tag, die: dieWhenLinkDies))
         }
-        env.deliverLinkDeath(to: self, from: pid, tag: tag, text: "no process")
+        env.lock.unlock()
+    }
+
+    /// Checks that the process is alive at the start of a waiting call, first handling the
+    /// link-death notices `link` deferred to this point (R-PROC-3): throws `ProcessTerminated`
+    /// when one of them ends the process.
+    @inline(__always)
+    package func checkAliveAtWait() throws {
+        try checkAlive()
+        if !deferredLinkDeaths.isEmpty { try handleDeferredLinkDeaths() }
+    }
+
+    @inline(never)
+    private func handleDeferredLinkDeaths() throws {
+        let notices = deferredLinkDeaths
+        deferredLinkDeaths = []
+        let env = environment
+        env.lock.lock()
+        for n in notices {
+            env.deliverLinkDeath(to: self, from: n.from, tag: n.tag, text: "no process", die: n.die)
+        }
         env.lock.unlock()
         try checkAlive()
     }
@@ -64,7 +87,7 @@ extension ProcessContext {
 
     /// `sleep_ms(ms)` for native processes; a kill meanwhile never returns (R-PROC-8).
     nonisolated(nonsending) public func sleep(ms: UInt64) async throws {
-        try checkAlive()
+        try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         if ms > 0 {
             if case .terminated = await waitAsync(.sleep, timeoutMs: ms, timeoutEvent: nil) { throw ProcessTerminated() }
@@ -74,7 +97,7 @@ extension ProcessContext {
 
     /// `sleep_ms(ms)` for thread (guest) processes.
     public func sleepBlocking(ms: UInt64) throws {
-        try checkAlive()
+        try checkAliveAtWait()
         if ms != 0 { try checkMayBlock(.sleepMs) }
         let start = trace != nil ? now() : 0
         if ms > 0 {

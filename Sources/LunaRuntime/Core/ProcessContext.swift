@@ -36,6 +36,9 @@ public final class ProcessContext: @unchecked Sendable {
     @exclusivity(unchecked) package var links: [ProcessID: Int64] = [:]
     /// R-PROC-5 flag (environment lock); on by default.
     @exclusivity(unchecked) package var dieWhenLinkDies = true
+    /// "no process" notices of `link` to a missing pid, handled at the next waiting call
+    /// (owner only).
+    @exclusivity(unchecked) package var deferredLinkDeaths: [DeferredLinkDeath] = []
 
     /// For a native process, the executor it runs on (to refuse blocking calls there).
     package var nativeExecutor: NativeExecutor?
@@ -142,4 +145,12 @@ public final class ProcessContext: @unchecked Sendable {
 
     /// Ids present in the table of `kind`, ascending.
     public func resourceIDs(_ kind: ResourceKind) -> [UInt64] { resources.ids(kind) }
+}
+
+/// A link-death notice `link` gave for a missing process, waiting for the caller's next
+/// waiting call; `die` is the die_when_link_dies flag when `link` was called.
+package struct DeferredLinkDeath {
+    let from: ProcessID
+    let tag: Int64
+    let die: Bool
 }

@@ -61,8 +61,8 @@ extension Environment {
     /// starts (R-PROC-4). The guest ends normally when `entry` returns, with failure when it traps
     /// (the reason is recorded: a host function's name as lunatic reports it, or WasmKit's trap
     /// description in a `trap` event), and is killed while blocked in receive or sleep.
-    /// A guest spinning in pure computation is not interrupted by `kill` (only a config's
-    /// `max_fuel` bounds it): `kill` takes effect at its next host call.
+    /// A guest spinning in pure computation is stopped by `kill` too, at its next loop
+    /// iteration or call (`GuestInterrupter`).
     ///
     /// - Throws: `GuestSpawnError` if `entry` does not exist or takes other parameter types.
     @discardableResult

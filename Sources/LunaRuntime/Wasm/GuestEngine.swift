@@ -7,9 +7,15 @@ import WasmKit
 /// thread-confined; WasmKit compiles function bodies lazily into the store that calls them), so
 /// the parsed `Module` is shared while compiled code and memory are per process.
 package enum GuestEngine {
-    /// Software bounds checking: an mprotect-guarded memory reserves 4 GiB (+guard) of address
-    /// space per instance, which thousands of guest processes cannot afford.
-    package static let configuration = EngineConfiguration(memoryBoundsChecking: .software)
+    /// mprotect bounds checking: each memory is a reservation of 4 GiB (+ a 64 KiB guard) of
+    /// address space whose pages are committed as it grows, so `memory.grow` commits the new
+    /// pages in place (software checking reallocates and copies the whole memory on each grow,
+    /// and holds both copies meanwhile). Address space is plentiful on 64-bit hosts; where a
+    /// reservation fails WasmKit falls back to software checking for that memory.
+    ///
+    /// Fuel metering: the only way WasmKit 0.4.2 lets another thread stop running code
+    /// (`GuestInterrupter`); a process without `max_fuel` runs on an unlimited budget.
+    package static let configuration = EngineConfiguration(memoryBoundsChecking: .mprotect, fuelMetering: true)
 
     /// The engine guest processes run on.
     package static let shared = Engine(configuration: configuration)

@@ -34,7 +34,7 @@ public final class GuestModule: Resource {
     public init(bytes: [UInt8], name: String = "module") throws(GuestModuleError) {
         let module: Module
         do {
-            module = try parseWasm(bytes: bytes)
+            module = try parseWasm(bytes: GuestModule.withoutCustomSections(bytes))
         } catch {
             throw .invalid(name: name, reason: "\(error)")
         }
@@ -84,6 +84,41 @@ public final class GuestModule: Resource {
     private let importTypes: [String: FunctionType]
 
     // MARK: - Loading steps
+
+    /// `bytes` without its custom sections (names, producers, DWARF), or `bytes` itself when
+    /// its section structure cannot be walked (the parser then reports the error).
+    ///
+    /// Nothing of the runtime reads them, and WasmKit reads the `name` section on each
+    /// process's first trap to symbolicate a backtrace the runtime never shows: parsing the
+    /// names of a large module's thousands of functions, per process, delayed every trap.
+    static func withoutCustomSections(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= 8 else { return bytes }
+        var out: [UInt8] = []
+        var i = 8
+        var dropped = false
+        var kept: [Range<Int>] = [0..<8]
+        while i < bytes.count {
+            let sectionStart = i
+            let id = bytes[i]
+            i += 1
+            var size = 0, shift = 0
+            while true {
+                guard i < bytes.count, shift < 35 else { return bytes }
+                let b = bytes[i]
+                i += 1
+                size |= Int(b & 0x7f) << shift
+                shift += 7
+                if b & 0x80 == 0 { break }
+            }
+            guard size <= bytes.count - i else { return bytes }
+            i += size
+            if id == 0 { dropped = true } else { kept.append(sectionStart..<i) }
+        }
+        guard dropped else { return bytes }
+        out.reserveCapacity(kept.reduce(0) { $0 + $1.count })
+        for range in kept { out.append(contentsOf: bytes[range]) }
+        return out
+    }
 
     private static func readFile(_ path: String) throws(GuestModuleError) -> [UInt8] {
         guard let file = fopen(path, "rb") else {

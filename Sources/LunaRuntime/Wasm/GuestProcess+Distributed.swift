@@ -98,6 +98,8 @@ extension GuestProcess {
         let (entry, params) = try spawnEntry(memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
                                              paramsLen: paramsLen, .distributedCall, args) { reason + "::" + $0 }
         let childConfig = try spawnConfig(configID, .distributedCall, args)
+        // The id out-pointer is checked before the child exists: a trap leaves nothing running.
+        try checkRange(memory, ptr: idPtr, count: 8, .distributedCall, args, reason: reason + "::write_id")
         guard node == 0 else {
             throw trap(.distributedCall, args, "lunatic::distributed::spawn: Distributed is not initialized")
         }

@@ -21,7 +21,11 @@ extension GuestProcess {
             },
             HostFunctionDefinition(m, "create_config", [], [.i64]) { p, c in
                 let start = p.tracing ? p.context.now() : 0
-                try p.requireCreateConfigPermission(.createConfig, [])
+                // Without the permission lunatic answers -1 (no trap), as the guest's API expects.
+                guard p.config.settings.canCreateConfigs else {
+                    p.recordCall(.createConfig, start: start, result: .value(-1))
+                    return c.returnI64(signed: -1)
+                }
                 let id = p.context.insert(GuestConfig())
                 p.recordCall(.createConfig, start: start, result: .value(Int64(bitPattern: id)))
                 c.returnI64(id)
@@ -88,6 +92,8 @@ extension GuestProcess {
         let memory = try exportedMemory(.spawn, args)
         let (entry, params) = try spawnEntry(memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
                                              paramsLen: paramsLen, .spawn, args) { _ in "lunatic::process::spawn" }
+        // Every pointer is checked before the child exists: a trap here leaves nothing running.
+        try checkRange(memory, ptr: idPtr, count: 8, .spawn, args, reason: "lunatic::process::spawn")
         let child = context.environment.startGuest(
             module: childModule, entry: entry, params: params, link: link, parent: context.id,
             options: options, config: childConfig, moduleID: moduleID, configID: configID)
@@ -133,9 +139,15 @@ extension GuestProcess {
         let ptr = c.u32(0), len = c.u32(1), idPtr = c.u32(2)
         let start = tracing ? context.now() : 0
         let reason = "lunatic::process::compile_module"
-        try requireCompilePermission(.compileModule, [Int64(len)])
+        // Without the permission lunatic answers -1 before touching memory (no trap).
+        guard config.settings.canCompileModules else {
+            recordCall(.compileModule, start: start, args: [Int64(len)], result: .value(-1))
+            return c.returnI32(signed: -1)
+        }
         let memory = try exportedMemory(.compileModule, [Int64(len)])
         try checkRange(memory, ptr: ptr, count: UInt64(len), .compileModule, [Int64(len)], reason: reason)
+        // The id out-pointer is checked before compiling: a bad pointer traps with no module made.
+        try checkRange(memory, ptr: idPtr, count: 8, .compileModule, [Int64(len)], reason: reason)
         let bytes = copyCheckedBytes(memory, ptr: ptr, count: Int(len))
         let id: UInt64
         let result: UInt32

@@ -2,9 +2,10 @@ import TraceFormat
 @_spi(Fuzzing) import WasmKit  // Store.resourceLimiter (max_memory) is SPI in WasmKit 0.4.2
 
 /// Enforcing a process's config (`lunatic::process::config_*`) as lunatic does:
-/// - `spawn`, `compile_module` and `create_config` trap when the config of the *calling*
-///   process lacks `can_spawn_processes`, `can_compile_modules` or `can_create_configs`, with
-///   lunatic's texts ("Process doesn't have permissions to …");
+/// - `spawn` traps when the config of the *calling* process lacks `can_spawn_processes`, with
+///   lunatic's text ("Process doesn't have permissions to spawn sub-processes");
+///   `compile_module` and `create_config` without `can_compile_modules` / `can_create_configs`
+///   return -1, as lunatic's do;
 /// - `max_memory` bounds the instance's linear memory (growth beyond it fails, `memory.grow`
 ///   returns -1; a module whose initial memory is larger fails to start);
 /// - `max_fuel` (0 = unlimited) is lunatic's unit of 100 000 instructions: the process runs on
@@ -23,24 +24,10 @@ extension GuestProcess {
         }
     }
 
-    /// Traps call `kind` unless the process may compile modules.
-    package func requireCompilePermission(_ kind: EventKind, _ args: @autoclosure () -> EventArguments) throws {
-        if !config.settings.canCompileModules {
-            throw trap(kind, args(), "Process doesn't have permissions to compile modules")
-        }
-    }
-
-    /// Traps call `kind` unless the process may create configs.
-    package func requireCreateConfigPermission(_ kind: EventKind, _ args: @autoclosure () -> EventArguments) throws {
-        if !config.settings.canCreateConfigs {
-            throw trap(kind, args(), "Process doesn't have permissions to create configs")
-        }
-    }
-
     /// A store for this process with its config's memory and fuel limits.
     package func makeLimitedStore() -> Store {
         let settings = config.settings
-        let store = Store(engine: settings.maxFuel == 0 ? GuestEngine.shared : GuestProcess.meteredEngine)
+        let store = Store(engine: GuestEngine.shared)
         if settings.maxFuel != 0 {
             let (budget, overflow) = settings.maxFuel.multipliedReportingOverflow(by: Self.instructionsPerFuelUnit)
             store.fuel = Fuel(remaining: overflow ? .max : budget)
@@ -50,10 +37,6 @@ extension GuestProcess {
         }
         return store
     }
-
-    /// The engine of processes with a fuel budget (same settings as `GuestEngine.shared`, metered).
-    package static let meteredEngine = Engine(
-        configuration: EngineConfiguration(memoryBoundsChecking: .software, fuelMetering: true))
 }
 
 /// Denies linear-memory growth beyond a config's `max_memory`.

@@ -40,8 +40,24 @@ package final class GuestProcess: @unchecked Sendable {
     /// Throws `LunaTrap` when the guest traps (the process fails with that reason) and lets
     /// `ProcessTerminated` through when the process is killed or dies from a link while blocked.
     package func run(entry: String, params: [GuestValue]) throws {
-        defer { closeWASI(); releaseRegistryIfHeld() }
+        // `memory` refers to the store, whose host functions refer to this process: dropping
+        // it at the end breaks that cycle, so the store and its memory are freed with the run.
+        defer { closeWASI(); releaseRegistryIfHeld(); memory = nil }
         let store = makeLimitedStore()  // the config's max_memory / max_fuel (GuestProcess+ProcessConfig)
+        // A kill or link death while WebAssembly runs stops it at its next fuel charge.
+        let target = GuestInterrupter.Target(store: store)
+        let mailbox = context.mailbox
+        mailbox.lock.lock()
+        mailbox.onDying = { GuestInterrupter.shared.stop(target) }
+        let dying = mailbox.pendingDeath != nil
+        mailbox.lock.unlock()
+        defer {
+            mailbox.lock.lock()
+            mailbox.onDying = nil
+            mailbox.lock.unlock()
+            GuestInterrupter.shared.ended(target)
+        }
+        if dying { throw ProcessTerminated() }
         let instance: Instance
         do {
             instance = try module.wasm.instantiate(store: store, imports: makeImports(store: store))
@@ -97,6 +113,9 @@ package final class GuestProcess: @unchecked Sendable {
 
     /// Turns an error out of instantiation or guest execution into the process's end.
     private func guestFailure(_ error: any Error) -> any Error {
+        // Killed or dead from a link while running: the out-of-fuel trap (or any other end)
+        // is the interrupter's doing; the process ends with the death it was given.
+        if context.isTerminating { return ProcessTerminated() }
         switch error {
         case let trap as LunaTrap:
             return trap  // raised by a host function, which recorded it

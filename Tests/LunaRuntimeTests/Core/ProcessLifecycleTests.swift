@@ -49,22 +49,36 @@ import TraceFormat
         #expect(await env.waitForExit(of: other, timeout: 10) == .killed)
     }
 
-    @Test func rPROC3_linkToAMissingPidIsAnImmediateFailureNotice() async throws {
-        let env = Environment()
+    @Test func rPROC3_linkToAMissingPidReturnsAndTheNoticeComesAtTheNextWait() async throws {
         let collector = TraceCollector()
         let traced = Environment(trace: collector)
-        let after = Box(false)
+        let afterLink = Box(false), afterSleep = Box(false)
         let dies = traced.spawn { p in
             try p.link(tag: 3, to: 999)
-            after.value = true
+            afterLink.value = true
+            p.createData(tag: 1, capacity: 0)
+            _ = try p.send(to: p.id)  // a call that does not wait: still alive
+            try await p.sleep(ms: 1)
+            afterSleep.value = true
         }
         #expect(await traced.waitForExit(of: dies, timeout: 10) == .linkDied(from: 999))
-        #expect(!after.value)
+        #expect(afterLink.value)
+        #expect(!afterSleep.value)
         #expect(collector.events.last { $0.kind == .exit }?.text == "no process")
+        let kinds = collector.events.filter { $0.pid == dies }.map(\.kind)
+        let link = try #require(kinds.firstIndex(of: .link))
+        let died = try #require(kinds.firstIndex(of: .linkDied))
+        #expect(link < died && kinds[link..<died].contains(.send))
+        #expect(!kinds.contains(.sleepMs))
+
+        // With die_when_link_dies off when `link` is called, the notice becomes a LinkDied
+        // message at the next wait, even if the flag is turned on in between.
+        let env = Environment()
         let tag = Box<Int64>(0)
         let survives = env.spawn { p in
             try p.dieWhenLinkDies(false)
             try p.link(tag: 3, to: 999)
+            try p.dieWhenLinkDies(true)
             #expect(try await p.receive(tags: [3], timeoutMs: 0) == 1)
             tag.value = try p.getTag()
         }

@@ -84,6 +84,35 @@ struct GuestSpawnTests {
         #expect(await environment.waitForExit(of: 2, timeout: 10) == .failure(reason: "Function 'nope' not found"))
     }
 
+    @Test("spawn and distributed::spawn with an id out-pointer outside memory trap before any child exists",
+          arguments: ["lunatic::process", "lunatic::distributed"])
+    func spawnBadIDPointer(namespace: String) async throws {
+        let module = try GuestModule(wat: """
+            (module
+              (import "\(namespace)" "spawn"
+                (func $spawn (param i64 i64 i64 i32 i32 i32 i32 i32) (result i32)))
+              (import "lunatic::distributed" "module_id" (func $module_id (result i64)))
+              (import "lunatic::process" "sleep_ms" (func $sleep (param i64)))
+              (memory (export "memory") 1)
+              (data (i32.const 0) "child")
+              (func (export "child") (call $sleep (i64.const 600000)))
+              (func (export "main")
+                (drop (call $spawn (i64.const 0) (i64.const -1)
+                  \(namespace == "lunatic::process" ? "(i64.const -1)" : "(call $module_id)")
+                  (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 0) (i32.const 65532)))))
+            """)
+        let run = try await runGuest(module, "main", timeout: 10)
+        defer { for pid in run.environment.liveProcesses { run.environment.kill(pid) } }
+        guard case .failure = run.exit else {
+            Issue.record("spawn with a bad id pointer returned: \(run.exit)")
+            return
+        }
+        #expect(run.environment.liveCount == 0)
+        // Only the host's spawn of main succeeded; the guest's spawn is recorded as its trap.
+        #expect(run.events(.spawn).filter { $0.result == .value(0) }.count == 1)
+        #expect(run.events(.start).count == 1)
+    }
+
     @Test("the host API rejects a missing entry and wrong parameter types up front")
     func hostSpawnChecks() throws {
         let environment = Environment()

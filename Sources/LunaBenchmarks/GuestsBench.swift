@@ -1,0 +1,225 @@
+import ArgumentParser
+import Foundation
+import LunaRuntime
+import TraceFormat
+
+/// `luna-bench guests`: the figures real lunatic programs depend on, measured on a large
+/// generated guest (`LargeGuest`: ~16 MB, thousands of functions). Measure a release build:
+/// debug WasmKit is ~150× slower.
+public struct GuestsBench: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "guests",
+        abstract: "Spawn latency, recursive spawns, panic→trap, memory.grow and kill on a large guest.")
+
+    @Option(help: "Functions in the generated guest.") var functions = 4000
+    @Option(help: "Data segment of the generated guest, in MiB.") var dataMib = 16
+    @Option(help: "Guest-spawned children whose spawn → first host call is measured.") var spawns = 200
+    @Option(help: "Length of the chain of guests each spawned by the previous one.") var chain = 1000
+    @Option(help: "Panicking guests measured.") var panics = 20
+    @Option(help: "Single-page memory.grow calls.") var grows = 1000
+    @Option(help: "Looping guests killed.") var loops = 10
+    @Option(help: "Blocked guests killed at once.") var blocked = 10_000
+
+    public init() {}
+
+    public func run() throws {
+        let t0 = Date()
+        let bytes = try LargeGuest.build(functions: functions, dataBytes: dataMib << 20)
+        Self.say(String(format: "large guest: %d bytes, %d functions, %d MiB data (clang %.1f s)",
+                     bytes.count, functions, dataMib, Date().timeIntervalSince(t0)))
+        let t1 = Date()
+        let module = try GuestModule(bytes: bytes, name: "large.wasm")
+        Self.say(String(format: "  load (parse + validate once):         %8.1f ms", Date().timeIntervalSince(t1) * 1e3))
+        try spawnLatency(module)
+        try chainOfSpawns(module)
+        try panicToTrap(module)
+        try memoryGrowth(module)
+        try killLooping(module)
+        try killBlocked()
+    }
+
+    // MARK: figures
+
+    /// Spawn → the child's first host call: `spawn_children` spawns `first_call` children one
+    /// at a time; per child, from the parent's `spawn` event to the child's `process_id` event.
+    func spawnLatency(_ module: GuestModule) throws {
+        let trace = TraceCollector()
+        let env = Environment(trace: trace)
+        let pid = try env.spawnGuest(module: module, entry: "spawn_children", params: [.i32(Int32(spawns))],
+                                     options: GuestOptions(output: DiscardingGuestOutput()))
+        guard env.waitForExitBlocking(of: pid, timeout: 600) == .normal else {
+            throw ValidationError("spawn_children did not end normally")
+        }
+        let events = trace.events
+        var firstCall: [UInt64: UInt64] = [:]
+        for e in events where e.kind == .processId && firstCall[e.pid] == nil { firstCall[e.pid] = e.start }
+        let latencies = events.compactMap { e -> Double? in
+            guard e.kind == .spawn, e.pid == pid, let child = e.args.at(0), let first = firstCall[UInt64(child)]
+            else { return nil }
+            return Double(first &- e.start) / 1e6
+        }
+        Self.say(String(format: "  spawn → child's first host call:      %8.3f ms median, %.3f p90, %.3f max (%d children; goal ≤ 1 ms median)",
+                     Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.9), latencies.max() ?? 0, latencies.count))
+    }
+
+    /// `chain` guests each spawning the next: from the host's spawn until the last one's
+    /// message reaches a native receiver.
+    func chainOfSpawns(_ module: GuestModule) throws {
+        let env = Environment()
+        let root = env.spawn(entry: "root") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try env.spawnGuest(module: module, entry: "chain", params: [.i32(Int32(chain)), .i64(Int64(root))],
+                           options: GuestOptions(output: DiscardingGuestOutput()))
+        guard env.waitForExitBlocking(of: root, timeout: 600) == .normal else {
+            throw ValidationError("the chain did not reach its end")
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        _ = env.waitUntilAllExited(timeout: 60)
+        Self.say(String(format: "  %d recursive guest spawns:           %8.3f s (goal ≤ 1 s)", chain, seconds))
+    }
+
+    /// The time between a panicking guest's message (its `fd_write` returning) and its `trap`.
+    func panicToTrap(_ module: GuestModule) throws {
+        var gaps: [Double] = []
+        for _ in 0..<panics {
+            let trace = TraceCollector()
+            let env = Environment(trace: trace)
+            let pid = try env.spawnGuest(module: module, entry: "panic", options: GuestOptions(output: DiscardingGuestOutput()))
+            _ = env.waitForExitBlocking(of: pid, timeout: 60)
+            let events = trace.events
+            guard let write = events.last(where: { $0.kind == .wasiCall && $0.text == "fd_write" }),
+                  let trap = events.first(where: { $0.kind == .trap }) else {
+                throw ValidationError("the panicking guest recorded no fd_write or trap")
+            }
+            gaps.append(Double(trap.start &- write.end) / 1e6)
+        }
+        Self.say(String(format: "  panic message → trap event:           %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
+                     Self.percentile(gaps, 0.5), gaps.max() ?? 0, gaps.count))
+    }
+
+    /// `grows` single-page `memory.grow` calls (a `grow(n)` run minus a `grow(0)` run), and
+    /// the host memory of a guest that grew and touched every page, against its memory size.
+    func memoryGrowth(_ module: GuestModule) throws {
+        func run(_ pages: Int32) throws -> Double {
+            let trace = TraceCollector()
+            let env = Environment(trace: trace)
+            let pid = try env.spawnGuest(module: module, entry: "grow", params: [.i32(pages)],
+                                         options: GuestOptions(output: DiscardingGuestOutput()))
+            guard env.waitForExitBlocking(of: pid, timeout: 600) == .normal else { throw ValidationError("grow failed") }
+            let events = trace.events
+            guard let start = events.first(where: { $0.kind == .start }), let exit = events.last(where: { $0.kind == .exit })
+            else { throw ValidationError("grow recorded no start or exit") }
+            return Double(exit.start - start.start) / 1e6
+        }
+        var base: [Double] = [], grown: [Double] = []
+        for _ in 0..<5 {
+            base.append(try run(0))
+            grown.append(try run(Int32(grows)))
+        }
+        let ms = Self.percentile(grown, 0.5) - Self.percentile(base, 0.5)
+        Self.say(String(format: "  %d single-page memory.grow:          %8.3f ms (run %.3f ms − baseline %.3f ms; goal ≤ 10 ms)",
+                     grows, ms, Self.percentile(grown, 0.5), Self.percentile(base, 0.5)))
+
+        // Host memory: the guest grows, writes every page, reports, and blocks.
+        let env = Environment()
+        let before = Self.residentBytes()
+        let watcher = env.spawn(entry: "watcher") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
+        let guest = try env.spawnGuest(module: module, entry: "grow_touch_report",
+                                       params: [.i32(Int32(grows)), .i64(Int64(watcher))],
+                                       options: GuestOptions(output: DiscardingGuestOutput()))
+        guard env.waitForExitBlocking(of: watcher, timeout: 600) == .normal else { throw ValidationError("grow_touch_report failed") }
+        let after = Self.residentBytes()
+        env.kill(guest)
+        _ = env.waitUntilAllExited(timeout: 60)
+        let guestBytes = Double(Int(grows) * 65536 + (dataMib << 20))
+        Self.say(String(format: "  host memory of a guest grown by %d pages, all touched: %.1f MiB for %.1f MiB of guest memory (%.0f%%; goal ≤ 110%%)",
+                     grows, Double(after - before) / 1048576, guestBytes / 1048576, Double(after - before) / guestBytes * 100))
+    }
+
+    /// A guest looping without host calls, killed by the host: from `kill` to its exit.
+    func killLooping(_ module: GuestModule) throws {
+        var times: [Double] = []
+        for _ in 0..<loops {
+            let env = Environment()
+            let pid = try env.spawnGuest(module: module, entry: "spin", options: GuestOptions(output: DiscardingGuestOutput()))
+            Thread.sleep(forTimeInterval: 0.05)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            env.kill(pid)
+            guard env.waitForExitBlocking(of: pid, timeout: 10) == .killed else {
+                Self.say("  kill of a looping guest: not ended within 10 s")
+                return
+            }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        Self.say(String(format: "  kill of a looping guest → exit:       %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
+                     Self.percentile(times, 0.5), times.max() ?? 0, times.count))
+    }
+
+    /// `blocked` guests (a small module) blocked in `receive`, all killed by the host: from
+    /// the first kill until the last exit.
+    func killBlocked() throws {
+        let module = try GuestModule(wat: GuestBenchmarks.pingPongWAT, name: "idle")
+        let env = Environment()
+        let count = blocked
+        let ready = env.spawn(entry: "ready") { p in
+            for _ in 0..<count { _ = try await p.receive(tags: [], timeoutMs: .max) }
+        }
+        var pids: [ProcessID] = []
+        pids.reserveCapacity(blocked)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<blocked {
+            pids.append(try env.spawnGuest(module: module, entry: "idle", params: [.i64(Int64(ready))],
+                                           options: GuestOptions(output: DiscardingGuestOutput())))
+        }
+        guard env.waitForExitBlocking(of: ready, timeout: 600) == .normal else { throw ValidationError("guests did not start") }
+        let started = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        for pid in pids { env.kill(pid) }
+        var last = 0.0, exits: [Double] = []
+        for pid in pids {
+            _ = env.waitForExitBlocking(of: pid, timeout: 120)
+            last = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+            exits.append(last)
+        }
+        _ = env.waitUntilAllExited(timeout: 60)
+        Self.say(String(format: "  kill of %d blocked guests → all exits:  %8.3f s (half by %.3f s; %.1f s to start them all; goal ≤ 1 s)",
+                     blocked, last, Self.percentile(exits, 0.5), started))
+
+        // The same number killed right after being spawned, most of them still starting.
+        let env2 = Environment()
+        let sink = env2.spawn(entry: "sink") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
+        var pids2: [ProcessID] = []
+        pids2.reserveCapacity(blocked)
+        for _ in 0..<blocked {
+            pids2.append(try env2.spawnGuest(module: module, entry: "idle", params: [.i64(Int64(sink))],
+                                             options: GuestOptions(output: DiscardingGuestOutput())))
+        }
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        for pid in pids2 { env2.kill(pid) }
+        for pid in pids2 { _ = env2.waitForExitBlocking(of: pid, timeout: 120) }
+        let whileStarting = Double(DispatchTime.now().uptimeNanoseconds - t2) / 1e9
+        env2.kill(sink)
+        _ = env2.waitUntilAllExited(timeout: 60)
+        Self.say(String(format: "  kill of %d guests just spawned → all exits: %6.3f s (goal ≤ 1 s)", blocked, whileStarting))
+    }
+
+    // MARK: helpers
+
+    /// Prints a line at once (unbuffered), so each figure shows as soon as it is measured.
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p + 0.5))]
+    }
+
+    static func residentBytes() -> Int { RuntimeBench.residentBytes() }
+}
+
+/// Guest output that is thrown away.
+final class DiscardingGuestOutput: GuestOutput {
+    func write(pid: ProcessID, fd: Int32, bytes: UnsafeRawBufferPointer) {}
+}

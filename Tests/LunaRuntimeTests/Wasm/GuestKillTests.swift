@@ -1,0 +1,96 @@
+import Testing
+import TraceFormat
+@testable import LunaRuntime
+
+/// A guest executing WebAssembly without host calls is stopped by a kill or a link death, as in
+/// lunatic; an ended guest's state, store and memory are freed.
+@Suite("Stopping and freeing guests")
+struct GuestKillTests {
+    static let wat = """
+        (module
+          (import "lunatic::message" "create_data" (func $create_data (param i64 i64)))
+          (import "lunatic::message" "send" (func $send (param i64) (result i32)))
+          (memory (export "memory") 1)
+          (func $ready (param $to i64)
+            (call $create_data (i64.const 1) (i64.const 0))
+            (drop (call $send (local.get $to))))
+          ;; tells `to` it is running, then loops forever without host calls
+          (func (export "spin") (param $to i64)
+            (call $ready (local.get $to))
+            (loop $l (br $l)))
+          ;; the same, in a loop that calls a function each round
+          (func $step (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+          (func (export "spin_calls") (param $to i64) (local $i i32)
+            (call $ready (local.get $to))
+            (loop $l (local.set $i (call $step (local.get $i))) (br $l)))
+          )
+        """
+
+    /// Spawns `entry` and waits until it reported that it runs.
+    static func spinning(_ env: Environment, _ entry: String) async throws -> ProcessID {
+        let module = try GuestModule(wat: wat, name: "spin")
+        let ready = env.spawn(entry: "ready") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
+        let pid = try env.spawnGuest(module: module, entry: entry, params: [.i64(Int64(ready))])
+        #expect(await env.waitForExit(of: ready, timeout: 60) == .normal)
+        return pid
+    }
+
+    @Test("kill ends a guest looping without host calls", arguments: ["spin", "spin_calls"])
+    func killLoop(entry: String) async throws {
+        let env = Environment()
+        let pid = try await Self.spinning(env, entry)
+        env.kill(pid)
+        #expect(await env.waitForExit(of: pid, timeout: 20) == .killed)
+    }
+
+    @Test("a looping guest dies when a linked process fails")
+    func linkDeathStopsLoop() async throws {
+        let env = Environment()
+        let pid = try await Self.spinning(env, "spin")
+        let failing = env.spawn(entry: "linker") { p in
+            try p.link(tag: 0, to: pid)
+            throw LunaTrap("linked process fails")
+        }
+        #expect(await env.waitForExit(of: failing, timeout: 20) == .failure(reason: "linked process fails"))
+        #expect(await env.waitForExit(of: pid, timeout: 20) == .linkDied(from: failing))
+    }
+
+    @Test("a guest's process state, store and memory are freed when it ends")
+    func freedAfterExit() async throws {
+        final class Weak: @unchecked Sendable { weak var process: GuestProcess? }
+        let weak = Weak()
+        let env = Environment()
+        let module = try GuestModule(wat: """
+            (module
+              (import "lunatic::process" "process_id" (func $pid (result i64)))
+              (memory (export "memory") 1)
+              (func (export "main") (drop (call $pid))))
+            """)
+        let pid = env.spawnThread(entry: "main") { context in
+            let process = GuestProcess(context: context, module: module, options: GuestOptions(),
+                                       config: GuestConfig.permissive())
+            weak.process = process
+            try process.run(entry: "main", params: [])
+        }
+        #expect(await env.waitForExit(of: pid, timeout: 20) == .normal)
+        #expect(weak.process == nil)
+    }
+
+    @Test("custom sections are dropped at load; a malformed section list is left to the parser")
+    func customSectionsDropped() throws {
+        // (module (func (export "f"))) with a custom section "name" of two bytes before the type section.
+        let plain: [UInt8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                              0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+                              0x03, 0x02, 0x01, 0x00,
+                              0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+                              0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]
+        var withCustom = Array(plain[0..<8])
+        withCustom += [0x00, 0x07, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0xaa, 0xbb]
+        withCustom += plain[8...]
+        #expect(GuestModule.withoutCustomSections(withCustom) == plain)
+        #expect(GuestModule.withoutCustomSections(plain) == plain)
+        let truncated = Array(withCustom.prefix(12))
+        #expect(GuestModule.withoutCustomSections(truncated) == truncated)
+        #expect(try GuestModule(bytes: withCustom).exportedFunctions == ["f"])
+    }
+}
