@@ -13,10 +13,12 @@ import Darwin
     private static func bytes(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     private static func value(_ b: [UInt8]) -> UInt64 { b.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
 
-    @Test("R-RECV-1/R-SEND-1, thread processes: 20k blocking round trips return every reply once, in order")
+    @Test("R-RECV-1/R-SEND-1, thread processes: 5k blocking round trips return every reply once, in order")
     func blockingPingPongLosesNothing() async throws {
         let env = Environment()
-        let rounds: UInt64 = 20_000
+        // Enough hand-overs to hit the spin/sleep races many times, few enough to finish well
+        // inside the bound when a crowded machine gives each wake-up a whole time slice.
+        let rounds: UInt64 = 5_000
         let pong = env.spawnThread(entry: "pong") { p in
             for _ in 0..<rounds {
                 #expect(try p.receiveBlocking(tags: [], timeoutMs: 10_000) == 0)
@@ -50,13 +52,22 @@ import Darwin
     func timeoutsRacingRepliesLoseNothing() async throws {
         let env = Environment()
         let rounds = 300
+        // pong first: a request sent before its receiver exists would be dropped (R-SEND-2).
+        let pong = env.spawnThread(entry: "pong") { p in
+            for _ in 0..<rounds {
+                #expect(try p.receiveBlocking(tags: [1], timeoutMs: 10_000) == 0)
+                let delayMs = UInt32(try p.readData(count: 1)[0])
+                if delayMs > 0 { usleep(delayMs * 1000) }
+                try sendMessage(p, to: 2, tag: 2)
+            }
+        }
         let ping = env.spawnThread(entry: "ping") { p in
             var received = 0
             var timeouts = 0
             for i in 0..<rounds {
                 // Ask for a reply after 0-2 ms and wait 1 ms: about half the waits time out
                 // near the moment the reply is sent.
-                try sendMessage(p, to: 2, tag: 1, [UInt8(i % 3)])
+                try sendMessage(p, to: 1, tag: 1, [UInt8(i % 3)])
                 switch try p.receiveBlocking(tags: [2], timeoutMs: 1) {
                 case 0: received += 1
                 case ProcessContext.timeoutResult: timeouts += 1
@@ -68,15 +79,7 @@ import Darwin
             #expect(received == rounds)
             #expect(received + timeouts >= rounds)
         }
-        let pong = env.spawnThread(entry: "pong") { p in
-            for _ in 0..<rounds {
-                #expect(try p.receiveBlocking(tags: [1], timeoutMs: 10_000) == 0)
-                let delayMs = UInt32(try p.readData(count: 1)[0])
-                if delayMs > 0 { usleep(delayMs * 1000) }
-                try sendMessage(p, to: 1, tag: 2)
-            }
-        }
-        #expect(ping == 1 && pong == 2)
+        #expect(pong == 1 && ping == 2)
         #expect(await env.waitUntilAllExited(timeout: 120))
         #expect(env.exitStatus(of: ping) == .normal && env.exitStatus(of: pong) == .normal)
     }
