@@ -17,6 +17,10 @@ public final class TraceReader {
     @exclusivity(unchecked) public private(set) var blockIndex: [BlockIndexEntry]?
     /// The closing summary, once read (for files and bytes, read up front when present).
     @exclusivity(unchecked) public private(set) var summary: TraceSummary?
+    /// Decompressed bytes of the blocks read so far (the summary's `rawBytes` once complete).
+    @exclusivity(unchecked) public private(set) var rawBytesRead: UInt64 = 0
+    /// Byte offset of the next frame to read (the input's size once reading is complete).
+    public var offset: UInt64 { input.offset }
 
     let input: TraceInput
     private let decompressor = ZstdDecompressor()
@@ -278,6 +282,7 @@ public final class TraceReader {
             throw TraceFormatError(.corruptFrame, offset: at, "block at byte \(at) decompresses to \(n) bytes, its header says \(expected)")
         }
         input.consume(frame.size)
+        rawBytesRead &+= UInt64(n)
         blockOffset = at
         blockReader = ByteReader(UnsafeRawBufferPointer(rebasing: block[0..<n]), base: 0)
         let opened: (count: UInt64, first: UInt64)
