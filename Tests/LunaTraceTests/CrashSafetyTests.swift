@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Foundation
+import Testing
+import TraceFormat
+
+@testable import LunaTraceCommands
+
+/// The built `luna-trace record` stopped from outside: SIGKILL loses at most the last moment
+/// of events; SIGTERM and SIGINT close the trace.
+@Suite("crash safety of a recording (the built binary)")
+struct CrashSafetyTests {
+    /// A guest that records about a thousand events a second until it is stopped.
+    static let slowGuest = """
+        (module
+          (import "lunatic::process" "sleep_ms" (func $sleep (param i64)))
+          (memory (export "memory") 1)
+          (func (export "_start")
+            (loop $again
+              (call $sleep (i64.const 1))
+              (br $again))))
+        """
+
+    static func wallNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Starts `record` of the slow guest; returns the process and the trace path.
+    static func startRecording(in dir: URL) throws -> (Process, URL) {
+        guard let binary = TraceFixtures.binary else { throw FixtureError("luna-trace not built") }
+        let guest = dir.appendingPathComponent("slow.wat")
+        try slowGuest.write(to: guest, atomically: true, encoding: .utf8)
+        let trace = dir.appendingPathComponent("slow.luna")
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = ["record", guest.path, "-o", trace.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return (p, trace)
+    }
+
+    /// Waits (up to 60 s) until the trace file holds events: the guest is running.
+    static func waitForEvents(_ trace: URL) {
+        for _ in 0..<600 {
+            if let r = try? TraceReader(path: trace.path), (try? r.next()) != nil { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    @Test("SIGKILL: the file holds the events of all but the last moment")
+    func sigkill() throws {
+        let dir = try TraceFixtures.directory()
+        let (p, trace) = try Self.startRecording(in: dir)
+        Self.waitForEvents(trace)
+        Thread.sleep(forTimeInterval: 1.5)
+        let killedAt = Self.wallNanos()
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let reader = try TraceReader(path: trace.path)
+        var last: UInt64 = 0
+        while let e = try reader.next() { last = max(last, e.end) }
+        guard case .incomplete = reader.stop else {
+            Issue.record("a killed recorder's trace should be incomplete, got \(reader.stop)")
+            return
+        }
+        #expect(reader.eventsRead > 100)
+        // Event times count from the environment's start, a little after the header's wall
+        // clock, so this overestimates the loss; the bound is loose for a loaded machine.
+        let lastWall = reader.header.wallClockStartNanos + last
+        let lost = Double(Int64(bitPattern: killedAt &- lastWall)) / 1e9
+        #expect(lost < 1.0, "the recovered events end \(lost) s before the kill")
+    }
+
+    @Test("SIGTERM and SIGINT: the trace is closed, with the host's kill recorded", arguments: [SIGTERM, SIGINT])
+    func terminate(signal: Int32) throws {
+        let dir = try TraceFixtures.directory()
+        let (p, trace) = try Self.startRecording(in: dir)
+        Self.waitForEvents(trace)
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + signal)
+        let reader = try TraceReader(path: trace.path)
+        var kinds: [EventKind] = []
+        while let e = try reader.next() { kinds.append(e.kind) }
+        guard case .complete(let summary) = reader.stop else {
+            Issue.record("expected a closed trace, got \(reader.stop)")
+            return
+        }
+        #expect(summary.eventCount == UInt64(kinds.count))
+        #expect(kinds.contains(.kill))
+        #expect(kinds.last == .exit)
+    }
+}
