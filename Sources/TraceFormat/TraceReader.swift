@@ -26,7 +26,8 @@ public final class TraceReader {
     private let decompressor = ZstdDecompressor()
     // A reader is used from one thread at a time (it is not Sendable), so the dynamic
     // exclusivity checks on its per-event state are skipped: they cost more than decoding.
-    @exclusivity(unchecked) private var block: UnsafeMutableRawBufferPointer = .allocate(byteCount: 1 << 16, alignment: 16)
+    /// Allocated once the header has been read, so a failed open leaks nothing.
+    @exclusivity(unchecked) private var block: UnsafeMutableRawBufferPointer
     @exclusivity(unchecked) private var blockReader: ByteReader
     @exclusivity(unchecked) private var decoder: BlockDecoder
     @exclusivity(unchecked) private var inBlock = false
@@ -54,6 +55,7 @@ public final class TraceReader {
     init(input: TraceInput) throws {
         self.input = input
         header = try TraceReader.readHeader(input)
+        block = .allocate(byteCount: 1 << 16, alignment: 16)
         decoder = BlockDecoder(unit: header.timeUnitNanos)
         blockReader = ByteReader(UnsafeRawBufferPointer(block), to: 0, base: 0)
         if input.seekable { loadTrailer() }
