@@ -90,7 +90,34 @@ struct RoundTripTests {
         }
     }
 
+    /// Pairs of workers blocked in receive; the main process wakes both, and each answers at
+    /// once, so the two answers race to the main process's mailbox. Replay must deliver them in
+    /// the trace's order, although each answer is queued behind its worker's receive.
+    static func racingReplies() -> [TraceEvent] {
+        ScenarioTraces.record { ctx in
+            func worker(_ tag: Int64) -> @Sendable (ProcessContext) async throws -> Void {
+                { w in
+                    _ = try await w.receive(tags: [1], timeoutMs: .max)
+                    w.createData(tag: tag, capacity: 0)
+                    _ = try w.send(to: ctx.id)
+                }
+            }
+            for round in 0..<25 {
+                let a = try ctx.spawn(entry: "a", worker(100 + Int64(round)))
+                let b = try ctx.spawn(entry: "b", worker(200 + Int64(round)))
+                try await ctx.sleep(ms: 1)  // both are waiting
+                for w in [a, b] {
+                    ctx.createData(tag: 1, capacity: 0)
+                    _ = try ctx.send(to: w)
+                }
+                _ = try await ctx.receive(tags: [], timeoutMs: .max)
+                _ = try await ctx.receive(tags: [], timeoutMs: .max)
+            }
+        }
+    }
+
     static let traces: [(String, [TraceEvent])] = [
+        ("racing-replies", racingReplies()),
         ("host-kills-leftovers", hostKillsLeftovers()),
         ("self-kill", selfKill()),
         ("host-kill-cascades", hostKillCascades()),

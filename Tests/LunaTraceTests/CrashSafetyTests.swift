@@ -95,4 +95,44 @@ struct CrashSafetyTests {
         #expect(kinds.contains(.kill))
         #expect(kinds.last == .exit)
     }
+
+    /// A guest whose first process spawns `count` processes blocked forever in receive, then ends.
+    static func blockedGuest(_ count: Int) -> String {
+        """
+        (module
+          (import "lunatic::process" "spawn" (func $spawn (param i64 i64 i64 i32 i32 i32 i32 i32) (result i32)))
+          (import "lunatic::message" "receive" (func $receive (param i32 i32 i64) (result i32)))
+          (memory (export "memory") 1)
+          (data (i32.const 0) "block")
+          (func (export "block") (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1))))
+          (func (export "_start") (local $i i32)
+            (loop $l
+              (drop (call $spawn (i64.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 5)
+                                 (i32.const 0) (i32.const 0) (i32.const 16)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $i) (i32.const \(count)))))))
+        """
+    }
+
+    @Test("record kills what still runs after --grace and every exit reaches the trace")
+    func graceKills() throws {
+        let dir = try TraceFixtures.directory()
+        let guest = dir.appendingPathComponent("blocked.wat")
+        try Self.blockedGuest(2_000).write(to: guest, atomically: true, encoding: .utf8)
+        let trace = dir.appendingPathComponent("blocked.luna")
+        let r = try TraceFixtures.runBinary(["record", guest.path, "--grace", "0.2", "-o", trace.path])
+        #expect(r.code == 0, "\(r.err)")
+        let reader = try TraceReader(path: trace.path)
+        var exits = 0, kills = 0
+        while let e = try reader.next() {
+            if e.kind == .exit { exits += 1 }
+            if e.kind == .kill && e.pid == 0 { kills += 1 }
+        }
+        guard case .complete = reader.stop else {
+            Issue.record("expected a closed trace, got \(reader.stop)")
+            return
+        }
+        #expect(exits == 2_001)
+        #expect(kills == 2_000)
+    }
 }
