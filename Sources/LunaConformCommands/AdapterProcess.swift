@@ -108,6 +108,16 @@ final class AdapterProcess: @unchecked Sendable {
 
     var isBusy: Bool { cond.lock(); defer { cond.unlock() }; return busyFlag }
 
+    /// Blocks until the process is quiescent (see `isQuiescent`), at most `timeout` seconds.
+    func waitUntilQuiescent(timeout: Double = 10) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        var spins = 0
+        while !isQuiescent && DispatchTime.now().uptimeNanoseconds < deadline {
+            spins += 1
+            if spins < 100 { sched_yield() } else { usleep(200) }
+        }
+    }
+
     /// Idle, ended, or waiting in a blocking call (its mailbox has a waiter): its body is not
     /// about to do anything by itself.
     var isQuiescent: Bool {

@@ -9,6 +9,10 @@ extension BuiltinAdapter {
 
     /// Runs or queues a request of process `p` (reading thread).
     func submit(_ r: Request, to p: AdapterProcess) {
+        // A body that has just finished a blocking call is about to go idle: let it, so that
+        // this request runs now, in order with the requests of other processes, instead of
+        // later on the body. A process waiting in a blocking call queues it (rule 2).
+        p.waitUntilQuiescent()
         if p.queueIfBusy(r) { return }
         let ctx = p.ctx
         switch r.op {
