@@ -5,7 +5,9 @@
 #   2. swift test -c release         the guest, networking and runner tests again on a release
 #                                    build (release-only failures exist: optimisation changes
 #                                    thread and memory behaviour), then the release luna-trace
-#                                    recording networking guests (.ci/release-guests.sh).
+#                                    recording networking guests (.ci/release-guests.sh);
+#   3. fuzz/run.sh                   libFuzzer on the trace reader and the adapter-protocol
+#                                    parser for LUNA_FUZZ_SECONDS (default 60) each.
 # Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
 #
 #   ./test.sh            everything
@@ -25,3 +27,12 @@ swift test -c release --filter 'LunaRuntimeTests|Runner|EndToEnd'
 
 echo "== release luna-trace on networking guests (TCP, UDP, TLS echo, DNS), traced"
 LUNA_RELEASE_BIN=$(swift build -c release --show-bin-path) bash .ci/release-guests.sh
+
+# Coverage-guided fuzzing of the trace reader and the adapter-protocol parser, bounded in time
+# (LUNA_FUZZ_SECONDS per target; 0 skips it, and says so).
+if [ "${LUNA_FUZZ_SECONDS:-60}" != 0 ]; then
+    echo "== libFuzzer: trace reader and adapter protocol, ${LUNA_FUZZ_SECONDS:-60} s each"
+    fuzz/run.sh "${LUNA_FUZZ_SECONDS:-60}"
+else
+    echo "== libFuzzer skipped (LUNA_FUZZ_SECONDS=0)"
+fi

@@ -13,6 +13,9 @@ public struct ConformanceRunner: Sendable {
     public var replay: ReplayOptions
     /// Known failures.
     public var expectations: ExpectationFile?
+    /// Whether a trace without its closing summary (a crashed recorder, a cut file) is replayed
+    /// as far as it goes; otherwise it fails unreplayed, saying what was recovered.
+    public var allowIncomplete = false
 
     /// Creates a runner.
     public init(adapter: AdapterClient.Options, replay: ReplayOptions = .init(), expectations: ExpectationFile? = nil) {
@@ -51,6 +54,12 @@ public struct ConformanceRunner: Sendable {
         if let err = source.readError {
             return TraceOutcome(name: source.name, status: .failed, note: "corrupt trace: \(err)", eventCount: plan.eventCount)
         }
+        let incomplete = source.incompleteness
+        if let incomplete, !allowIncomplete {
+            return TraceOutcome(name: source.name, status: .failed,
+                                note: incomplete + " (not replayed; allow incomplete traces to replay the recovered events)",
+                                eventCount: plan.eventCount)
+        }
         if client == nil {
             do {
                 client = try AdapterClient(options: adapter)
@@ -84,6 +93,7 @@ public struct ConformanceRunner: Sendable {
         var note = ""
         if let err = source.readError { note = "corrupt trace: \(err)" }
         let failed = failure != nil || !engine.divergences.isEmpty || !note.isEmpty
+        if let incomplete, note.isEmpty { note = incomplete + " (allowed: the recovered events were replayed)" }
         return TraceOutcome(name: source.name, status: failed ? .failed : .passed, divergences: engine.divergences,
                             adapterFailure: failure, note: note, eventCount: plan.eventCount,
                             requestCount: engine.requestCount)

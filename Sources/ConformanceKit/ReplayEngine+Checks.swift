@@ -93,7 +93,7 @@ extension ReplayEngine {
             if procs[pid]?.firstDivergence != nil { return }
             let rule = status == "link_died" ? "R-PROC-5" : status == "killed" ? "R-PROC-2" : "R-PROC-2"
             if case .waitExit = call.context { return }
-            if case .unfinishedSkipSearch = call.context { return }  // the trace's call never returned either
+            if call.context.neverReturns { return }  // the trace's call never returned either
             diverge(call, .wrongExit, rule, expected: Self.recorded(e), got: "no return: the process had ended (\(status))",
                     detail: "the process ended earlier than in the trace")
             return
@@ -181,6 +181,12 @@ extension ReplayEngine {
             diverge(call, .unexpectedMessage, "R-RECV-7", expected: "no return (the process ended while waiting)",
                     got: value["message"].map(describeGot) ?? value.serialized,
                     detail: "the call returned where the trace's never did")
+        case .neverReturned:
+            let timedOut = value["code"]?.int == TimeoutCode
+            diverge(call, timedOut ? .timeoutMismatch : .unexpectedMessage, "R-PROC-8",
+                    expected: "no return (the process ended while waiting)",
+                    got: value["message"].map(describeGot) ?? value.serialized,
+                    detail: "the call returned where the trace's never did")
         case .waitExit(let expected):
             let got = value["exit"]?.string ?? value.serialized
             if got != expected {
@@ -212,5 +218,28 @@ extension ReplayEngine {
             }
         }
         _ = pid
+    }
+}
+
+extension ReplayEngine {
+    /// Checks the calls that never returned in the trace, once everything has been sent: by
+    /// then the trace's ends of their processes have been replayed, so a correct adapter has
+    /// answered `ended` (or, for a process the trace leaves running, nothing). An answer with a
+    /// result is a divergence.
+    func settleNeverReturned() throws(AdapterFailure) {
+        let calls = neverReturned
+        neverReturned = []
+        for call in calls {
+            let deadline = min(MonotonicClock.deadline(after: options.callTimeout), traceDeadline)
+            if procs[call.event.pid]?.endedInTrace != true {
+                // The trace leaves the process running: only an answer already given counts.
+                if client.peek(call.requestID) == nil { client.ignore(call.requestID); continue }
+            }
+            guard let (response, _) = try client.response(for: call.requestID, deadline: deadline) else {
+                client.ignore(call.requestID)
+                continue
+            }
+            try check(call, response, elapsedNs: 0)
+        }
     }
 }

@@ -21,7 +21,11 @@ extension ReplayEngine {
     /// Sends what event `index` did (or checks its position for a call sent early).
     func issue(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         if e.kind == .spawn { return try issueSpawn(index, e) }
-        if e.pid == 0 { return }  // host-side events
+        if e.pid == 0 {  // host-side events: only its kills are replayed
+            if e.kind == .kill, let pids = plan.hostKillGroups[index] { try issueHostKill(index, e, pids) }
+            return
+        }
+        if Self.isTimerEvent(e) { return try issueTimer(index, e) }
         switch e.kind {
         case .createData, .writeData, .readData, .seekData, .getTag, .dataSize, .send, .sendReceiveSkipSearch,
             .sendReceiveSkipSearchReturn, .receive,
@@ -254,7 +258,23 @@ extension ReplayEngine {
         }
     }
 
+    /// Kills by the host recorded together: one `kill` request of process 0 with every pid.
+    func issueHostKill(_ index: Int, _ e: TraceEvent, _ pids: [Int64]) throws(AdapterFailure) {
+        let targets = pids.map { String(target($0)) }.joined(separator: ",")
+        try send("kill", "\"process\":0,\"to\":[\(targets)]", index: index, event: e)
+    }
+
+    /// A receive the trace never saw return: sent, and expected to stay blocked until its
+    /// process ends (R-PROC-8).
+    func issueNeverReturnedReceive(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        let timeout = Self.timeoutMs(e.args.at(0) ?? -1)
+        let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
+        try send("receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
+                 index: index, event: e, context: .neverReturned, blocking: true, budget: budget(timeoutMs: timeout))
+    }
+
     func issueReceive(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        if case .none = e.result { return try issueNeverReturnedReceive(index, e, p) }
         let timeout = Self.timeoutMs(e.args.at(0) ?? -1)
         let code = e.result.value ?? TimeoutCode
         let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"

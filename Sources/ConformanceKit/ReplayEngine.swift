@@ -54,6 +54,11 @@ final class ReplayEngine {
 
     /// Every divergence found, in request order.
     var divergences: [Divergence] = []
+    /// Calls the trace never saw return, not answered yet when their turn to be checked came:
+    /// checked once the whole trace has been sent (see `settleNeverReturned`).
+    var neverReturned: [PendingCall] = []
+    /// The helper process holding each message a `send_after` timer will deliver.
+    var timerHelpers: [MessageID: UInt64] = [:]
 
     init(client: AdapterClient, options: ReplayOptions) {
         self.client = client
@@ -95,6 +100,7 @@ final class ReplayEngine {
         }
         try client.flush()
         while head < pending.count { try settleHead(wait: true) }
+        try settleNeverReturned()
     }
 
     func traceTimedOut() -> AdapterFailure {
@@ -144,6 +150,12 @@ final class ReplayEngine {
         let call = pending[head]
         if procs[call.event.pid]?.stuck == true {
             client.ignore(call.requestID)
+            head += 1
+            return true
+        }
+        if call.context.neverReturns, client.peek(call.requestID) == nil {
+            // Its process ends later in the trace: checking it now would wait for nothing.
+            neverReturned.append(call)
             head += 1
             return true
         }
@@ -246,6 +258,16 @@ extension ReplayEngine {
         case receive(expected: MessageID, tags: [Int64], timeoutMs: Int64, skipSearch: Bool)
         /// A skip-search call the trace never saw return (its process ended while it waited).
         case unfinishedSkipSearch
+        /// A receive the trace never saw return (its process ended while it waited, R-PROC-8).
+        case neverReturned
+
+        /// Whether the trace's call never returned.
+        var neverReturns: Bool {
+            switch self {
+            case .unfinishedSkipSearch, .neverReturned: return true
+            default: return false
+            }
+        }
         case readData(expected: [UInt8]?)
         case send(targetMissing: Bool)
         case waitExit(expected: String)

@@ -22,6 +22,9 @@ struct ReplayPlan {
     var issuedEarly: Set<Int> = []
     /// For each received message: the receiving process and the index of the receive.
     var receivedAt: [MessageID: (pid: UInt64, index: Int)] = [:]
+    /// Kills by the host (pid 0) recorded together (one time stamp): the runtime marked them
+    /// all to die at once, so the replay kills them in one request, at the last one's index.
+    var hostKillGroups: [Int: [Int64]] = [:]
 
     /// The resource kind name a push or take event concerns.
     static func resourceKind(of kind: EventKind) -> String? {
@@ -42,8 +45,10 @@ struct ReplayPlan {
         var openSkipSearch: [UInt64: Int] = [:]  // pid → index of its send half awaiting a return
         var index = 0
         var maxEnd: UInt64 = 0
+        var hostKills = HostKillGrouping()
         while let e = events.next() {
             defer { index += 1 }
+            if e.kind == .kill && e.pid == 0 { hostKills.add(index, e) }
             maxEnd = max(maxEnd, e.end)
             prefixMaxEnd.append(maxEnd)
             if let kind = Self.resourceKind(of: e.kind) { resourceKinds.insert(kind) }
@@ -73,6 +78,8 @@ struct ReplayPlan {
             if e.kind != .linkDied { lastIndexOf[e.pid] = index }  // a notice arriving is not the process acting
         }
         eventCount = index
+        hostKills.finish()
+        hostKillGroups = hostKills.groups
         // Format 1.0 only: a combined skip-search event is recorded when the call returns, but
         // its request was sent when it began: issue it right after its process's previous event,
         // before anything that ended after it began (by the trace clock) and before the receive
@@ -94,5 +101,26 @@ struct ReplayPlan {
                 issuedEarly.insert(s.index)
             }
         }
+    }
+}
+
+/// Groups the host's kills by time stamp (see `ReplayPlan.hostKillGroups`).
+struct HostKillGrouping {
+    var groups: [Int: [Int64]] = [:]
+    private var start: UInt64 = 0
+    private var last = -1
+    private var pids: [Int64] = []
+
+    mutating func add(_ index: Int, _ e: TraceEvent) {
+        if last >= 0 && e.start != start { finish() }
+        start = e.start
+        last = index
+        pids.append(e.args.at(0) ?? 0)
+    }
+
+    mutating func finish() {
+        if last >= 0 { groups[last] = pids }
+        last = -1
+        pids = []
     }
 }

@@ -9,35 +9,44 @@ public struct TraceSource: Sendable {
     public var name: String
     private let open: @Sendable () throws -> AnyIterator<TraceEvent>
     private let failure: @Sendable () -> String?
+    private let incomplete: @Sendable () -> String?
 
     /// A trace file written by `TraceWriter`.
     public static func file(_ path: String) -> TraceSource {
         let box = ErrorBox()
+        let cut = ErrorBox()
         return TraceSource(name: path, open: {
             let reader = try TraceReader(path: path)
             box.set(nil)
+            cut.set(nil)
             return AnyIterator {
                 do {
-                    return try reader.next()
+                    if let e = try reader.next() { return e }
+                    if case .incomplete(let lastGood, let reason) = reader.stop {
+                        cut.set("\(path): incomplete trace: \(reason.detail); \(reader.eventsRead) events recovered, "
+                            + "cut at byte \(lastGood)")
+                    }
+                    return nil
                 } catch {
                     box.set("\(path): \(error) (after \(reader.eventsRead) events)")
                     return nil
                 }
             }
-        }, failure: { box.get() })
+        }, failure: { box.get() }, incomplete: { cut.get() })
     }
 
     /// Events held in memory.
     public static func events(_ events: [TraceEvent], name: String) -> TraceSource {
-        TraceSource(name: name, open: { AnyIterator(events.makeIterator()) }, failure: { nil })
+        TraceSource(name: name, open: { AnyIterator(events.makeIterator()) }, failure: { nil }, incomplete: { nil })
     }
 
     private init(name: String, open: @escaping @Sendable () throws -> AnyIterator<TraceEvent>,
-                 failure: @escaping @Sendable () -> String?)
+                 failure: @escaping @Sendable () -> String?, incomplete: @escaping @Sendable () -> String?)
     {
         self.name = name
         self.open = open
         self.failure = failure
+        self.incomplete = incomplete
     }
 
     /// Opens a fresh pass over the events.
@@ -45,6 +54,10 @@ public struct TraceSource: Sendable {
 
     /// The read error that ended the last pass early, if any.
     public var readError: String? { failure() }
+
+    /// Set when the last pass read a trace that ends without its closing summary (its writer
+    /// was killed, or the file was cut): what was recovered and where the cut is.
+    public var incompleteness: String? { incomplete() }
 }
 
 /// Holds the read error of the current pass.

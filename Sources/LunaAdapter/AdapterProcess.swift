@@ -108,6 +108,31 @@ final class AdapterProcess: @unchecked Sendable {
 
     var isBusy: Bool { cond.lock(); defer { cond.unlock() }; return busyFlag }
 
+    /// Blocks until the process is quiescent (see `isQuiescent`), at most `timeout` seconds.
+    func waitUntilQuiescent(timeout: Double = 10) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
+        var spins = 0
+        while !isQuiescent && DispatchTime.now().uptimeNanoseconds < deadline {
+            spins += 1
+            if spins < 100 { sched_yield() } else { usleep(200) }
+        }
+    }
+
+    /// Idle, ended, or waiting in a blocking call (its mailbox has a waiter): its body is not
+    /// about to do anything by itself.
+    var isQuiescent: Bool {
+        cond.lock()
+        let running = busyFlag && ended == nil
+        let c = context
+        cond.unlock()
+        guard running, let c else { return true }
+        let mb = c.mailbox
+        mb.lock.lock()
+        defer { mb.lock.unlock() }
+        if case .none = mb.wait { return false }
+        return true
+    }
+
     // MARK: the body
 
     private func nextJob() async -> Job {
@@ -164,9 +189,11 @@ final class AdapterProcess: @unchecked Sendable {
             }
         } catch let e as ProcessTerminated {
             finish(terminationStatus(ctx))
+            adapter.reapDying(after: pid)
             throw e
         } catch {
             finish("failure")
+            adapter.reapDying(after: pid)
             throw error
         }
     }

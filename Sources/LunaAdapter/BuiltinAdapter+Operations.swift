@@ -9,6 +9,10 @@ extension BuiltinAdapter {
 
     /// Runs or queues a request of process `p` (reading thread).
     func submit(_ r: Request, to p: AdapterProcess) {
+        // A body that has just finished a blocking call is about to go idle: let it, so that
+        // this request runs now, in order with the requests of other processes, instead of
+        // later on the body. A process waiting in a blocking call queues it (rule 2).
+        p.waitUntilQuiescent()
         if p.queueIfBusy(r) { return }
         let ctx = p.ctx
         switch r.op {
@@ -39,20 +43,39 @@ extension BuiltinAdapter {
             p.give(.fail(r.body["reason"]?.string ?? "trap"))
             p.waitUntilEnded(timeout: 10)
             settleDeaths()
+            settleWoken()
             out.result(r.id, "null")
         default:
             do {
                 let result = try perform(r, ctx)
                 out.result(r.id, result)
-                if ["kill", "link"].contains(r.op) { settleDeaths() }
-                if r.op == "send" || r.op == "kill", let to = r.body["to"]?.int, let target = procs[to], target.isBusy {
-                    // A send may complete a waiting receive; let its body run what queued behind it.
-                    target.waitUntilIdle(timeout: 0.005)
+                if ["kill", "link"].contains(r.op) {
+                    settleDeaths()
+                    settleWoken()  // a LinkDied message may have woken a waiting process
+                } else if r.op == "send", let to = r.body["to"]?.int, let target = procs[to], target.isBusy {
+                    // A send may complete a waiting receive: let its body run what queued behind it.
+                    settleWoken()
                 }
             } catch {
                 handleInlineError(error, r, p)
             }
         }
+    }
+
+    /// Waits until every busy process is quiescent again: idle, ended, or waiting in a blocking
+    /// call. A request that woke one (a message it waited for, a LinkDied notice) has then had
+    /// all its effects, including those of the requests its body ran afterwards, before the next
+    /// request starts (protocol section 2.1, rule 1). Bounded: a body that keeps running is
+    /// left after 10 s.
+    func settleWoken() {
+        let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
+        var spins = 0
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            if procs.values.allSatisfy({ $0.isQuiescent }) { return }
+            spins += 1
+            if spins < 100 { sched_yield() } else { usleep(200) }
+        }
+        log("a process body did not settle within 10 s")
     }
 
     /// A trap or termination of an inline call: answer, then end the process with failure.
@@ -62,6 +85,7 @@ extension BuiltinAdapter {
             p.give(.fail(t.reason))
             p.waitUntilEnded(timeout: 10)
             settleDeaths()
+            settleWoken()
         } else if let e = error as? AdapterRequestError {
             out.error(r.id, e.message)
         } else {
@@ -129,13 +153,19 @@ extension BuiltinAdapter {
         default:
             do {
                 out.result(r.id, try perform(r, ctx), flush: true)
+                // A kill or link may have marked processes to die whose bodies are idle.
+                if r.op == "kill" || r.op == "link" { reapDying() }
             } catch let t as LunaTrap {
                 out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
                 throw t
             } catch let e as AdapterRequestError {
                 out.error(r.id, e.message, flush: true)
+            } catch {
+                out.line("{\"id\":\(r.id),\"ended\":\"\(p.terminationStatus(ctx))\"}", flush: true)
+                throw error
             }
         }
+        if ctx.isTerminating { throw ProcessTerminated() }  // killed itself, or by a link death
         return true
     }
 
@@ -183,13 +213,25 @@ extension BuiltinAdapter {
         case "send":
             return String(try send(ctx, to: try r.int("to")))
         case "link":
-            try ctx.link(tag: try r.int("tag"), to: ProcessID(truncatingIfNeeded: try r.int("to")))
+            do {
+                try ctx.link(tag: try r.int("tag"), to: ProcessID(truncatingIfNeeded: try r.int("to")))
+            } catch is ProcessTerminated {
+                // A missing pid's notice killed the caller: `link` itself returns; the process
+                // ends before its next call (R-PROC-3).
+            }
             return "null"
         case "unlink":
             try ctx.unlink(ProcessID(truncatingIfNeeded: try r.int("to")))
             return "null"
         case "kill":
-            try ctx.kill(ProcessID(truncatingIfNeeded: try r.int("to")))
+            let to = ProcessID(truncatingIfNeeded: try r.int("to"))
+            if to == ctx.id {
+                // Killing oneself returns; the process ends at its next call (as in lunatic,
+                // where the kill signal is handled at the next yield point).
+                ctx.environment.kill(to, by: ctx.id)
+            } else {
+                try ctx.kill(to)
+            }
             return "null"
         case "die_when_link_dies":
             try ctx.dieWhenLinkDies(try r.int("flag") != 0)

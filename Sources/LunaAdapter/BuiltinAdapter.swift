@@ -23,6 +23,9 @@ public final class BuiltinAdapter: @unchecked Sendable {
     var procs: [Int64: AdapterProcess] = [:]
     var sendCount = 0
     let tokens = TokenCounter()
+    /// The processes, for threads other than the reading one (see `reapDying`).
+    let registry = ProcessRegistry()
+    let reaper = DispatchQueue(label: "luna.adapter.reaper")
 
     /// Creates an adapter writing responses to `output` (a file descriptor).
     public init(faults: FaultSet, output: Int32 = 1) {
@@ -85,6 +88,8 @@ public final class BuiltinAdapter: @unchecked Sendable {
                 out.result(r.id, "{\"pid\":\(pid)}")
             case "wait_exit":
                 waitExit(r, pid: try r.int("process"), timeoutMs: r.body["timeout_ms"]?.int ?? 0)
+            case "kill" where r.body["process"]?.int == 0:
+                hostKill(r)
             default:
                 let pid = try r.int("process")
                 guard let p = procs[pid] else { throw AdapterRequestError("unknown process \(pid)") }
@@ -104,6 +109,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
         }
         for p in procs.values { _ = p.waitUntilEnded(timeout: 5) }
         procs = [:]
+        registry.removeAll()
         sendCount = 0
         generation += 1
         env = Environment(id: UInt64(generation), trace: MessageIDSink())
@@ -118,7 +124,35 @@ public final class BuiltinAdapter: @unchecked Sendable {
         proc.pid = Int64(pid)
         proc.waitUntilStarted()
         procs[Int64(pid)] = proc
+        registry.add(proc)
         return Int64(pid)
+    }
+
+    /// `kill` by the host (process 0): every pid in `to` (a pid or an array) is marked killed
+    /// before any of them ends, as the runtime does when a program ends.
+    func hostKill(_ r: Request) {
+        let targets: [Int64] = r.body["to"]?.array?.compactMap(\.int) ?? r.body["to"]?.int.map { [$0] } ?? []
+        env.kill(all: targets.map { ProcessID(truncatingIfNeeded: $0) })
+        settleDeaths()
+        settleWoken()
+        out.result(r.id, "null")
+    }
+
+    /// Ends, from a helper thread, the processes the runtime has marked to die while the reading
+    /// thread was not looking (a kill or trap run by a body after a blocking call): their bodies
+    /// wait for work and must be woken. Waits first for `pid` (a process ending now, whose
+    /// link notices may mark others) to be finished by the runtime.
+    func reapDying(after pid: Int64? = nil) {
+        let registry = self.registry
+        reaper.async {
+            if let pid, let p = registry.process(pid) { p.waitUntilEnded(timeout: 5) }
+            for _ in 0..<64 {
+                let dying = registry.all.filter { $0.endedStatus == nil && $0.isTerminating }
+                if dying.isEmpty { return }
+                for p in dying { p.poke() }
+                for p in dying { _ = p.waitUntilEnded(timeout: 5) }
+            }
+        }
     }
 
     func waitExit(_ r: Request, pid: Int64, timeoutMs: Int64) {
@@ -161,6 +195,17 @@ public final class BuiltinAdapter: @unchecked Sendable {
             for p in dying { _ = p.waitUntilEnded(timeout: 5) }
         }
     }
+}
+
+/// The adapter's processes, readable from any thread. `@unchecked Sendable`: guarded by `lock`.
+final class ProcessRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    private var table: [Int64: AdapterProcess] = [:]
+
+    func add(_ p: AdapterProcess) { lock.lock(); table[p.pid] = p; lock.unlock() }
+    func removeAll() { lock.lock(); table = [:]; lock.unlock() }
+    func process(_ pid: Int64) -> AdapterProcess? { lock.lock(); defer { lock.unlock() }; return table[pid] }
+    var all: [AdapterProcess] { lock.lock(); defer { lock.unlock() }; return Array(table.values) }
 }
 
 /// A request the adapter cannot perform.

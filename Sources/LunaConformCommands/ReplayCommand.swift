@@ -45,6 +45,11 @@ public struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the report to this file instead of stdout.")
     public var output: String?
 
+    /// Replay traces that end without their closing summary instead of failing them.
+    @Flag(name: .customLong("allow-incomplete"),
+          help: "Replay the recovered events of a trace that has no closing summary (a crashed or killed recorder, a cut file) instead of failing it.")
+    public var allowIncomplete = false
+
     public init() {}
 
     /// Report formats.
@@ -69,9 +74,10 @@ public struct ReplayCommand: ParsableCommand {
             expectations = ExpectationFile(text: text)
         }
         let command = adapter.map(Self.split) ?? [Self.selfExecutable(), "adapter"]
-        let runner = ConformanceRunner(adapter: .init(command: command),
+        var runner = ConformanceRunner(adapter: .init(command: command),
                                        replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
                                        expectations: expectations)
+        runner.allowIncomplete = allowIncomplete
         let streaming = report == .text && output == nil
         let result = runner.run(paths.map(TraceSource.file)) { outcome in
             if streaming {

@@ -44,22 +44,53 @@ public struct ExportCommand: StreamingCommand {
 
     public init() {}
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws { try CommandIO.runStandard { try run(io: $0) } }
 
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {
         defer { io.flush() }
-        let out: any TextOutput
-        if output == "-" {
-            out = io.out
-        } else {
-            let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard fd >= 0 else {
-                io.err.line("luna-trace: \(output): cannot open for writing: \(String(cString: strerror(errno)))")
-                throw ArgumentParser.ExitCode(TraceExitCode.unreadable)
-            }
-            out = FileDescriptorOutput(fd: fd, closeOnDeinit: true)
+        guard output != "-" else {
+            try export(to: io.out, io: io).exitIfDamaged()
+            return
         }
+        // Written to a temporary file next to the output and renamed into place only once
+        // complete, so a failure never leaves a cut-off file under the output's name.
+        let temporary = output + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            io.err.line("luna-trace: \(output): cannot open for writing: \(String(cString: strerror(errno)))")
+            throw ArgumentParser.ExitCode(TraceExitCode.writeFailed)
+        }
+        let outcome: TraceReadOutcome
+        do {
+            let file = FileDescriptorOutput(fd: fd)
+            outcome = try export(to: file, io: io)
+            file.flush()
+            if file.failed {
+                io.err.line("luna-trace: \(output): write failed: \(String(cString: strerror(file.failure)))")
+                throw ArgumentParser.ExitCode(TraceExitCode.writeFailed)
+            }
+            if fsync(fd) != 0 || close(fd) != 0 {
+                io.err.line("luna-trace: \(output): write failed: \(String(cString: strerror(errno)))")
+                throw ArgumentParser.ExitCode(TraceExitCode.writeFailed)
+            }
+        } catch {
+            _ = close(fd)
+            _ = unlink(temporary)
+            throw error
+        }
+        if rename(temporary, output) != 0 {
+            let reason = String(cString: strerror(errno))
+            _ = unlink(temporary)
+            io.err.line("luna-trace: \(output): cannot write: \(reason)")
+            throw ArgumentParser.ExitCode(TraceExitCode.writeFailed)
+        }
+        // A damaged input's events before the damage are exported; the status says it.
+        try outcome.exitIfDamaged()
+    }
+
+    /// Exports the trace to `out`; throws the reading exit status for an unreadable input.
+    private func export(to out: any TextOutput, io: CommandIO) throws -> TraceReadOutcome {
         let outcome: TraceReadOutcome
         switch format {
         case .chrome:
@@ -72,13 +103,9 @@ public struct ExportCommand: StreamingCommand {
             exporter.finish()
         }
         out.flush()
-        if let f = out as? FileDescriptorOutput, f.failed {
-            io.err.line("luna-trace: \(output): write failed")
-            throw ArgumentParser.ExitCode(TraceExitCode.unreadable)
-        }
         if output != "-" && io.showsProgress {
             io.err.line("wrote \(output) (\(outcome.events) events)")
         }
-        try outcome.exitIfDamaged()
+        return outcome
     }
 }

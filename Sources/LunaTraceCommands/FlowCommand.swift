@@ -21,6 +21,7 @@ public struct FlowCommand: StreamingCommand {
               1   a requested message id does not occur in the trace
               2   the trace could not be read (missing, not a trace, or damaged)
               64  wrong arguments
+              74  the output could not be written (full disk, closed pipe)
             """
     )
 
@@ -39,7 +40,7 @@ public struct FlowCommand: StreamingCommand {
         if message.isEmpty && pid.isEmpty { throw ValidationError("give --message ID or --pid PID") }
     }
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws { try CommandIO.runStandard { try run(io: $0) } }
 
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {

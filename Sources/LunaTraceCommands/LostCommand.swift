@@ -28,6 +28,7 @@ public struct LostCommand: StreamingCommand {
               2   the trace could not be read (missing, not a trace, or damaged;
                   findings in the events before the damage are still reported)
               64  wrong arguments
+              74  the output could not be written (full disk, closed pipe)
             """
     )
 
@@ -42,7 +43,7 @@ public struct LostCommand: StreamingCommand {
 
     public init() {}
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws { try CommandIO.runStandard { try run(io: $0) } }
 
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {

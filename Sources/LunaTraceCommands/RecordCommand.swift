@@ -63,7 +63,13 @@ public struct RecordCommand: StreamingCommand {
         if grace < 0 || !grace.isFinite { throw ValidationError("--grace must be a non-negative number of seconds") }
     }
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws {
+        RecordingInterrupts.shared.install()
+        try CommandIO.runStandard { try run(io: $0) }
+    }
+
+    /// Seconds to wait, after the grace period, for the processes the host then kills.
+    static let killTimeout = 30.0
 
     /// Exit status for a module that cannot be loaded (EX_NOINPUT).
     static let cannotLoad: Int32 = 66
@@ -102,7 +108,7 @@ public struct RecordCommand: StreamingCommand {
         }
         let writer: TraceWriter
         do {
-            let options = TraceWriter.Options(payloadCapture: capture)
+            let options = TraceWriter.Options(payloadCapture: capture, maxBlockAge: TraceWriter.Options.recordingMaxBlockAge)
             writer = output == "-"
                 ? try TraceWriter(fileDescriptor: 1, header: header, options: options)
                 : try TraceWriter(path: output, header: header, options: options)
@@ -123,8 +129,16 @@ public struct RecordCommand: StreamingCommand {
             _ = try? writer.close()
             throw ArgumentParser.ExitCode(Self.cannotLoad)
         }
+        RecordingInterrupts.shared.begin(environment, writer)
+        defer { RecordingInterrupts.shared.end() }
         let exit = environment.waitForExitBlocking(of: pid)
-        let allEnded = environment.waitUntilAllExited(timeout: grace)
+        var killed = 0
+        var allEnded = environment.waitUntilAllExited(timeout: grace)
+        if !allEnded {
+            // The host kills what is left (recorded), and waits for every end to be recorded.
+            killed = environment.killAll().count
+            allEnded = environment.waitUntilAllExited(timeout: Self.killTimeout)
+        }
 
         let summary: TraceSummary
         do {
@@ -136,8 +150,10 @@ public struct RecordCommand: StreamingCommand {
         let place = output == "-" ? "standard output" : output
         io.err.line("luna-trace: trace written to \(place): \(summary.eventCount) events, \(summary.fileBytes) bytes; "
             + "pid \(pid) ended \(Self.describe(exit))"
-            + (allEnded ? "" : " (other processes were still running after \(grace)s; their later events are not in the trace)"))
+            + (killed == 0 ? "" : "; \(killed) processes still running after \(grace)s were killed")
+            + (allEnded ? "" : " (some did not end within \(Self.killTimeout)s; their later events are not in the trace)"))
         io.flush()
+        try RecordingInterrupts.shared.exitIfInterrupted()
         let status = Self.status(of: exit)
         if status != 0 { throw ArgumentParser.ExitCode(status) }
     }

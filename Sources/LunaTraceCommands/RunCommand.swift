@@ -43,7 +43,10 @@ public struct RunCommand: StreamingCommand {
 
     public init() {}
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws {
+        RecordingInterrupts.shared.install()
+        try CommandIO.runStandard { try run(io: $0) }
+    }
 
     package func run(io: CommandIO) throws {
         try run(io: io, output: StandardGuestOutput.shared)
@@ -60,7 +63,8 @@ public struct RunCommand: StreamingCommand {
             let header = TraceHeader(producer: "luna-trace run", clock: "monotonic",
                                      wallClockStartNanos: GuestProgram.wallClockNanos(), metadata: metadata)
             do {
-                writer = try TraceWriter(path: output, header: header)
+                writer = try TraceWriter(path: output, header: header,
+                                         options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
             } catch {
                 io.err.line("luna-trace: \(output): cannot create trace: \(error)")
                 throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
@@ -79,8 +83,10 @@ public struct RunCommand: StreamingCommand {
             _ = try? writer?.close()
             throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
         }
+        RecordingInterrupts.shared.begin(environment, writer)
+        defer { RecordingInterrupts.shared.end() }
         let exit = environment.waitForExitBlocking(of: pid)
-        _ = GuestProgram.stopRemaining(environment, timeout: 2)
+        _ = GuestProgram.stopRemaining(environment, timeout: RecordCommand.killTimeout)
         if let writer, let output {
             do {
                 _ = try writer.close()
@@ -89,6 +95,7 @@ public struct RunCommand: StreamingCommand {
                 throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
             }
         }
+        try RecordingInterrupts.shared.exitIfInterrupted()
         if case .failure(let reason) = exit, !reason.hasPrefix("proc_exit(") {
             io.err.line("luna-trace: \(GuestProgram.baseName(module)): process \(pid) failed: \(reason)")
         }

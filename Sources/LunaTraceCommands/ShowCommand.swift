@@ -77,7 +77,7 @@ public struct ShowCommand: StreamingCommand {
         return Set(EventKind.allKnown.filter { $0.namespace == namespace })
     }
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws { try CommandIO.runStandard { try run(io: $0) } }
 
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {

@@ -27,7 +27,7 @@ public struct StatsCommand: StreamingCommand {
 
     public init() {}
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws { try CommandIO.runStandard { try run(io: $0) } }
 
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {

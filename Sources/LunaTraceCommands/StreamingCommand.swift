@@ -15,7 +15,13 @@ extension LunaTraceCommand {
         do {
             let command = try parseAsRoot(arguments)
             if let streaming = command as? any StreamingCommand {
-                try streaming.run(io: io)
+                do {
+                    try streaming.run(io: io)
+                } catch {
+                    try io.checkOutputWritten()
+                    throw error
+                }
+                try io.checkOutputWritten()
             } else {
                 var other = command
                 try other.run()

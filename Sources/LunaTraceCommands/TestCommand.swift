@@ -82,7 +82,10 @@ public struct TestCommand: StreamingCommand {
         }
     }
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws {
+        RecordingInterrupts.shared.install()
+        try CommandIO.runStandard { try run(io: $0) }
+    }
 
     package func run(io: CommandIO) throws {
         defer { io.flush() }
@@ -116,6 +119,7 @@ public struct TestCommand: StreamingCommand {
             io.err.line("luna-trace: \(output ?? "trace"): cannot write a test trace: \(error)")
             throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
         }
+        try RecordingInterrupts.shared.exitIfInterrupted()
         if status != 0 { throw ArgumentParser.ExitCode(status) }
     }
 }

@@ -41,7 +41,7 @@ enum GuestProgram {
     /// up to `timeout` seconds for them, so a trace is complete before it is closed. A guest
     /// spinning without host calls cannot be stopped; it is left behind after the timeout.
     static func stopRemaining(_ environment: Environment, timeout: Double) -> Bool {
-        for pid in environment.liveProcesses { environment.kill(pid) }
+        environment.killAll()
         return environment.waitUntilAllExited(timeout: timeout)
     }
 

@@ -107,6 +107,7 @@ package struct TestRunner {
         if let dir = options.traceDirectory { try GuestProgram.makeDirectory(dir) }
         var results: [Result] = []
         for test in chosen {
+            if RecordingInterrupts.shared.received != 0 { break }
             let result = try runOne(test)
             let label = test.expectedPanic != nil ? "test \(test.name) - should panic ..." : "test \(test.name) ..."
             switch result.outcome {
@@ -167,7 +168,8 @@ package struct TestRunner {
             let header = TraceHeader(
                 producer: "luna-trace test", clock: "monotonic", wallClockStartNanos: GuestProgram.wallClockNanos(),
                 metadata: ["guest": programName, "test": test.name, "entry": test.exportName])
-            writer = try TraceWriter(path: dir + "/" + Self.traceFileName(test.name), header: header)
+            writer = try TraceWriter(path: dir + "/" + Self.traceFileName(test.name), header: header,
+                                     options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
         } else {
             writer = nil
         }
@@ -181,12 +183,14 @@ package struct TestRunner {
                 options: GuestOptions(output: output, arguments: [programName] + options.arguments,
                                       environment: options.environment,
                                       preopenedDirectories: options.preopenedDirectories))
+            RecordingInterrupts.shared.begin(environment, writer)
             exit = environment.waitForExitBlocking(of: pid)
         } catch {
             exit = .failure(reason: "\(error)")
         }
         _ = GuestProgram.stopRemaining(environment, timeout: options.cleanupTimeout)
         _ = try writer?.close()
+        RecordingInterrupts.shared.end()
         let text = String(decoding: capture.allChunks.flatMap(\.bytes), as: UTF8.self)
         return Result(test: test, outcome: Self.judge(test, exit: exit, output: text), output: text)
     }

@@ -12,6 +12,8 @@ package enum TraceExitCode {
     package static let unreadable: Int32 = 2
     /// Wrong arguments (ArgumentParser's usage error status).
     package static let usage: Int32 = 64
+    /// The output could not be written (EX_IOERR): a full disk, a closed pipe.
+    package static let writeFailed: Int32 = 74
 
     /// The exit-code paragraph shown in `--help` of the reading commands.
     package static let readingHelp = """
@@ -22,6 +24,7 @@ package enum TraceExitCode {
               events before the damage are still processed, and the error
               names the file and byte offset)
           64  wrong arguments
+          74  the output could not be written (full disk, closed pipe)
         A trace that merely stops early (a writer that never closed it) is
         processed up to its last complete event with a warning on stderr,
         and exits 0.

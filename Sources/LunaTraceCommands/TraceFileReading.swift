@@ -14,6 +14,10 @@ package struct TraceReadOutcome {
     package var header: TraceHeader?
     /// Whether the command stopped reading before the end on purpose.
     package var stoppedEarly = false
+    /// Decompressed bytes of the blocks read.
+    package var rawBytes: UInt64 = 0
+    /// Offset where reading stopped (the size of a complete trace).
+    package var endOffset: UInt64 = 0
 
     /// Whether the reader stopped at damaged data (or could not read at all).
     package var isDamaged: Bool {
@@ -78,7 +82,8 @@ package enum TraceFileReading {
             break
         }
         io.err.flush()
-        return TraceReadOutcome(file: file, events: count, stop: stop, header: reader.header, stoppedEarly: stoppedEarly)
+        return TraceReadOutcome(file: file, events: count, stop: stop, header: reader.header, stoppedEarly: stoppedEarly,
+                                rawBytes: reader.rawBytesRead, endOffset: reader.offset)
     }
 }
 

@@ -21,6 +21,7 @@ public struct VerifyCommand: StreamingCommand {
                   recovered
               2   the file cannot be opened or is not a trace at all
               64  wrong arguments
+              74  the output could not be written (full disk, closed pipe)
             """
     )
 
@@ -29,7 +30,7 @@ public struct VerifyCommand: StreamingCommand {
 
     public init() {}
 
-    public func run() throws { try run(io: .standard()) }
+    public func run() throws { try CommandIO.runStandard { try run(io: $0) } }
 
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {
@@ -60,8 +61,16 @@ public struct VerifyCommand: StreamingCommand {
         let code: Int32
         switch outcome.stop {
         case .complete(let s):
-            out.line("ok: complete, \(s.eventCount) events in \(s.blockCount) blocks, \(s.fileBytes) bytes (\(Self.ratio(s.bytesPerEvent)) B/event)")
-            code = TraceExitCode.success
+            let problems = Self.summaryProblems(s, outcome: outcome, lastEnd: lastEnd)
+            if problems.isEmpty {
+                out.line("ok: complete, \(s.eventCount) events in \(s.blockCount) blocks, \(s.fileBytes) bytes (\(Self.ratio(s.bytesPerEvent)) B/event)")
+                code = TraceExitCode.success
+            } else {
+                let at = outcome.endOffset >= 60 ? outcome.endOffset - 60 : 0
+                for p in problems { out.line("damaged: the closing summary at byte \(at) \(p)") }
+                out.line("recovered: \(outcome.events) events (all of them; only the summary is wrong)")
+                code = TraceExitCode.findings
+            }
         case .incomplete(let lastGood, let reason):
             out.line("incomplete: \(reason)")
             out.line("last good offset: \(lastGood)")
@@ -80,7 +89,27 @@ public struct VerifyCommand: StreamingCommand {
         if code != TraceExitCode.success { throw ArgumentParser.ExitCode(code) }
     }
 
-    private static func ratio(_ v: Double) -> String {
+    /// What a complete trace's summary gets wrong about the file (the reader already checked
+    /// the event and block counts).
+    static func summaryProblems(_ s: TraceSummary, outcome: TraceReadOutcome, lastEnd: UInt64) -> [String] {
+        var problems: [String] = []
+        if s.fileBytes != outcome.endOffset {
+            problems.append("says the file has \(s.fileBytes) bytes; it has \(outcome.endOffset)")
+        }
+        if s.rawBytes != outcome.rawBytes {
+            problems.append("says the blocks hold \(s.rawBytes) raw bytes; they hold \(outcome.rawBytes)")
+        }
+        // Stored times are rounded down to the header's time unit; the summary's is not.
+        let unit = max(1, outcome.header?.timeUnitNanos ?? 1)
+        if s.lastEndNanos / unit &* unit != lastEnd {
+            problems.append("says the last event ends at \(s.lastEndNanos) ns; the events end at \(lastEnd) ns")
+        }
+        return problems
+    }
+
+    /// `v` with one decimal; large or non-finite values as they are.
+    static func ratio(_ v: Double) -> String {
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)" }
         let scaled = Int((v * 10).rounded())
         return "\(scaled / 10).\(scaled % 10)"
     }

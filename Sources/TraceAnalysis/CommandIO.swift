@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import ArgumentParser
 
 /// A destination for a command's text (stdout, stderr, a file, or a string in tests).
 package protocol TextOutput: AnyObject {
@@ -25,6 +26,8 @@ package final class FileDescriptorOutput: TextOutput {
     private let capacity: Int
     /// Set when a write to the descriptor failed (e.g. a closed pipe); further text is dropped.
     package private(set) var failed = false
+    /// The `errno` of the failed write.
+    package private(set) var failure: Int32 = 0
 
     /// Wraps `fd`; with `closeOnDeinit` the descriptor is closed after the final flush.
     package init(fd: Int32, bufferSize: Int = 64 * 1024, closeOnDeinit: Bool = false) {
@@ -54,6 +57,12 @@ package final class FileDescriptorOutput: TextOutput {
                 let n = Glibc_write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    failure = errno
+                    failed = true
+                    return
+                }
+                if n == 0 {
+                    failure = EIO
                     failed = true
                     return
                 }
@@ -116,5 +125,28 @@ package struct CommandIO {
     package func flush() {
         out.flush()
         err.flush()
+    }
+
+    /// Flushes standard output; if anything written to it was lost (a full disk, a closed
+    /// pipe), says so on standard error and throws the write-failure exit status.
+    package func checkOutputWritten() throws {
+        out.flush()
+        guard let f = out as? FileDescriptorOutput, f.failed else { return }
+        err.line("luna-trace: cannot write standard output: \(String(cString: strerror(f.failure)))")
+        err.flush()
+        throw ExitCode(TraceExitCode.writeFailed)
+    }
+
+    /// Runs a command against the process's standard streams; a failed write to standard
+    /// output is an error whatever the command itself concluded.
+    package static func runStandard(_ body: (CommandIO) throws -> Void) throws {
+        let io = CommandIO.standard()
+        do {
+            try body(io)
+        } catch {
+            try io.checkOutputWritten()
+            throw error
+        }
+        try io.checkOutputWritten()
     }
 }

@@ -17,12 +17,17 @@ public final class TraceReader {
     @exclusivity(unchecked) public private(set) var blockIndex: [BlockIndexEntry]?
     /// The closing summary, once read (for files and bytes, read up front when present).
     @exclusivity(unchecked) public private(set) var summary: TraceSummary?
+    /// Decompressed bytes of the blocks read so far (the summary's `rawBytes` once complete).
+    @exclusivity(unchecked) public private(set) var rawBytesRead: UInt64 = 0
+    /// Byte offset of the next frame to read (the input's size once reading is complete).
+    public var offset: UInt64 { input.offset }
 
     let input: TraceInput
     private let decompressor = ZstdDecompressor()
     // A reader is used from one thread at a time (it is not Sendable), so the dynamic
     // exclusivity checks on its per-event state are skipped: they cost more than decoding.
-    @exclusivity(unchecked) private var block: UnsafeMutableRawBufferPointer = .allocate(byteCount: 1 << 16, alignment: 16)
+    /// Allocated once the header has been read, so a failed open leaks nothing.
+    @exclusivity(unchecked) private var block: UnsafeMutableRawBufferPointer
     @exclusivity(unchecked) private var blockReader: ByteReader
     @exclusivity(unchecked) private var decoder: BlockDecoder
     @exclusivity(unchecked) private var inBlock = false
@@ -50,6 +55,7 @@ public final class TraceReader {
     init(input: TraceInput) throws {
         self.input = input
         header = try TraceReader.readHeader(input)
+        block = .allocate(byteCount: 1 << 16, alignment: 16)
         decoder = BlockDecoder(unit: header.timeUnitNanos)
         blockReader = ByteReader(UnsafeRawBufferPointer(block), to: 0, base: 0)
         if input.seekable { loadTrailer() }
@@ -278,6 +284,7 @@ public final class TraceReader {
             throw TraceFormatError(.corruptFrame, offset: at, "block at byte \(at) decompresses to \(n) bytes, its header says \(expected)")
         }
         input.consume(frame.size)
+        rawBytesRead &+= UInt64(n)
         blockOffset = at
         blockReader = ByteReader(UnsafeRawBufferPointer(rebasing: block[0..<n]), base: 0)
         let opened: (count: UInt64, first: UInt64)

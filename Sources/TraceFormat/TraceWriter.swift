@@ -18,14 +18,24 @@ public final class TraceWriter: TraceSink {
         public var compressionLevel: Int
         /// How many full blocks may wait for the background encoder before `record` waits.
         public var maxPendingBlocks: Int
+        /// Longest time (seconds) an event may wait in a partial block: a block whose first
+        /// event is older is written as it is, so a killed recorder loses at most about this
+        /// much. Busy runs fill blocks sooner and are not affected. `nil` (the default): only
+        /// full blocks, so the file's layout depends on its events alone. The recording
+        /// commands use `recordingMaxBlockAge`.
+        public var maxBlockAge: Double?
+
+        /// The `maxBlockAge` of `luna-trace record`, `run` and `test`: 50 ms.
+        public static let recordingMaxBlockAge = 0.05
 
         /// Creates options; the defaults suit tracing a runtime.
         public init(payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
-                    compressionLevel: Int = 1, maxPendingBlocks: Int = 4) {
+                    compressionLevel: Int = 1, maxPendingBlocks: Int = 4, maxBlockAge: Double? = nil) {
             self.payloadCapture = payloadCapture
             self.eventsPerBlock = max(1, eventsPerBlock)
             self.compressionLevel = compressionLevel
             self.maxPendingBlocks = max(1, maxPendingBlocks)
+            self.maxBlockAge = maxBlockAge.map { $0.isFinite ? max(0.001, $0) : 0.05 }
         }
     }
 
@@ -36,6 +46,8 @@ public final class TraceWriter: TraceSink {
         var encoder: BlockEncoder
         var count: UInt64 = 0
         var closed = false
+        /// Monotonic ns when the current block got its first event (with `maxBlockAge`).
+        var blockStarted: UInt64 = 0
     }
 
     private let pending: Locked<Pending>
@@ -45,6 +57,10 @@ public final class TraceWriter: TraceSink {
     private let spare: BytesPool
     private let eventsPerBlock: Int
     private let capture: PayloadCapture
+    /// `maxBlockAge` in ns (0 = off).
+    private let maxAgeNanos: UInt64
+    /// Writes partial blocks that reached `maxBlockAge`.
+    private let ageTimer: TimerSource?
     /// The header written at the start of the file.
     public let header: TraceHeader
 
@@ -69,12 +85,40 @@ public final class TraceWriter: TraceSink {
         slots = DispatchSemaphore(value: options.maxPendingBlocks)
         spare = BytesPool(keep: options.maxPendingBlocks + 1)
         output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
+        maxAgeNanos = options.maxBlockAge.map { UInt64($0 * 1e9) } ?? 0
+        ageTimer = maxAgeNanos > 0 ? TimerSource(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "luna.trace.writer.age"))) : nil
         do {
             try output.writeHeader()
         } catch {
             output.closeDescriptor()
+            ageTimer?.source.resume()  // a dispatch source must not be released inactive
+            ageTimer?.source.cancel()
             throw error
         }
+        if let ageTimer { start(ageTimer.source) }
+    }
+
+    /// Checks the current block's age every half `maxBlockAge`.
+    private func start(_ timer: DispatchSourceTimer) {
+        let period = DispatchTimeInterval.nanoseconds(Int(max(maxAgeNanos / 2, 1_000_000)))
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(5))
+        timer.setEventHandler { [weak self] in self?.writeAgedBlock() }
+        timer.resume()
+    }
+
+    /// Hands off the current block if its first event waited `maxBlockAge` or longer.
+    private func writeAgedBlock() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        pending.withLock { p in
+            guard !p.closed, p.encoder.eventCount > 0, now &- p.blockStarted >= maxAgeNanos else { return }
+            handOff(&p)
+        }
+    }
+
+    /// Notes when a block gets its first event (only when blocks have a maximum age).
+    @inline(__always)
+    private func noteFirstEvent(_ p: inout Pending) {
+        if maxAgeNanos > 0 && p.encoder.eventCount == 1 { p.blockStarted = DispatchTime.now().uptimeNanoseconds }
     }
 
     deinit {
@@ -92,6 +136,7 @@ public final class TraceWriter: TraceSink {
             guard !p.closed else { return }
             p.encoder.encode(event, capture: capture)
             p.count &+= 1
+            noteFirstEvent(&p)
             if p.encoder.eventCount >= eventsPerBlock || p.encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes {
                 handOff(&p)
             }
@@ -105,6 +150,7 @@ public final class TraceWriter: TraceSink {
             guard !p.closed else { return }
             p.encoder.encode(event, payload: payload, capture: capture)
             p.count &+= 1
+            noteFirstEvent(&p)
             if p.encoder.eventCount >= eventsPerBlock || p.encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes {
                 handOff(&p)
             }
@@ -140,6 +186,7 @@ public final class TraceWriter: TraceSink {
     public func close() throws -> TraceSummary { try finish() }
 
     private func finish() throws -> TraceSummary {
+        ageTimer?.source.cancel()
         pending.withLock { p in
             handOff(&p)
             p.closed = true
@@ -147,4 +194,11 @@ public final class TraceWriter: TraceSink {
         let output = self.output
         return try queue.sync { () throws -> TraceSummary in try output.finish() }
     }
+}
+
+/// A dispatch timer shared between threads (`@unchecked Sendable`: dispatch sources are
+/// thread-safe; the reference never changes).
+private final class TimerSource: @unchecked Sendable {
+    let source: any DispatchSourceTimer
+    init(_ source: any DispatchSourceTimer) { self.source = source }
 }

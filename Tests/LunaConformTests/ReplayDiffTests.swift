@@ -94,6 +94,16 @@ struct JSONParserTests {
         #expect(again == v)
     }
 
+    @Test("a high surrogate escape not followed by a low one reads as U+FFFD (found by fuzzing: it trapped)")
+    func loneSurrogates() throws {
+        let v = try JSONParser.parse(#"{"a":"\ud83d\u00ed","b":"\ud83d\ud83d\ude00","c":"\udc00x","d":"\ud83d"}"#)
+        #expect(v["a"]?.string == "\u{FFFD}í")
+        #expect(v["b"]?.string == "\u{FFFD}😀")
+        #expect(v["c"]?.string == "\u{FFFD}x")
+        #expect(v["d"]?.string == "\u{FFFD}")
+        #expect(try JSONParser.parse(v.serialized) == v)
+    }
+
     @Test("rejects garbage with the byte offset", arguments: ["", "{", "{\"a\":}", "[1,]", "nul", "\"open", "{} x", "{\"a\" 1}"])
     func rejects(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }

@@ -115,3 +115,38 @@ import Testing
         #expect(events.map(\.message) == (1...UInt64(2 * rounds)).map { $0 })
     }
 }
+
+@Suite("time-bounded durability")
+struct WriterDurabilityTests {
+    @Test("with maxBlockAge a lone event reaches the file without a flush or close")
+    func agedBlockIsWritten() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-age-\(UUID().uuidString)").path
+        let writer = try TraceWriter(path: path, header: TraceHeader(), options: .init(maxBlockAge: 0.05))
+        writer.record(TraceEvent(kind: .send, pid: 1, start: 10, args: [2], result: .value(0)))
+        var seen: UInt64 = 0
+        for _ in 0..<200 where seen == 0 {  // up to 10 s on a loaded machine; 50-100 ms expected
+            Thread.sleep(forTimeInterval: 0.05)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            let reader = try TraceReader(bytes: bytes)
+            while try reader.next() != nil {}
+            seen = reader.eventsRead
+        }
+        #expect(seen == 1)
+        writer.record(TraceEvent(kind: .send, pid: 1, start: 20, args: [2], result: .value(0)))
+        let summary = try writer.close()
+        #expect(summary.eventCount == 2)
+        #expect(summary.blockCount == 2)
+    }
+
+    @Test("without maxBlockAge nothing is written before a block fills")
+    func noAgeNoWrite() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-age-\(UUID().uuidString)").path
+        let writer = try TraceWriter(path: path, header: TraceHeader())
+        writer.record(TraceEvent(kind: .send, pid: 1, start: 10, args: [2], result: .value(0)))
+        Thread.sleep(forTimeInterval: 0.2)
+        let reader = try TraceReader(bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        while try reader.next() != nil {}
+        #expect(reader.eventsRead == 0)
+        #expect(try writer.close().blockCount == 1)
+    }
+}

@@ -125,6 +125,7 @@ class Adapter:
     def reset_env(self):
         self.procs = {}
         self.next_pid = 1  # R-PROC-1
+        self.doomed = set()  # pids a host kill is ending together
 
     def alive(self, pid):
         p = self.procs.get(pid)
@@ -189,6 +190,10 @@ class Adapter:
                 p.links[parent] = link
                 self.procs[parent].links[p.pid] = 0
             self.respond({"id": rid, "result": {"pid": p.pid}})
+            return
+        if op == "kill" and req.get("process") == 0:
+            self.host_kill(req)
+            self.respond({"id": rid, "result": None})
             return
         if op == "wait_exit":
             p = self.proc_of(req)
@@ -286,8 +291,22 @@ class Adapter:
         if notify and status != "normal":  # R-PROC-5: a normal end notifies no one
             for other_pid, tag in links.items():
                 other = self.procs.get(other_pid)
-                if other is not None and other.status is None:
+                if other is not None and other.status is None and other_pid not in self.doomed:
                     self.link_died(other, p.pid, tag)
+
+    def host_kill(self, req):
+        """The host kills every pid in `to` (a pid or a list) at once: each ends killed, none
+        from another's link (R-PROC-2, R-PROC-5)."""
+        to = req.get("to")
+        pids = [int(x) for x in to] if isinstance(to, list) else [int(to)]
+        self.doomed = set(pid for pid in pids if self.alive(pid))
+        try:
+            for pid in pids:
+                other = self.procs.get(pid)
+                if other is not None and other.status is None:
+                    self.end(other, "killed", "killed by the host")
+        finally:
+            self.doomed = set()
 
     def link_died(self, p, dead_pid, tag):
         if p.die_when_link_dies:

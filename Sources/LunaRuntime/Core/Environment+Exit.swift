@@ -61,9 +61,11 @@ extension Environment {
     {
         if die ?? o.dieWhenLinkDies {
             let death = ProcessExit.linkDied(from: dead)
-            if o.mailbox.markDying(death, text: text ?? Self.reasonText(death)), let trace {
-                trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
-                                        args: .of(Int64(bitPattern: dead), tag, 1)))
+            // Recorded before the process wakes, so it precedes the process's interrupted call.
+            let trace = self.trace
+            _ = o.mailbox.markDying(death, text: text ?? Self.reasonText(death)) {
+                trace?.record(TraceEvent(kind: .linkDied, pid: o.id, start: self.now(),
+                                         args: .of(Int64(bitPattern: dead), tag, 1)))
             }
             return
         }

@@ -135,13 +135,16 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
 
     /// Marks the process as dying with `death` (kill or link death) and wakes its waiter.
     /// Returns false when it was already dying or ended.
-    package func markDying(_ death: ProcessExit, text: String) -> Bool {
+    /// `beforeWaking` runs (lock held) once the death is decided and before a waiting owner is
+    /// woken, so an event it records precedes anything the woken owner records.
+    package func markDying(_ death: ProcessExit, text: String, beforeWaking: (() -> Void)? = nil) -> Bool {
         lock.lock()
         if closed || pendingDeath != nil { lock.unlock(); return false }
         pendingDeath = death
         deathText = text
         closed = true
         terminating.store(true, ordering: .releasing)
+        beforeWaking?()
         var c: UnsafeContinuation<Void, Never>?
         if case .none = wait {} else { c = finishWait(.terminated) }
         let hook = onDying

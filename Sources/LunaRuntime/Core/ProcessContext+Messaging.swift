@@ -132,6 +132,12 @@ extension ProcessContext {
         case .timeout:
             return Self.timeoutResult
         case .terminated, .pending:
+            // Killed (or died from a link) while waiting: the call never returns (R-PROC-8).
+            // Recorded without a result, so a replay can check that it stays blocked.
+            if let trace {
+                trace.record(TraceEvent(kind: .receive, pid: id, start: start, end: now(),
+                                        args: .of(Int64(bitPattern: timeoutMs)), tags: tags))
+            }
             throw ProcessTerminated()
         }
     }

@@ -125,4 +125,33 @@ extension Environment {
         lock.unlock()
         _ = victim?.mailbox.markDying(.killed, text: "killed")
     }
+
+    /// Kills every process in `pids` at once on behalf of `killer` (0 = the host): records a
+    /// `kill` event for each (all with one time stamp), then marks each to die, all under the
+    /// environment lock, so each ends killed and none dies from another's link first. Missing
+    /// pids are no-ops. Returns the pids that were live.
+    @discardableResult
+    public func kill(all pids: [ProcessID], by killer: ProcessID = 0) -> [ProcessID] {
+        lock.lock()
+        defer { lock.unlock() }
+        return killLocked(pids, by: killer)
+    }
+
+    /// Kills every process still running (the host ending a program), as `kill(all:)` does.
+    @discardableResult
+    public func killAll() -> [ProcessID] {
+        lock.lock()
+        defer { lock.unlock() }
+        return killLocked(live.keys.sorted(), by: 0)
+    }
+
+    private func killLocked(_ pids: [ProcessID], by killer: ProcessID) -> [ProcessID] {
+        if let trace {
+            let t = now()
+            for pid in pids { trace.record(TraceEvent(kind: .kill, pid: killer, start: t, args: .of(Int64(bitPattern: pid)))) }
+        }
+        let victims = pids.compactMap { live[$0] }
+        for v in victims { _ = v.mailbox.markDying(.killed, text: "killed") }
+        return victims.map(\.id)
+    }
 }
