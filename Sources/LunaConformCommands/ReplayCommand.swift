@@ -73,10 +73,9 @@ public struct ReplayCommand: ParsableCommand {
                                        replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
                                        expectations: expectations)
         let streaming = report == .text && output == nil
+        var out = ReportOutput()
         let result = runner.run(paths.map(TraceSource.file)) { outcome in
-            if streaming {
-                FileHandle.standardOutput.write(Data((ConformanceReport.textLines(outcome).joined(separator: "\n") + "\n").utf8))
-            }
+            if streaming { out.write(ConformanceReport.textLines(outcome).joined(separator: "\n") + "\n") }
         }
         let text: String
         switch report {
@@ -88,10 +87,11 @@ public struct ReplayCommand: ParsableCommand {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(output): \(error)")
             }
-            FileHandle.standardOutput.write(Data((result.summaryLine + "\n").utf8))
+            out.write(result.summaryLine + "\n")
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            out.write(text)
         }
+        try out.check()
         if !result.allPassed { throw ExitCode(1) }
     }
 
