@@ -1,0 +1,126 @@
+import ConformanceKit
+import Foundation
+import Testing
+import TraceFormat
+
+/// The replayer survives whatever a trace, an adapter or its output does, and replays
+/// concurrent waits concurrently.
+@Suite("Replay robustness: adapters, inputs, outputs, concurrency")
+struct ReplayRobustnessTests {
+    static func faulty(_ fault: String) -> [String] { DivergenceNamingTests.faulty(fault) }
+
+    @Test("concurrent timeouts of 8 processes (1 s each) replay in about the recorded time")
+    func concurrentTimeouts() throws {
+        let events = ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000)
+        for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
+            let started = Date()
+            let report = TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3)
+            let seconds = Date().timeIntervalSince(started)
+            #expect(report.allPassed, "\(report.text())")
+            // One after another they take 8 s; together about 1 s. Loose bound for a loaded machine.
+            #expect(seconds < 5, "took \(seconds) s")
+        }
+    }
+
+    @Test("a send that could reach a waiting process is held until that wait timed out")
+    func holdsMatchingSend() {
+        // Pid 2 waits 300 ms for tag 4 and times out; only then does pid 1 send it tag 4.
+        let trace: [TraceEvent] = [
+            ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
+            ReplayDiffTests.ev(.spawn, 0, [2, 0, 0, 0], result: .value(0)),
+            TraceEvent(kind: .receive, pid: 2, start: 10, end: 300_000_010, args: [300], tags: [4], result: .value(9027)),
+            TraceEvent(kind: .createData, pid: 1, start: 300_000_020, end: 300_000_030, args: [4, 0], message: 1),
+            TraceEvent(kind: .send, pid: 1, start: 300_000_040, end: 300_000_050, args: [2], message: 1, result: .value(0)),
+            TraceEvent(kind: .receive, pid: 2, start: 300_000_060, end: 300_000_070, args: [-1], tags: [4], message: 1, result: .value(0)),
+        ]
+        let report = TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3)
+        #expect(report.allPassed, "\(report.text())")
+    }
+
+    @Test("a huge recorded write or read length (the call trapped) does not allocate it")
+    func hugeLengths() {
+        let trace: [TraceEvent] = [
+            ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
+            ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
+            ReplayDiffTests.ev(.writeData, 1, [4_294_967_000], result: .trap("lunatic::message::write_data")),
+            ReplayDiffTests.ev(.exit, 1, [1]),
+            ReplayDiffTests.ev(.spawn, 0, [2, 0, 0, 0], result: .value(0)),
+            ReplayDiffTests.ev(.createData, 2, [0, 0], msg: 2),
+            ReplayDiffTests.ev(.readData, 2, [4_294_967_000], result: .trap("lunatic::message::read_data")),
+            ReplayDiffTests.ev(.exit, 2, [1]),
+        ]
+        for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
+            let report = TestSupport.replay([.events(trace, name: "huge")], command, callTimeout: 3)
+            #expect(report.outcomes.first?.adapterFailure == nil, "\(report.text())")
+        }
+    }
+
+    @Test("a trace claiming more unrecorded bytes than the replay keeps is skipped, not replayed")
+    func contentBudget() {
+        let trace: [TraceEvent] = [
+            ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
+            ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
+            ReplayDiffTests.ev(.writeData, 1, [1 << 40], payload: .digest(size: 1 << 40, xxh64: 0), result: .value(1 << 40)),
+        ]
+        let report = TestSupport.replay([.events(trace, name: "claims-a-terabyte")], TestSupport.pythonAdapter)
+        #expect(report.outcomes.first?.status == .skipped, "\(report.text())")
+        #expect(report.outcomes.first?.note.contains("event #2") == true, "\(report.text())")
+    }
+
+    @Test("a recorded timeout past 1.8e13 ms does not overflow")
+    func hugeTimeout() {
+        let trace: [TraceEvent] = [
+            ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
+            ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
+            ReplayDiffTests.ev(.send, 1, [1], msg: 1, result: .value(0)),
+            ReplayDiffTests.ev(.receive, 1, [20_000_000_000_000], msg: 1, result: .value(0)),
+        ]
+        let report = TestSupport.replay([.events(trace, name: "huge-timeout")], TestSupport.pythonAdapter)
+        #expect(report.allPassed, "\(report.text())")
+    }
+
+    @Test("--trace-timeout inf, a closed pipe and a full disk: no crash, clear error, non-zero exit")
+    func outputFailures() throws {
+        let dir = EndToEndTests.traceDir
+        let (status, out, err) = try TestSupport.run([TestSupport.lunaConform, "replay", dir, "--trace-timeout", "inf"])
+        #expect(status == 0, "\(out)\n\(err)")
+        let full = try TestSupport.run(["sh", "-c", "'\(TestSupport.lunaConform)' replay '\(dir)' > /dev/full"])
+        #expect(full.0 == 1, "exit \(full.0): \(full.2)")
+        #expect(full.2.contains("cannot write the report"), "\(full.2)")
+        let piped = try TestSupport.run(["bash", "-c", "'\(TestSupport.lunaConform)' replay '\(dir)' | head -1; exit ${PIPESTATUS[0]}"])
+        #expect(piped.0 == 1, "exit \(piped.0): \(piped.2)")
+        #expect(piped.2.contains("cannot write the report"), "\(piped.2)")
+    }
+
+    @Test("an answer to the same request twice is an adapter failure")
+    func duplicateAnswer() {
+        let report = TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3)
+        #expect(report.outcomes.first?.adapterFailure?.kind == .duplicateAnswer, "\(report.text())")
+    }
+
+    @Test("a stray answer is charged to the trace it came in, never the next one")
+    func strayAnswer() {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("stray-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        let command = Self.faulty("stray-at-second-reset") + [marker]
+        let report = TestSupport.replay(Array(TestSupport.scenarios.prefix(2)), command, callTimeout: 3)
+        #expect(report.outcomes.count == 2)
+        #expect(report.outcomes.first?.adapterFailure?.kind == .unknownID, "\(report.text())")
+        #expect(report.outcomes.last?.status == .passed, "\(report.text())")
+    }
+
+    @Test("an adapter that hangs with only waiting calls left is reported hung and replaced")
+    func hangWithWaits() {
+        let sources = [TestSupport.scenarios.first { $0.name == "selective-receive" }!, TestSupport.scenarios[0]]
+        let report = TestSupport.replay(sources, Self.faulty("hang-after-park"), callTimeout: 1)
+        #expect(report.outcomes.first?.adapterFailure?.kind == .hung, "\(report.text())")
+        #expect(report.outcomes.first?.divergences.isEmpty == true, "\(report.text())")
+        #expect(report.outcomes.last?.adapterFailure?.message.contains("no answer to reset") != true, "\(report.text())")
+    }
+
+    @Test("a 50 MB line is reported as an over-long line")
+    func overlongLine() {
+        let report = TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3)
+        #expect(report.outcomes.first?.adapterFailure?.kind == .overlongLine, "\(report.text())")
+    }
+}
