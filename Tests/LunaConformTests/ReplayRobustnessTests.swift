@@ -22,6 +22,22 @@ struct ReplayRobustnessTests {
         }
     }
 
+    @Test("a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes")
+    func ringOf300() throws {
+        let recordStart = Date()
+        let events = ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000)
+        let recorded = Date().timeIntervalSince(recordStart)
+        for (name, command) in [("python", TestSupport.pythonAdapter), ("built-in", TestSupport.builtinAdapter())] {
+            let started = Date()
+            let report = ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 3, traceTimeout: 60))
+                .run([.events(events, name: "ring-300")])
+            let seconds = Date().timeIntervalSince(started)
+            print("ring of 300, 5 s timeouts: recorded in \(String(format: "%.1f", recorded)) s, replayed (\(name)) in \(String(format: "%.1f", seconds)) s")
+            #expect(report.allPassed, "\(report.text())")
+            #expect(seconds < 30, "took \(seconds) s")  // one after another: 25 minutes
+        }
+    }
+
     @Test("a send that could reach a waiting process is held until that wait timed out")
     func holdsMatchingSend() {
         // Pid 2 waits 300 ms for tag 4 and times out; only then does pid 1 send it tag 4.
