@@ -83,6 +83,9 @@ public final class AdapterClient: @unchecked Sendable {
         } catch {
             throw AdapterFailure(.launchFailed, "cannot start \(options.command.joined(separator: " ")): \(error)")
         }
+        // Foundation starts the child as the leader of its own process group: ending that group
+        // ends whatever the adapter started too.
+        AdapterGroups.register(process.processIdentifier)
         // Our copies of the child's ends must be closed so EOF is seen when the child exits.
         try? inPipe.fileHandleForReading.close()
         try? outPipe.fileHandleForWriting.close()
@@ -279,10 +282,13 @@ public final class AdapterClient: @unchecked Sendable {
         let pid = process.processIdentifier
         let deadline = MonotonicClock.deadline(after: 0.5)
         while process.isRunning && MonotonicClock.now() < deadline { usleep(2_000) }
+        // An adapter that ignores end of input, and anything it started, ends with its group.
+        kill(-pid, SIGKILL)
         if process.isRunning {
             kill(pid, SIGKILL)
         }
         process.waitUntilExit()
+        AdapterGroups.unregister(pid)
         // Let the readers see EOF (bounded: a grandchild might hold the pipes open).
         let readersDeadline = MonotonicClock.deadline(after: 1)
         lock.lock()

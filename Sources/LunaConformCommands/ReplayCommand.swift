@@ -69,6 +69,7 @@ public struct ReplayCommand: ParsableCommand {
             expectations = ExpectationFile(text: text)
         }
         let command = adapter.map(Self.split) ?? [Self.selfExecutable(), "adapter"]
+        AdapterGroups.endOnSignals()  // a signal that ends us ends the adapters too
         let runner = ConformanceRunner(adapter: .init(command: command),
                                        replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
                                        expectations: expectations)

@@ -140,3 +140,53 @@ struct ReplayRobustnessTests {
         #expect(report.outcomes.first?.adapterFailure?.kind == .overlongLine, "\(report.text())")
     }
 }
+
+/// Adapters live in their own process group and end with luna-conform.
+@Suite("Adapter processes end with luna-conform")
+struct AdapterLifetimeTests {
+    static func alive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+
+    static func adapterPid(_ file: String) -> Int32? {
+        (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    @Test("an adapter that ignores end of input is ended when luna-conform is terminated")
+    func endedWithLunaConform() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lifetime-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A trace that waits long enough for luna-conform to be terminated during it.
+        let trace: [TraceEvent] = [
+            ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
+            ReplayDiffTests.ev(.receive, 1, [30_000], result: .value(9027)),
+        ]
+        let writer = try TraceWriter(path: dir + "/wait.trace", header: TraceHeader(producer: "luna-conform tests"))
+        for e in trace { writer.record(e) }
+        _ = try writer.close()
+        let pidFile = dir + "/adapter.pid"
+        let adapter = (DivergenceNamingTests.faulty("ignore-eof") + [pidFile]).joined(separator: " ")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TestSupport.lunaConform)
+        p.arguments = ["replay", dir + "/wait.trace", "--adapter", adapter]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var pid: Int32? = nil
+        for _ in 0..<200 where pid == nil {
+            usleep(50_000)
+            pid = Self.adapterPid(pidFile)
+        }
+        let adapterPid = try #require(pid, "the adapter never started")
+        usleep(300_000)
+        #expect(Self.alive(adapterPid))
+        p.terminate()  // SIGTERM
+        p.waitUntilExit()
+        var gone = false
+        for _ in 0..<100 where !gone {
+            usleep(50_000)
+            gone = !Self.alive(adapterPid)
+        }
+        if !gone { kill(adapterPid, SIGKILL) }
+        #expect(gone, "the adapter outlived luna-conform")
+    }
+}

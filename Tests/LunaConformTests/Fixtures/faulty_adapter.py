@@ -104,11 +104,17 @@ class Adapter(L.Adapter):
 
 
 def main():
+    if FAULT == "ignore-eof":  # writes its pid to the file named by the second argument
+        with open(sys.argv[2], "w") as f:
+            f.write(str(os.getpid()))
     adapter = Adapter(sys.stdout)
     for line in sys.stdin:
         line = line.strip()
         if line:
             adapter.handle_line(line)
+    if FAULT == "ignore-eof":
+        while True:
+            time.sleep(1)
 
 
 main()
