@@ -123,6 +123,13 @@ public struct ConformanceRunner: Sendable {
         return failure
     }
 
+    /// Part `index` (1-based) of `count` of `paths`: every count-th path from the index-th, so
+    /// runners given the same list cover each path exactly once and the parts differ in size by
+    /// at most one.
+    public static func shard(_ paths: [String], index: Int, of count: Int) -> [String] {
+        paths.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
+    }
+
     /// Expands paths: a directory stands for every trace file in it (recursively, sorted by
     /// path); a file is taken as given.
     public static func expand(_ paths: [String]) throws -> [String] {

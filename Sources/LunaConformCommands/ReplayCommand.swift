@@ -41,6 +41,10 @@ public struct ReplayCommand: ParsableCommand {
     @Option(help: "A file listing traces expected to fail (xfail); one per line, # comments.")
     public var expect: String?
 
+    /// Replay only one part of the traces.
+    @Option(help: "Replay only part I of N of the traces (I/N, 1-based): the expanded list, in path order, dealt out round-robin, so N runners given the same paths cover every trace exactly once.")
+    public var shard: String?
+
     /// Write the report here instead of stdout.
     @Option(help: "Write the report to this file instead of stdout.")
     public var output: String?
@@ -55,12 +59,20 @@ public struct ReplayCommand: ParsableCommand {
     public func validate() throws {
         guard timeout > 0, traceTimeout > 0 else { throw ValidationError("timeouts must be positive") }
         if let adapter, Self.split(adapter).isEmpty { throw ValidationError("--adapter is empty") }
+        if let shard, Self.parseShard(shard) == nil {
+            throw ValidationError("--shard must be I/N with 1 <= I <= N, got \(shard)")
+        }
     }
 
     public func run() throws {
-        let paths: [String]
+        var paths: [String]
         do { paths = try ConformanceRunner.expand(traces) } catch { throw ValidationError("\(error)") }
         if paths.isEmpty { throw ValidationError("no trace files found in \(traces.joined(separator: ", "))") }
+        var suiteName: String? = nil
+        if let shard, let (i, n) = Self.parseShard(shard) {
+            paths = ConformanceRunner.shard(paths, index: i, of: n)
+            suiteName = "shard \(i)/\(n)"
+        }
         var expectations: ExpectationFile? = nil
         if let expect {
             guard let text = try? String(contentsOfFile: expect, encoding: .utf8) else {
@@ -82,7 +94,7 @@ public struct ReplayCommand: ParsableCommand {
         switch report {
         case .text: text = streaming ? result.summaryLine + "\n" : result.text()
         case .json: text = result.json()
-        case .junit: text = result.junit()
+        case .junit: text = result.junit(suffix: suiteName)
         }
         if let output {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
@@ -94,6 +106,13 @@ public struct ReplayCommand: ParsableCommand {
         }
         try out.check()
         if !result.allPassed { throw ExitCode(1) }
+    }
+
+    /// "I/N" as (I, N) when 1 <= I <= N.
+    static func parseShard(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else { return nil }
+        return (i, n)
     }
 
     /// Splits a command line on spaces, honouring single and double quotes.
