@@ -3,21 +3,29 @@ import TraceFormat
 /// Calls that trapped because a guest buffer lay outside guest memory (a wild pointer), and the
 /// memory the replay spends on message content.
 extension ReplayEngine {
-    /// Bytes of message content one trace may make the replay generate or keep. A trace that
-    /// records more (lengths without their bytes, from a crafted or damaged trace) is not
-    /// replayed: its memory would follow the recorded lengths, not the trace.
-    static let contentLimit = 64 << 20
+    /// Bytes of message content the replay may make up (for writes whose bytes the trace did
+    /// not keep) beyond `contentPerEvent` per event read so far. A trace that claims more
+    /// (lengths without their bytes, as a crafted or damaged trace can) is not replayed: memory
+    /// follows the size of the trace, not the lengths it records.
+    static let contentLimit = 16 << 20
+    static let contentPerEvent = 256
 
-    /// Takes `count` bytes from the content budget; false (and the trace marked unreplayable)
+    /// Takes `count` made-up bytes from the budget; false (and the trace marked unreplayable)
     /// when they do not fit.
     func spendContent(_ count: Int64, at index: Int) -> Bool {
         if count <= 0 { return true }
-        guard count <= Int64(contentBudget) else {
-            unreplayable = "not replayed: event #\(index) writes \(count) bytes, past the \(Self.contentLimit >> 20) MiB of message content the replay keeps per trace"
+        let allowance = Int64(contentBudget) + Int64(Self.contentPerEvent) * Int64(index + 1)
+        guard count <= allowance else {
+            unreplayable = "not replayed: event #\(index) writes \(count) bytes the trace did not keep, past what the replay makes up for a trace of this size (\(Self.contentLimit >> 20) MiB + \(Self.contentPerEvent) bytes per event)"
             return false
         }
         contentBudget -= Int(count)
         return true
+    }
+
+    /// Extra seconds for a request or answer of `bytes` bytes: 2 s per MiB, for slow adapters.
+    static func sizeAllowance(bytes: Int) -> Double {
+        bytes < 64 << 10 ? 0 : Double(bytes) / Double(1 << 20) * 2
     }
 
     /// Whether the adapter's protocol can say that a guest buffer is outside guest memory

@@ -76,7 +76,9 @@ extension ReplayEngine {
                          index: index, event: e)
                 return
             }
-            guard spendContent(recordedLength, at: index) else { return }
+            if case .bytes = e.payload {} else {
+                guard spendContent(recordedLength, at: index) else { return }  // bytes the replay makes up
+            }
             switch e.payload {
             case .bytes(let b): bytes = b
             case .digest(let size, _):
@@ -93,8 +95,11 @@ extension ReplayEngine {
             }
             var expected: [UInt8]? = nil
             if case .bytes(let b) = e.payload { expected = b }
+            // Its answer carries up to `len` bytes as hex.
+            let answerBytes = min(max(0, e.result.value ?? e.args.at(0) ?? 0), Int64(ReplayEngine.contentLimit)) * 2
             try send("read_data", pf + ",\"len\":\(e.args.at(0) ?? 0)", index: index, event: e,
-                     context: .readData(expected: expected))
+                     context: .readData(expected: expected),
+                     budget: options.callTimeout + Self.sizeAllowance(bytes: Int(answerBytes)))
         case .seekData:
             try send("seek_data", pf + ",\"index\":\(e.args.at(0) ?? 0)", index: index, event: e)
         case .getTag:

@@ -168,8 +168,10 @@ final class ReplayEngine {
         let id = client.request(op, fields)
         requestCount += 1
         let scratch = procs[event.pid]?.scratch ?? .empty
+        // A large request (megabytes of hex) takes a slow adapter longer to read and parse.
+        let sizeAllowance = Self.sizeAllowance(bytes: fields.utf8.count)
         pending.append(PendingCall(requestID: id, index: index, event: event, op: op, scratchBefore: scratch,
-                                   context: context, budget: budget ?? options.callTimeout, blocking: blocking,
+                                   context: context, budget: (budget ?? options.callTimeout) + sizeAllowance, blocking: blocking,
                                    issuedAt: position, sentAt: MonotonicClock.now()))
         if noticePending.contains(event.pid) { pending[pending.count - 1].noticePending = true }
         if blocking {
