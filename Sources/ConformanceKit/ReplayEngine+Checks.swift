@@ -74,7 +74,7 @@ extension ReplayEngine {
                     got: "no return within \(String(format: "%.1f", call.budget)) s", detail: "did not trap where the trace did")
             return
         }
-        guard case .receive(let expected, _, let timeout, _) = call.context else { return }
+        guard case .receive(let expected, let tags, let timeout, let skipSearch) = call.context else { return }
         let waited = String(format: "%.1f", call.budget)
         if expected == 0 {
             diverge(call, .timeoutMismatch, "R-RECV-5", expected: "9027 after \(timeout) ms",
@@ -82,6 +82,18 @@ extension ReplayEngine {
         } else if timeout >= 0 {
             diverge(call, .timeoutMismatch, "R-RECV-5", expected: describeExpected(expected),
                     got: "no return within \(waited) s", detail: "neither the message nor the \(timeout) ms timeout came",
+                    explainedElsewhere: senderDiverged(expected))
+        } else if let model = messages[expected], model.isLinkDied, skipSearch {
+            diverge(call, .lostMessage, "R-RECV-8", expected: describeExpected(expected),
+                    got: "nothing within \(waited) s (waits forever)",
+                    detail: "a skip-search call takes a LinkDied message that arrives as its reply",
+                    explainedElsewhere: senderDiverged(expected))
+        } else if let model = messages[expected], model.isLinkDied, !tags.isEmpty {
+            // A notice with another tag than the link's would not match this tag set: lost or
+            // mis-tagged, the rule is the one that gives the notice its tag.
+            diverge(call, .lostMessage, missingLinks.contains { $0.b == model.deadPid } ? "R-PROC-3" : linkTagRule(receiver: call.event.pid, dead: model.deadPid),
+                    expected: describeExpected(expected), got: "nothing within \(waited) s (waits forever)",
+                    detail: "no link-death notice with tag \(model.tag) arrived (one with another tag would not match \(tags))",
                     explainedElsewhere: senderDiverged(expected))
         } else {
             diverge(call, .lostMessage, lostRule(expected), expected: describeExpected(expected),

@@ -64,6 +64,16 @@ struct DivergenceNamingTests {
                 "expected \(c.category.rawValue) \(c.rule) first; report:\n\(report.text())")
     }
 
+    @Test("on corpus traces: a notice with a wrong tag skipped by a tag set, a skip-search that ignores a LinkDied reply")
+    func corpusRules() throws {
+        let corpus = TestSupport.packageRoot + "/traces/corpus/"
+        for (fault, trace, rule) in [("link-tag-plus-one", "proc_spawn_link", "R-PROC-4"),
+                                     ("skip-search-ignores-link-died", "recv_skip_search_link_died", "R-RECV-8")] {
+            let report = TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2)
+            #expect(report.outcomes.first?.firstCauses.first?.rule == rule, "\(fault): \(report.text())")
+        }
+    }
+
     @Test("a reorder is reported where it happened, and the late message is not called unknown")
     func reorderWording() throws {
         let report = TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3)
