@@ -10,11 +10,11 @@ struct ReplayRobustnessTests {
     static func faulty(_ fault: String) -> [String] { DivergenceNamingTests.faulty(fault) }
 
     @Test("concurrent timeouts of 8 processes (1 s each) replay in about the recorded time")
-    func concurrentTimeouts() throws {
-        let events = ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000)
+    func concurrentTimeouts() async throws {
+        let events = await TestSupport.offPool { ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000) }
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
             let started = Date()
-            let report = TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3)
+            let report = await TestSupport.offPool { TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3) }
             let seconds = Date().timeIntervalSince(started)
             #expect(report.allPassed, "\(report.text())")
             // One after another they take 8 s; together about 1 s. Loose bound for a loaded machine.
@@ -23,14 +23,16 @@ struct ReplayRobustnessTests {
     }
 
     @Test("a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes")
-    func ringOf300() throws {
+    func ringOf300() async throws {
         let recordStart = Date()
-        let events = ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000)
+        let events = await TestSupport.offPool { ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000) }
         let recorded = Date().timeIntervalSince(recordStart)
         for (name, command) in [("python", TestSupport.pythonAdapter), ("built-in", TestSupport.builtinAdapter())] {
             let started = Date()
-            let report = ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 3, traceTimeout: 60))
-                .run([.events(events, name: "ring-300")])
+            let report = await TestSupport.offPool {
+                ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 3, traceTimeout: 60))
+                    .run([.events(events, name: "ring-300")])
+            }
             let seconds = Date().timeIntervalSince(started)
             print("ring of 300, 5 s timeouts: recorded in \(String(format: "%.1f", recorded)) s, replayed (\(name)) in \(String(format: "%.1f", seconds)) s")
             #expect(report.allPassed, "\(report.text())")
