@@ -22,7 +22,10 @@ struct ReplayRobustnessTests {
         }
     }
 
-    @Test("a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes")
+    /// 300 processes and two adapters load a 2-CPU machine for ~20 s, enough to upset the timing
+    /// tests running beside it: run with LUNA_SLOW_TESTS=1 (the figure for the docs).
+    @Test("a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes",
+          .enabled(if: ProcessInfo.processInfo.environment["LUNA_SLOW_TESTS"] == "1"))
     func ringOf300() async throws {
         let recordStart = Date()
         let events = await TestSupport.offPool { ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000) }
