@@ -47,17 +47,17 @@ struct DivergenceNamingTests {
     }
 
     @Test("the new scenarios pass against both adapters")
-    func correctAdaptersPass() {
+    func correctAdaptersPass() async {
         let sources = [Self.resourceIDs, Self.modulePushedTwice, Self.skipSearchLinkDied]
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
-            let report = TestSupport.replay(sources, command, callTimeout: 3)
+            let report = await TestSupport.offPool { TestSupport.replay(sources, command, callTimeout: 3) }
             #expect(report.allPassed, "\(report.text())")
         }
     }
 
     @Test("fault is caught as its first cause", arguments: cases)
-    func caught(_ c: Case) {
-        let report = TestSupport.replay([Self.source(c.trace)], Self.faulty(c.fault), callTimeout: 3)
+    func caught(_ c: Case) async {
+        let report = await TestSupport.offPool { TestSupport.replay([Self.source(c.trace)], Self.faulty(c.fault), callTimeout: 3) }
         let causes = report.outcomes.flatMap(\.firstCauses)
         #expect(report.outcomes.allSatisfy { $0.adapterFailure == nil }, "\(report.text())")
         #expect(causes.first?.category == c.category && causes.first?.rule == c.rule,
@@ -65,18 +65,18 @@ struct DivergenceNamingTests {
     }
 
     @Test("on corpus traces: a notice with a wrong tag skipped by a tag set, a skip-search that ignores a LinkDied reply")
-    func corpusRules() throws {
+    func corpusRules() async throws {
         let corpus = TestSupport.packageRoot + "/traces/corpus/"
         for (fault, trace, rule) in [("link-tag-plus-one", "proc_spawn_link", "R-PROC-4"),
                                      ("skip-search-ignores-link-died", "recv_skip_search_link_died", "R-RECV-8")] {
-            let report = TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2)
+            let report = await TestSupport.offPool { TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2) }
             #expect(report.outcomes.first?.firstCauses.first?.rule == rule, "\(fault): \(report.text())")
         }
     }
 
     @Test("a reorder is reported where it happened, and the late message is not called unknown")
-    func reorderWording() throws {
-        let report = TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3)
+    func reorderWording() async throws {
+        let report = await TestSupport.offPool { TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3) }
         let outcome = try #require(report.outcomes.first)
         let first = try #require(outcome.firstCauses.first)
         #expect(first.detail.contains("arrived later, at event #"), "\(report.text())")
@@ -84,14 +84,14 @@ struct DivergenceNamingTests {
     }
 
     @Test("a message dropped after a later one overtook nothing is still a loss")
-    func dropIsLoss() {
-        let report = TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter(["drop-every-nth"]), callTimeout: 3)
+    func dropIsLoss() async {
+        let report = await TestSupport.offPool { TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter(["drop-every-nth"]), callTimeout: 3) }
         #expect(report.outcomes.flatMap(\.firstCauses).contains { $0.category == .lostMessage && $0.rule == "R-SEND-1" },
                 "\(report.text())")
     }
 
     @Test("R-PROC-8: a skip-search the trace never saw return, answered, cites R-PROC-8")
-    func killedWaiterReturning() {
+    func killedWaiterReturning() async {
         // Pid 1 waits in skip-search and never returns (it was killed after the trace was cut);
         // pid 2 replies, so a replay of what was recorded makes the call return.
         let e = ReplayDiffTests.self
@@ -104,7 +104,7 @@ struct DivergenceNamingTests {
             e.ev(.createData, 2, [0, 0], msg: 2),
             e.ev(.send, 2, [1], msg: 2, result: .value(0)),
         ]
-        let report = TestSupport.replay([.events(trace, name: "killed-waiter")], TestSupport.pythonAdapter)
+        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "killed-waiter")], TestSupport.pythonAdapter) }
         let first = report.outcomes.first?.firstCauses.first
         #expect(first?.rule == "R-PROC-8", "\(report.text())")
     }

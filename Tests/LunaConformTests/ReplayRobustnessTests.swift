@@ -44,7 +44,7 @@ struct ReplayRobustnessTests {
     }
 
     @Test("a send that could reach a waiting process is held until that wait timed out")
-    func holdsMatchingSend() {
+    func holdsMatchingSend() async {
         // Pid 2 waits 300 ms for tag 4 and times out; only then does pid 1 send it tag 4.
         let trace: [TraceEvent] = [
             ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
@@ -54,12 +54,12 @@ struct ReplayRobustnessTests {
             TraceEvent(kind: .send, pid: 1, start: 300_000_040, end: 300_000_050, args: [2], message: 1, result: .value(0)),
             TraceEvent(kind: .receive, pid: 2, start: 300_000_060, end: 300_000_070, args: [-1], tags: [4], message: 1, result: .value(0)),
         ]
-        let report = TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3)
+        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3) }
         #expect(report.allPassed, "\(report.text())")
     }
 
     @Test("a huge recorded write or read length (the call trapped) does not allocate it")
-    func hugeLengths() {
+    func hugeLengths() async {
         let trace: [TraceEvent] = [
             ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
             ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
@@ -71,37 +71,37 @@ struct ReplayRobustnessTests {
             ReplayDiffTests.ev(.exit, 2, [1]),
         ]
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
-            let report = TestSupport.replay([.events(trace, name: "huge")], command, callTimeout: 3)
+            let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "huge")], command, callTimeout: 3) }
             #expect(report.outcomes.first?.adapterFailure == nil, "\(report.text())")
         }
     }
 
     @Test("a trace claiming more unrecorded bytes than the replay keeps is skipped, not replayed")
-    func contentBudget() {
+    func contentBudget() async {
         let trace: [TraceEvent] = [
             ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
             ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
             ReplayDiffTests.ev(.writeData, 1, [1 << 40], payload: .digest(size: 1 << 40, xxh64: 0), result: .value(1 << 40)),
         ]
-        let report = TestSupport.replay([.events(trace, name: "claims-a-terabyte")], TestSupport.pythonAdapter)
+        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "claims-a-terabyte")], TestSupport.pythonAdapter) }
         #expect(report.outcomes.first?.status == .skipped, "\(report.text())")
         #expect(report.outcomes.first?.note.contains("event #2") == true, "\(report.text())")
     }
 
     @Test("a recorded timeout past 1.8e13 ms does not overflow")
-    func hugeTimeout() {
+    func hugeTimeout() async {
         let trace: [TraceEvent] = [
             ReplayDiffTests.ev(.spawn, 0, [1, 0, 0, 0], result: .value(0)),
             ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
             ReplayDiffTests.ev(.send, 1, [1], msg: 1, result: .value(0)),
             ReplayDiffTests.ev(.receive, 1, [20_000_000_000_000], msg: 1, result: .value(0)),
         ]
-        let report = TestSupport.replay([.events(trace, name: "huge-timeout")], TestSupport.pythonAdapter)
+        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "huge-timeout")], TestSupport.pythonAdapter) }
         #expect(report.allPassed, "\(report.text())")
     }
 
     @Test("--trace-timeout inf, a closed pipe and a full disk: no crash, clear error, non-zero exit")
-    func outputFailures() throws {
+    func outputFailures() async throws {
         let dir = EndToEndTests.traceDir
         let (status, out, err) = try TestSupport.run([TestSupport.lunaConform, "replay", dir, "--trace-timeout", "inf"])
         #expect(status == 0, "\(out)\n\(err)")
@@ -114,34 +114,34 @@ struct ReplayRobustnessTests {
     }
 
     @Test("an answer to the same request twice is an adapter failure")
-    func duplicateAnswer() {
-        let report = TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3)
+    func duplicateAnswer() async {
+        let report = await TestSupport.offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3) }
         #expect(report.outcomes.first?.adapterFailure?.kind == .duplicateAnswer, "\(report.text())")
     }
 
     @Test("a stray answer is charged to the trace it came in, never the next one")
-    func strayAnswer() {
+    func strayAnswer() async {
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("stray-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: marker) }
         let command = Self.faulty("stray-at-second-reset") + [marker]
-        let report = TestSupport.replay(Array(TestSupport.scenarios.prefix(2)), command, callTimeout: 3)
+        let report = await TestSupport.offPool { TestSupport.replay(Array(TestSupport.scenarios.prefix(2)), command, callTimeout: 3) }
         #expect(report.outcomes.count == 2)
         #expect(report.outcomes.first?.adapterFailure?.kind == .unknownID, "\(report.text())")
         #expect(report.outcomes.last?.status == .passed, "\(report.text())")
     }
 
     @Test("an adapter that hangs with only waiting calls left is reported hung and replaced")
-    func hangWithWaits() {
+    func hangWithWaits() async {
         let sources = [TestSupport.scenarios.first { $0.name == "selective-receive" }!, TestSupport.scenarios[0]]
-        let report = TestSupport.replay(sources, Self.faulty("hang-after-park"), callTimeout: 1)
+        let report = await TestSupport.offPool { TestSupport.replay(sources, Self.faulty("hang-after-park"), callTimeout: 1) }
         #expect(report.outcomes.first?.adapterFailure?.kind == .hung, "\(report.text())")
         #expect(report.outcomes.first?.divergences.isEmpty == true, "\(report.text())")
         #expect(report.outcomes.last?.adapterFailure?.message.contains("no answer to reset") != true, "\(report.text())")
     }
 
     @Test("a 50 MB line is reported as an over-long line")
-    func overlongLine() {
-        let report = TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3)
+    func overlongLine() async {
+        let report = await TestSupport.offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3) }
         #expect(report.outcomes.first?.adapterFailure?.kind == .overlongLine, "\(report.text())")
     }
 }
@@ -156,7 +156,7 @@ struct AdapterLifetimeTests {
     }
 
     @Test("an adapter that ignores end of input is ended when luna-conform is terminated")
-    func endedWithLunaConform() throws {
+    func endedWithLunaConform() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lifetime-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
