@@ -56,6 +56,8 @@ public final class AdapterClient: @unchecked Sendable {
     private var waitingFor: Int64 = 0
     private var readersDone = 0
     private var ignored: Set<Int64> = []
+    /// One bit per request id that has been answered (a second answer is a protocol error).
+    private var answeredBits: [UInt64] = []
 
     /// Starts the adapter and performs the handshake.
     public init(options: Options) throws(AdapterFailure) {
@@ -81,6 +83,9 @@ public final class AdapterClient: @unchecked Sendable {
         } catch {
             throw AdapterFailure(.launchFailed, "cannot start \(options.command.joined(separator: " ")): \(error)")
         }
+        // Foundation starts the child as the leader of its own process group: ending that group
+        // ends whatever the adapter started too.
+        AdapterGroups.register(process.processIdentifier)
         // Our copies of the child's ends must be closed so EOF is seen when the child exits.
         try? inPipe.fileHandleForReading.close()
         try? outPipe.fileHandleForWriting.close()
@@ -90,7 +95,8 @@ public final class AdapterClient: @unchecked Sendable {
         _ = fcntl(stdinFD, F_SETFL, flags | O_NONBLOCK)
         startReaders()
         do throws(AdapterFailure) {
-            let id = request("hello", "\"protocol\":1")
+            // "protocol" stays 1 for adapters that check it; "protocols" lists what we speak.
+            let id = request("hello", "\"protocol\":1,\"protocols\":[1,2]")
             try flush()
             guard let (response, _) = try response(for: id, deadline: MonotonicClock.deadline(after: options.handshakeTimeout)) else {
                 throw failure(.noHandshake, "no answer to hello within \(options.handshakeTimeout) s")
@@ -98,8 +104,8 @@ public final class AdapterClient: @unchecked Sendable {
             guard case .result(let value) = response, let hs = AdapterHandshake(value) else {
                 throw failure(.noHandshake, "hello answered with \(response.summary), expected a result with name and protocol")
             }
-            guard hs.protocolVersion == 1 else {
-                throw failure(.badVersion, "adapter speaks protocol \(hs.protocolVersion), luna-conform speaks 1")
+            guard Self.protocolVersions.contains(hs.protocolVersion) else {
+                throw failure(.badVersion, "adapter speaks protocol \(hs.protocolVersion), luna-conform speaks 1 and 2")
             }
             handshake = hs
         } catch {
@@ -112,6 +118,12 @@ public final class AdapterClient: @unchecked Sendable {
     }
 
     deinit { terminate() }
+
+    /// The longest response line accepted, in bytes.
+    public static let maxLineBytes = 16 << 20
+
+    /// The protocol versions luna-conform speaks (docs/ADAPTER_PROTOCOL.md, section 3).
+    public static let protocolVersions: ClosedRange<Int64> = 1...2
 
     /// The child's process id.
     public var childPID: Int32 { process.processIdentifier }
@@ -205,6 +217,46 @@ public final class AdapterClient: @unchecked Sendable {
         }
     }
 
+    /// Waits until the response to `id` has arrived or `deadline` passed, without collecting
+    /// it; returns it, or nil at the deadline. Throws when the adapter crashed or broke the
+    /// protocol.
+    public func awaitArrival(of id: Int64, deadline: UInt64) throws(AdapterFailure) -> AdapterResponse? {
+        lock.lock()
+        while true {
+            if let r = arrived[id] {
+                lock.unlock()
+                return r.0
+            }
+            if let f = readerFailure {
+                lock.unlock()
+                var f2 = f
+                f2.stderrTail = stderrTail()
+                throw f2
+            }
+            if stdoutClosed {
+                lock.unlock()
+                throw failure(.crashed, "adapter closed its stdout with request \(id) unanswered\(exitDescription())")
+            }
+            let now = MonotonicClock.now()
+            if now >= deadline { lock.unlock(); return nil }
+            waitingFor = id
+            _ = lock.wait(until: Date(timeIntervalSinceNow: min(Double(deadline - now) / 1e9, 3600)))
+            waitingFor = 0
+        }
+    }
+
+    /// Throws the protocol failure the reader has met, if any. The reader handles lines in
+    /// order, so after an answer has arrived every earlier line has been judged.
+    public func checkReaderFailure() throws(AdapterFailure) {
+        lock.lock()
+        let f = readerFailure
+        lock.unlock()
+        if var f {
+            f.stderrTail = stderrTail()
+            throw f
+        }
+    }
+
     /// The response to `id` if it has arrived, without collecting it.
     public func peek(_ id: Int64) -> AdapterResponse? {
         lock.lock()
@@ -230,10 +282,13 @@ public final class AdapterClient: @unchecked Sendable {
         let pid = process.processIdentifier
         let deadline = MonotonicClock.deadline(after: 0.5)
         while process.isRunning && MonotonicClock.now() < deadline { usleep(2_000) }
+        // An adapter that ignores end of input, and anything it started, ends with its group.
+        kill(-pid, SIGKILL)
         if process.isRunning {
             kill(pid, SIGKILL)
         }
         process.waitUntilExit()
+        AdapterGroups.unregister(pid)
         // Let the readers see EOF (bounded: a grandchild might hold the pipes open).
         let readersDeadline = MonotonicClock.deadline(after: 1)
         lock.lock()
@@ -261,8 +316,11 @@ public final class AdapterClient: @unchecked Sendable {
         let out = stdoutHandle.fileDescriptor
         let err = stderrHandle.fileDescriptor
         let t1 = Thread { [self] in
-            // A runaway line without newline (over 16 MiB) is cut to its first 200 bytes.
-            LineReader.readLines(fd: out, runawayLimit: 16 << 20) { self.handleStdoutLine($0) }
+            // A line over the limit is reported with its first 200 bytes; the rest is skipped, so
+            // memory stays bounded whatever the adapter writes.
+            LineReader.readLines(fd: out, runawayLimit: Self.maxLineBytes, runaway: { line in
+                self.setReaderFailure(.overlongLine, "stdout line longer than \(Self.maxLineBytes) bytes (no newline within them): \(Self.excerpt(line))")
+            }) { self.handleStdoutLine($0) }
             readerEnded(stdout: true)
         }
         let t2 = Thread { [self] in
@@ -311,6 +369,14 @@ public final class AdapterClient: @unchecked Sendable {
             setReaderFailure(.unknownID, "answered request id \(id), which was never sent: \(Self.excerpt(line))")
             return
         }
+        let word = Int(id >> 6), bit = UInt64(1) << UInt64(id & 63)
+        if word >= answeredBits.count { answeredBits.append(contentsOf: repeatElement(0, count: word + 1 - answeredBits.count)) }
+        if answeredBits[word] & bit != 0 {
+            lock.unlock()
+            setReaderFailure(.duplicateAnswer, "answered request \(id) a second time: \(Self.excerpt(line))")
+            return
+        }
+        answeredBits[word] |= bit
         if ignored.remove(id) != nil { lock.unlock(); return }
         arrived[id] = (response, now)
         if waitingFor != 0 { lock.signal() }

@@ -21,6 +21,10 @@ public struct AdapterFailure: Error, Sendable, Equatable, CustomStringConvertibl
         case unknownID = "unknown-id"
         /// It answered a request with an `error` response (did not understand it).
         case rejectedRequest = "rejected-request"
+        /// It answered the same request twice.
+        case duplicateAnswer = "duplicate-answer"
+        /// It wrote a line longer than the limit for a response.
+        case overlongLine = "overlong-line"
     }
 
     /// The kind of failure.

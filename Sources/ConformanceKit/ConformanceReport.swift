@@ -117,12 +117,15 @@ public struct ConformanceReport: Sendable {
 
     // MARK: JUnit
 
-    /// The report as JUnit XML: one test case per trace.
-    public func junit() -> String {
+    /// The report as JUnit XML: one test case per trace. `suffix` (e.g. "shard 2/4") is added
+    /// to the test suite's name, so that reports of shards merged by `mergeJUnit` (or any JUnit
+    /// tool) keep their suites apart.
+    public func junit(suffix: String? = nil) -> String {
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         let total = outcomes.reduce(0) { $0 + $1.seconds }
         x += "<testsuites name=\"luna-conform\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", total))\">\n"
-        x += "  <testsuite name=\"\(Self.xml(adapterName ?? adapterCommand.joined(separator: " ")))\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
+        let suite = (adapterName ?? adapterCommand.joined(separator: " ")) + (suffix.map { " (\($0))" } ?? "")
+        x += "  <testsuite name=\"\(Self.xml(suite))\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
         for o in outcomes {
             x += "    <testcase classname=\"luna-conform\" name=\"\(Self.xml(o.name))\" time=\"\(String(format: "%.3f", o.seconds))\""
             let body = Self.textLines(o).dropFirst().joined(separator: "\n")

@@ -90,6 +90,13 @@ public struct ConformanceRunner: Sendable {
             failure?.stderrTail = c.stderrTail()
             client = nil
         }
+        if failure == nil, !engine.lateTimeouts.isEmpty {
+            failure = confirmLateTimeouts(engine, source, plan: plan, client: &client)
+        }
+        if let why = engine.unreplayable, failure == nil {
+            return TraceOutcome(name: source.name, status: .skipped, note: why, eventCount: plan.eventCount,
+                                requestCount: engine.requestCount)
+        }
         var note = ""
         if let err = source.readError { note = "corrupt trace: \(err)" }
         let failed = failure != nil || !engine.divergences.isEmpty || !note.isEmpty
@@ -97,6 +104,40 @@ public struct ConformanceRunner: Sendable {
         return TraceOutcome(name: source.name, status: failed ? .failed : .passed, divergences: engine.divergences,
                             adapterFailure: failure, note: note, eventCount: plan.eventCount,
                             requestCount: engine.requestCount)
+    }
+
+    /// Timeouts that came late are replayed again: one is reported only when it is late in
+    /// every one of three replays (a machine busy for a moment must not make a false alarm).
+    /// Returns an adapter failure met on the way.
+    private func confirmLateTimeouts(_ engine: ReplayEngine, _ source: TraceSource, plan: ReplayPlan,
+                                     client: inout AdapterClient?) -> AdapterFailure?
+    {
+        var confirmed = Set(engine.lateTimeouts.map { engine.divergences[$0].eventIndex })
+        var failure: AdapterFailure? = nil
+        for _ in 0..<2 where !confirmed.isEmpty {
+            guard let c = client else { break }
+            let again = ReplayEngine(client: c, options: replay)
+            do {
+                try again.run(source, plan: plan)
+            } catch {
+                failure = error
+                c.terminate()
+                failure?.stderrTail = c.stderrTail()
+                client = nil
+                break
+            }
+            confirmed.formIntersection(again.lateTimeouts.map { again.divergences[$0].eventIndex })
+        }
+        let drop = Set(engine.lateTimeouts.filter { !confirmed.contains(engine.divergences[$0].eventIndex) })
+        engine.divergences = engine.divergences.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+        return failure
+    }
+
+    /// Part `index` (1-based) of `count` of `paths`: every count-th path from the index-th, so
+    /// runners given the same list cover each path exactly once and the parts differ in size by
+    /// at most one.
+    public static func shard(_ paths: [String], index: Int, of count: Int) -> [String] {
+        paths.enumerated().filter { $0.offset % count == index - 1 }.map(\.element)
     }
 
     /// Expands paths: a directory stands for every trace file in it (recursively, sorted by

@@ -39,7 +39,10 @@ extension ReplayEngine {
         case .seekData: return scratchRule ?? "R-MSG-7"
         case .getTag: return scratchRule ?? "R-MSG-10"
         case .dataSize: return scratchRule ?? "R-MSG-8"
-        case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket: return scratchRule ?? "R-RES-4"
+        case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket:
+            // A second push of an id the process pushed before: a move kept it, or a copy lost it.
+            if case .push(_, let pushedBefore) = call.context, pushedBefore { return scratchRule ?? "R-RES-3" }
+            return scratchRule ?? "R-RES-4"
         case .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
             return scratchRule ?? (recordedTrap ? "R-RES-6" : "R-RES-5")
         case .send:
@@ -59,12 +62,19 @@ extension ReplayEngine {
 
     /// Handles a call that got no answer within its budget.
     func noAnswer(_ call: PendingCall) throws(AdapterFailure) {
+        let before = divergences.count
+        defer { unansweredPositions.append(contentsOf: before..<divergences.count) }
         guard call.blocking else {
             throw client.failure(.hung, "no answer to request \(call.requestID) (\(call.op) for event #\(call.index), pid \(call.event.pid)) within \(call.budget) s")
         }
         procs[call.event.pid]?.stuck = true
         client.ignore(call.requestID)
-        guard case .receive(let expected, _, let timeout, _) = call.context else { return }
+        if let reason = call.event.result.trapReason, call.event.kind != .sendReceiveSkipSearch {
+            diverge(call, .trapMismatch, trapRule(call, recordedTrap: true), expected: "trap (\(reason))",
+                    got: "no return within \(String(format: "%.1f", call.budget)) s", detail: "did not trap where the trace did")
+            return
+        }
+        guard case .receive(let expected, let tags, let timeout, let skipSearch) = call.context else { return }
         let waited = String(format: "%.1f", call.budget)
         if expected == 0 {
             diverge(call, .timeoutMismatch, "R-RECV-5", expected: "9027 after \(timeout) ms",
@@ -72,6 +82,18 @@ extension ReplayEngine {
         } else if timeout >= 0 {
             diverge(call, .timeoutMismatch, "R-RECV-5", expected: describeExpected(expected),
                     got: "no return within \(waited) s", detail: "neither the message nor the \(timeout) ms timeout came",
+                    explainedElsewhere: senderDiverged(expected))
+        } else if let model = messages[expected], model.isLinkDied, skipSearch {
+            diverge(call, .lostMessage, "R-RECV-8", expected: describeExpected(expected),
+                    got: "nothing within \(waited) s (waits forever)",
+                    detail: "a skip-search call takes a LinkDied message that arrives as its reply",
+                    explainedElsewhere: senderDiverged(expected))
+        } else if let model = messages[expected], model.isLinkDied, !tags.isEmpty {
+            // A notice with another tag than the link's would not match this tag set: lost or
+            // mis-tagged, the rule is the one that gives the notice its tag.
+            diverge(call, .lostMessage, missingLinks.contains { $0.b == model.deadPid } ? "R-PROC-3" : linkTagRule(receiver: call.event.pid, dead: model.deadPid),
+                    expected: describeExpected(expected), got: "nothing within \(waited) s (waits forever)",
+                    detail: "no link-death notice with tag \(model.tag) arrived (one with another tag would not match \(tags))",
                     explainedElsewhere: senderDiverged(expected))
         } else {
             diverge(call, .lostMessage, lostRule(expected), expected: describeExpected(expected),
@@ -81,9 +103,14 @@ extension ReplayEngine {
     }
 
     /// Compares one answer with the trace.
-    func check(_ call: PendingCall, _ response: AdapterResponse, elapsedNs: UInt64) throws(AdapterFailure) {
+    func check(_ call: PendingCall, _ response: AdapterResponse, elapsedNs: UInt64, arrival: UInt64 = 0,
+               started: UInt64 = 0) throws(AdapterFailure)
+    {
         let e = call.event
         let pid = e.pid
+        if case .unjudged = call.context {
+            if case .error = response {} else { return }
+        }
         switch response {
         case .error(let text):
             throw client.failure(.rejectedRequest, "request \(call.requestID) (\(call.op) for event #\(call.index), pid \(pid)) rejected: \(text)")
@@ -91,6 +118,15 @@ extension ReplayEngine {
             // The process has ended in the adapter. After its first divergence this is a
             // consequence; before, it ended too early.
             if procs[pid]?.firstDivergence != nil { return }
+            if call.event.kind == .link, missingLinks.contains(PidPair(a: pid, b: UInt64(bitPattern: e.args.at(1) ?? 0))) {
+                diverge(call, .wrongExit, "R-PROC-3", expected: "link returns", got: "no return: the process had ended (\(status))",
+                        detail: "the \"no process\" notice of a link to a missing pid takes effect at the caller's next waiting call, not inside link")
+                return
+            }
+            if call.noticePending, status == "link_died" {
+                procs[pid]?.stuck = true  // a notice handled early (allowed): its later calls never return
+                return
+            }
             let rule = status == "link_died" ? "R-PROC-5" : status == "killed" ? "R-PROC-2" : "R-PROC-2"
             if case .waitExit = call.context { return }
             if call.context.neverReturns { return }  // the trace's call never returned either
@@ -103,13 +139,13 @@ extension ReplayEngine {
                         got: "trap (\(reason))", detail: "trapped where the trace did not")
                 return
             }
-            if case .take(let index, let expected, let wrongKind, _) = call.context, wrongKind, let expected {
+            if case .take(let index, let expected, let wrongKind, _, _) = call.context, wrongKind, let expected {
                 checkWrongKindTake(call, index: index, expected: expected, scratch: scratch)
             }
             return
         case .result(let value):
             if case .newResource = call.context {  // a push's recorded trap is judged on the push, not here
-                try checkResult(call, value, elapsedNs: elapsedNs)
+                try checkResult(call, value, elapsedNs: elapsedNs, arrival: arrival, started: started)
                 return
             }
             if let reason = e.result.trapReason, e.kind != .exit {
@@ -117,7 +153,7 @@ extension ReplayEngine {
                         got: value.serialized, detail: "did not trap where the trace did")
                 return
             }
-            try checkResult(call, value, elapsedNs: elapsedNs)
+            try checkResult(call, value, elapsedNs: elapsedNs, arrival: arrival, started: started)
         }
     }
 
@@ -133,7 +169,9 @@ extension ReplayEngine {
         }
     }
 
-    func checkResult(_ call: PendingCall, _ value: JSONValue, elapsedNs: UInt64) throws(AdapterFailure) {
+    func checkResult(_ call: PendingCall, _ value: JSONValue, elapsedNs: UInt64, arrival: UInt64 = 0,
+                     started: UInt64 = 0) throws(AdapterFailure)
+    {
         let e = call.event
         let pid = e.pid
         let want = e.result.value
@@ -142,13 +180,17 @@ extension ReplayEngine {
             guard let apid = value["pid"]?.int else {
                 throw client.failure(.rejectedRequest, "spawn answered \(value.serialized), expected {\"pid\": N}")
             }
-            procs[child] = ProcState(adapterPid: apid)
-        case .newResource(let key, let identity):
+            if procs[child] == nil { procs[child] = ProcState(adapterPid: apid) }
+        case .newResource(let key, let identity, let expectedID):
             guard let id = value["id"]?.int else {
                 throw client.failure(.rejectedRequest, "new_resource answered \(value.serialized), expected {\"id\": N, \"token\": T}")
             }
             resources[identity].token = value["token"]?.string
-            resourceMap[key] = ResourceEntry(identity: identity, adapterID: id, pendingRequest: nil)
+            if resourceMap[key]?.pendingRequest == call.requestID {  // not moved away meanwhile
+                resourceMap[key] = ResourceEntry(identity: identity, adapterID: id, pendingRequest: nil)
+            }
+            checkResourceID(call, kind: key.kind, got: id, expected: expectedID,
+                            what: "new_resource (a resource the process created outside the message API) got another id")
         case .createData(let m):
             if let token = value["message"]?.string, m != 0 {
                 messages[m]?.adapterToken = token
@@ -159,13 +201,18 @@ extension ReplayEngine {
                 diverge(call, .wrongResourceIndex, "R-RES-2", expected: "slot \(want)", got: "slot \(got)",
                         detail: "push must return the next slot index of the message")
             }
-        case .take(let index, let expected, _, let key):
+        case .take(let index, let expected, _, let key, let expectedID):
             let gotID = value["id"]?.int
-            if let key { resourceMap[key] = ResourceEntry(identity: expected, adapterID: gotID, pendingRequest: nil) }
+            if let key, resourceMap[key]?.pendingRequest == call.requestID {  // not moved away meanwhile
+                resourceMap[key] = ResourceEntry(identity: expected, adapterID: gotID, pendingRequest: nil)
+            }
             if let expected, let want = resources[expected].token, let got = value["token"]?.string, got != want {
                 diverge(call, .wrongResourceIndex, "R-RES-5",
                         expected: "the \(resources[expected].kind) pushed into slot \(index) (token \(want))",
                         got: "resource token \(got)", detail: "take yielded another slot's resource")
+            } else if let key {
+                checkResourceID(call, kind: key.kind, got: gotID, expected: expectedID,
+                                what: "take must return the resource's new id in the caller's table")
             }
         case .readData(let expectedBytes):
             let count = value["count"]?.int
@@ -177,8 +224,9 @@ extension ReplayEngine {
             }
         case .receive:
             try checkReceive(call, value, elapsedNs: elapsedNs)
+            checkLateTimeout(call, value, arrival: arrival, started: started)
         case .unfinishedSkipSearch:
-            diverge(call, .unexpectedMessage, "R-RECV-7", expected: "no return (the process ended while waiting)",
+            diverge(call, .unexpectedMessage, "R-PROC-8", expected: "no return (the process ended while waiting)",
                     got: value["message"].map(describeGot) ?? value.serialized,
                     detail: "the call returned where the trace's never did")
         case .neverReturned:
@@ -190,14 +238,19 @@ extension ReplayEngine {
         case .waitExit(let expected):
             let got = value["exit"]?.string ?? value.serialized
             if got != expected {
-                let rule = expected == "link_died" || got == "link_died" ? "R-PROC-5" : "R-PROC-2"
+                var rule = expected == "link_died" || got == "link_died" ? "R-PROC-5" : "R-PROC-2"
+                if expected == "link_died", missingLinks.contains(where: { $0.a == pid }) { rule = "R-PROC-3" }
                 diverge(call, .wrongExit, rule, expected: "process ends (\(expected))",
                         got: got == "running" ? "still running" : "ended (\(got))")
             }
         case .send:
             if let got = value.int, got != (want ?? 0) {
-                diverge(call, .wrongReturnCode, "R-SEND-1", expected: "\(want ?? 0)", got: "\(got)")
+                let missing = { if case .send(let m) = call.context { return m } else { return false } }()
+                diverge(call, .wrongReturnCode, missing ? "R-SEND-2" : "R-SEND-1", expected: "\(want ?? 0)", got: "\(got)",
+                        detail: missing ? "a send to a process that does not exist returns 0" : "")
             }
+        case .unjudged:
+            break
         case .plain:
             switch e.kind {
             case .writeData:

@@ -15,7 +15,7 @@ extension ReplayEngine {
 
     /// Deterministic bytes for writes whose payload the trace did not keep.
     static func filler(count: Int, message: MessageID, offset: Int) -> [UInt8] {
-        (0..<count).map { UInt8(truncatingIfNeeded: (Int(message) &* 31) &+ offset &+ $0) }
+        (0..<max(0, count)).map { UInt8(truncatingIfNeeded: (Int(message) &* 31) &+ offset &+ $0) }
     }
 
     /// Sends what event `index` did (or checks its position for a call sent early).
@@ -35,7 +35,9 @@ extension ReplayEngine {
             break
         case .linkDied:
             if (e.args.at(2) ?? 0) == 0, e.message != 0 {
-                messages[e.message] = MessageModel(id: e.message, tag: e.args.at(1) ?? 0, isLinkDied: true)
+                let model = MessageModel(id: e.message, tag: e.args.at(1) ?? 0, isLinkDied: true)
+                model.deadPid = UInt64(bitPattern: e.args.at(0) ?? 0)
+                messages[e.message] = model
             }
             return
         default:
@@ -43,6 +45,7 @@ extension ReplayEngine {
         }
         if procs[e.pid] == nil { try spawnUnknown(e.pid, index: index, event: e) }
         guard var p = procs[e.pid], !p.stuck, !p.endedInTrace else { return }
+        try holdBack(e, p)
         let pf = "\"process\":\(p.adapterPid)"
         let trapped = e.result.trapReason != nil
         if trapped { procs[e.pid]!.trappedInCall = true }
@@ -57,9 +60,29 @@ extension ReplayEngine {
             p.scratch = .data(e.message)
             procs[e.pid]!.scratch = p.scratch
         case .writeData:
+            if trapped, case .data = p.scratch {
+                // Only a guest buffer outside guest memory makes a write to a data message trap.
+                return try issueGuestFault(index, e, p, op: "write_data", fields: pf + ",\"hex\":\"\"")
+            }
             let bytes: [UInt8]
             let message = p.scratch.message ?? 0
             let model = messages[message]
+            let recordedLength: Int64 = {
+                switch e.payload {
+                case .bytes(let b): return Int64(b.count)
+                case .digest(let size, _): return Int64(clamping: size)
+                case .none: return e.result.value ?? e.args.at(0) ?? 0
+                }
+            }()
+            if trapped {
+                // It traps on its scratch area (empty or a LinkDied message): the bytes do not matter.
+                try send("write_data", pf + ",\"hex\":\"\(Hex.encode(Self.filler(count: Int(min(max(0, recordedLength), 16)), message: message, offset: 0)))\"",
+                         index: index, event: e)
+                return
+            }
+            if case .bytes = e.payload {} else {
+                guard spendContent(recordedLength, at: index) else { return }  // bytes the replay makes up
+            }
             switch e.payload {
             case .bytes(let b): bytes = b
             case .digest(let size, _):
@@ -71,10 +94,16 @@ extension ReplayEngine {
             if !trapped, case .data = p.scratch { model?.content.append(contentsOf: bytes) }
             try send("write_data", pf + ",\"hex\":\"\(Hex.encode(bytes))\"", index: index, event: e)
         case .readData:
+            if (e.args.at(0) ?? 0) > Int64(ReplayEngine.contentLimit), trapped, case .data = p.scratch {
+                return try issueGuestFault(index, e, p, op: "read_data", fields: pf + ",\"len\":0")
+            }
             var expected: [UInt8]? = nil
             if case .bytes(let b) = e.payload { expected = b }
+            // Its answer carries up to `len` bytes as hex.
+            let answerBytes = min(max(0, e.result.value ?? e.args.at(0) ?? 0), Int64(ReplayEngine.contentLimit)) * 2
             try send("read_data", pf + ",\"len\":\(e.args.at(0) ?? 0)", index: index, event: e,
-                     context: .readData(expected: expected))
+                     context: .readData(expected: expected),
+                     budget: options.callTimeout + Self.sizeAllowance(bytes: Int(answerBytes)))
         case .seekData:
             try send("seek_data", pf + ",\"index\":\(e.args.at(0) ?? 0)", index: index, event: e)
         case .getTag:
@@ -93,13 +122,21 @@ extension ReplayEngine {
         case .sendReceiveSkipSearch where !e.isCombinedSkipSearch && !trapped:
             try issueSkipSearchSend(index, e, p)
         case .sendReceiveSkipSearch:
+            let tag = p.scratch.message.flatMap { messages[$0]?.tag } ?? 0
             try issueSkipSearch(index, e)
-            if (e.result.value ?? 0) == TimeoutCode { try settle(through: client.lastRequestID) }
+            if (e.result.value ?? 0) == TimeoutCode, e.result.trapReason == nil {
+                let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
+                openWait(e.pid, request: client.lastRequestID, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout))
+            }
         case .sendReceiveSkipSearchReturn:
             try atSkipSearchReturn(index, e)
         case .receive:
             try issueReceive(index, e, p)
         case .link:
+            let other = UInt64(bitPattern: e.args.at(1) ?? 0)
+            callLinks.insert(PidPair(a: e.pid, b: other))
+            callLinks.insert(PidPair(a: other, b: e.pid))
+            if procs[other].map({ $0.endedInTrace }) ?? true { noteMissingLink(e.pid, other) }
             try send("link", pf + ",\"tag\":\(e.args.at(0) ?? 0),\"to\":\(target(e.args.at(1) ?? 0))", index: index, event: e)
         case .unlink:
             try send("unlink", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
@@ -119,13 +156,9 @@ extension ReplayEngine {
         }
     }
 
-    /// A skip-search call sent early: at its recorded position, wait for it if it timed out.
-    func atRecordedPosition(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
-        guard let p = procs[e.pid], !p.stuck else { return }
-        if (e.result.value ?? 0) == TimeoutCode, let call = pending[head...].last(where: { $0.index == index }) {
-            try settle(through: call.requestID)
-        }
-    }
+    /// A call sent early, at its recorded position: nothing to do (a wait that timed out holds
+    /// back what could end it, see `holdBack`).
+    func atRecordedPosition(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {}
 
     func noteSent(_ scratch: Scratch, by pid: UInt64, at index: Int, trapped: Bool) {
         guard !trapped else { return }
@@ -140,9 +173,15 @@ extension ReplayEngine {
     func issueSpawn(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         guard let child = e.args.at(0), child > 0, (e.result.value ?? 0) == 0 else { return }
         let parent = e.pid == 0 ? 0 : (procs[e.pid]?.adapterPid ?? 0)
+        if (e.args.at(1) ?? 0) != 0, e.pid != 0 { spawnLinks.insert(PidPair(a: e.pid, b: UInt64(child))) }
         let id = try send("spawn", "\"parent\":\(parent),\"link\":\(e.args.at(1) ?? 0)", index: index, event: e,
                           context: .spawn(child: UInt64(child)))
-        try settle(through: id)
+        // The child's pid is needed now; its answer is still checked in order.
+        if case .result(let v)? = try awaitAnswer(id, pid: e.pid), let apid = v["pid"]?.int {
+            if procs[UInt64(child)] == nil { procs[UInt64(child)] = ProcState(adapterPid: apid) }
+        } else {
+            try settle(through: id)
+        }
     }
 
     /// A process that appears without a spawn event (a trace cut from a longer run).
@@ -160,23 +199,21 @@ extension ReplayEngine {
         var identity: Int? = nil
         if let entry = resourceMap[key] {
             identity = entry.identity
-            if let req = entry.pendingRequest { try settle(through: req) }
-            adapterID = resourceMap[key]?.adapterID ?? Self.invalidResourceID(recorded)
+            adapterID = try adapterResourceID(key) ?? Self.invalidResourceID(recorded)
         } else if trapped && p.scratch != .empty {
             adapterID = Self.invalidResourceID(recorded)  // the id was never valid (R-RES-4)
         } else {
-            // Created outside the message API (compile_module, tcp_connect, …): make a fresh one.
-            let ident = resources.count
-            resources.append(ResourceIdentity(kind: kind, token: nil))
-            let id = try send("new_resource", "\"process\":\(p.adapterPid),\"kind\":\"\(kind)\"", index: index, event: e,
-                              context: .newResource(key: key, identity: ident))
-            try settle(through: id)
-            guard let entry = resourceMap[key], let aid = entry.adapterID else { return }
+            // Created outside the message API (compile_module, tcp_connect, …): create it in the
+            // adapter, after the ids before it, so that it gets the recorded id there.
+            _ = try createForPush(key, index: index, event: e, adapterPid: p.adapterPid)
+            guard let entry = resourceMap[key], let aid = try adapterResourceID(key) else { return }
             adapterID = aid
-            identity = ident
+            identity = entry.identity
         }
+        let pushedBefore = pushedKeys.contains(key)
+        if !trapped { pushedKeys.insert(key) }
         try send(e.kind.name, "\"process\":\(p.adapterPid),\"resource\":\(adapterID)", index: index, event: e,
-                 context: .push(identity: identity))
+                 context: .push(identity: identity, pushedBefore: pushedBefore))
         if kind != "module" || trapped {
             if kind != "module" { resourceMap.removeValue(forKey: key) }  // moved (R-RES-3) or lost (R-RES-4)
         }
@@ -201,9 +238,14 @@ extension ReplayEngine {
             }
         }
         var key: ResourceKey? = nil
-        if let newID = e.result.value { key = ResourceKey(pid: e.pid, kind: kind, id: newID) }
+        var expectedID: Int64? = nil
+        if let newID = e.result.value, e.result.trapReason == nil {
+            key = ResourceKey(pid: e.pid, kind: kind, id: newID)
+            expectedID = try prepareTake(TableKey(pid: e.pid, kind: kind), newID: newID, index: index, event: e,
+                                         adapterPid: p.adapterPid)
+        }
         let id = try send(e.kind.name, "\"process\":\(p.adapterPid),\"index\":\(slot)", index: index, event: e,
-                          context: .take(index: slot, expected: expected, wrongKind: wrongKind, key: key))
+                          context: .take(index: slot, expected: expected, wrongKind: wrongKind, key: key, expectedID: expectedID))
         if let key {
             resourceMap[key] = ResourceEntry(identity: expected, adapterID: nil, pendingRequest: id)
             if let model, slot >= 0, slot < model.slots.count { model.slots[Int(slot)] = nil }
@@ -213,10 +255,17 @@ extension ReplayEngine {
     /// The send half of a skip-search call (format 1.1): sends the whole call now, as a
     /// blocking request judged against its return event (or, with none, expecting no return).
     func issueSkipSearchSend(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        defer { noticePending.remove(e.pid) }
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
         let fields = "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)"
         if let r = plan.skipSearchReturns[index] {
             let code = r.event.result.value ?? TimeoutCode
+            let tag = p.scratch.message.flatMap { messages[$0]?.tag } ?? 0
+            defer {
+                if code == TimeoutCode, let id = openSkipSearch[r.index] {
+                    openWait(e.pid, request: id, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout))
+                }
+            }
             openSkipSearch[r.index] = try send(
                 "send_receive_skip_search", fields, index: r.index, event: r.event,
                 context: .receive(expected: code == TimeoutCode ? 0 : r.event.skipSearchReply, tags: [],
@@ -232,10 +281,8 @@ extension ReplayEngine {
     /// The return of a skip-search call sent at its send half: a timeout waits for the answer
     /// (nothing later may reach the process before it timed out); a reply fills the scratch area.
     func atSkipSearchReturn(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
-        guard let request = openSkipSearch.removeValue(forKey: index) else { return }
-        if e.result.value == TimeoutCode {
-            try settle(through: request)
-        } else if e.skipSearchReply != 0 {
+        guard openSkipSearch.removeValue(forKey: index) != nil else { return }
+        if e.result.value != TimeoutCode, e.skipSearchReply != 0 {
             let reply = e.skipSearchReply
             procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
         }
@@ -244,6 +291,7 @@ extension ReplayEngine {
     /// A format 1.0 combined skip-search event, or a skip-search call that trapped.
     func issueSkipSearch(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         guard let p = procs[e.pid], !p.stuck, !p.endedInTrace else { return }
+        defer { noticePending.remove(e.pid) }
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
         let reply = MessageID(bitPattern: e.args.at(2) ?? 0)
         let code = e.result.value ?? 0
@@ -274,8 +322,15 @@ extension ReplayEngine {
     }
 
     func issueReceive(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+        defer { noticePending.remove(e.pid) }
         if case .none = e.result { return try issueNeverReturnedReceive(index, e, p) }
         let timeout = Self.timeoutMs(e.args.at(0) ?? -1)
+        if e.result.trapReason != nil {
+            // receive traps only when its tag array lies outside guest memory (R-RECV-9).
+            let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
+            return try issueGuestFault(index, e, p, op: "receive",
+                                       fields: "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)")
+        }
         let code = e.result.value ?? TimeoutCode
         let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
         let expected = code == TimeoutCode ? 0 : e.message
@@ -283,8 +338,9 @@ extension ReplayEngine {
                           index: index, event: e,
                           context: .receive(expected: expected, tags: e.tags, timeoutMs: timeout, skipSearch: false),
                           blocking: true, budget: budget(timeoutMs: timeout))
-        if code == TimeoutCode && e.result.trapReason == nil {
-            try settle(through: id)  // nothing later may reach this process before it timed out
+        if code == TimeoutCode {
+            // Nothing that could end it may reach this process before it timed out.
+            openWait(e.pid, request: id, tags: e.tags, budget: budget(timeoutMs: timeout))
         } else if expected != 0 {
             procs[e.pid]?.scratch = code == 1 ? .linkDied(expected) : .data(expected)
         }
@@ -311,7 +367,8 @@ extension ReplayEngine {
             case ExitCode.killed.rawValue: expected = "killed"
             default: expected = "link_died"
             }
-            let ms = Int(options.callTimeout * 1000)
+            if expected == "link_died", noticePending.contains(e.pid) { try probeWaitingCall(index, e, p) }
+            let ms = Int(min(options.callTimeout * 1000, 1e12))
             try send("wait_exit", pf + ",\"timeout_ms\":\(ms)", index: index, event: e,
                      context: .waitExit(expected: expected), budget: options.callTimeout + 2)
         }

@@ -60,6 +60,41 @@ final class ReplayEngine {
     /// The helper process holding each message a `send_after` timer will deliver.
     var timerHelpers: [MessageID: UInt64] = [:]
 
+    // Resource tables rebuilt in the adapter (R-RES-1): insertions made so far per recorded
+    // process and kind, and tables whose recorded ids cannot be followed.
+    var tableCount: [TableKey: Int64] = [:]
+    var untrackedTables: Set<TableKey> = []
+    /// Resource ids a process has pushed (a later push of the same id tells moves from copies).
+    var pushedKeys: Set<ResourceKey> = []
+    /// Links made by `spawn` (parent, child) and by `link` calls, by recorded pids.
+    var spawnLinks: Set<PidPair> = []
+    var callLinks: Set<PidPair> = []
+    /// Bytes of message content the replay may still generate or keep (bounds memory by the
+    /// trace, not by the lengths it records).
+    var contentBudget = ReplayEngine.contentLimit
+    /// Why the trace cannot be replayed, when that was found (it then stops early).
+    var unreplayable: String?
+    /// Divergences (by position in `divergences`) where a later message of the same sender came
+    /// first; decided at the end as a reorder or a loss (whether the overtaken one came later).
+    var overtaken: [(position: Int, expected: MessageID)] = []
+    /// Waits that timed out in the trace and may still be running in the adapter, by recorded
+    /// pid: requests that could end them are held back until they have answered.
+    var openWaits: [UInt64: OpenWait] = [:]
+    /// Processes that linked to a missing pid and have not made a waiting call since: the
+    /// "no process" notice may take effect at any call up to that one (R-PROC-3).
+    var noticePending: Set<UInt64> = []
+    /// Links made to a missing pid (caller, target).
+    var missingLinks: Set<PidPair> = []
+    /// Positions in `divergences` of calls that got no answer at all.
+    var unansweredPositions: [Int] = []
+    /// Positions in `divergences` of timeouts judged late.
+    var lateTimeouts: [Int] = []
+    /// When the latest answer to a non-blocking request arrived (checked in request order): a
+    /// later request cannot have started in the adapter before it.
+    var lastNonblockingArrival: UInt64 = 0
+    /// Recent answers to non-blocking requests: when each arrived and how long it took.
+    var recentLags: [(arrival: UInt64, lag: UInt64)] = []
+
     init(client: AdapterClient, options: ReplayOptions) {
         self.client = client
         self.options = options
@@ -82,6 +117,7 @@ final class ReplayEngine {
         }
         var index = 0
         while let event = events.next() {
+            if unreplayable != nil { break }
             position = index
             if let early = plan.earlyCalls[index] {
                 for (j, e) in early { try issue(j, e) }
@@ -101,6 +137,27 @@ final class ReplayEngine {
         try client.flush()
         while head < pending.count { try settleHead(wait: true) }
         try settleNeverReturned()
+        settleOvertaken()
+        try endOfTrace()
+    }
+
+    /// Ends the trace with a `reset` round trip: every line the adapter wrote before answering
+    /// it belongs to this trace (a stray or duplicate answer is charged here, not to the next
+    /// trace), and an adapter that no longer answers at all is reported as hung here (its
+    /// unanswered waiting calls are not divergences then) and is not reused.
+    func endOfTrace() throws(AdapterFailure) {
+        let id = client.request("reset", "")
+        requestCount += 1
+        try client.flush()
+        let budget = options.callTimeout + 5
+        guard let (answer, _) = try client.response(for: id, deadline: MonotonicClock.deadline(after: budget)) else {
+            let dropped = Set(unansweredPositions)
+            divergences = divergences.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+            throw client.failure(.hung, "no answer to the reset that ends the trace within \(budget) s"
+                + (unansweredPositions.isEmpty ? "" : " (the \(unansweredPositions.count) call(s) left waiting are not judged)"))
+        }
+        try client.checkReaderFailure()  // a stray line written before this answer
+        if case .error(let text) = answer { throw client.failure(.rejectedRequest, "reset rejected: \(text)") }
     }
 
     func traceTimedOut() -> AdapterFailure {
@@ -117,9 +174,12 @@ final class ReplayEngine {
         let id = client.request(op, fields)
         requestCount += 1
         let scratch = procs[event.pid]?.scratch ?? .empty
+        // A large request (megabytes of hex) takes a slow adapter longer to read and parse.
+        let sizeAllowance = Self.sizeAllowance(bytes: fields.utf8.count)
         pending.append(PendingCall(requestID: id, index: index, event: event, op: op, scratchBefore: scratch,
-                                   context: context, budget: budget ?? options.callTimeout, blocking: blocking,
+                                   context: context, budget: (budget ?? options.callTimeout) + sizeAllowance, blocking: blocking,
                                    issuedAt: position, sentAt: MonotonicClock.now()))
+        if noticePending.contains(event.pid) { pending[pending.count - 1].noticePending = true }
         if blocking {
             try client.flush()
             pending[pending.count - 1].sentAt = MonotonicClock.now()
@@ -161,7 +221,7 @@ final class ReplayEngine {
         }
         // A request queued behind a blocking call of its process starts when that call returns.
         let started = max(call.sentAt, busyUntil[call.event.pid] ?? 0)
-        let ownDeadline = started &+ UInt64(call.budget * 1e9)
+        let ownDeadline = MonotonicClock.adding(call.budget, to: started)
         let deadline: UInt64? = wait ? min(ownDeadline, traceDeadline) : nil
         if wait { try client.flush() }
         guard let (response, arrival) = try client.response(for: call.requestID, deadline: deadline) else {
@@ -172,8 +232,12 @@ final class ReplayEngine {
             return true
         }
         head += 1
-        if call.blocking { busyUntil[call.event.pid] = max(busyUntil[call.event.pid] ?? 0, arrival) }
-        try check(call, response, elapsedNs: arrival > started ? arrival - started : 0)
+        if call.blocking {
+            busyUntil[call.event.pid] = max(busyUntil[call.event.pid] ?? 0, arrival)
+        } else {
+            noteLag(arrival: arrival, lag: arrival > started ? arrival - started : 0)
+        }
+        try check(call, response, elapsedNs: arrival > started ? arrival - started : 0, arrival: arrival, started: started)
         return true
     }
 }
@@ -218,6 +282,8 @@ extension ReplayEngine {
         var sender: UInt64 = 0
         var sendIndex = -1
         var adapterToken: String?
+        /// For a LinkDied message: the process whose end it reports.
+        var deadPid: UInt64 = 0
 
         init(id: MessageID, tag: Int64, isLinkDied: Bool) {
             self.id = id
@@ -230,6 +296,18 @@ extension ReplayEngine {
     struct ResourceIdentity {
         var kind: String
         var token: String?
+    }
+
+    /// One process's table of one resource kind, in the trace.
+    struct TableKey: Hashable {
+        var pid: UInt64
+        var kind: String
+    }
+
+    /// Two recorded pids, in a given order.
+    struct PidPair: Hashable {
+        var a: UInt64
+        var b: UInt64
     }
 
     /// A resource id in one process's table, in the trace.
@@ -251,10 +329,11 @@ extension ReplayEngine {
     enum Context {
         case plain
         case spawn(child: UInt64)
-        case newResource(key: ResourceKey, identity: Int)
+        /// `expectedID`: the id R-RES-1 gives it (nil when the table cannot be followed).
+        case newResource(key: ResourceKey, identity: Int, expectedID: Int64?)
         case createData(MessageID)
-        case push(identity: Int?)
-        case take(index: Int64, expected: Int?, wrongKind: Bool, key: ResourceKey?)
+        case push(identity: Int?, pushedBefore: Bool)
+        case take(index: Int64, expected: Int?, wrongKind: Bool, key: ResourceKey?, expectedID: Int64?)
         case receive(expected: MessageID, tags: [Int64], timeoutMs: Int64, skipSearch: Bool)
         /// A skip-search call the trace never saw return (its process ended while it waited).
         case unfinishedSkipSearch
@@ -271,6 +350,17 @@ extension ReplayEngine {
         case readData(expected: [UInt8]?)
         case send(targetMissing: Bool)
         case waitExit(expected: String)
+        /// A request standing in for a call the adapter's protocol cannot express: not judged.
+        case unjudged
+    }
+
+    /// A wait that timed out in the trace, in flight.
+    struct OpenWait {
+        var requestID: Int64
+        /// The tags that end it: nil for any message.
+        var tags: [Int64]?
+        /// When it must have answered by.
+        var deadline: UInt64
     }
 
     /// A request in flight.
@@ -287,5 +377,7 @@ extension ReplayEngine {
         /// call, judged at its return event).
         let issuedAt: Int
         var sentAt: UInt64
+        /// A "no process" link notice could take effect during this call (R-PROC-3).
+        var noticePending = false
     }
 }

@@ -43,6 +43,8 @@ struct ReplayPlan {
         var prefixMaxEnd: [UInt64] = []
         var pendingSkipSearch: [(index: Int, event: TraceEvent, previous: Int)] = []
         var openSkipSearch: [UInt64: Int] = [:]  // pid → index of its send half awaiting a return
+        var spawnedAt: [UInt64: Int] = [:]
+        var timedOutReceives: [(index: Int, event: TraceEvent, previous: Int)] = []
         var index = 0
         var maxEnd: UInt64 = 0
         var hostKills = HostKillGrouping()
@@ -61,6 +63,8 @@ struct ReplayPlan {
                 namespaces.insert("lifecycle")
             case .receive where e.message != 0:
                 if receivedAt[e.message] == nil { receivedAt[e.message] = (e.pid, index) }
+            case .receive where e.result.value == 9027 && e.result.trapReason == nil && e.start > 0:
+                timedOutReceives.append((index, e, max(lastIndexOf[e.pid] ?? -1, spawnedAt[e.pid] ?? -1)))
             case .sendReceiveSkipSearch where !e.isCombinedSkipSearch:
                 if e.result.trapReason == nil { openSkipSearch[e.pid] = index }
             case .sendReceiveSkipSearchReturn:
@@ -75,6 +79,7 @@ struct ReplayPlan {
                 }
             default: break
             }
+            if e.kind == .spawn, let child = e.args.at(0), child > 0 { spawnedAt[UInt64(child)] = index }
             if e.kind != .linkDied { lastIndexOf[e.pid] = index }  // a notice arriving is not the process acting
         }
         eventCount = index
@@ -84,6 +89,21 @@ struct ReplayPlan {
         // its request was sent when it began: issue it right after its process's previous event,
         // before anything that ended after it began (by the trace clock) and before the receive
         // of its request message. (Format 1.1 records the send half in causal order instead.)
+        // A receive that timed out started when it began, not when it returned: issue it right
+        // after its process's previous event, before the first event that ended after it began.
+        // Nothing it could take may reach it before its timeout (the engine holds back requests
+        // that could), so concurrent waits of several processes overlap as they did when recorded.
+        for r in timedOutReceives {
+            var lo = r.previous + 1, hi = r.index
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if prefixMaxEnd[mid] > r.event.start { hi = mid } else { lo = mid + 1 }
+            }
+            if lo < r.index {
+                earlyCalls[lo, default: []].append((r.index, r.event))
+                issuedEarly.insert(r.index)
+            }
+        }
         for s in pendingSkipSearch {
             var at = s.index
             if let r = receivedAt[s.event.message], r.index < at, s.event.message != 0 { at = r.index }

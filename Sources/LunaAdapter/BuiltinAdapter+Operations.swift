@@ -195,7 +195,9 @@ extension BuiltinAdapter {
             }
             return String(try ctx.writeData(bytes))
         case "read_data":
-            let bytes = try ctx.readData(count: Int(max(0, try r.int("len"))))
+            // No more than the message holds: a huge recorded length must not be allocated.
+            let available = ctx.scratch.map { Int64($0.buffer.count) } ?? 0
+            let bytes = try ctx.readData(count: Int(min(max(0, try r.int("len")), available)))
             return "{\"count\":\(bytes.count),\"hex\":\"\(Hex.encode(bytes))\"}"
         case "seek_data":
             try ctx.seekData(UInt64(bitPattern: try r.int("index")))

@@ -41,6 +41,10 @@ public struct ReplayCommand: ParsableCommand {
     @Option(help: "A file listing traces expected to fail (xfail); one per line, # comments.")
     public var expect: String?
 
+    /// Replay only one part of the traces.
+    @Option(help: "Replay only part I of N of the traces (I/N, 1-based): the expanded list, in path order, dealt out round-robin, so N runners given the same paths cover every trace exactly once.")
+    public var shard: String?
+
     /// Write the report here instead of stdout.
     @Option(help: "Write the report to this file instead of stdout.")
     public var output: String?
@@ -60,12 +64,20 @@ public struct ReplayCommand: ParsableCommand {
     public func validate() throws {
         guard timeout > 0, traceTimeout > 0 else { throw ValidationError("timeouts must be positive") }
         if let adapter, Self.split(adapter).isEmpty { throw ValidationError("--adapter is empty") }
+        if let shard, Self.parseShard(shard) == nil {
+            throw ValidationError("--shard must be I/N with 1 <= I <= N, got \(shard)")
+        }
     }
 
     public func run() throws {
-        let paths: [String]
+        var paths: [String]
         do { paths = try ConformanceRunner.expand(traces) } catch { throw ValidationError("\(error)") }
         if paths.isEmpty { throw ValidationError("no trace files found in \(traces.joined(separator: ", "))") }
+        var suiteName: String? = nil
+        if let shard, let (i, n) = Self.parseShard(shard) {
+            paths = ConformanceRunner.shard(paths, index: i, of: n)
+            suiteName = "shard \(i)/\(n)"
+        }
         var expectations: ExpectationFile? = nil
         if let expect {
             guard let text = try? String(contentsOfFile: expect, encoding: .utf8) else {
@@ -74,31 +86,39 @@ public struct ReplayCommand: ParsableCommand {
             expectations = ExpectationFile(text: text)
         }
         let command = adapter.map(Self.split) ?? [Self.selfExecutable(), "adapter"]
+        AdapterGroups.endOnSignals()  // a signal that ends us ends the adapters too
         var runner = ConformanceRunner(adapter: .init(command: command),
                                        replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
                                        expectations: expectations)
         runner.allowIncomplete = allowIncomplete
         let streaming = report == .text && output == nil
+        var out = ReportOutput()
         let result = runner.run(paths.map(TraceSource.file)) { outcome in
-            if streaming {
-                FileHandle.standardOutput.write(Data((ConformanceReport.textLines(outcome).joined(separator: "\n") + "\n").utf8))
-            }
+            if streaming { out.write(ConformanceReport.textLines(outcome).joined(separator: "\n") + "\n") }
         }
         let text: String
         switch report {
         case .text: text = streaming ? result.summaryLine + "\n" : result.text()
         case .json: text = result.json()
-        case .junit: text = result.junit()
+        case .junit: text = result.junit(suffix: suiteName)
         }
         if let output {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(output): \(error)")
             }
-            FileHandle.standardOutput.write(Data((result.summaryLine + "\n").utf8))
+            out.write(result.summaryLine + "\n")
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            out.write(text)
         }
+        try out.check()
         if !result.allPassed { throw ExitCode(1) }
+    }
+
+    /// "I/N" as (I, N) when 1 <= I <= N.
+    static func parseShard(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else { return nil }
+        return (i, n)
     }
 
     /// Splits a command line on spaces, honouring single and double quotes.

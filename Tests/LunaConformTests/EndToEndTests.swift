@@ -94,3 +94,31 @@ struct EndToEndTests {
         #expect(e2.contains("unknown fault"))
     }
 }
+
+/// `replay --shard I/N` and merging the shards' JUnit reports.
+@Suite("Sharded replay")
+struct ShardTests {
+    @Test("shards cover every trace exactly once and their JUnit reports merge")
+    func shardsMerge() throws {
+        let dir = EndToEndTests.traceDir
+        var names: [String] = []
+        var reports: [String] = []
+        for i in 1...3 {
+            let file = dir + "/shard\(i).xml"
+            let (status, out, err) = try TestSupport.run([TestSupport.lunaConform, "replay", dir, "--shard", "\(i)/3",
+                                                          "--report", "junit", "--output", file])
+            #expect(status == 0, "\(out)\n\(err)")
+            let xml = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(xml.contains("(shard \(i)/3)"))
+            names += xml.components(separatedBy: "<testcase ").dropFirst().compactMap { $0.components(separatedBy: " name=\"").dropFirst().first?.components(separatedBy: "\"").first }
+            reports.append(file)
+        }
+        #expect(names.count == 5 && Set(names).count == 5, "\(names)")
+        let (status, merged, err) = try TestSupport.run([TestSupport.lunaConform, "merge-junit"] + reports)
+        #expect(status == 0, "\(err)")
+        #expect(merged.contains("<testsuites name=\"luna-conform\" tests=\"5\" failures=\"0\" skipped=\"0\""), "\(merged)")
+        #expect(merged.components(separatedBy: "<testsuite ").count == 4, "\(merged)")
+        let (bad, _, _) = try TestSupport.run([TestSupport.lunaConform, "replay", dir, "--shard", "4/3"])
+        #expect(bad != 0)
+    }
+}

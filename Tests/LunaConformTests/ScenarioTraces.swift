@@ -140,3 +140,88 @@ enum ScenarioTraces {
         return dir
     }
 }
+
+/// Scenarios for what the first set leaves unchecked: resource ids, module copies, link tags,
+/// LinkDied replies to skip-search, concurrent timeouts.
+extension ScenarioTraces {
+    /// R-RES-1: pid 1 moves its stream 0 away, then takes two streams back: they get ids 1 and 2
+    /// (never 0 again); pid 2 takes slot 0 then slot 1 of one message (ids 0 and 1).
+    static func resourceIDs() -> [TraceEvent] {
+        record { ctx in
+            let me = ctx.id
+            let peer = try ctx.spawn(entry: "peer") { p in
+                _ = try await p.receive(tags: [], timeoutMs: .max)
+                let a = try p.take(.tcpStream, index: 0)
+                let b = try p.take(.tcpStream, index: 1)
+                p.createData(tag: 0, capacity: 0)
+                _ = try p.push(.tcpStream, id: a)
+                _ = try p.push(.tcpStream, id: b)
+                _ = try p.send(to: me)
+            }
+            let s0 = ctx.insert(TestResource(.tcpStream))
+            let s1 = ctx.insert(TestResource(.tcpStream))
+            ctx.createData(tag: 0, capacity: 0)
+            _ = try ctx.push(.tcpStream, id: s0)
+            _ = try ctx.push(.tcpStream, id: s1)
+            _ = try ctx.send(to: peer)
+            _ = try await ctx.receive(tags: [], timeoutMs: .max)
+            _ = try ctx.take(.tcpStream, index: 0)
+            _ = try ctx.take(.tcpStream, index: 1)
+        }
+    }
+
+    /// R-RES-3: a module pushed into two messages stays in the sender's table.
+    static func modulePushedTwice() -> [TraceEvent] {
+        record { ctx in
+            let peer = try ctx.spawn(entry: "peer") { p in
+                _ = try await p.receive(tags: [], timeoutMs: .max)
+                _ = try await p.receive(tags: [], timeoutMs: .max)
+            }
+            let m = ctx.insert(TestResource(.module))
+            for _ in 0..<2 {
+                ctx.createData(tag: 0, capacity: 0)
+                _ = try ctx.push(.module, id: m)
+                _ = try ctx.send(to: peer)
+            }
+        }
+    }
+
+    /// R-RECV-8: the reply to a skip-search request is the LinkDied notice of the server, which
+    /// fails on the request; skip-search returns 0 with it.
+    static func skipSearchLinkDied() -> [TraceEvent] {
+        record { ctx in
+            try ctx.dieWhenLinkDies(false)
+            let server = try ctx.spawn(link: 3, entry: "server") { s in
+                _ = try await s.receive(tags: [], timeoutMs: .max)
+                throw LunaTrap(reason: "server failed on the request")
+            }
+            ctx.createData(tag: 0, capacity: 0)
+            _ = try await ctx.sendReceiveSkipSearch(to: server, timeoutMs: 10_000)
+            _ = try ctx.getTag()
+        }
+    }
+
+    /// `count` processes each wait `timeoutMs` for a message that never comes, at the same time,
+    /// then pass a token around a ring (each receives from the previous one).
+    static func concurrentTimeouts(count: Int, timeoutMs: UInt64) -> [TraceEvent] {
+        record { ctx in
+            var pids: [UInt64] = []
+            for _ in 0..<count {
+                pids.append(try ctx.spawn(entry: "waiter") { w in
+                    _ = try await w.receive(tags: [77], timeoutMs: timeoutMs)
+                    _ = try await w.receive(tags: [5], timeoutMs: .max)  // the ring order from main
+                    let next = UInt64(try w.readData(count: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                    w.createData(tag: 6, capacity: 0)
+                    _ = try w.send(to: next)
+                    _ = try await w.receive(tags: [6], timeoutMs: .max)
+                })
+            }
+            for (i, pid) in pids.enumerated() {
+                ctx.createData(tag: 5, capacity: 8)
+                var next = pids[(i + 1) % pids.count]
+                _ = try ctx.writeData(withUnsafeBytes(of: &next) { Array($0) })
+                _ = try ctx.send(to: pid)
+            }
+        }
+    }
+}

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-PROTOCOL = 1
+PROTOCOLS = (1, 2)  # protocol 2 adds "guest_fault" (a guest buffer outside guest memory)
 TIMEOUT_CODE = 9027
 KINDS = ("module", "tcp_stream", "tls_stream", "udp_socket")
 MOVED_KINDS = ("tcp_stream", "tls_stream", "udp_socket")  # R-RES-3: modules are shared
@@ -33,6 +33,10 @@ class Trap(Exception):
     def __init__(self, reason):
         super().__init__(reason)
         self.reason = reason
+
+
+class Ended(Exception):
+    """The calling process ended during the call (it never returns, R-PROC-8)."""
 
 
 class BadRequest(Exception):
@@ -88,6 +92,7 @@ class Proc:
         self.waiter = None
         self.queue = []                   # requests waiting behind a blocked call
         self.exit_waiters = []            # (req_id, deadline) of wait_exit requests
+        self.signals = []                 # (pid, tag) "no process" link notices not yet handled
 
     def insert(self, resource):
         rid = self.next_id[resource.kind]
@@ -169,8 +174,10 @@ class Adapter:
         op = req.get("op")
         rid = req["id"]
         if op == "hello":
+            offered = req.get("protocols", [req.get("protocol", 1)])
+            self.protocol = max([v for v in offered if v in PROTOCOLS] or [1])
             self.respond({"id": rid, "result": {
-                "name": "pyluna", "version": "1.0", "protocol": PROTOCOL,
+                "name": "pyluna", "version": "1.1", "protocol": self.protocol,
                 "resource_kinds": list(KINDS), "namespaces": ["lunatic::message", "lifecycle"]}})
             return
         if op == "reset":
@@ -241,11 +248,21 @@ class Adapter:
                 raise BadRequest("unknown op %r" % (op,))
             handler = kind_op
         try:
+            if req.get("guest_fault") and op in ("write_data", "read_data", "receive"):
+                # The guest's buffer lies outside its memory (protocol 2): the call traps
+                # (R-RECV-9 for receive's tag array).
+                raise Trap("lunatic::message::" + op)
+            if op in BLOCKING and op != "send_receive_skip_search" and self.handle_signals(p):
+                self.respond({"id": rid, "ended": p.status})
+                return
             result = handler(p, req)
         except Trap as t:
             scratch = p.scratch.describe() if p.scratch is not None else None
             self.respond({"id": rid, "trap": t.reason, "scratch": scratch})
             self.end(p, "failure", t.reason)
+            return
+        except Ended:
+            self.respond({"id": rid, "ended": p.status})
             return
         except (KeyError, TypeError, ValueError) as e:
             raise BadRequest("bad request %s: %s" % (op, e))
@@ -313,6 +330,16 @@ class Adapter:
             self.end(p, "link_died", "link %d died" % dead_pid)  # deaths cascade
         else:
             self.deliver(p, Message(self.token("m"), "link_died", tag))
+
+    def handle_signals(self, p):
+        """R-PROC-3: "no process" link notices take effect at the process's next waiting call.
+        Returns True when one ended the process."""
+        signals, p.signals = p.signals, []
+        for dead_pid, tag in signals:
+            self.link_died(p, dead_pid, tag)
+            if p.status is not None:
+                return True
+        return False
 
     # ---- delivery and waiting ------------------------------------------------------------
     def deliver(self, p, msg):
@@ -459,6 +486,10 @@ class Adapter:
         target = self.procs.get(int(req["to"]))
         if target is not None:
             self.deliver(target, msg)
+        # Pending "no process" notices take effect now, while the call waits (R-PROC-3): a
+        # LinkDied message arrives after the call began, so it is the reply (R-RECV-8).
+        if self.handle_signals(p):
+            raise Ended()
         timeout = int(req["timeout_ms"])
         for i in range(mark, len(p.mailbox)):  # arrivals since the call began (a self-send)
             if tags is None or p.mailbox[i].tag == tags[0]:
@@ -486,7 +517,9 @@ class Adapter:
         tag, to = int(req["tag"]), int(req["to"])
         other = self.procs.get(to)
         if other is None or other.status is not None:
-            self.link_died(p, to, tag)  # R-PROC-3: "no process" notice at once
+            # R-PROC-3: link returns normally; the "no process" notice is a signal handled at
+            # the caller's next waiting call.
+            p.signals.append((to, tag))
             return None
         p.links[to] = tag
         other.links[p.pid] = tag

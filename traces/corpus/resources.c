@@ -96,6 +96,20 @@ EXPORT("res_take") void res_take(void) {
     CHECK(lunatic_take_module(0) == 3);
 }
 
+/* R-RES-1, R-RES-5: take(0) then take(1) of two distinct sockets: each yields the resource of
+   its slot, under new ids that continue the table (the moved ids 0 and 1 are not reused). */
+EXPORT("res_take_in_order") void res_take_in_order(void) {
+    lunatic_u64 a = udp_socket(), b = udp_socket();
+    CHECK(a == 0 && b == 1);
+    lunatic_create_data(0, 0);
+    CHECK(lunatic_push_udp_socket(a) == 0);
+    CHECK(lunatic_push_udp_socket(b) == 1);
+    lunatic_send(self());
+    CHECK(lunatic_receive(0, 0, 0) == LUNATIC_DATA_MESSAGE);
+    CHECK(lunatic_take_udp_socket(0) == 2);
+    CHECK(lunatic_take_udp_socket(1) == 3);
+}
+
 EXPORT("res_bad_take_child") void res_bad_take_child(lunatic_i32 op) {
     lunatic_create_data(0, 0);
     lunatic_push_module(compile_empty());

@@ -188,6 +188,21 @@ EXPORT("recv_skip_search") void recv_skip_search(void) {
     lunatic_send(echo_pid);
 }
 
+EXPORT("tagged_echo") void tagged_echo(void) {
+    CHECK(lunatic_receive(0, 0, LUNATIC_FOREVER) == LUNATIC_DATA_MESSAGE);
+    lunatic_u64 sender = luna_read_u64();
+    luna_send_u64(sender, 8, 3);
+}
+
+/* R-RECV-7: an untagged skip-search request takes the next arrival whatever its tag: here a
+   tagged reply. */
+EXPORT("recv_skip_search_tagged_reply") void recv_skip_search_tagged_reply(void) {
+    lunatic_u64 pid = luna_spawn(0, "tagged_echo", 0, 0);
+    request(0);
+    CHECK(lunatic_send_receive_skip_search(pid, LUNATIC_FOREVER) == 0);
+    CHECK(lunatic_get_tag() == 8 && luna_read_u64() == 3);
+}
+
 EXPORT("trapper") void trapper(void) {
     lunatic_sleep_ms(20);
     __builtin_trap();
