@@ -6,6 +6,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// The built `luna-trace record` stopped from outside: SIGKILL loses at most the last moment
 /// of events; SIGTERM and SIGINT close the trace.

@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
+@testable import TraceAnalysis
 
 /// The reading tools on summaries that lie, outputs that cannot be written and inputs that
 /// cannot be read: a clear error and a non-zero status, never a crash, a false "ok" or a
