@@ -50,6 +50,8 @@ let package = Package(
         ),
         // Replay engine, adapter protocol and divergence reports.
         .target(name: "ConformanceKit", dependencies: ["TraceFormat", "LunaRuntime"]),
+        // Seeded workload generation on LunaRuntime, replay against adapters, shrinking.
+        .target(name: "ConformanceFuzz", dependencies: ["TraceFormat", "LunaRuntime", "ConformanceKit"]),
         // Commands of the CLIs, testable in process.
         .target(
             name: "LunaTraceCommands",
@@ -61,7 +63,7 @@ let package = Package(
         .target(
             name: "LunaConformCommands",
             dependencies: [
-                "ConformanceKit", "TraceFormat", "LunaRuntime",
+                "ConformanceKit", "ConformanceFuzz", "TraceFormat", "LunaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,6 +94,10 @@ let package = Package(
             name: "LunaConformTests",
             dependencies: ["LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"],
             exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
+        ),
+        .testTarget(
+            name: "ConformanceFuzzTests",
+            dependencies: ["ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"]
         ),
     ]
 )
