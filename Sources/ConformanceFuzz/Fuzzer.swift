@@ -28,6 +28,10 @@ public struct Fuzzer: Sendable {
         public var generator = WorkloadGenerator.Options()
         /// Workloads recorded and replayed per adapter process.
         public var batch = 16
+        /// Whether a workload that fails against the adapter but also diverges on the reference
+        /// counts as a divergence of Luna itself (recorder, replay engine or reference), is
+        /// listed as such and does not stop the run.
+        public var filterWithReference = true
         /// Whether to shrink a failure.
         public var shrink = true
         /// Seconds for each of the two shrinking stages.
@@ -68,6 +72,9 @@ public struct Fuzzer: Sendable {
         public var seconds: Double
         /// Wall time of generating, recording and replaying (no shrinking).
         public var fuzzSeconds: Double
+        /// Workloads that diverged on the reference adapter too (Luna's own divergences), with
+        /// the reference's outcome.
+        public var referenceFailures: [(seed: UInt64, outcome: TraceOutcome)] = []
     }
 
     /// The options.
@@ -93,20 +100,39 @@ public struct Fuzzer: Sendable {
         let generator = WorkloadGenerator(options: options.generator)
         let recorder = WorkloadRecorder()
         var outcomes: [TraceOutcome] = []
-        var k = 0
+        var referenceFailures: [(seed: UInt64, outcome: TraceOutcome)] = []
         var failing: (Workload, [TraceEvent], TraceOutcome)? = nil
-        func more() -> Bool {
-            if let c = options.count, k >= c { return false }
-            if let deadline, FuzzClock.now() >= deadline { return false }
-            return options.count != nil || deadline != nil
+        // Recording runs one batch ahead on its own thread, so that it overlaps the replay.
+        let producer = BatchProducer()
+        let opts = options
+        let fuzzer = self
+        let thread = Thread {
+            var k = 0
+            func more() -> Bool {
+                if let c = opts.count, k >= c { return false }
+                if let deadline, FuzzClock.now() >= deadline { return false }
+                return opts.count != nil || deadline != nil
+            }
+            while more() && !producer.stopped {
+                // Small batches first, so that a failure among the first seeds is reported at once.
+                let size = min(opts.batch, 2 << min(k / 8, 4))
+                var batch: [(Workload, WorkloadRecorder.Recording)] = []
+                while batch.count < size && more() {
+                    let w = generator.generate(seed: fuzzer.seed(k))
+                    k += 1
+                    batch.append((w, recorder.record(w)))
+                }
+                if !producer.put(batch) { break }
+            }
+            producer.finish()
         }
-        while failing == nil && more() {
+        thread.stackSize = 8 << 20
+        thread.start()
+        defer { producer.stop() }
+        while failing == nil, let recorded = producer.take() {
             var batch: [(Workload, [TraceEvent])] = []
             var sources: [TraceSource] = []
-            while batch.count < options.batch && more() {
-                let w = generator.generate(seed: seed(k))
-                k += 1
-                let r = recorder.record(w)
+            for (w, r) in recorded {
                 if !r.endedCleanly {
                     // LunaRuntime itself did not finish the workload: a bug in Luna, reported as such.
                     let o = TraceOutcome(name: "seed \(w.seed)", status: .failed,
@@ -121,14 +147,31 @@ public struct Fuzzer: Sendable {
             }
             if sources.isEmpty { break }
             let report = ConformanceRunner(adapter: .init(command: options.adapter), replay: options.replay).run(sources)
+            var failed = zip(batch, report.outcomes).filter { $0.1.countsAsFailure }.map(\.0.0.seed)
+            var referenceOutcomes: [UInt64: TraceOutcome] = [:]
+            if let reference = options.reference, options.filterWithReference, !failed.isEmpty {
+                let again = batch.filter { failed.contains($0.0.seed) }
+                let r = ConformanceRunner(adapter: .init(command: reference), replay: options.replay)
+                    .run(again.map { TraceSource.events($0.1, name: "seed \($0.0.seed)") })
+                for (b, o) in zip(again, r.outcomes) where o.countsAsFailure { referenceOutcomes[b.0.seed] = o }
+                failed.removeAll { referenceOutcomes[$0] != nil }
+            }
             for (b, o) in zip(batch, report.outcomes) {
+                var o = o
+                if let ro = referenceOutcomes[b.0.seed] {
+                    referenceFailures.append((b.0.seed, ro))
+                    log?("seed \(b.0.seed): the reference adapter diverges too (\(FailureSignature(ro).map(\.description) ?? "?")): a divergence of Luna, not of the adapter")
+                    o.status = .skipped
+                    o.note = "the reference adapter diverges on this trace too: " + (ro.firstCauses.first?.line ?? ro.note)
+                }
                 outcomes.append(o)
                 progress?(o)
                 if failing == nil, o.countsAsFailure { failing = (b.0, b.1, o) }
             }
         }
         let fuzzSeconds = Double(FuzzClock.now() - start) / 1e9
-        var result = Result(outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds)
+        var result = Result(outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds,
+                            referenceFailures: referenceFailures)
         if let (w, events, o) = failing, let signature = FailureSignature(o) {
             result.failure = handle(w, events, o, signature, foundAfter: fuzzSeconds)
         }
@@ -179,5 +222,49 @@ public struct Fuzzer: Sendable {
                                                   replay: options.replay, directory: dir, base: "seed-\(w.seed)")
         }
         return failure
+    }
+}
+
+/// Batches of recorded workloads handed from the recording thread to the replaying one, at
+/// most one batch ahead. `@unchecked Sendable`: every field is guarded by `cond`.
+final class BatchProducer: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var items: [[(Workload, WorkloadRecorder.Recording)]] = []
+    private var done = false
+    private var stopFlag = false
+
+    var stopped: Bool { cond.lock(); defer { cond.unlock() }; return stopFlag }
+
+    /// Hands over a batch; false when the consumer has stopped.
+    func put(_ batch: [(Workload, WorkloadRecorder.Recording)]) -> Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        while items.count >= 1 && !stopFlag { cond.wait() }
+        if stopFlag { return false }
+        items.append(batch)
+        cond.broadcast()
+        return true
+    }
+
+    /// The next batch, or nil when the producer has finished.
+    func take() -> [(Workload, WorkloadRecorder.Recording)]? {
+        cond.lock()
+        defer { cond.unlock() }
+        while items.isEmpty && !done { cond.wait() }
+        if items.isEmpty { return nil }
+        let b = items.removeFirst()
+        cond.broadcast()
+        return b
+    }
+
+    func finish() { cond.lock(); done = true; cond.broadcast(); cond.unlock() }
+
+    /// Tells the producer to stop and waits until it has.
+    func stop() {
+        cond.lock()
+        stopFlag = true
+        cond.broadcast()
+        while !done { cond.wait() }
+        cond.unlock()
     }
 }

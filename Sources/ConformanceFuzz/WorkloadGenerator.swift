@@ -40,7 +40,7 @@ public struct WorkloadGenerator: Sendable {
     /// A tag no message ever carries: a receive on it is a pure wait.
     static let quietTag: Int64 = 9_999
     static let kinds: [ResourceKind] = [.module, .tcpStream, .tlsStream, .udpSocket]
-    static let shortTimeouts: [UInt64] = [1, 2, 3, 5, 8, 13, 30]
+    static let shortTimeouts: [UInt64] = [1, 1, 2, 2, 3, 5, 8, 20]
 
     /// The workload of `seed`.
     public func generate(seed: UInt64) -> Workload {
@@ -124,7 +124,7 @@ public struct WorkloadGenerator: Sendable {
         }
 
         mutating func timeout() -> FuzzTimeout {
-            switch rng.weighted([30, options.finiteTimeouts ? 40 : 0, 30]) {
+            switch rng.weighted([35, options.finiteTimeouts ? 30 : 0, 35]) {
             case 0: return .zero
             case 1: return .ms(rng.pick(WorkloadGenerator.shortTimeouts))
             default: return .forever
@@ -141,7 +141,9 @@ public struct WorkloadGenerator: Sendable {
         }
 
         /// create_data, writes, pushes (of fresh or held resources, sometimes invalid ids).
-        mutating func compose(_ p: Int, tag t: Int64) {
+        @discardableResult
+        mutating func compose(_ p: Int, tag t: Int64) -> [ResourceKind] {
+            var kinds: [ResourceKind] = []
             append(p, .createData(tag: t, capacity: UInt64(rng.pick([0, 0, 8, 64, 1_000_000]))))
             for _ in 0..<rng.weighted([25, 45, 20, 10]) {
                 append(p, .writeData(count: size(), fill: UInt8(truncatingIfNeeded: rng.next())))
@@ -151,6 +153,19 @@ public struct WorkloadGenerator: Sendable {
                 let kind = rng.pick(WorkloadGenerator.kinds)
                 if rng.chance(0.9) { scripts[p].append(.newResource(kind)) }
                 append(p, .push(kind, rng.chance(0.04) ? .invalid(rng.pick([5, 1 << 30])) : .held(rng.below(3))))
+                kinds.append(kind)
+            }
+            return kinds
+        }
+
+        /// Takes out of a received message with `kinds` in its slots: the right kinds in some
+        /// order, sometimes a wrong kind or a slot taken twice.
+        mutating func takeOut(_ r: Int, _ kinds: [ResourceKind]) {
+            guard !kinds.isEmpty else { return }
+            for i in Array(kinds.indices).shuffled(using: &rng).prefix(rng.int(1...kinds.count)) {
+                let kind = rng.chance(0.1) ? rng.pick(WorkloadGenerator.kinds) : kinds[i]
+                append(r, .take(kind, index: UInt64(i)))
+                if rng.chance(0.05) { append(r, .take(kind, index: UInt64(i))) }
             }
         }
 
@@ -186,14 +201,15 @@ public struct WorkloadGenerator: Sendable {
         mutating func message() {
             let s = anyProcess()
             let t = tag()
-            compose(s, tag: t)
+            let kinds = compose(s, tag: t)
             let to = target(from: s)
             append(s, .send(to))
             var r: Int? = nil
             if case .process(let i) = to { r = i } else if case .me = to { r = s }
             if let r, rng.chance(0.85) {
                 append(r, .receive(tags: tagSet(including: t), timeout()))
-                inspect(r)
+                if rng.chance(0.6) { takeOut(r, kinds) }
+                if rng.chance(0.6) { inspect(r) }
             }
         }
 
@@ -226,11 +242,19 @@ public struct WorkloadGenerator: Sendable {
             var sv = anyProcess()
             if sv == c && count > 1 { sv = (c + 1) % count }
             let t: Int64 = rng.chance(0.25) ? 0 : rng.pick([1, 2, 3, 5])
-            if rng.chance(0.5) {
+            switch rng.weighted([40, 30, 30]) {
+            case 0:
+                // A stale message with the request's tag, queued before the call.
+                append(c, .createData(tag: t, capacity: 0))
+                append(c, .writeData(count: 5, fill: 0x50))
+                append(c, .send(.me))
+            case 1:
                 let other = anyProcess()
                 append(other, .createData(tag: t, capacity: 0))
                 append(other, .writeData(count: 5, fill: 0x50))
                 append(other, .send(.process(c)))
+            default:
+                break
             }
             compose(c, tag: t)
             append(c, .skipSearch(rng.chance(0.05) ? .missing(1_000) : .process(sv), skipSearchTimeout()))
@@ -271,7 +295,7 @@ public struct WorkloadGenerator: Sendable {
         /// Links, unlinks, kills (of blocked processes and of itself), deaths, normal ends.
         mutating func lifecycle() {
             let p = anyProcess()
-            switch rng.weighted([22, 8, 18, 14, 10, 10, 5]) {
+            switch rng.weighted([22, 8, 18, 14, 10, 10, 5, 16]) {
             case 0: append(p, .link(tag: rng.pick([0, 1, 4, 9]), rng.chance(0.1) ? .missing(4_242) : .process(anyProcess())))
             case 1: append(p, .unlink(.process(anyProcess())))
             case 2:
@@ -282,7 +306,20 @@ public struct WorkloadGenerator: Sendable {
             case 3: append(p, .dieWhenLinkDies(rng.chance(0.5)))
             case 4: append(p, .kill(.me))
             case 5: append(p, .trap)
-            default: append(p, .exit)
+            case 6: append(p, .exit)
+            default:
+                // A link-death notice received as a message: p stops dying with its links,
+                // links to q, q fails or is killed, p receives.
+                var q = anyProcess()
+                if q == p && count > 1 { q = (p + 1) % count }
+                guard q != p else { return }
+                let tag: Int64 = rng.pick([0, 3, 8])
+                append(p, .dieWhenLinkDies(false))
+                append(p, .link(tag: tag, .process(q)))
+                if rng.chance(0.5) { append(q, .trap) } else { append(p, .kill(.process(q))) }
+                append(p, .receive(tags: rng.chance(0.5) ? [] : [tag], rng.chance(0.5) ? .forever : timeout()))
+                append(p, .getTag)
+                return
             }
             if rng.chance(0.4) {
                 // Someone waits for a notice of it.

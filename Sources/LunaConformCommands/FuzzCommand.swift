@@ -139,6 +139,12 @@ public struct FuzzCommand: ParsableCommand {
         let rate = result.fuzzSeconds > 0 ? Double(result.outcomes.count) / result.fuzzSeconds : 0
         lines.append(String(format: "%d workloads in %.1f s (%.1f workloads/s), seeds from %llu, shard %d/%d",
                             result.outcomes.count, result.fuzzSeconds, rate, seed, options.shard.index, options.shard.count))
+        if !result.referenceFailures.isEmpty {
+            lines.append("\(result.referenceFailures.count) workloads diverged on the reference adapter too (divergences of Luna, not of this adapter; skipped):")
+            for (s, o) in result.referenceFailures.prefix(20) {
+                lines.append("  seed \(s): " + (o.firstCauses.first?.line ?? o.note))
+            }
+        }
         if let f = result.failure { lines.append(contentsOf: failureLines(f, command: command)) }
         lines.append(summary.summaryLine)
         let text: String
@@ -211,6 +217,7 @@ public struct FuzzCommand: ParsableCommand {
             }
             fuzz["failure"] = .object(failure)
         }
+        fuzz["reference_failures"] = .array(result.referenceFailures.map { .int(Int64(bitPattern: $0.seed)) })
         root["fuzz"] = .object(fuzz)
         return JSONValue.object(root).serialized + "\n"
     }
