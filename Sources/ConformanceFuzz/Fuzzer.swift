@@ -32,6 +32,9 @@ public struct Fuzzer: Sendable {
         /// counts as a divergence of Luna itself (recorder, replay engine or reference), is
         /// listed as such and does not stop the run.
         public var filterWithReference = true
+        /// Run the trap-free ring workload of this many rounds (`Workload.ring`) for every seed
+        /// instead of generated ones: a long trace for soak tests and shrinking benchmarks.
+        public var ringRounds: Int?
         /// Whether to shrink a failure.
         public var shrink = true
         /// Seconds for each of the two shrinking stages.
@@ -98,7 +101,7 @@ public struct Fuzzer: Sendable {
         let start = FuzzClock.now()
         let deadline = options.time.map { FuzzClock.deadline(after: $0) }
         let generator = WorkloadGenerator(options: options.generator)
-        let recorder = WorkloadRecorder()
+        let recorder = WorkloadRecorder(deadline: options.ringRounds == nil ? 5 : 300)
         var outcomes: [TraceOutcome] = []
         var referenceFailures: [(seed: UInt64, outcome: TraceOutcome)] = []
         var failing: (Workload, [TraceEvent], TraceOutcome)? = nil
@@ -118,7 +121,9 @@ public struct Fuzzer: Sendable {
                 let size = min(opts.batch, 2 << min(k / 8, 4))
                 var batch: [(Workload, WorkloadRecorder.Recording)] = []
                 while batch.count < size && more() {
-                    let w = generator.generate(seed: fuzzer.seed(k))
+                    let seed = fuzzer.seed(k)
+                    let w = opts.ringRounds.map { Workload.ring(processes: 4, rounds: $0, seed: seed) }
+                        ?? generator.generate(seed: seed)
                     k += 1
                     batch.append((w, recorder.record(w)))
                 }

@@ -152,3 +152,28 @@ public struct Workload: Hashable, Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension Workload {
+    /// A long workload with no traps: `processes` processes in a ring, each round sending the
+    /// next one a tagged message with bytes and a resource, then receiving from the previous
+    /// one, taking the resource and reading the bytes. About 9 events per process and round.
+    public static func ring(processes n: Int, rounds: Int, seed: UInt64 = 0) -> Workload {
+        let kinds: [ResourceKind] = [.module, .tcpStream, .tlsStream, .udpSocket]
+        var procs: [[FuzzStep]] = Array(repeating: [], count: max(n, 2))
+        let n = procs.count
+        for child in 1..<n { procs[0].append(.spawn(child: child, link: 0)) }
+        for r in 0..<rounds {
+            for p in 0..<n {
+                let tag = Int64(1 + (r + p) % 3)
+                let kind = kinds[(r + p) % 4]
+                procs[p] += [
+                    .createData(tag: tag, capacity: 16), .writeData(count: 1 + (r + p) % 7, fill: UInt8(truncatingIfNeeded: r)),
+                    .newResource(kind), .push(kind, .held(0)), .send(.process((p + 1) % n)),
+                    .receive(tags: [], .forever), .getTag, .dataSize, .take(kinds[(r + (p + n - 1) % n) % 4], index: 0),
+                    .readData(count: 8),
+                ]
+            }
+        }
+        return Workload(seed: seed, processes: procs)
+    }
+}

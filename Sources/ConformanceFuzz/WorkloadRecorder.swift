@@ -67,6 +67,13 @@ public struct WorkloadRecorder: Sendable {
             await monitor.waitForPoke()
             // On the executor thread no other native process runs now: the states are exact.
             guard monitor.isQuiescent(ctx.environment) || monitor.isForced else { continue }
+            // A process woken by a message still reads as waiting until it runs: let every job
+            // queued before this one run, and go on only when no process has moved meanwhile.
+            if !monitor.isForced {
+                let before = monitor.activity
+                for _ in 0..<4 { await Task.yield() }
+                guard monitor.activity == before, monitor.isQuiescent(ctx.environment) else { continue }
+            }
             // One at a time, letting each death and the deaths it cascades into finish before
             // the next kill: a kill here lands only on a process that nothing else is ending.
             while let pid = monitor.pidsToKill(ctx.environment).first {
@@ -171,6 +178,7 @@ final class RunMonitor: @unchecked Sendable {
     private var waiter: UnsafeContinuation<Void, Never>?
     private var poked = false
     private var forced = false
+    private var moves: UInt64 = 0
 
     init(count: Int) {
         states = Array(repeating: .notSpawned, count: count)
@@ -190,15 +198,29 @@ final class RunMonitor: @unchecked Sendable {
     func wasSpawned(_ i: Int) -> Bool { lock.withLock { states[i] != .notSpawned } }
     func willSpawn(_ i: Int) { lock.withLock { states[i] = .running } }
     func spawned(_ i: Int, pid: ProcessID) { lock.withLock { pids[i] = pid } }
-    func running(_ i: Int) { lock.withLock { if states[i] != .done { states[i] = .running } } }
+    func running(_ i: Int) {
+        lock.withLock {
+            if states[i] != .done { states[i] = .running }
+            moves &+= 1
+        }
+    }
+
+    /// Counts state changes, so the reaper can tell whether anything moved.
+    var activity: UInt64 { lock.withLock { moves } }
 
     func blocked(_ i: Int, _ env: Environment) {
-        lock.withLock { states[i] = .blockedForever }
+        lock.withLock {
+            states[i] = .blockedForever
+            moves &+= 1
+        }
         if looksQuiescent(env) { poke() }
     }
 
     func ended(_ i: Int, _ env: Environment) {
-        lock.withLock { states[i] = .done }
+        lock.withLock {
+            states[i] = .done
+            moves &+= 1
+        }
         if looksQuiescent(env) { poke() }
     }
 

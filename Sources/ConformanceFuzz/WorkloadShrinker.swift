@@ -65,7 +65,9 @@ public struct WorkloadShrinker: Sendable {
         while progress && FuzzClock.now() < deadline {
             progress = false
             let w = best.workload
-            if w.processes.count > 1, attempt((1..<w.processes.count).reversed().map { Self.removing(process: $0, from: w) }) {
+            var whole = (1..<max(w.processes.count, 1)).reversed().map { Self.removing(process: $0, from: w) }
+            if let p = Self.promoting(w) { whole.append(p) }
+            if w.processes.count > 1, attempt(whole) {
                 progress = true
                 continue
             }
@@ -132,6 +134,20 @@ public struct WorkloadShrinker: Sendable {
         return Workload(seed: w.seed, processes: procs)
     }
 
+    /// Process 1 as the root instead of process 0 (which loses its other steps but keeps
+    /// spawning its other children), when process 0 spawns process 1.
+    static func promoting(_ w: Workload) -> Workload? {
+        guard w.processes.count > 1, w.processes[0].contains(.spawn(child: 1, link: 0))
+                || w.processes[0].contains(where: { if case .spawn(1, _) = $0 { return true } else { return false } })
+        else { return nil }
+        var out = w
+        let others = w.processes[0].filter { if case .spawn(let c, _) = $0 { return c != 1 } else { return false } }
+        out.processes[1] = others + w.processes[1]
+        out.processes[0] = [.spawn(child: 1, link: 0)]
+        let removed = removing(process: 0, from: out)
+        return removed
+    }
+
     /// Drops processes that no reachable spawn step starts (they never run).
     static func normalized(_ w: Workload) -> Workload {
         var out = w
@@ -176,6 +192,9 @@ public struct WorkloadShrinker: Sendable {
                     repl.append(.skipSearch(target, .ms(n / 2)))
                 case .spawn(let c, let link) where link != 0 && link != 1:
                     repl.append(.spawn(child: c, link: 1))
+                case .send(let t):
+                    if t != .me { repl.append(.send(.me)) }
+                    if case .missing = t {} else { repl.append(.send(.missing(1_000))) }
                 default:
                     break
                 }

@@ -69,6 +69,9 @@ public struct FuzzCommand: ParsableCommand {
     @Flag(name: .customLong("no-skip-search-wait"), help: "Give every send_receive_skip_search timeout 0 (it never waits for a reply).")
     public var noSkipSearchWait = false
 
+    @Option(help: "Instead of generated workloads, run a trap-free ring of 4 processes for this many rounds (about 36 events a round): a long trace for soak tests.")
+    public var ring: Int?
+
     @Flag(help: "Print every workload's outcome, not only failures.")
     public var verbose = false
 
@@ -80,6 +83,7 @@ public struct FuzzCommand: ParsableCommand {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let time { _ = try Self.duration(time) }
         if let shard { _ = try Self.shard(shard) }
+        if let ring, ring < 1 || ring > 1_000_000 { throw ValidationError("--ring must be between 1 and 1000000") }
         _ = try Self.range(calls)
     }
 
@@ -126,6 +130,7 @@ public struct FuzzCommand: ParsableCommand {
         options.generator.calls = try Self.range(calls)
         options.generator.lifecycle = !noLifecycle
         options.generator.skipSearchWaits = !noSkipSearchWait
+        options.ringRounds = ring
         let streaming = report == .text && reportFile == nil
         let err = FileHandle.standardError
         let fuzzer = Fuzzer(options: options) { line in err.write(Data(("  " + line + "\n").utf8)) }
@@ -172,6 +177,7 @@ public struct FuzzCommand: ParsableCommand {
         if calls != "50-200" { s += " --calls \(calls)" }
         if noLifecycle { s += " --no-lifecycle" }
         if noSkipSearchWait { s += " --no-skip-search-wait" }
+        if let ring { s += " --ring \(ring)" }
         if let output { s += " -o " + Self.shellQuote(output) }
         return s
     }
