@@ -157,15 +157,33 @@ extension Workload {
     /// A long workload with no traps: `processes` processes in a ring, each round sending the
     /// next one a tagged message with bytes and a resource, then receiving from the previous
     /// one, taking the resource and reading the bytes. About 9 events per process and round.
+    /// In the round two thirds of the way, process 0 sends two TCP streams and process 1
+    /// takes them in reverse order (a take of slot 1 deep in a long trace).
     public static func ring(processes n: Int, rounds: Int, seed: UInt64 = 0) -> Workload {
         let kinds: [ResourceKind] = [.module, .tcpStream, .tlsStream, .udpSocket]
         var procs: [[FuzzStep]] = Array(repeating: [], count: max(n, 2))
         let n = procs.count
         for child in 1..<n { procs[0].append(.spawn(child: child, link: 0)) }
+        let special = rounds * 2 / 3
         for r in 0..<rounds {
             for p in 0..<n {
                 let tag = Int64(1 + (r + p) % 3)
                 let kind = kinds[(r + p) % 4]
+                if r == special && p == 0 {
+                    procs[p] += [
+                        .createData(tag: tag, capacity: 0), .newResource(.tcpStream), .push(.tcpStream, .held(0)),
+                        .newResource(.tcpStream), .push(.tcpStream, .held(0)), .send(.process(1)),
+                        .receive(tags: [], .forever), .take(kinds[(r + n - 1) % 4], index: 0),
+                    ]
+                    continue
+                }
+                if r == special && p == 1 {
+                    procs[p] += [
+                        .createData(tag: tag, capacity: 16), .newResource(kind), .push(kind, .held(0)), .send(.process(2)),
+                        .receive(tags: [], .forever), .take(.tcpStream, index: 1), .take(.tcpStream, index: 0),
+                    ]
+                    continue
+                }
                 procs[p] += [
                     .createData(tag: tag, capacity: 16), .writeData(count: 1 + (r + p) % 7, fill: UInt8(truncatingIfNeeded: r)),
                     .newResource(kind), .push(kind, .held(0)), .send(.process((p + 1) % n)),

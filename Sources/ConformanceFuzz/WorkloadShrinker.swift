@@ -67,6 +67,7 @@ public struct WorkloadShrinker: Sendable {
             let w = best.workload
             var whole = (1..<max(w.processes.count, 1)).reversed().map { Self.removing(process: $0, from: w) }
             if let p = Self.promoting(w) { whole.append(p) }
+            whole += (1..<max(w.processes.count, 1)).compactMap { Self.merging($0, in: w) }
             if w.processes.count > 1, attempt(whole) {
                 progress = true
                 continue
@@ -146,6 +147,51 @@ public struct WorkloadShrinker: Sendable {
         out.processes[0] = [.spawn(child: 1, link: 0)]
         let removed = removing(process: 0, from: out)
         return removed
+    }
+
+    /// Process `k` folded into the process that spawns it: its steps replace the spawn step,
+    /// and whatever named either of them names the merged process.
+    static func merging(_ k: Int, in w: Workload) -> Workload? {
+        guard let parent = w.processes.indices.first(where: { j in
+            w.processes[j].contains { if case .spawn(let c, _) = $0 { return c == k } else { return false } }
+        }), parent != k else { return nil }
+        var out = w
+        let child = w.processes[k].map { step -> FuzzStep in
+            switch step {
+            case .send(let t): return .send(t == .process(parent) ? .me : t)
+            case .skipSearch(let t, let to): return .skipSearch(t == .process(parent) ? .me : t, to)
+            case .link(let tag, let t): return .link(tag: tag, t == .process(parent) ? .me : t)
+            case .unlink(let t): return .unlink(t == .process(parent) ? .me : t)
+            case .kill(let t): return .kill(t == .process(parent) ? .me : t)
+            default: return step
+            }
+        }
+        var merged: [FuzzStep] = []
+        for step in w.processes[parent] {
+            if case .spawn(let c, _) = step, c == k { merged += child; continue }
+            switch step {
+            case .send(let t): merged.append(.send(t == .process(k) ? .me : t))
+            case .skipSearch(let t, let to): merged.append(.skipSearch(t == .process(k) ? .me : t, to))
+            default: merged.append(step)
+            }
+        }
+        out.processes[parent] = merged
+        // Others naming the child now name the parent.
+        for p in out.processes.indices where p != parent && p != k {
+            out.processes[p] = out.processes[p].map { step in
+                switch step {
+                case .send(.process(k)): return .send(.process(parent))
+                case .skipSearch(.process(k), let to): return .skipSearch(.process(parent), to)
+                case .kill(.process(k)): return .kill(.process(parent))
+                case .link(let tag, .process(k)): return .link(tag: tag, .process(parent))
+                case .unlink(.process(k)): return .unlink(.process(parent))
+                default: return step
+                }
+            }
+        }
+        // Spawns the child made must stay after the parent's index: only merge then.
+        for case .spawn(let c, _) in w.processes[k] where c <= parent { return nil }
+        return removing(process: k, from: out)
     }
 
     /// Drops processes that no reachable spawn step starts (they never run).
