@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TraceAnalysis", targets: ["TraceAnalysis"]),
         .library(name: "ConformanceKit", targets: ["ConformanceKit"]),
         .library(name: "LunaAdapter", targets: ["LunaAdapter"]),
+        .library(name: "ConformanceFuzz", targets: ["ConformanceFuzz"]),
         .executable(name: "luna-trace", targets: ["luna-trace"]),
         .executable(name: "luna-conform", targets: ["luna-conform"]),
         .executable(name: "luna-bench", targets: ["luna-bench"]),
@@ -64,6 +65,8 @@ let package = Package(
         .target(name: "ConformanceKit", dependencies: ["TraceFormat"]),
         // The built-in adapter: LunaRuntime behind the adapter protocol, with injectable faults.
         .target(name: "LunaAdapter", dependencies: ["ConformanceKit", "TraceFormat", "LunaRuntime"]),
+        // Seeded workload generation on LunaRuntime, replay against adapters, shrinking.
+        .target(name: "ConformanceFuzz", dependencies: ["TraceFormat", "LunaRuntime", "ConformanceKit"]),
         // Commands of the CLIs, testable in process.
         .target(
             name: "LunaTraceCommands",
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "LunaConformCommands",
             dependencies: [
-                "ConformanceKit", "LunaAdapter", "TraceFormat", "LunaRuntime",
+                "ConformanceKit", "ConformanceFuzz", "LunaAdapter", "TraceFormat", "LunaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,6 +108,10 @@ let package = Package(
             name: "LunaConformTests",
             dependencies: ["LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime"],
             exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
+        ),
+        .testTarget(
+            name: "ConformanceFuzzTests",
+            dependencies: ["ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"]
         ),
     ]
 )

@@ -1,0 +1,121 @@
+import ConformanceFuzz
+import ConformanceKit
+import Foundation
+import LunaRuntime
+import Testing
+import TraceFormat
+
+/// Paths the tests share.
+enum FuzzSupport {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static var lunaConform: String {
+        let candidates = [packageRoot + "/.build/debug/luna-conform", packageRoot + "/.build/release/luna-conform"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    static var builtin: [String] { [lunaConform, "adapter"] }
+    static var python: [String] { ["python3", packageRoot + "/adapters/python/luna_adapter.py"] }
+
+    /// The generator profile that stays clear of the divergences of Luna itself found by the
+    /// fuzzer (see docs/FUZZING.md, "Known divergences"): no lifecycle calls, and skip-search
+    /// calls that do not wait for a reply.
+    static var clearOfKnownIssues: WorkloadGenerator.Options {
+        var o = WorkloadGenerator.Options()
+        o.lifecycle = false
+        o.skipSearchWaits = false
+        return o
+    }
+
+    /// The calls of a trace without times or message ids, process by process.
+    static func calls(_ events: [TraceEvent]) -> [UInt64: [String]] {
+        var out: [UInt64: [String]] = [:]
+        for e in events where e.kind != .start {
+            out[e.pid, default: []].append("\(e.kind.name) \(Array(e.args)) \(e.tags) \(e.result) \(e.text) \(e.payload)")
+        }
+        return out
+    }
+}
+
+@Suite("Fuzzing: generation and recording")
+struct FuzzRecordingTests {
+    @Test("the same seed records the same calls (workloads without timing races)")
+    func sameTraceCalls() {
+        var options = FuzzSupport.clearOfKnownIssues
+        options.finiteTimeouts = false
+        let g = WorkloadGenerator(options: options)
+        let recorder = WorkloadRecorder()
+        for seed: UInt64 in [1, 7, 99] {
+            let w = g.generate(seed: seed)
+            let a = recorder.record(w), b = recorder.record(g.generate(seed: seed))
+            #expect(a.endedCleanly && b.endedCleanly)
+            #expect(FuzzSupport.calls(a.events) == FuzzSupport.calls(b.events), "seed \(seed)")
+            #expect(a.events.count > 20)
+        }
+    }
+
+    @Test("generated workloads cover the message API and lifecycle")
+    func coverage() {
+        let g = WorkloadGenerator()
+        let recorder = WorkloadRecorder()
+        var kinds = Set<String>()
+        var traps = Set<String>()
+        var exits = Set<Int64>()
+        var receiveCodes = Set<Int64>()
+        for seed: UInt64 in 1...40 {
+            let r = recorder.record(g.generate(seed: seed))
+            #expect(r.endedCleanly, "seed \(seed)")
+            for e in r.events {
+                kinds.insert(e.kind.name)
+                if let t = e.result.trapReason { traps.insert(t) }
+                if e.kind == .exit, let s = e.args.at(0) { exits.insert(s) }
+                if e.kind == .receive, let v = e.result.value { receiveCodes.insert(v) }
+            }
+        }
+        for k in ["create_data", "write_data", "read_data", "seek_data", "get_tag", "data_size", "send", "receive",
+                  "send_receive_skip_search", "send_receive_skip_search_return", "push_module", "push_tcp_stream",
+                  "push_tls_stream", "push_udp_socket", "take_module", "take_tcp_stream", "take_tls_stream",
+                  "take_udp_socket", "spawn", "link", "unlink", "kill", "die_when_link_dies", "link_died", "exit"]
+        {
+            #expect(kinds.contains(k), "no \(k) in 40 workloads")
+        }
+        #expect(exits == [0, 1, 2, 3])
+        #expect(receiveCodes == [0, 1, 9027])
+        #expect(traps.count >= 8, "traps seen: \(traps.sorted())")
+    }
+}
+
+@Suite("Fuzzing: replay round trips", .serialized)
+struct FuzzRoundTripTests {
+    static func fuzz(_ adapter: [String], count: Int, seed: UInt64, reference: [String]? = nil) -> Fuzzer.Result {
+        var options = Fuzzer.Options(adapter: adapter)
+        options.seed = seed
+        options.count = count
+        options.generator = FuzzSupport.clearOfKnownIssues
+        options.shrink = false
+        options.reference = reference
+        return Fuzzer(options: options).run()
+    }
+
+    @Test("generated workloads replay on the Python adapter without divergence")
+    func python() {
+        let r = Self.fuzz(FuzzSupport.python, count: 60, seed: 1_000)
+        #expect(r.outcomes.count == 60)
+        #expect(r.failure == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
+    }
+
+    @Test("generated workloads replay on the built-in adapter without divergence")
+    func builtin() {
+        // The built-in adapter answers a blocking call before its process is idle again, so a
+        // request sent after that answer can be overtaken by another process's request (the
+        // fuzzer finds this about once per hundred workloads; docs/FUZZING.md).
+        withKnownIssue("built-in adapter: requests queued behind a just-answered blocking call can be overtaken", isIntermittent: true) {
+            let r = Self.fuzz(FuzzSupport.builtin, count: 60, seed: 2_000)
+            #expect(r.failure == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
+        }
+    }
+}
