@@ -5,8 +5,9 @@
 #   scripts/setup.sh            (demo.sh, test.sh and .ci/run call it first)
 #
 # Needs: libzstd (headers + pkg-config entry), OpenSSL (headers + pkg-config entry), the zstd
-# and openssl command-line tools (tests compare against them), pkg-config, and python3 (the
-# independent adapter). Root installs directly; others go through sudo when it is there.
+# and openssl command-line tools (tests compare against them), pkg-config, python3 (the
+# independent adapter) and chromium (the HTML export's tests load the page in it, headless).
+# Root installs directly; others go through sudo when it is there.
 set -euo pipefail
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -21,6 +22,7 @@ pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
     echo "setup: all build and test dependencies present"

@@ -7,11 +7,11 @@ import ArgumentParser
 import TraceAnalysis
 import TraceFormat
 
-/// `luna-trace export FILE --format chrome|mermaid`.
+/// `luna-trace export FILE --format chrome|mermaid|html`.
 public struct ExportCommand: StreamingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing) or a Mermaid sequence diagram.",
+        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing), a Mermaid sequence diagram or an HTML flow diagram.",
         discussion: """
             chrome: one track per process, every host call as a slice (blocking
             receives show their wait), lifecycle events as instants, and every
@@ -22,18 +22,24 @@ public struct ExportCommand: StreamingCommand {
             traps and exits, at most --limit statements, to paste into a README or
             an issue.
 
+            html: one self-contained page (no network) drawing the run as a
+            Lamport diagram on a canvas: a lane per process, message arrows from
+            send to receive, link deaths, timeouts and near misses, traps and
+            deaths; zoom, filter by pid, tag or message, click an arrow for the
+            message's life.
+
             """ + TraceExitCode.readingHelp
     )
 
     /// Export formats.
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case chrome, mermaid
+        case chrome, mermaid, html
     }
 
     @Argument(help: "The trace file ('-' for standard input).")
     var file: String
 
-    @Option(help: "chrome or mermaid.")
+    @Option(help: "chrome, mermaid or html.")
     var format: Format
 
     @Option(name: .shortAndLong, help: "Where to write ('-' for standard output).")
@@ -68,6 +74,10 @@ public struct ExportCommand: StreamingCommand {
             exporter.finish()
         case .mermaid:
             let exporter = MermaidExporter(out: out, limit: limit)
+            outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
+            exporter.finish()
+        case .html:
+            let exporter = HTMLFlowExporter(out: out, title: file)
             outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
             exporter.finish()
         }
