@@ -7,11 +7,11 @@ import ArgumentParser
 import TraceAnalysis
 import TraceFormat
 
-/// `luna-trace export FILE --format chrome|mermaid|html`.
+/// `luna-trace export FILE --format chrome|mermaid|html|sqlite`.
 public struct ExportCommand: StreamingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing), a Mermaid sequence diagram or an HTML flow diagram.",
+        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing), a Mermaid sequence diagram, an HTML flow diagram or a SQLite database.",
         discussion: """
             chrome: one track per process, every host call as a slice (blocking
             receives show their wait), lifecycle events as instants, and every
@@ -28,18 +28,21 @@ public struct ExportCommand: StreamingCommand {
             deaths; zoom, filter by pid, tag or message, click an arrow for the
             message's life.
 
+            sqlite: the tables of `luna-trace query` (docs/SQL.md) in a SQLite
+            database file (-o FILE required).
+
             """ + TraceExitCode.readingHelp
     )
 
     /// Export formats.
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case chrome, mermaid, html
+        case chrome, mermaid, html, sqlite
     }
 
     @Argument(help: "The trace file ('-' for standard input).")
     var file: String
 
-    @Option(help: "chrome, mermaid or html.")
+    @Option(help: "chrome, mermaid, html or sqlite.")
     var format: Format
 
     @Option(name: .shortAndLong, help: "Where to write ('-' for standard output).")
@@ -55,6 +58,7 @@ public struct ExportCommand: StreamingCommand {
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {
         defer { io.flush() }
+        if format == .sqlite { return try exportSQLite(io: io) }
         let out: any TextOutput
         if output == "-" {
             out = io.out
@@ -80,6 +84,8 @@ public struct ExportCommand: StreamingCommand {
             let exporter = HTMLFlowExporter(out: out, title: file)
             outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
             exporter.finish()
+        case .sqlite:
+            return  // written by exportSQLite above
         }
         out.flush()
         if let f = out as? FileDescriptorOutput, f.failed {
