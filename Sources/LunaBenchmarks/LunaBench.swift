@@ -5,7 +5,7 @@ public struct LunaBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "luna-bench",
         abstract: "Measure Luna: trace format, runtime, replay. Run a release build.",
-        subcommands: [AllBench.self, FormatBench.self, RuntimeBench.self, ReplayBench.self]
+        subcommands: [AllBench.self, FormatBench.self, RuntimeBench.self, ReplayBench.self, MixedTraceBench.self]
     )
     public init() {}
 }
