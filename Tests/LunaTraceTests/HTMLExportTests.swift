@@ -157,6 +157,25 @@ struct HTMLExportTests {
         #expect(s["canvas"]?.hasPrefix("0x") == false)
     }
 
+    @Test("filters from the address: by pid, then by tag, draw only the arrows they select", arguments: [
+        // pid 4 (steady_worker): its spawn, m2 and m9 to it, m3 and m10 from it.
+        ("pid=4", 5),
+        // tag 20: m2, m7, m9, m11 delivered and m6 lost.
+        ("tag=20", 5),
+        // message 5: the link-death notice from pid 2 to pid 1.
+        ("message=5", 1),
+    ])
+    func browserFilters(_ fragment: String, _ drawn: Int) throws {
+        let dir = try TraceFixtures.directory()
+        let (url, _) = try export(Self.supervisor, in: dir)
+        var page = URLComponents(url: url, resolvingAgainstBaseURL: false)!
+        page.fragment = fragment
+        let dom = try HeadlessBrowser.run(["--dump-dom"], url: page.url!)
+        let s = try RenderedPage.summary(dom)
+        #expect(s["drawn"] == String(drawn))
+        #expect(s["arrows"] == "10")  // the totals do not depend on the view
+    }
+
     @Test("a near miss and resources riding in a message are marked; the lives read as `flow` tells them")
     func browserLivesMatchFlow() throws {
         let dir = try TraceFixtures.directory()
