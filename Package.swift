@@ -40,6 +40,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
         ),
+        // SQLite from the system (Debian: libsqlite3-dev), for `luna-trace query` and the sqlite export.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
         // The trace file format: events, encoding, writer, reader. No runtime dependency.
         .target(name: "TraceFormat", dependencies: ["CZstd"]),
         // The CPU cycle counter for cheap trace timestamps (LunaRuntime/Core/TraceClock.swift).
@@ -60,6 +66,8 @@ let package = Package(
         // Trace analysis on the format alone: message tracker, lost-message lint, statistics,
         // exporters, event lines.
         .target(name: "TraceAnalysis", dependencies: ["TraceFormat"]),
+        // A trace as SQL tables (events, messages, processes, …) in SQLite.
+        .target(name: "TraceSQL", dependencies: ["TraceAnalysis", "TraceFormat", "CSQLite"]),
         // Replay engine, adapter protocol and divergence reports, on the format alone (what an
         // adapter author links).
         .target(name: "ConformanceKit", dependencies: ["TraceFormat"]),
@@ -71,7 +79,7 @@ let package = Package(
         .target(
             name: "LunaTraceCommands",
             dependencies: [
-                "TraceFormat", "TraceAnalysis", "LunaRuntime",
+                "TraceFormat", "TraceAnalysis", "TraceSQL", "LunaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

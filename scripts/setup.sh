@@ -4,9 +4,10 @@
 #
 #   scripts/setup.sh            (demo.sh, test.sh and .ci/run call it first)
 #
-# Needs: libzstd (headers + pkg-config entry), OpenSSL (headers + pkg-config entry), the zstd
-# and openssl command-line tools (tests compare against them), pkg-config, and python3 (the
-# independent adapter). Root installs directly; others go through sudo when it is there.
+# Needs: libzstd, OpenSSL and SQLite (headers + pkg-config entries), the zstd
+# and openssl command-line tools (tests compare against them), pkg-config, python3 (the
+# independent adapter) and chromium (the HTML export's tests load the page in it, headless).
+# Root installs directly; others go through sudo when it is there.
 set -euo pipefail
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -18,9 +19,11 @@ need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists libzstd 2>/dev/null || need+=(libzstd-dev)
 pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
+pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
     echo "setup: all build and test dependencies present"

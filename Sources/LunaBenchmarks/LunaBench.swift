@@ -5,7 +5,8 @@ public struct LunaBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "luna-bench",
         abstract: "Measure Luna: trace format, runtime, replay. Run a release build.",
-        subcommands: [AllBench.self, FormatBench.self, RuntimeBench.self, ReplayBench.self, GuestsBench.self]
+        subcommands: [AllBench.self, FormatBench.self, RuntimeBench.self, ReplayBench.self, GuestsBench.self,
+                      MixedTraceBench.self]
     )
     public init() {}
 }

@@ -7,11 +7,11 @@ import ArgumentParser
 import TraceAnalysis
 import TraceFormat
 
-/// `luna-trace export FILE --format chrome|mermaid`.
+/// `luna-trace export FILE --format chrome|mermaid|html|sqlite`.
 public struct ExportCommand: StreamingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing) or a Mermaid sequence diagram.",
+        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing), a Mermaid sequence diagram, an HTML flow diagram or a SQLite database.",
         discussion: """
             chrome: one track per process, every host call as a slice (blocking
             receives show their wait), lifecycle events as instants, and every
@@ -22,18 +22,27 @@ public struct ExportCommand: StreamingCommand {
             traps and exits, at most --limit statements, to paste into a README or
             an issue.
 
+            html: one self-contained page (no network) drawing the run as a
+            Lamport diagram on a canvas: a lane per process, message arrows from
+            send to receive, link deaths, timeouts and near misses, traps and
+            deaths; zoom, filter by pid, tag or message, click an arrow for the
+            message's life.
+
+            sqlite: the tables of `luna-trace query` (docs/SQL.md) in a SQLite
+            database file (-o FILE required).
+
             """ + TraceExitCode.readingHelp
     )
 
     /// Export formats.
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case chrome, mermaid
+        case chrome, mermaid, html, sqlite
     }
 
     @Argument(help: "The trace file ('-' for standard input).")
     var file: String
 
-    @Option(help: "chrome or mermaid.")
+    @Option(help: "chrome, mermaid, html or sqlite.")
     var format: Format
 
     @Option(name: .shortAndLong, help: "Where to write ('-' for standard output).")
@@ -49,6 +58,7 @@ public struct ExportCommand: StreamingCommand {
     /// Runs with explicit streams (the seam the in-process tests use).
     package func run(io: CommandIO) throws {
         defer { io.flush() }
+        if format == .sqlite { return try exportSQLite(io: io) }
         guard output != "-" else {
             try export(to: io.out, io: io).exitIfDamaged()
             return
@@ -101,6 +111,13 @@ public struct ExportCommand: StreamingCommand {
             let exporter = MermaidExporter(out: out, limit: limit)
             outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
             exporter.finish()
+        case .html:
+            let exporter = HTMLFlowExporter(out: out, title: file)
+            outcome = try TraceFileReading.read(file, io: io) { exporter.observe($0) }
+            exporter.finish()
+        case .sqlite:
+            // A database is not a text stream: `run` hands it to exportSQLite before this.
+            throw ValidationError("--format sqlite is written by exportSQLite, not as text")
         }
         out.flush()
         if output != "-" && io.showsProgress {

@@ -12,7 +12,7 @@ public struct LunaTraceCommand: ParsableCommand {
             """,
         subcommands: [
             ShowCommand.self, StatsCommand.self, FlowCommand.self, LostCommand.self,
-            ExportCommand.self, VerifyCommand.self, RecordCommand.self, RunCommand.self, TestCommand.self,
+            ExportCommand.self, VerifyCommand.self, RecordCommand.self, RunCommand.self, TestCommand.self, QueryCommand.self, DiffCommand.self,
         ]
     )
     public init() {}

@@ -39,6 +39,12 @@ struct GoldenTests {
         let supervisor = input("supervisor")
         cases.append(Case(name: "supervisor.flow-pid-1", arguments: ["flow", supervisor, "--pid", "1"]))
         cases.append(Case(name: "request_reply.flow-message-1", arguments: ["flow", input("request_reply"), "--message", "1"]))
+        cases.append(Case(name: "supervisor.query-lost", arguments: ["query", supervisor, QueryExamples.lost]))
+        cases.append(Case(name: "supervisor.query-processes-csv", arguments: ["query", supervisor, QueryExamples.processes, "--format", "csv"]))
+        cases.append(Case(name: "request_reply.query-waits-jsonl", arguments: ["query", input("request_reply"), QueryExamples.waits, "--format", "jsonl"]))
+        cases.append(Case(name: "res_take.query-resources", arguments: ["query", input("res_take"), "SELECT * FROM resources"]))
+        cases.append(Case(name: "supervisor.diff-rerun", arguments: ["diff", supervisor, input("supervisor-rerun")]))
+        cases.append(Case(name: "supervisor.diff-request_reply", arguments: ["diff", supervisor, input("request_reply")]))
         return cases
     }()
 
