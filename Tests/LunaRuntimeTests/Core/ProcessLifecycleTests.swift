@@ -231,12 +231,13 @@ import TraceFormat
         }
         try await Task.sleep(nanoseconds: 20_000_000)
         for pid in [inReceive, inSleep, inSkipSearch, inThread] { env.kill(pid) }
-        for pid in [inSleep, inSkipSearch, inThread] {
-            #expect(await env.waitForExit(of: pid, timeout: 10) == .killed)
+        for (name, pid) in [("sleep", inSleep), ("skip-search", inSkipSearch), ("thread receive", inThread)] {
+            let exit = await env.waitForExit(of: pid, timeout: 60)
+            #expect(exit == .killed, "the process blocked in \(name) ended \(String(describing: exit))")
         }
-        #expect(await env.waitForExit(of: inReceive, timeout: 10) == .killed)
+        #expect(await env.waitForExit(of: inReceive, timeout: 60) == .killed)
         // `try?` swallowed ProcessTerminated, yet the exit is "killed" and nothing else ran a call.
-        #expect(returned.value.allSatisfy { $0 == "receive returned" })
+        #expect(returned.value.allSatisfy { $0 == "receive returned" }, "returned: \(returned.value)")
     }
 
     @Test func rPROC8_linkDeathWhileBlockedNeverReturns() async throws {
