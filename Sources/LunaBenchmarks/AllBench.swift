@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// `luna-bench all`: every figure of issue #8 (P1–P6) next to its comparison, measured in the
+/// `luna-bench all`: every figure P1–P6 of docs/BENCHMARKS.md next to its comparison, measured in the
 /// same run, as one table. Build with `-c release`; `bench/run.sh` builds and runs it.
 public struct AllBench: ParsableCommand {
     public static let configuration = CommandConfiguration(

@@ -14,7 +14,7 @@ public final class TraceWriter: TraceSink {
         /// Events per block (a block is also cut at `TraceWriter.blockSoftLimitBytes` raw bytes).
         public var eventsPerBlock: Int
         /// zstd compression level (1…19). Level 1 is the default: on traces it compresses as
-        /// well as level 3 or better (1.27 against 1.38 bytes/event on ping-pong) at twice the speed.
+        /// well as level 3 or better at twice the speed (figures in docs/BENCHMARKS.md).
         public var compressionLevel: Int
         /// How many full blocks may wait for the background encoder before `record` waits.
         public var maxPendingBlocks: Int
