@@ -243,33 +243,8 @@ package final class HTMLFlowExporter {
         var at: UInt64
     }
 
-    /// `text` as a JSON string literal that is also safe inside a `<script>` element: `<`, `>`
-    /// and `&` are escaped, as are the line separators JavaScript once treated as newlines.
-    static func quoted(_ text: String) -> String {
-        var s = "\""
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": s += "\\\""
-            case "\\": s += "\\\\"
-            case "\n": s += "\\n"
-            case "\r": s += "\\r"
-            case "\t": s += "\\t"
-            case "<": s += "\\u003c"
-            case ">": s += "\\u003e"
-            case "&": s += "\\u0026"
-            case "\u{2028}": s += "\\u2028"
-            case "\u{2029}": s += "\\u2029"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    s += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    s.unicodeScalars.append(u)
-                }
-            }
-        }
-        return s + "\""
-    }
+    /// `text` as a JSON string literal that is also safe inside a `<script>` element.
+    static func quoted(_ text: String) -> String { JSONString.quoted(text, scriptSafe: true) }
 }
 
 /// Lanes of the page: pids in the order first seen, with their index.
