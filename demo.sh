@@ -7,7 +7,7 @@
 #   ./demo.sh [GUEST.wasm ENTRY]      (default: traces/corpus/flows.wasm supervisor)
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup.sh
+bash scripts/setup.sh --demo
 guest=${1:-traces/corpus/flows.wasm}
 entry=${2:-supervisor}
 out=${DEMO_OUT:-.build/demo}

@@ -2,7 +2,8 @@
 # Installs what building and testing Luna needs on a Debian-like machine that has Swift 6.3,
 # and says what it installs. Idempotent: when everything is present it installs nothing.
 #
-#   scripts/setup.sh            (demo.sh, test.sh and .ci/run call it first)
+#   scripts/setup.sh            (test.sh and .ci/run call it first)
+#   scripts/setup.sh --demo     (demo.sh: everything but the browser the HTML tests use)
 #
 # Needs: libzstd, OpenSSL and SQLite (headers + pkg-config entries), the zstd
 # and openssl command-line tools (tests compare against them), pkg-config, python3 (the
@@ -23,7 +24,10 @@ pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The HTML export's tests run a headless browser; the demo does not need one.
+if [ "${1:-}" != "--demo" ]; then
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
     echo "setup: all build and test dependencies present"
