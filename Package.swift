@@ -102,6 +102,8 @@ let package = Package(
         .executableTarget(name: "luna-trace", dependencies: ["LunaTraceCommands"]),
         .executableTarget(name: "luna-conform", dependencies: ["LunaConformCommands"]),
 
+        // What several test targets share (not a product).
+        .target(name: "LunaTestSupport", path: "Tests/LunaTestSupport"),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks"]),
         .testTarget(
@@ -114,12 +116,14 @@ let package = Package(
         ),
         .testTarget(
             name: "LunaConformTests",
-            dependencies: ["LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime"],
+            dependencies: ["LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime",
+                           "LunaTestSupport"],
             exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
         ),
         .testTarget(
             name: "ConformanceFuzzTests",
-            dependencies: ["ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime"]
+            dependencies: ["ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime",
+                           "LunaTestSupport"]
         ),
     ]
 )

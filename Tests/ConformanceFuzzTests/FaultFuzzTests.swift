@@ -1,6 +1,7 @@
 import ConformanceFuzz
 import ConformanceKit
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -30,7 +31,7 @@ struct FaultFuzzTests {
     ]
 
     @Test("fault is found from seed 1 and shrunk", arguments: cases)
-    func found(_ c: Case) throws {
+    func found(_ c: Case) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-fuzz-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = Fuzzer.Options(adapter: FuzzSupport.builtin + ["--fault", c.fault])
@@ -44,7 +45,8 @@ struct FaultFuzzTests {
         // injected fault (docs/FUZZING.md): go on from the next seed then, a few times at most.
         var failure: Fuzzer.Failure? = nil
         for _ in 0..<3 {
-            let r = Fuzzer(options: options).run()
+            let o = options
+            let r = await offPool { Fuzzer(options: o).run() }
             failure = r.failure
             guard let f = r.failure, f.signature.rule != c.rule else { break }
             options.seed = f.seed + 1

@@ -2,6 +2,7 @@ import ConformanceFuzz
 import ConformanceKit
 import Foundation
 import LunaRuntime
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -91,31 +92,33 @@ struct FuzzRecordingTests {
 
 @Suite("Fuzzing: replay round trips", .serialized)
 struct FuzzRoundTripTests {
-    static func fuzz(_ adapter: [String], count: Int, seed: UInt64, reference: [String]? = nil) -> Fuzzer.Result {
+    static func fuzz(_ adapter: [String], count: Int, seed: UInt64, reference: [String]? = nil) async -> Fuzzer.Result {
         var options = Fuzzer.Options(adapter: adapter)
         options.seed = seed
         options.count = count
         options.generator = FuzzSupport.clearOfKnownIssues
         options.shrink = false
         options.reference = reference
-        return Fuzzer(options: options).run()
+        let o = options
+        return await offPool { Fuzzer(options: o).run() }
     }
 
     @Test("generated workloads replay on the Python adapter without divergence")
-    func python() {
-        let r = Self.fuzz(FuzzSupport.python, count: 60, seed: 1_000)
+    func python() async {
+        let r = await Self.fuzz(FuzzSupport.python, count: 60, seed: 1_000)
         #expect(r.outcomes.count == 60)
-        #expect(r.failure == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
+        #expect(r.failure?.signature == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
     }
 
     @Test("generated workloads replay on the built-in adapter without divergence")
-    func builtin() {
+    func builtin() async {
         // The built-in adapter answers a blocking call before its process is idle again, so a
         // request sent after that answer can be overtaken by another process's request (the
         // fuzzer finds this about once per hundred workloads; docs/FUZZING.md).
+        let r = await Self.fuzz(FuzzSupport.builtin, count: 60, seed: 2_000)
+        #expect(r.outcomes.count == 60 || r.failure != nil)
         withKnownIssue("built-in adapter: requests queued behind a just-answered blocking call can be overtaken", isIntermittent: true) {
-            let r = Self.fuzz(FuzzSupport.builtin, count: 60, seed: 2_000)
-            #expect(r.failure == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
+            #expect(r.failure?.signature == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
         }
     }
 }

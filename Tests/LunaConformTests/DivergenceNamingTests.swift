@@ -1,5 +1,6 @@
 import ConformanceKit
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -50,14 +51,14 @@ struct DivergenceNamingTests {
     func correctAdaptersPass() async {
         let sources = [Self.resourceIDs, Self.modulePushedTwice, Self.skipSearchLinkDied]
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
-            let report = await TestSupport.offPool { TestSupport.replay(sources, command, callTimeout: 3) }
+            let report = await offPool { TestSupport.replay(sources, command, callTimeout: 3) }
             #expect(report.allPassed, "\(report.text())")
         }
     }
 
     @Test("fault is caught as its first cause", arguments: cases)
     func caught(_ c: Case) async {
-        let report = await TestSupport.offPool { TestSupport.replay([Self.source(c.trace)], Self.faulty(c.fault), callTimeout: 3) }
+        let report = await offPool { TestSupport.replay([Self.source(c.trace)], Self.faulty(c.fault), callTimeout: 3) }
         let causes = report.outcomes.flatMap(\.firstCauses)
         #expect(report.outcomes.allSatisfy { $0.adapterFailure == nil }, "\(report.text())")
         #expect(causes.first?.category == c.category && causes.first?.rule == c.rule,
@@ -69,14 +70,14 @@ struct DivergenceNamingTests {
         let corpus = TestSupport.packageRoot + "/traces/corpus/"
         for (fault, trace, rule) in [("link-tag-plus-one", "proc_spawn_link", "R-PROC-4"),
                                      ("skip-search-ignores-link-died", "recv_skip_search_link_died", "R-RECV-8")] {
-            let report = await TestSupport.offPool { TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2) }
+            let report = await offPool { TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2) }
             #expect(report.outcomes.first?.firstCauses.first?.rule == rule, "\(fault): \(report.text())")
         }
     }
 
     @Test("a reorder is reported where it happened, and the late message is not called unknown")
     func reorderWording() async throws {
-        let report = await TestSupport.offPool { TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3) }
+        let report = await offPool { TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3) }
         let outcome = try #require(report.outcomes.first)
         let first = try #require(outcome.firstCauses.first)
         #expect(first.detail.contains("arrived later, at event #"), "\(report.text())")
@@ -85,7 +86,7 @@ struct DivergenceNamingTests {
 
     @Test("a message dropped after a later one overtook nothing is still a loss")
     func dropIsLoss() async {
-        let report = await TestSupport.offPool { TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter(["drop-every-nth"]), callTimeout: 3) }
+        let report = await offPool { TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter(["drop-every-nth"]), callTimeout: 3) }
         #expect(report.outcomes.flatMap(\.firstCauses).contains { $0.category == .lostMessage && $0.rule == "R-SEND-1" },
                 "\(report.text())")
     }
@@ -104,7 +105,7 @@ struct DivergenceNamingTests {
             e.ev(.createData, 2, [0, 0], msg: 2),
             e.ev(.send, 2, [1], msg: 2, result: .value(0)),
         ]
-        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "killed-waiter")], TestSupport.pythonAdapter) }
+        let report = await offPool { TestSupport.replay([.events(trace, name: "killed-waiter")], TestSupport.pythonAdapter) }
         let first = report.outcomes.first?.firstCauses.first
         #expect(first?.rule == "R-PROC-8", "\(report.text())")
     }

@@ -1,5 +1,6 @@
 import ConformanceKit
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -11,10 +12,10 @@ struct ReplayRobustnessTests {
 
     @Test("concurrent timeouts of 8 processes (1 s each) replay in about the recorded time")
     func concurrentTimeouts() async throws {
-        let events = await TestSupport.offPool { ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000) }
+        let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000) }
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
             let started = Date()
-            let report = await TestSupport.offPool { TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3) }
+            let report = await offPool { TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3) }
             let seconds = Date().timeIntervalSince(started)
             #expect(report.allPassed, "\(report.text())")
             // One after another they take 8 s; together about 1 s. Loose bound for a loaded machine.
@@ -28,11 +29,11 @@ struct ReplayRobustnessTests {
           .enabled(if: ProcessInfo.processInfo.environment["LUNA_SLOW_TESTS"] == "1"))
     func ringOf300() async throws {
         let recordStart = Date()
-        let events = await TestSupport.offPool { ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000) }
+        let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000) }
         let recorded = Date().timeIntervalSince(recordStart)
         for (name, command) in [("python", TestSupport.pythonAdapter), ("built-in", TestSupport.builtinAdapter())] {
             let started = Date()
-            let report = await TestSupport.offPool {
+            let report = await offPool {
                 ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 3, traceTimeout: 60))
                     .run([.events(events, name: "ring-300")])
             }
@@ -54,7 +55,7 @@ struct ReplayRobustnessTests {
             TraceEvent(kind: .send, pid: 1, start: 300_000_040, end: 300_000_050, args: [2], message: 1, result: .value(0)),
             TraceEvent(kind: .receive, pid: 2, start: 300_000_060, end: 300_000_070, args: [-1], tags: [4], message: 1, result: .value(0)),
         ]
-        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3) }
+        let report = await offPool { TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3) }
         #expect(report.allPassed, "\(report.text())")
     }
 
@@ -71,7 +72,7 @@ struct ReplayRobustnessTests {
             ReplayDiffTests.ev(.exit, 2, [1]),
         ]
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
-            let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "huge")], command, callTimeout: 3) }
+            let report = await offPool { TestSupport.replay([.events(trace, name: "huge")], command, callTimeout: 3) }
             #expect(report.outcomes.first?.adapterFailure == nil, "\(report.text())")
         }
     }
@@ -83,7 +84,7 @@ struct ReplayRobustnessTests {
             ReplayDiffTests.ev(.createData, 1, [0, 0], msg: 1),
             ReplayDiffTests.ev(.writeData, 1, [1 << 40], payload: .digest(size: 1 << 40, xxh64: 0), result: .value(1 << 40)),
         ]
-        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "claims-a-terabyte")], TestSupport.pythonAdapter) }
+        let report = await offPool { TestSupport.replay([.events(trace, name: "claims-a-terabyte")], TestSupport.pythonAdapter) }
         #expect(report.outcomes.first?.status == .skipped, "\(report.text())")
         #expect(report.outcomes.first?.note.contains("event #2") == true, "\(report.text())")
     }
@@ -96,7 +97,7 @@ struct ReplayRobustnessTests {
             ReplayDiffTests.ev(.send, 1, [1], msg: 1, result: .value(0)),
             ReplayDiffTests.ev(.receive, 1, [20_000_000_000_000], msg: 1, result: .value(0)),
         ]
-        let report = await TestSupport.offPool { TestSupport.replay([.events(trace, name: "huge-timeout")], TestSupport.pythonAdapter) }
+        let report = await offPool { TestSupport.replay([.events(trace, name: "huge-timeout")], TestSupport.pythonAdapter) }
         #expect(report.allPassed, "\(report.text())")
     }
 
@@ -115,7 +116,7 @@ struct ReplayRobustnessTests {
 
     @Test("an answer to the same request twice is an adapter failure")
     func duplicateAnswer() async {
-        let report = await TestSupport.offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3) }
+        let report = await offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3) }
         #expect(report.outcomes.first?.adapterFailure?.kind == .duplicateAnswer, "\(report.text())")
     }
 
@@ -124,7 +125,7 @@ struct ReplayRobustnessTests {
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("stray-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: marker) }
         let command = Self.faulty("stray-at-second-reset") + [marker]
-        let report = await TestSupport.offPool { TestSupport.replay(Array(TestSupport.scenarios.prefix(2)), command, callTimeout: 3) }
+        let report = await offPool { TestSupport.replay(Array(TestSupport.scenarios.prefix(2)), command, callTimeout: 3) }
         #expect(report.outcomes.count == 2)
         #expect(report.outcomes.first?.adapterFailure?.kind == .unknownID, "\(report.text())")
         #expect(report.outcomes.last?.status == .passed, "\(report.text())")
@@ -133,7 +134,7 @@ struct ReplayRobustnessTests {
     @Test("an adapter that hangs with only waiting calls left is reported hung and replaced")
     func hangWithWaits() async {
         let sources = [TestSupport.scenarios.first { $0.name == "selective-receive" }!, TestSupport.scenarios[0]]
-        let report = await TestSupport.offPool { TestSupport.replay(sources, Self.faulty("hang-after-park"), callTimeout: 1) }
+        let report = await offPool { TestSupport.replay(sources, Self.faulty("hang-after-park"), callTimeout: 1) }
         #expect(report.outcomes.first?.adapterFailure?.kind == .hung, "\(report.text())")
         #expect(report.outcomes.first?.divergences.isEmpty == true, "\(report.text())")
         #expect(report.outcomes.last?.adapterFailure?.message.contains("no answer to reset") != true, "\(report.text())")
@@ -141,7 +142,7 @@ struct ReplayRobustnessTests {
 
     @Test("a 50 MB line is reported as an over-long line")
     func overlongLine() async {
-        let report = await TestSupport.offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3) }
+        let report = await offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3) }
         #expect(report.outcomes.first?.adapterFailure?.kind == .overlongLine, "\(report.text())")
     }
 }

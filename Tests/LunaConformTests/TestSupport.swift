@@ -46,14 +46,6 @@ enum TestSupport {
             .run(sources)
     }
 
-    /// Runs `body` on a thread of its own and awaits it, so that a long blocking recording or
-    /// replay does not hold one of the few threads that every other test's tasks share.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { (c: CheckedContinuation<T, Never>) in
-            Thread { c.resume(returning: body()) }.start()
-        }
-    }
-
     /// Runs a program and returns (status, stdout, stderr).
     static func run(_ args: [String]) throws -> (Int32, String, String) {
         let p = Process()
