@@ -68,4 +68,34 @@ struct LunaDivergenceTests {
         #expect(exitB.args.at(0) == ExitCode.linkDied.rawValue, "B ended \(exitB.text)")
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
     }
+
+    @Test("R-PROC-5: one death's notices all go out before the deaths they cause send theirs")
+    func cascadeIsBreadthFirst() async throws {
+        // Killing A ends B (linked to A); X, linked to both with die_when_link_dies off, hears
+        // of A first, then of B.
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .spawn(child: 3, link: 0),
+             .receive(tags: [9999], .ms(5)), .kill(.process(1))],
+            [.receive(tags: [], .forever)],
+            [.link(tag: 1, .process(1)), .receive(tags: [], .forever)],
+            [.dieWhenLinkDies(false), .link(tag: 2, .process(1)), .link(tag: 3, .process(2)),
+             .receive(tags: [], .forever), .getTag, .receive(tags: [], .forever), .getTag],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        let tags = r.events.filter { $0.kind == .getTag && $0.pid == 5 }.map(\.result)
+        #expect(tags == [.value(2), .value(3)])
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
+
+    @Test("R-PROC-3: a link to a missing pid ends the caller at its next wait under the flag in force at the link")
+    func deferredNoticeKeepsItsFlag() async {
+        let w = Workload(seed: 0, processes: [
+            [.link(tag: 4, .missing(999)), .dieWhenLinkDies(false), .receive(tags: [], .ms(1)), .getTag],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        #expect(r.events.contains { $0.kind == .exit && $0.pid == 2 && $0.args.at(0) == ExitCode.linkDied.rawValue })
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
 }
