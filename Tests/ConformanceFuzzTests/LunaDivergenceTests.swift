@@ -98,4 +98,17 @@ struct LunaDivergenceTests {
         #expect(r.events.contains { $0.kind == .exit && $0.pid == 2 && $0.args.at(0) == ExitCode.linkDied.rawValue })
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
     }
+
+    @Test("R-RECV-8: a deferred \"no process\" notice arrives while a skip-search call waits: its LinkDied message is the reply")
+    func deferredNoticeRepliesToSkipSearch() async throws {
+        let w = Workload(seed: 0, processes: [
+            [.dieWhenLinkDies(false), .link(tag: 4, .missing(999)), .createData(tag: 0, capacity: 0),
+             .skipSearch(.missing(998), .ms(250)), .getTag],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        let ret = try #require(r.events.first { $0.kind == .sendReceiveSkipSearchReturn })
+        #expect(ret.result == .value(0) && ret.message != 0, "the skip-search call timed out")
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
 }

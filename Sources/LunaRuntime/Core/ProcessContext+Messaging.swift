@@ -190,9 +190,12 @@ extension ProcessContext {
     }
 
     /// Sends the request, recording the send half; the wait then accepts only arrivals after
-    /// this point.
+    /// this point. The "no process" notices `link` deferred are handled after the send (R-PROC-3):
+    /// they arrive while the call waits, so with die_when_link_dies off the LinkDied message is
+    /// a reply (R-RECV-8), as in lunatic, where the notice is a signal handled once the call
+    /// waits.
     private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (Message, WaitSpec, UInt64) {
-        try checkAliveAtWait()
+        try checkAlive()
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
             throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)),
@@ -204,6 +207,7 @@ extension ProcessContext {
         let after = mb.arrivals
         mb.lock.unlock()
         deliver(m, to: pid, record: .skipSearch(timeoutMs: timeoutMs, start: start))
+        if !deferredLinkDeaths.isEmpty { try handleDeferredLinkDeaths() }
         return (m, .skipSearch(after: after, tag: m.tag), start)
     }
 

@@ -44,8 +44,10 @@ extension ProcessContext {
         if !deferredLinkDeaths.isEmpty { try handleDeferredLinkDeaths() }
     }
 
+    /// Handles the notices `link` deferred (see `checkAliveAtWait`); throws `ProcessTerminated`
+    /// when one ends the process.
     @inline(never)
-    private func handleDeferredLinkDeaths() throws {
+    package func handleDeferredLinkDeaths() throws {
         let notices = deferredLinkDeaths
         deferredLinkDeaths = []
         let env = environment
