@@ -111,4 +111,18 @@ struct LunaDivergenceTests {
         #expect(ret.result == .value(0) && ret.message != 0, "the skip-search call timed out")
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
     }
+
+    @Test("R-PROC-3: a deferred notice that ends the caller ends a skip-search call before it sends its request")
+    func deferredDeathBeforeSkipSearchSends() async throws {
+        // P1's request would wake P0's receive, and P1's death (linked) would end P0 too; as the
+        // call never sends, P0's receive times out before the death reaches it.
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 1), .receive(tags: [2], .ms(50)), .getTag],
+            [.link(tag: 4, .missing(999)), .createData(tag: 2, capacity: 0), .skipSearch(.process(0), .zero)],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        #expect(!r.events.contains { $0.kind == .sendReceiveSkipSearch }, "the call sent its request")
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
 }

@@ -494,6 +494,10 @@ class Adapter:
         return 0
 
     def op_send_receive_skip_search(self, p, req):
+        # R-PROC-3: a pending "no process" notice that ends the caller takes effect before the
+        # call begins; the others once its request is sent (below).
+        if any(die for _, _, die in p.signals) and self.handle_signals(p):
+            raise Ended()
         msg = p.scratch
         if msg is None:
             raise Trap("lunatic::message::send_receive_skip_search")

@@ -190,12 +190,12 @@ extension ProcessContext {
     }
 
     /// Sends the request, recording the send half; the wait then accepts only arrivals after
-    /// this point. The "no process" notices `link` deferred are handled after the send (R-PROC-3):
-    /// they arrive while the call waits, so with die_when_link_dies off the LinkDied message is
-    /// a reply (R-RECV-8), as in lunatic, where the notice is a signal handled once the call
-    /// waits.
+    /// this point. The "no process" notices `link` deferred (R-PROC-3): one that ends the caller
+    /// takes effect before the request is sent (the call never begins); the others are handled
+    /// after the send, so they arrive while the call waits and a LinkDied message is a reply
+    /// (R-RECV-8), as in lunatic, where the notice is a signal handled once the call waits.
     private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (Message, WaitSpec, UInt64) {
-        try checkAlive()
+        if deferredLinkDeaths.contains(where: \.die) { try checkAliveAtWait() } else { try checkAlive() }
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
             throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)),
