@@ -105,14 +105,14 @@ let package = Package(
         // What several test targets share (not a product).
         .target(name: "LunaTestSupport", path: "Tests/LunaTestSupport"),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
-        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks"]),
+        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaTestSupport"]),
         .testTarget(
             name: "LunaRuntimeTests",
-            dependencies: ["LunaRuntime", "TraceFormat", .product(name: "WAT", package: "WasmKit")]
+            dependencies: ["LunaRuntime", "TraceFormat", "LunaTestSupport", .product(name: "WAT", package: "WasmKit")]
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime"]
+            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaTestSupport"]
         ),
         .testTarget(
             name: "LunaConformTests",

@@ -8,16 +8,10 @@ import TraceFormat
 
 /// Paths the tests share.
 enum FuzzSupport {
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static var packageRoot: String { LunaTestSupport.packageRoot }
 
-    static var lunaConform: String {
-        let candidates = [packageRoot + "/.build/debug/luna-conform", packageRoot + "/.build/release/luna-conform"]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
-    }
+    /// The `luna-conform` executable of the build these tests belong to.
+    static var lunaConform: String { builtExecutablePath("luna-conform") }
 
     static var builtin: [String] { [lunaConform, "adapter"] }
     static var python: [String] { ["python3", packageRoot + "/adapters/python/luna_adapter.py"] }

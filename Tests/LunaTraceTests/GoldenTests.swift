@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 
 @testable import LunaTraceCommands
@@ -20,8 +21,7 @@ struct GoldenTests {
         var testDescription: String { name }
     }
 
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden")
+    static let root = URL(fileURLWithPath: packageRoot + "/Tests/Golden")
 
     static func input(_ trace: String) -> String { root.appendingPathComponent("inputs/\(trace).trace").path }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -9,10 +10,7 @@ import TraceFormat
 enum RunnerGuests {
     /// `traces/guests/<name>` in the repository.
     static func path(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("traces/guests/\(name)").path
+        packageRoot + "/traces/guests/\(name)"
     }
 
     /// traces/guests/tests_runner.wasm: eleven `#lunatic_test_` functions.
