@@ -39,7 +39,7 @@ public enum EventJSON {
     /// Parses a line written by `line` back into an event (`"i"` is ignored).
     public static func parse(_ line: String) throws -> TraceEvent {
         let value: JSONValue
-        do { value = try JSONValue.parse(line) } catch {
+        do { value = try JSONParser.parse(line) } catch {
             throw EventJSONError(detail: "\(error.message) at character \(error.offset)")
         }
         guard case .object(let o) = value else { throw EventJSONError(detail: "not a JSON object") }
@@ -75,7 +75,7 @@ public enum EventJSON {
         switch o["result"] {
         case nil: break
         case .object(let r)?:
-            if case .number(let n)? = r["value"], let v = Int64(n) {
+            if case .int(let v)? = r["value"] {
                 e.result = .value(v)
             } else if case .string(let t)? = r["trap"] {
                 e.result = .trap(t)
@@ -87,8 +87,8 @@ public enum EventJSON {
         return e
     }
 
-    private static func u64(_ o: [String: JSONValue], _ key: String) throws -> UInt64 {
-        guard case .number(let n)? = o[key], let v = UInt64(n) else {
+    private static func u64(_ o: JSONObject, _ key: String) throws -> UInt64 {
+        guard let v = o[key]?.uint64 else {
             throw EventJSONError(detail: "\"\(key)\" must be an unsigned 64-bit integer")
         }
         return v
@@ -97,7 +97,7 @@ public enum EventJSON {
     private static func i64s(_ v: JSONValue, _ key: String) throws -> [Int64] {
         guard case .array(let items) = v else { throw EventJSONError(detail: "\"\(key)\" must be an array") }
         return try items.map { item in
-            guard case .number(let n) = item, let x = Int64(n) else {
+            guard case .int(let x) = item else {
                 throw EventJSONError(detail: "\"\(key)\" holds a value that is not a 64-bit integer")
             }
             return x
