@@ -343,36 +343,3 @@ public struct JSONParser {
         return v
     }
 }
-
-/// Lower-case hex encoding of bytes, and its inverse.
-public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// `bytes` as lower-case hex.
-    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The bytes of a hex string, or nil when it is not hex.
-    public static func decode(_ text: String) -> [UInt8]? {
-        var out = [UInt8]()
-        var high: UInt8? = nil
-        for c in text.utf8 {
-            let d: UInt8
-            switch c {
-            case 0x30...0x39: d = c - 0x30
-            case 0x61...0x66: d = c - 0x61 + 10
-            case 0x41...0x46: d = c - 0x41 + 10
-            default: return nil
-            }
-            if let h = high { out.append(h << 4 | d); high = nil } else { high = d }
-        }
-        return high == nil ? out : nil
-    }
-}

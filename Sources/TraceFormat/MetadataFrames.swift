@@ -51,10 +51,7 @@ enum MetadataFrames {
         }
     }
 
-    static func hex32(_ v: UInt32) -> String {
-        let s = String(v, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - s.count) + s
-    }
+    static func hex32(_ v: UInt32) -> String { "0x" + Hex.fixed(UInt64(v), width: 8) }
 
     // MARK: header
 
