@@ -109,33 +109,14 @@ package final class MessageTracker {
             return attribution(id)
 
         case .send:
-            let id = e.message != 0 ? e.message : scratch(of: e.pid)
-            guard id != 0 else { return nil }
-            // A send that trapped sent nothing; the message keeps the trap in its history.
-            if let trap = e.result.trapReason {
-                let history = keepsHistory
-                update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
-                return attribution(id)
-            }
-            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
-            return attribution(id)
+            return observeSend(e, reachedAt: e.start, skipSearch: false)
 
         case .skipSearchSend where e.result.value != nil:
             return observeCombinedSkipSearch(e)
 
         case .skipSearchSend:
             // The send half (format 1.1): the request reached the receiver's mailbox at `end`.
-            // A trap (empty scratch area, or refused before sending) sends nothing.
-            let id = e.message != 0 ? e.message : scratch(of: e.pid)
-            guard id != 0 else { return nil }
-            if let trap = e.result.trapReason {
-                let history = keepsHistory
-                update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
-                return attribution(id)
-            }
-            skipSearchRequestTags[e.pid] = tag(of: id) ?? 0
-            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.end, call: e.kind)
-            return attribution(id)
+            return observeSend(e, reachedAt: e.end, skipSearch: true)
 
         case .skipSearchReturn:
             let requestTag = skipSearchRequestTags.removeValue(forKey: e.pid) ?? 0
@@ -223,6 +204,22 @@ package final class MessageTracker {
 
     /// A format 1.0 `send_receive_skip_search`: one event, recorded when the call returned, for
     /// both the request sent (at `start`, the only send time it shows) and the reply taken.
+    /// A `send` or the send half of a skip-search (`reachedAt`: when the message reached the
+    /// receiver's mailbox). A send that trapped (empty scratch area, or refused before sending)
+    /// sent nothing; the message keeps the trap in its history.
+    private func observeSend(_ e: TraceEvent, reachedAt time: UInt64, skipSearch: Bool) -> MessageAttribution? {
+        let id = e.message != 0 ? e.message : scratch(of: e.pid)
+        guard id != 0 else { return nil }
+        if let trap = e.result.trapReason {
+            let history = keepsHistory
+            update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+            return attribution(id)
+        }
+        if skipSearch { skipSearchRequestTags[e.pid] = tag(of: id) ?? 0 }
+        send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: time, call: e.kind)
+        return attribution(id)
+    }
+
     private func observeCombinedSkipSearch(_ e: TraceEvent) -> MessageAttribution? {
         let id = e.message != 0 ? e.message : scratch(of: e.pid)
         var requestTag: Int64 = 0
