@@ -105,10 +105,13 @@ let package = Package(
         // What several test targets share (not a product).
         .target(name: "LunaTestSupport", path: "Tests/LunaTestSupport"),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
-        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaTestSupport"]),
+        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaRuntime", "LunaTestSupport"]),
         .testTarget(
             name: "LunaRuntimeTests",
-            dependencies: ["LunaRuntime", "TraceFormat", "LunaTestSupport", .product(name: "WAT", package: "WasmKit")]
+            dependencies: [
+                "LunaRuntime", "TraceFormat", "LunaTestSupport", .product(name: "WAT", package: "WasmKit"),
+                "LunaBenchmarks",  // the guest ping-pong workload, for one causality test
+            ]
         ),
         .testTarget(
             name: "LunaTraceTests",
