@@ -18,7 +18,7 @@ extension AllBench {
     /// P1: the same message-heavy native workloads untraced and traced into a real TraceWriter
     /// (zstd file), runs interleaved; overhead = (traced − untraced time) / recorded events.
     func tracingOverhead(_ s: Sizes, _ report: BenchReport) throws {
-        let path = Measure.tempPath("p1.ltrace")
+        let path = Measure.tempPath("p1.trace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         for workload in ["one-way", "ping-pong"] {
             let units = workload == "one-way" ? s.oneWay / 2 : s.pingPong

@@ -23,7 +23,7 @@ extension AllBench {
     /// compressed with the zstd CLI (default level 3, and -19). P3: `luna-trace stats` (its
     /// real code) over the ping-pong file against `zstd -dc` of the same file.
     func traceSizeAndDecode(_ s: Sizes, _ report: BenchReport) throws {
-        let pingPath = Measure.tempPath("p2-pingpong.ltrace"), mixedPath = Measure.tempPath("p2-mixed.ltrace")
+        let pingPath = Measure.tempPath("p2-pingpong.trace"), mixedPath = Measure.tempPath("p2-mixed.trace")
         defer {
             try? FileManager.default.removeItem(atPath: pingPath)
             try? FileManager.default.removeItem(atPath: mixedPath)
@@ -111,7 +111,7 @@ extension AllBench {
     func corpusFigure() throws -> (files: Int, events: UInt64, bytes: UInt64)? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: corpus) else { return nil }
         var files = 0, events: UInt64 = 0, bytes: UInt64 = 0
-        for name in names.sorted() where name.hasSuffix(".trace") {
+        for name in names.sorted() where name.hasSuffix(TraceFileName.suffix) {
             let path = corpus + "/" + name
             let reader = try TraceReader(path: path)
             var e = TraceEvent(kind: .send, pid: 0)

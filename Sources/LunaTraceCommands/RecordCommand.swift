@@ -41,7 +41,7 @@ public struct RecordCommand: StreamingCommand {
     var entry: String = "_start"
 
     @Option(name: .shortAndLong, help: "Where to write the trace ('-' for standard output).")
-    var output: String = "trace.luna"
+    var output: String = "luna.trace"
 
     @Option(help: "Payload capture: full (all bytes) or digest (size and XXH64 only).")
     var payload: PayloadMode = .full

@@ -11,7 +11,7 @@ public struct RunCommand: StreamingCommand {
         discussion: """
             Fits a Rust project's .cargo/config.toml as
               [target.wasm32-wasi]
-              runner = "luna-trace run"      (or "luna-trace run -o trace.luna")
+              runner = "luna-trace run"      (or "luna-trace run -o run.trace")
             Options go before MODULE; everything after MODULE is the program's own arguments
             (WASI arguments after the program name). As with lunatic, the program sees the
             host's environment variables, the current directory preopened as "." and each

@@ -34,7 +34,7 @@ struct CrashSafetyTests {
         guard let binary = TraceFixtures.binary else { throw FixtureError("luna-trace not built") }
         let guest = dir.appendingPathComponent("slow.wat")
         try slowGuest.write(to: guest, atomically: true, encoding: .utf8)
-        let trace = dir.appendingPathComponent("slow.luna")
+        let trace = dir.appendingPathComponent("slow.trace")
         let p = Process()
         p.executableURL = binary
         p.arguments = ["record", guest.path, "-o", trace.path]
@@ -120,7 +120,7 @@ struct CrashSafetyTests {
         let dir = try TraceFixtures.directory()
         let guest = dir.appendingPathComponent("blocked.wat")
         try Self.blockedGuest(2_000).write(to: guest, atomically: true, encoding: .utf8)
-        let trace = dir.appendingPathComponent("blocked.luna")
+        let trace = dir.appendingPathComponent("blocked.trace")
         let r = try TraceFixtures.runBinary(["record", guest.path, "--grace", "0.2", "-o", trace.path])
         #expect(r.code == 0, "\(r.err)")
         let reader = try TraceReader(path: trace.path)

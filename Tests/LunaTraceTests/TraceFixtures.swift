@@ -33,7 +33,7 @@ enum TraceFixtures {
 
     /// The postmortem scenario written to a file in `dir`.
     static func postmortem(in dir: URL) throws -> URL {
-        let url = dir.appendingPathComponent("postmortem.luna")
+        let url = dir.appendingPathComponent("postmortem.trace")
         try write(Postmortem.events(), to: url)
         return url
     }
