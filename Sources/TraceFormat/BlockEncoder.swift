@@ -51,6 +51,9 @@ struct BlockEncoder {
 
     /// Room kept at the front for the block-start record (3 varints: ≤ 1 + 1 + 20 bytes).
     static let headerRoom = 24
+    /// Room reserved with a payload or a text for what may follow it unreserved: the result
+    /// value (one varint).
+    static let tailRoom = 10
 
     init(unit: UInt64, storage: BlockBytes) {
         self.unit = max(1, unit)
@@ -108,7 +111,7 @@ struct BlockEncoder {
     private mutating func lengthPrefixed(_ s: String) {
         var s = BlockEncoder.cut(s)
         s.withUTF8 { u in
-            reserve(10 + u.count)
+            reserve(10 + u.count + BlockEncoder.tailRoom)
             varint(UInt64(u.count))
             raw(UnsafeRawBufferPointer(u))
         }
@@ -176,7 +179,7 @@ struct BlockEncoder {
         case .bytes(let b):
             varint(UInt64(b.count))
             b.withUnsafeBytes { p in
-                reserve(p.count)
+                reserve(p.count + BlockEncoder.tailRoom)
                 raw(p)
             }
         case .digest(let size, let h):
@@ -218,7 +221,7 @@ struct BlockEncoder {
                 digest(size: UInt64(payload.count), XXH64.hash(payload))
             } else {
                 varint(UInt64(payload.count))
-                reserve(payload.count)
+                reserve(payload.count + BlockEncoder.tailRoom)
                 raw(payload)
             }
         }
