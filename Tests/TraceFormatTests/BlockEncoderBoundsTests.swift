@@ -2,7 +2,9 @@ import Testing
 
 @testable import TraceFormat
 
-/// The encoder writes only into room it reserved.
+/// The encoder writes only into room it reserved, and its reservation bounds
+/// (`maxRecordBytes`, `maxEventBytes`) hold, so a fixed-size buffer (a flight recorder's chunk)
+/// is never outgrown.
 @Suite struct BlockEncoderBoundsTests {
     /// A payload ending right at the buffer's end used to leave the result value (up to 10
     /// bytes, written after it) outside the buffer.
@@ -23,5 +25,29 @@ import Testing
             }
         }
         #expect(overruns.isEmpty, "\(overruns.prefix(5))")
+    }
+
+    @Test func eventsFitTheRoomTheirBoundSays() {
+        var growths = 0
+        for i in 0..<3_000 {
+            var e = FlightRecorderTests.event(i)
+            if i % 4 == 1 { e.tags = (0..<Int64(i % 300)).map { -$0 } }
+            if i % 5 == 2 { e.text = String(repeating: "ü", count: i % 500) }
+            if i % 6 == 3 { e.payload = .bytes([UInt8](repeating: 3, count: i)) }
+            if i % 11 == 4 { e.result = .trap(String(repeating: "r", count: i % 700)) }
+            for capture in [PayloadCapture.full, .digestAbove(100)] {
+                let need = BlockEncoder.maxEventBytes(e, capture: capture)
+                var encoder = BlockEncoder(unit: 100, storage: BlockBytes(capacity: BlockEncoder.headerRoom + need))
+                encoder.encode(e, capture: capture)
+                if encoder.storage.capacity != BlockEncoder.headerRoom + need { growths += 1 }
+                if let plain = EventRecord(plain: e), case .bytes(let b) = e.payload {
+                    let need = BlockEncoder.maxRecordBytes(payloadBytes: b.count, capture: capture)
+                    var encoder = BlockEncoder(unit: 100, storage: BlockBytes(capacity: BlockEncoder.headerRoom + need))
+                    b.withUnsafeBytes { encoder.encode(plain, payload: $0, capture: capture) }
+                    if encoder.storage.capacity != BlockEncoder.headerRoom + need { growths += 1 }
+                }
+            }
+        }
+        #expect(growths == 0)
     }
 }
