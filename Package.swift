@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime"]
+            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaTestSupport"]
         ),
         .testTarget(
             name: "LunaConformTests",
