@@ -41,6 +41,11 @@ extension FlightRecorder {
             if let final = d.final { return final }
             let dump = try write(to: path, trigger: trigger, final: true)
             d.final = dump
+            // Written: the ring's memory can go (after a failure it stays, for another try).
+            ring.withLock { r in
+                r.chunks.removeAll()
+                r.spare.removeAll()
+            }
             return dump
         }
     }
@@ -63,17 +68,7 @@ extension FlightRecorder {
                                           startNanos: r.droppedUntil, trigger: trigger))
         }
         var unwritten = chunks[...]
-        defer {
-            // Hands back the chunks not written (after a failure), and the ring's memory after
-            // the final dump.
-            release(Array(unwritten))
-            if final {
-                ring.withLock { r in
-                    r.chunks.removeAll()
-                    r.spare.removeAll()
-                }
-            }
-        }
+        defer { release(Array(unwritten)) }  // the chunks not written, after a failure
         var header = self.header
         header.window = window
         let fd = try FileDescriptorIO.openForWriting(path)
@@ -105,7 +100,7 @@ extension FlightRecorder {
         ring.withLock { r in
             for c in chunks {
                 c.pinned = false
-                if c.detached && !r.closed { r.spare.append(c.body.storage) }
+                if c.detached { r.spare.append(c.body.storage) }
             }
         }
     }

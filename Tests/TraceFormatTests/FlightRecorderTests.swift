@@ -130,6 +130,17 @@ import Testing
         #expect(Self.numbers(read).last == 29_999 && Self.numbers(read).first == Int64(dump.window.droppedEvents))
     }
 
+    @Test func aFinalDumpThatFailsKeepsItsEventsForAnotherTry() throws {
+        let recorder = Self.recorder()
+        for i in 0..<1_000 { Self.record(Self.event(i), into: recorder) }
+        #expect(throws: TraceFormatError.self) { try recorder.close(to: "/nonexistent-dir/x.trace", trigger: "exit") }
+        #expect(recorder.finalDump == nil)
+        Self.record(Self.event(1_000), into: recorder)  // recording has ended all the same
+        let dump = try recorder.close(to: TraceSamples.temporaryPath(), trigger: "exit")
+        let (_, read, _) = try Self.read(dump.path)
+        #expect(Self.numbers(read) == (0..<1_000).map(Int64.init))
+    }
+
     @Test func eventsLargerThanHalfAChunkAreStoredSmaller() throws {
         let recorder = Self.recorder()
         let chunk = recorder.options.chunkBytes
