@@ -6,8 +6,8 @@ import Testing
 /// (`maxRecordBytes`, `maxEventBytes`) hold, so a fixed-size buffer (a flight recorder's chunk)
 /// is never outgrown.
 @Suite struct BlockEncoderBoundsTests {
-    /// A payload ending right at the buffer's end used to leave the result value (up to 10
-    /// bytes, written after it) outside the buffer.
+    /// A payload or text ending right at the buffer's end must still leave room for the result
+    /// value (up to 10 bytes) written after it.
     @Test func aResultAfterAPayloadThatFillsTheBufferStaysInside() {
         var overruns: [String] = []
         for capacity in stride(from: 200, through: 260, by: 3) {
