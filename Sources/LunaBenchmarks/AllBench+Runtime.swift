@@ -15,14 +15,16 @@ extension AllBench {
 
     // MARK: P1
 
-    /// P1: the same message-heavy native workloads untraced and traced into a real TraceWriter
-    /// (zstd file), runs interleaved; overhead = (traced − untraced time) / recorded events.
+    /// P1: the same message-heavy native workloads untraced, traced into a real TraceWriter
+    /// (zstd file) and into a 64 MiB flight recorder, runs interleaved; overhead = (traced −
+    /// untraced time) / recorded events. Then the dump of a full 64 MiB flight recorder ring.
     func tracingOverhead(_ s: Sizes, _ report: BenchReport) throws {
         let path = Measure.tempPath("p1.trace")
         defer { try? FileManager.default.removeItem(atPath: path) }
         for workload in ["one-way", "ping-pong"] {
             let units = workload == "one-way" ? s.oneWay / 2 : s.pingPong
-            var plain: [Double] = [], traced: [Double] = []
+            var plain: [Double] = [], traced: [Double] = [], flight: [Double] = []
+            let recorder = FlightRecorderBench.wrapped()
             var events: UInt64 = 0
             for _ in 0..<s.repeats {
                 let run = { (trace: (any TraceSink)?) throws -> Double in
@@ -34,6 +36,7 @@ extension AllBench {
                 let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench all P1"))
                 traced.append(1 / (try run(writer)))
                 events = try writer.close().eventCount
+                flight.append(1 / (try run(recorder)))
             }
             let perUnit = Double(events) / Double(units)
             let untracedNs = Measure.median(plain) * 1e9 / perUnit
@@ -45,7 +48,40 @@ extension AllBench {
                 figure: String(format: "%.1f ns/event", overhead),
                 comparison: String(format: "untraced %.1f ns/event-equivalent, traced %.1f (TraceWriter, zstd file)", untracedNs, tracedNs),
                 goal: "≤ 30 ns/event", met: overhead <= 30))
+            let flightOverhead = Measure.median(flight) * 1e9 / perUnit - untracedNs
+            report.add(BenchRow(
+                id: "P1", what: "flight recorder overhead, native \(workload) (64 MiB ring, wrapped, same runs)",
+                figure: String(format: "%.1f ns/event", flightOverhead),
+                comparison: String(format: "TraceWriter %.1f ns/event (%.2f×)", overhead, flightOverhead / max(overhead, 0.1)),
+                goal: "≤ 1.0× TraceWriter", met: flightOverhead <= overhead))
         }
+        let dumpPath = Measure.tempPath("p1-flight.ltrace")
+        defer { try? FileManager.default.removeItem(atPath: dumpPath) }
+        var dumps: [Double] = [], fresh: [Double] = [], steady: [Double] = []
+        var last: FlightDump?
+        for _ in 0..<s.repeats {
+            let run = try FlightRecorderBench.fullRingDump(path: dumpPath)
+            fresh.append(run.freshNs)
+            steady.append(run.steadyNs)
+            dumps.append(run.dump.seconds)
+            last = run.dump
+        }
+        if let last {
+            report.add(BenchRow(
+                id: "P1", what: "flight recorder: dump of a full 64 MiB ring (write_data-like events)",
+                figure: String(format: "%.0f ms", Measure.median(dumps) * 1e3),
+                comparison: String(format: "%llu events, %llu raw bytes → %.1f MB file; recording (one thread) %.1f ns/event into a fresh ring, %.1f once wrapped",
+                                   last.summary.eventCount, last.summary.rawBytes, Double(last.summary.fileBytes) / 1e6,
+                                   Measure.median(fresh), Measure.median(steady)),
+                goal: "", met: nil))
+        }
+        let cost = try FlightRecorderBench.recordCost(events: s.repeats > 1 ? 1_000_000 : 100_000, path: dumpPath)
+        report.add(BenchRow(
+            id: "P1", what: "flight recorder: recording one write_data-like event, one thread (lock + encoding; best of 6 rounds)",
+            figure: String(format: "%.1f ns/event", cost.flightNs),
+            comparison: String(format: "TraceWriter.record %.1f ns/event, its block not compressed in the loop (%.2f×)",
+                               cost.writerNs, cost.flightNs / cost.writerNs),
+            goal: "≤ 1.0× TraceWriter", met: cost.flightNs <= cost.writerNs))
     }
 
     // MARK: P5

@@ -41,6 +41,11 @@ package final class MessageTracker {
     private let keepsHistory: Bool
     /// The time of the latest event observed.
     @exclusivity(unchecked) package private(set) var now: UInt64 = 0
+    /// Whether the trace begins in the middle of a run: a flight recorder's window after
+    /// dropped events (`TraceWindow.isPartial`). A process the trace does not show being
+    /// spawned may then have existed before its first event, so a send to it counts as a send
+    /// to a running process, not to no one.
+    package var beginsMidRun = false
 
     /// A tracker; `settleWindow` is how many ended messages wait for late drop events.
     ///
@@ -361,10 +366,13 @@ package final class MessageTracker {
         }
     }
 
-    /// Whether `pid` had started and not yet ended at `time`.
+    /// Whether `pid` had started and not yet ended at `time` (in a trace that begins mid-run,
+    /// a process not spawned in it counts as started before it).
     private func wasRunning(_ pid: ProcessID, at time: UInt64) -> Bool {
         let i = processes.slot(of: pid)
-        guard i >= 0, processes[slot: i].firstSeen <= time else { return false }
+        guard i >= 0 else { return beginsMidRun }
+        let started = processes[slot: i].firstSeen <= time || (beginsMidRun && processes[slot: i].parent == nil)
+        guard started else { return false }
         if let end = processes[slot: i].exit?.at { return end >= time }
         return true
     }

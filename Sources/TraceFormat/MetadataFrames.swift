@@ -69,6 +69,15 @@ enum MetadataFrames {
             w.string(k)
             w.string(v)
         }
+        // The window (format 1.2) only when there is one: a whole recording's header keeps the
+        // 1.1 layout, which an absent window field means.
+        if let window = h.window {
+            w.varint(TraceWindow.flightWindowCode)
+            w.varint(window.droppedEvents)
+            w.varint(window.droppedBytes)
+            w.varint(window.startNanos)
+            w.string(window.trigger)
+        }
         return frame(magic: TraceLayout.headerMagic, content: w)
     }
 
@@ -98,8 +107,14 @@ enum MetadataFrames {
                 let k = try r.string("metadata key byte")
                 meta[k] = try r.string("metadata value byte")
             }
+            var window: TraceWindow?
+            if !r.atEnd, try r.varint() == TraceWindow.flightWindowCode {
+                window = TraceWindow(droppedEvents: try r.varint(), droppedBytes: try r.varint(),
+                                     startNanos: try r.varint(), trigger: try r.string("window trigger byte"))
+            }
+            // Anything after the fields this version knows belongs to a later minor version.
             return TraceHeader(producer: producer, clock: clock, wallClockStartNanos: wall, timeUnitNanos: unit,
-                               metadata: meta, formatMajor: major, formatMinor: minor)
+                               metadata: meta, window: window, formatMajor: major, formatMinor: minor)
         } catch {
             throw TraceFormatError(.corruptFrame, offset: error.offset, "header: \(error.detail)")
         }
