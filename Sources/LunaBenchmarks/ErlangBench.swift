@@ -22,7 +22,8 @@ struct ErlangBench {
         let source = (sourceDirectory as NSString).appendingPathComponent("luna_bench.erl")
         let erl = erlOverride ?? Self.onPath("erl")
         self.erl = erl ?? ""
-        beamDirectory = Measure.tempPath("erlang")
+        // One directory per instance: two benches in one process must not remove each other's.
+        beamDirectory = Measure.tempPath("erlang-\(UInt32.random(in: 0...UInt32.max))")
         guard let erl, FileManager.default.isExecutableFile(atPath: erl) else {
             unavailable = "Erlang not installed (no \(erlOverride ?? "erl on PATH"); bench/run.sh installs erlang-base)"
             release = ""
@@ -41,7 +42,7 @@ struct ErlangBench {
         }
         do {
             try FileManager.default.createDirectory(atPath: beamDirectory, withIntermediateDirectories: true)
-            _ = try Measure.runTool([erlc, "-o", beamDirectory, source])
+            _ = try Self.output([erlc, "-o", beamDirectory, source])
             let version = try Self.output([erl, "-noshell", "-eval",
                                            "io:format(\"~s\", [erlang:system_info(otp_release)]), halt()."])
             release = version.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -86,11 +87,30 @@ struct ErlangBench {
         return nil
     }
 
-    /// Runs `arguments` and returns its standard output; throws when it exits non-zero.
+    /// Runs `arguments` and returns its standard output and error; throws with that text when
+    /// it cannot start or exits non-zero.
     private static func output(_ arguments: [String]) throws -> String {
-        let path = Measure.tempPath("erl-out")
+        let path = Measure.tempPath("erl-out-\(UInt32.random(in: 0...UInt32.max))")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        _ = try Measure.runTool(arguments, stdoutPath: path)
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: path) else { throw BenchFailure("cannot open \(path)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            try? out.close()
+            throw BenchFailure("cannot run \(arguments.joined(separator: " ")): \(error)")
+        }
+        process.waitUntilExit()
+        try? out.close()
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard process.terminationStatus == 0 else {
+            throw BenchFailure("\(arguments.joined(separator: " ")) exited with status \(process.terminationStatus): "
+                + text.suffix(400).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return text
     }
 }
