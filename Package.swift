@@ -95,6 +95,7 @@ let package = Package(
             name: "LunaBenchmarks",
             dependencies: [
                 "TraceFormat", "TraceAnalysis", "LunaRuntime", "ConformanceKit",
+                "CZstd",  // P3's floor: zstd decompression of a trace's blocks alone
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -150,9 +150,9 @@ extension AllBench {
         let rate = Measure.median(stats), z = Measure.median(zstd)
         report.add(BenchRow(
             id: "P3", what: "decode events/s, luna-trace stats path (ping-pong file, \(trace.events) events)",
-            figure: Measure.rate(rate),
-            comparison: String(format: "zstd -dc of the same file %@ events (%.1f× stats; process start included); TraceReader alone %@",
-                               Measure.rate(z), z / max(rate, 1), Measure.rate(Measure.median(reader))),
-            goal: "≥ 30M/s", met: rate >= 30e6))
+            figure: String(format: "%@ (stats ÷ zstd -dc %.2f)", Measure.rate(rate), rate / max(z, 1)),
+            comparison: String(format: "zstd -dc of the same file %@ events (process start included); TraceReader alone %@",
+                               Measure.rate(z), Measure.rate(Measure.median(reader))),
+            goal: "stats ÷ zstd -dc ≥ 1.5", met: rate / max(z, 1) >= 1.5))
     }
 }

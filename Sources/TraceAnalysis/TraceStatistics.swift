@@ -237,7 +237,8 @@ package final class TraceStatistics {
             out.line("  none")
         } else {
             let ps: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
-            let parts = ps.map { "\($0.0) \(TimeText.duration(receiveWait.percentile($0.1)!))" }
+            let values = receiveWait.percentiles(ps.map(\.1))!
+            let parts = zip(ps, values).map { "\($0.0.0) \(TimeText.duration($0.1))" }
             out.line("  n \(receiveWait.count)   min \(TimeText.duration(receiveWait.minimum))   " + parts.joined(separator: "   ")
                 + "   max \(TimeText.duration(receiveWait.maximum))")
         }
