@@ -91,6 +91,31 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
+    @Test("timeouts end in deadline order, each with the requests it released: a later wait gets the message they send",
+          arguments: adapters)
+    func timeoutsInDeadlineOrder(_ adapter: String) async throws {
+        // Process 1's receive times out first and the send queued behind it runs at that moment
+        // (section 2.1), before process 2's receive, which started after it with the same
+        // timeout, is due: so that receive returns the message, however late the machine runs.
+        let problems = try await offPool {
+            let s = try AdapterSession(Self.command(adapter))
+            let (p1, p2) = (try s.spawn(), try s.spawn())
+            for round in 1...50 {
+                s.send("receive", "\"process\":\(p1),\"tags\":[9999],\"timeout_ms\":2")
+                s.send("create_data", "\"process\":\(p1),\"tag\":\(round),\"capacity\":0")
+                s.send("send", "\"process\":\(p1),\"to\":\(p2)")
+                let receive = s.send("receive", "\"process\":\(p2),\"tags\":[\(round)],\"timeout_ms\":2")
+                let a = try s.answer(receive)
+                guard case .result(let r) = a, r["code"]?.int == 0, r["message"]?["tag"]?.int == Int64(round) else {
+                    s.fail("round \(round): expected the message with tag \(round), got \(a.summary)")
+                    return s.problems
+                }
+            }
+            return s.problems
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
     @Test("a trap in send_receive_skip_search ends the caller with failure and notifies its links before the next request",
           arguments: adapters)
     func skipSearchTrapNotifiesLinks(_ adapter: String) async throws {
