@@ -68,7 +68,12 @@ extension BuiltinAdapter {
             let p = suspects.removeFirst()
             if needsAttention(p) { return p }
         }
-        return inbox.completedProcesses().first(where: needsAttention)
+        for p in inbox.completedProcesses() {
+            if p.isWaiting { return p }
+            // A body that answered only after its process was given up on (see `attend`).
+            _ = inbox.takeCompletion(of: p, timeout: 0)
+        }
+        return nil
     }
 
     /// Whether `p` has something to settle: a blocking call that has ended, or a death the
