@@ -141,7 +141,7 @@ public struct Fuzzer: Sendable {
                 if !r.endedCleanly {
                     // LunaRuntime itself did not finish the workload: a bug in Luna, reported as such.
                     let o = TraceOutcome(name: "seed \(w.seed)", status: .failed,
-                                         note: "LunaRuntime did not end this workload within \(recorder.deadline) s")
+                                         note: "LunaRuntime did not end this workload within \(recorder.deadline) s (\(r.processStates))")
                     outcomes.append(o)
                     progress?(o)
                     failing = (w, r.events, o)

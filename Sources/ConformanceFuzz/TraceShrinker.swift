@@ -99,11 +99,17 @@ public struct TraceDependencies: Sendable {
                     scratch[e.pid] = (e.message, i)
                 }
             case .linkDied:
-                // A notice needs the death it reports (the dead process's spawn, and its end
-                // when that was recorded first).
+                // A notice needs the death it reports: the dead process's spawn, and its end
+                // when that was recorded first, else the kill or notice that decided it (the
+                // notices of a death decided by others go out at once, before its end).
                 let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
                 if let s = spawnOf[dead] { deps.append(s) }
-                if let x = exitOf[dead] { deps.append(x) }
+                if let x = exitOf[dead] {
+                    deps.append(x)
+                } else {
+                    if let k = lastKillOf[dead] { deps.append(k) }
+                    if let n = dyingNoticeOf[dead] { deps.append(n) }
+                }
                 if e.message != 0 { linkDiedOf[e.message] = i }
                 if (e.args.at(2) ?? 0) != 0 { dyingNoticeOf[e.pid] = i }
             case .kill:

@@ -29,6 +29,9 @@ public struct WorkloadRecorder: Sendable {
         /// Whether every process ended by itself or by the reaper in time (false: the safety
         /// net fired, or the environment did not wind down).
         public var endedCleanly: Bool
+        /// When it did not end cleanly: what each workload process was doing at the end (for
+        /// the report of that bug in Luna).
+        public var processStates = ""
     }
 
     /// Runs `workload` and returns its trace.
@@ -59,7 +62,8 @@ public struct WorkloadRecorder: Sendable {
             if forced && FuzzClock.now() > hardDeadline &+ 5_000_000_000 { break }
         }
         let clean = !forced && env.liveCount == 0
-        return Recording(events: collector.events, endedCleanly: clean)
+        return Recording(events: collector.events, endedCleanly: clean,
+                         processStates: clean ? "" : monitor.describe(env))
     }
 
     static func reap(_ ctx: ProcessContext, _ monitor: RunMonitor) async throws {
@@ -143,8 +147,14 @@ public struct WorkloadRecorder: Sendable {
             case .spawn(let child, let link):
                 guard child > index, child < w.processes.count, !monitor.wasSpawned(child) else { continue }
                 monitor.willSpawn(child)
-                let pid = try ctx.spawn(link: link, entry: "P\(child)") { c in
-                    try await run(child, w, c, monitor)
+                let pid: ProcessID
+                do {
+                    pid = try ctx.spawn(link: link, entry: "P\(child)") { c in
+                        try await run(child, w, c, monitor)
+                    }
+                } catch {
+                    monitor.spawnFailed(child)  // the parent was dying: no child
+                    throw error
                 }
                 monitor.spawned(child, pid: pid)
             case .link(let tag, let t):
@@ -197,6 +207,7 @@ final class RunMonitor: @unchecked Sendable {
     func pid(of i: Int) -> ProcessID? { lock.withLock { i < pids.count ? pids[i] : nil } }
     func wasSpawned(_ i: Int) -> Bool { lock.withLock { states[i] != .notSpawned } }
     func willSpawn(_ i: Int) { lock.withLock { states[i] = .running } }
+    func spawnFailed(_ i: Int) { lock.withLock { states[i] = .notSpawned } }
     func spawned(_ i: Int, pid: ProcessID) { lock.withLock { pids[i] = pid } }
     func running(_ i: Int) {
         lock.withLock {
@@ -241,6 +252,17 @@ final class RunMonitor: @unchecked Sendable {
     }
 
     func isQuiescent(_ env: Environment) -> Bool { looksQuiescent(env) }
+
+    /// Each workload process's state as the reaper sees it, and the pids still alive.
+    func describe(_ env: Environment) -> String {
+        let (snapshot, ctxs) = lock.withLock { (Array(zip(states, pids)), contexts) }
+        let each = snapshot.enumerated().map { i, sp -> String in
+            let exit = sp.1.flatMap { env.exitStatus(of: $0) }.map { "\($0)" } ?? "running"
+            let dying = ctxs[i]?.isTerminating == true ? ", dying" : ""
+            return "P\(i) (pid \(sp.1.map(String.init) ?? "none")): \(sp.0), \(exit)\(dying)"
+        }
+        return each.joined(separator: "; ") + "; live pids \(env.liveProcesses)"
+    }
 
     /// The processes still alive, in workload order.
     func pidsToKill(_ env: Environment) -> [ProcessID] {

@@ -7,51 +7,175 @@ import TraceFormat
 /// when recorded, and replay time follows the recorded time rather than the sum of timeouts.
 extension ReplayEngine {
     /// Registers a wait of `pid` that timed out in the trace (request `id`, ending on a message
-    /// with one of `tags`, or on any message when nil).
+    /// with one of `tags`, or on any message when nil). A process may have several in flight
+    /// (a later one issued early, or one with timeout 0 behind a longer one): each is kept.
     func openWait(_ pid: UInt64, request id: Int64, tags: [Int64]?, budget: Double) {
-        openWaits[pid] = OpenWait(requestID: id, tags: tags, deadline: MonotonicClock.deadline(after: budget))
+        openWaits[pid, default: []].append(OpenWait(requestID: id, tags: tags, deadline: MonotonicClock.deadline(after: budget)))
     }
 
-    /// Waits until the open wait of `pid` (if any) has answered, or its budget ran out (it is
-    /// then judged as not returning, in order).
+    /// Waits until the open waits of `pid` (if any) have answered, or their budgets ran out
+    /// (they are then judged as not returning, in order).
     func holdFor(_ pid: UInt64) throws(AdapterFailure) {
-        guard let w = openWaits.removeValue(forKey: pid) else { return }
+        guard let waits = openWaits.removeValue(forKey: pid) else { return }
         try client.flush()
-        if try client.awaitArrival(of: w.requestID, deadline: min(w.deadline, traceDeadline)) == nil,
-            MonotonicClock.now() >= traceDeadline
-        {
-            throw traceTimedOut()
+        for w in waits {
+            if try client.awaitArrival(of: w.requestID, deadline: min(w.deadline, traceDeadline)) == nil,
+                MonotonicClock.now() >= traceDeadline
+            {
+                throw traceTimedOut()
+            }
         }
     }
 
     /// Holds back the request of event `e` (process state `p`) until every open wait it could
-    /// end has answered: a message to a waiting process that its tags take, a kill of it, or
-    /// anything that ends a process while waiting processes have links (a link death reaches them).
+    /// end has answered: a message to a waiting process that its tags take, or the end of a
+    /// waiting process (a kill of it, or a death whose link notices reach it); and, before an
+    /// end, until the calls of the processes it ends that returned earlier in the trace have
+    /// answered (see `awaitEarlierCalls`).
     func holdBack(_ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
-        if openWaits.isEmpty { return }
-        let endsProcess: Bool
-        switch e.kind {
-        case .send, .sendReceiveSkipSearch:
+        if !queuedEnds.isEmpty { try awaitQueuedEnds(reaching: e.pid) }
+        if e.kind == .send || e.kind == .sendReceiveSkipSearch, e.result.trapReason == nil {
             let to = UInt64(bitPattern: e.args.at(0) ?? 0)
-            if let w = openWaits[to], let m = p.scratch.message, let model = messages[m] {
-                if w.tags == nil || w.tags!.isEmpty || (model.tag != 0 && w.tags!.contains(model.tag)) { try holdFor(to) }
+            try keepArrivalOrder(to: to, from: e.pid)
+            // A skip-search call looks only at what arrives after it began (R-RECV-7): what
+            // was sent to its caller before must be there by then.
+            if e.kind == .sendReceiveSkipSearch, to != e.pid { try keepArrivalOrder(to: e.pid, from: e.pid) }
+        }
+        if e.kind == .send || e.kind == .sendReceiveSkipSearch, !openWaits.isEmpty {
+            let to = UInt64(bitPattern: e.args.at(0) ?? 0)
+            if let waits = openWaits[to], let m = p.scratch.message, let model = messages[m],
+                waits.contains(where: { $0.takes(model.tag) })
+            {
+                try holdFor(to)
             }
-            endsProcess = e.result.trapReason != nil
-        case .kill:
-            try holdFor(UInt64(bitPattern: e.args.at(0) ?? 0))
-            endsProcess = true
-        case .trap:
-            endsProcess = true
-        case .exit:
-            endsProcess = (e.args.at(0) ?? 0) == ExitCode.failure.rawValue
-        default:
-            endsProcess = e.result.trapReason != nil
         }
-        guard endsProcess else { return }
-        let linked = spawnLinks.union(callLinks)
-        for pid in Array(openWaits.keys) where linked.contains(where: { $0.a == pid }) {
-            try holdFor(pid)
+        guard let ended = Self.endedBy(e) else { return }
+        try beforeEnding(ended, caller: e.pid)
+    }
+
+    /// The processes event `e` ends by itself (their deaths then reach their links): the target
+    /// of a kill, or the caller of a call that fails it. Nil when it ends none.
+    static func endedBy(_ e: TraceEvent) -> [UInt64]? {
+        switch e.kind {
+        case .kill: return [UInt64(bitPattern: e.args.at(0) ?? 0)]
+        case .trap: return [e.pid]
+        case .exit: return (e.args.at(0) ?? 0) == ExitCode.failure.rawValue ? [e.pid] : nil
+        default: return e.result.trapReason != nil ? [e.pid] : nil
         }
+    }
+
+    /// Before a request that ends `roots` (sent by `caller`): holds back until the open waits of
+    /// every process the ends can reach (the roots and, through links, whoever their deaths
+    /// reach) have answered, and until those processes' calls that returned before this point of
+    /// the trace have answered. The adapter runs a process's requests in order, so a call queued
+    /// behind a blocking one (waiting for a message another process has yet to send) would
+    /// otherwise still be waiting when the end reaches it, and end with it; the trace says it
+    /// returned first. The caller's own earlier calls come first in the adapter anyway.
+    func beforeEnding(_ roots: [UInt64], caller: UInt64) throws(AdapterFailure) {
+        var reached = linkClosure(of: roots)
+        reached.remove(caller)
+        if reached.isEmpty { return }
+        for pid in reached where openWaits[pid] != nil { try holdFor(pid) }
+        try awaitEarlierCalls(of: reached)
+        // Queued behind a waiting call of its caller, the end comes once that call answers:
+        // the requests of the processes it reaches wait for that too.
+        if let busy = unansweredBlockingCall(of: caller) {
+            for pid in reached { queuedEnds[pid] = (busy, caller) }
+        }
+    }
+
+    /// Before a request of `pid`, or a message to it: an end that reaches it, issued earlier
+    /// but queued behind a waiting call of its caller, must have happened (in the trace it
+    /// came first: a waiting call of `pid` never returns, a message to it is dropped).
+    func awaitQueuedEnds(reaching pid: UInt64) throws(AdapterFailure) {
+        guard let end = queuedEnds.removeValue(forKey: pid), !isAnswered(end.gate),
+            procs[end.caller]?.stuck != true
+        else { return }
+        _ = try awaitAnswer(end.gate, pid: end.caller)
+        if MonotonicClock.now() >= traceDeadline { throw traceTimedOut() }
+    }
+
+    /// Waits until every unanswered call of `pids` that returned before the current event in
+    /// the trace has answered (each within its budget; one that does not is judged in order
+    /// later). Calls the trace never saw return, and `wait_exit`, are not waited for.
+    func awaitEarlierCalls(of pids: Set<UInt64>) throws(AdapterFailure) {
+        var first = true
+        for call in pending[head...] where call.index < position && pids.contains(call.event.pid) {
+            if call.context.neverReturns || procs[call.event.pid]?.stuck == true { continue }
+            if case .waitExit = call.context { continue }
+            if client.peek(call.requestID) != nil { continue }
+            if first { try client.flush(); first = false }
+            let deadline = min(MonotonicClock.deadline(after: call.budget), traceDeadline)
+            if try client.awaitArrival(of: call.requestID, deadline: deadline) == nil,
+                MonotonicClock.now() >= traceDeadline
+            {
+                throw traceTimedOut()
+            }
+        }
+    }
+
+    /// `roots` and every process linked to one of them, transitively (links made by `spawn`
+    /// or `link`, in either direction; an `unlink` is not subtracted: holding back for a
+    /// process no longer linked only waits for answers that come anyway).
+    func linkClosure(of roots: [UInt64]) -> Set<UInt64> {
+        var out = Set(roots)
+        if spawnLinks.isEmpty && callLinks.isEmpty { return out }
+        var neighbours: [UInt64: [UInt64]] = [:]
+        for pair in spawnLinks.union(callLinks) {
+            neighbours[pair.a, default: []].append(pair.b)
+            neighbours[pair.b, default: []].append(pair.a)
+        }
+        var stack = roots
+        while let pid = stack.popLast() {
+            for n in neighbours[pid] ?? [] where out.insert(n).inserted { stack.append(n) }
+        }
+        return out
+    }
+
+    /// Before a message from `sender` goes to `receiver`: the messages sent to `receiver`
+    /// earlier in the trace by other processes whose sends are queued behind a waiting call of
+    /// their sender must have arrived first (they did in the trace: a receive takes the first
+    /// match in arrival order), and a skip-search call of `receiver` queued behind a waiting
+    /// call of its own must have begun (what arrives before it began is no reply, R-RECV-7).
+    func keepArrivalOrder(to receiver: UInt64, from sender: UInt64) throws(AdapterFailure) {
+        if !queuedEnds.isEmpty { try awaitQueuedEnds(reaching: receiver) }
+        if let g = queuedSkipSearch.removeValue(forKey: receiver), !isAnswered(g) {
+            _ = try awaitAnswer(g, pid: receiver)
+        }
+        guard let queued = queuedDeliveries[receiver] else { return }
+        for d in queued where d.sender != sender && !isAnswered(d.gate) && procs[d.sender]?.stuck != true {
+            _ = try awaitAnswer(d.gate, pid: d.sender)
+        }
+        let left = queued.filter { !isAnswered($0.gate) }
+        queuedDeliveries[receiver] = left.isEmpty ? nil : left
+        if MonotonicClock.now() >= traceDeadline { throw traceTimedOut() }
+    }
+
+    /// The latest blocking call of `pid` whose answer has not come yet, if any: a request of
+    /// `pid` sent now waits in the adapter until it has answered (the process's calls run in
+    /// order), so its effects come later than the requests sent after it by other processes.
+    func unansweredBlockingCall(of pid: UInt64) -> Int64? {
+        guard let id = lastBlocking[pid], !isAnswered(id) else { return nil }
+        return id
+    }
+
+    /// Whether the answer to request `id` has arrived (collected or not).
+    func isAnswered(_ id: Int64) -> Bool {
+        if client.peek(id) != nil { return true }
+        return head >= pending.count || id < pending[head].requestID
+    }
+
+    /// Before a receive that takes message `m`: when the send of `m` was queued behind a
+    /// waiting call of its sender, waits until that send (or the call it waited for) has
+    /// answered, so that the message is in the mailbox when the receive starts, as it was in
+    /// the trace. A receive that must not wait (timeout 0, or short) would otherwise miss it,
+    /// and a later message could be taken in its place.
+    func awaitDelivery(of m: MessageID) throws(AdapterFailure) {
+        guard let model = messages[m], model.deliveredBy != 0, !isAnswered(model.deliveredBy),
+            procs[model.sender]?.stuck != true
+        else { return }
+        _ = try awaitAnswer(model.deliveredBy, pid: model.sender)
+        if MonotonicClock.now() >= traceDeadline { throw traceTimedOut() }
     }
 
     /// The answer to request `id` as soon as it has arrived (not collected: it is still checked
@@ -60,7 +184,7 @@ extension ReplayEngine {
         try client.flush()
         // A request queued behind waiting calls of its process answers only after them.
         var budget = options.callTimeout + 5
-        for call in pending[head...] where call.blocking && call.event.pid == pid && call.requestID < id {
+        for call in pending[head...] where call.blocking && call.event.pid == pid && call.requestID <= id {
             budget += call.budget
         }
         let deadline = min(MonotonicClock.deadline(after: budget), traceDeadline)

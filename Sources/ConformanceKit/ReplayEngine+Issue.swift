@@ -34,6 +34,7 @@ extension ReplayEngine {
             .link, .unlink, .kill, .dieWhenLinkDies, .trap, .exit:
             break
         case .linkDied:
+            if (e.args.at(2) ?? 0) != 0 { dyingInTrace.insert(e.pid) }
             if (e.args.at(2) ?? 0) == 0, e.message != 0 {
                 let model = MessageModel(id: e.message, tag: e.args.at(1) ?? 0, isLinkDied: true)
                 model.deadPid = UInt64(bitPattern: e.args.at(0) ?? 0)
@@ -117,8 +118,11 @@ extension ReplayEngine {
         case .send:
             let to = e.args.at(0) ?? 0
             let missing = procs[UInt64(bitPattern: to)].map { $0.endedInTrace } ?? true
-            try send("send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
-            noteSent(p.scratch, by: e.pid, at: index, trapped: trapped)
+            let busy = unansweredBlockingCall(of: e.pid)
+            let id = try send("send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
+            // Queued behind a waiting call of the sender, the message arrives once the send answers.
+            noteSent(p.scratch, by: e.pid, at: index, trapped: trapped, deliveredBy: busy == nil ? nil : id)
+            if busy != nil, !trapped { queuedDeliveries[UInt64(bitPattern: to), default: []].append((e.pid, id)) }
         case .sendReceiveSkipSearch where !e.isCombinedSkipSearch && !trapped:
             try issueSkipSearchSend(index, e, p)
         case .sendReceiveSkipSearch:
@@ -136,12 +140,14 @@ extension ReplayEngine {
             let other = UInt64(bitPattern: e.args.at(1) ?? 0)
             callLinks.insert(PidPair(a: e.pid, b: other))
             callLinks.insert(PidPair(a: other, b: e.pid))
-            if procs[other].map({ $0.endedInTrace }) ?? true { noteMissingLink(e.pid, other) }
+            // A process whose death has been decided is gone for the others (R-PROC-3).
+            if procs[other].map({ $0.endedInTrace }) ?? true || dyingInTrace.contains(other) { noteMissingLink(e.pid, other) }
             try send("link", pf + ",\"tag\":\(e.args.at(0) ?? 0),\"to\":\(target(e.args.at(1) ?? 0))", index: index, event: e)
         case .unlink:
             try send("unlink", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
         case .kill:
             try send("kill", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
+            dyingInTrace.insert(UInt64(bitPattern: e.args.at(0) ?? 0))
         case .dieWhenLinkDies:
             try send("die_when_link_dies", pf + ",\"flag\":\((e.args.at(0) ?? 1) != 0 ? 1 : 0)", index: index, event: e)
         case .trap:
@@ -160,12 +166,16 @@ extension ReplayEngine {
     /// back what could end it, see `holdBack`).
     func atRecordedPosition(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {}
 
-    func noteSent(_ scratch: Scratch, by pid: UInt64, at index: Int, trapped: Bool) {
+    /// Notes that the scratch message of `pid` was sent at event `index`; `deliveredBy` is the
+    /// request whose answer shows it has arrived, when the adapter may not have delivered it
+    /// yet (the send is queued behind a waiting call of the sender).
+    func noteSent(_ scratch: Scratch, by pid: UInt64, at index: Int, trapped: Bool, deliveredBy: Int64? = nil) {
         guard !trapped else { return }
         if let m = scratch.message, let model = messages[m] {
             model.sender = pid
             model.sendIndex = index
             model.sentSlots = model.slots
+            model.deliveredBy = deliveredBy ?? 0
         }
         procs[pid]?.scratch = .empty
     }
@@ -256,6 +266,8 @@ extension ReplayEngine {
     /// blocking request judged against its return event (or, with none, expecting no return).
     func issueSkipSearchSend(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
         defer { noticePending.remove(e.pid) }
+        // Queued behind a waiting call of the caller, the request is sent once that call answers.
+        let busy = unansweredBlockingCall(of: e.pid)
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
         let fields = "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)"
         if let r = plan.skipSearchReturns[index] {
@@ -275,7 +287,11 @@ extension ReplayEngine {
             try send("send_receive_skip_search", fields, index: index, event: e, context: .unfinishedSkipSearch,
                      blocking: true, budget: budget(timeoutMs: timeout))
         }
-        noteSent(p.scratch, by: e.pid, at: index, trapped: false)
+        noteSent(p.scratch, by: e.pid, at: index, trapped: false, deliveredBy: busy)
+        if let busy {
+            queuedDeliveries[UInt64(bitPattern: e.args.at(0) ?? 0), default: []].append((e.pid, busy))
+            queuedSkipSearch[e.pid] = busy
+        }
     }
 
     /// The return of a skip-search call sent at its send half: a timeout waits for the answer
@@ -308,6 +324,8 @@ extension ReplayEngine {
 
     /// Kills by the host recorded together: one `kill` request of process 0 with every pid.
     func issueHostKill(_ index: Int, _ e: TraceEvent, _ pids: [Int64]) throws(AdapterFailure) {
+        try beforeEnding(pids.map { UInt64(bitPattern: $0) }, caller: 0)
+        for pid in pids { dyingInTrace.insert(UInt64(bitPattern: pid)) }
         let targets = pids.map { String(target($0)) }.joined(separator: ",")
         try send("kill", "\"process\":0,\"to\":[\(targets)]", index: index, event: e)
     }
@@ -334,6 +352,7 @@ extension ReplayEngine {
         let code = e.result.value ?? TimeoutCode
         let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
         let expected = code == TimeoutCode ? 0 : e.message
+        if expected != 0 { try awaitDelivery(of: expected) }
         let id = try send("receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
                           index: index, event: e,
                           context: .receive(expected: expected, tags: e.tags, timeoutMs: timeout, skipSearch: false),

@@ -51,6 +51,18 @@ final class ReplayEngine {
     /// When the latest answer to a blocking call of each process arrived: the adapter starts a
     /// process's later requests only then, so their budgets count from there.
     var busyUntil: [UInt64: UInt64] = [:]
+    /// The latest blocking request of each process.
+    var lastBlocking: [UInt64: Int64] = [:]
+    /// Messages on their way to each process (by recorded pid) whose sends wait in the adapter
+    /// behind a waiting call of their sender: the sender and the request whose answer shows
+    /// the message has arrived.
+    var queuedDeliveries: [UInt64: [(sender: UInt64, gate: Int64)]] = [:]
+    /// Ends (kills, failures) waiting in the adapter behind a waiting call of their caller: for
+    /// each process they reach (by recorded pid), the request whose answer lets them happen.
+    var queuedEnds: [UInt64: (gate: Int64, caller: UInt64)] = [:]
+    /// Skip-search calls waiting in the adapter behind a waiting call of their own process: the
+    /// request whose answer lets the call begin, by recorded pid.
+    var queuedSkipSearch: [UInt64: Int64] = [:]
 
     /// Every divergence found, in request order.
     var divergences: [Divergence] = []
@@ -78,11 +90,15 @@ final class ReplayEngine {
     /// first; decided at the end as a reorder or a loss (whether the overtaken one came later).
     var overtaken: [(position: Int, expected: MessageID)] = []
     /// Waits that timed out in the trace and may still be running in the adapter, by recorded
-    /// pid: requests that could end them are held back until they have answered.
-    var openWaits: [UInt64: OpenWait] = [:]
+    /// pid, in request order: requests that could end them are held back until they have
+    /// answered.
+    var openWaits: [UInt64: [OpenWait]] = [:]
     /// Processes that linked to a missing pid and have not made a waiting call since: the
     /// "no process" notice may take effect at any call up to that one (R-PROC-3).
     var noticePending: Set<UInt64> = []
+    /// Processes whose death the trace has decided (killed, or brought down by a link) but
+    /// whose end it has not recorded yet: for the others they are gone already.
+    var dyingInTrace: Set<UInt64> = []
     /// Links made to a missing pid (caller, target).
     var missingLinks: Set<PidPair> = []
     /// Positions in `divergences` of calls that got no answer at all.
@@ -181,6 +197,8 @@ final class ReplayEngine {
                                    issuedAt: position, sentAt: MonotonicClock.now()))
         if noticePending.contains(event.pid) { pending[pending.count - 1].noticePending = true }
         if blocking {
+            lastBlocking[event.pid] = id
+            pending[pending.count - 1].writeStart = MonotonicClock.now()
             try client.flush()
             pending[pending.count - 1].sentAt = MonotonicClock.now()
         }
@@ -238,9 +256,11 @@ final class ReplayEngine {
             noteLag(arrival: arrival, lag: arrival > started ? arrival - started : 0)
         }
         // Early timeouts are judged on the longest the call can have taken in the adapter (from
-        // the request's sending: it cannot have started sooner), late ones on the shortest (from
-        // `started`): seeing an earlier answer late on a crowded machine raises neither alarm.
-        let longest = arrival > call.sentAt ? arrival - call.sentAt : 0
+        // the start of the request's write: it cannot have started sooner), late ones on the
+        // shortest (from `started`): seeing an earlier answer late on a crowded machine, or
+        // taking the time late after writing, raises neither alarm.
+        let written = call.blocking ? call.writeStart : call.sentAt
+        let longest = arrival > written ? arrival - written : 0
         try check(call, response, elapsedNs: longest, arrival: arrival, started: started)
         return true
     }
@@ -285,6 +305,9 @@ extension ReplayEngine {
         var sentSlots: [Int?] = []
         var sender: UInt64 = 0
         var sendIndex = -1
+        /// A request whose answer shows the message has reached its receiver in the adapter,
+        /// when its send was queued behind a waiting call of the sender (0: delivered when sent).
+        var deliveredBy: Int64 = 0
         var adapterToken: String?
         /// For a LinkDied message: the process whose end it reports.
         var deadPid: UInt64 = 0
@@ -365,6 +388,12 @@ extension ReplayEngine {
         var tags: [Int64]?
         /// When it must have answered by.
         var deadline: UInt64
+
+        /// Whether a message with `tag` would end it.
+        func takes(_ tag: Int64) -> Bool {
+            guard let tags, !tags.isEmpty else { return true }
+            return tag != 0 && tags.contains(tag)
+        }
     }
 
     /// A request in flight.
@@ -381,6 +410,10 @@ extension ReplayEngine {
         /// call, judged at its return event).
         let issuedAt: Int
         var sentAt: UInt64
+        /// When the write of the request began (a blocking request is written at once): the
+        /// adapter cannot have started it sooner, however long the writer was held up before
+        /// taking `sentAt`.
+        var writeStart: UInt64 = 0
         /// A "no process" link notice could take effect during this call (R-PROC-3).
         var noticePending = false
     }

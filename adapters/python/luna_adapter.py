@@ -92,7 +92,7 @@ class Proc:
         self.waiter = None
         self.queue = []                   # requests waiting behind a blocked call
         self.exit_waiters = []            # (req_id, deadline) of wait_exit requests
-        self.signals = []                 # (pid, tag) "no process" link notices not yet handled
+        self.signals = []                 # (pid, tag, die) "no process" link notices not yet handled
 
     def insert(self, resource):
         rid = self.next_id[resource.kind]
@@ -131,6 +131,7 @@ class Adapter:
         self.procs = {}
         self.next_pid = 1  # R-PROC-1
         self.doomed = set()  # pids a host kill is ending together
+        self.cascade = None  # processes a link death is ending, in order, while one is delivered
 
     def alive(self, pid):
         p = self.procs.get(pid)
@@ -306,10 +307,23 @@ class Adapter:
                 self.respond({"id": entry[0], "result": {"exit": status, "reason": reason}})
         p.exit_waiters = []
         if notify and status != "normal":  # R-PROC-5: a normal end notifies no one
-            for other_pid, tag in links.items():
-                other = self.procs.get(other_pid)
-                if other is not None and other.status is None and other_pid not in self.doomed:
-                    self.link_died(other, p.pid, tag)
+            # Breadth first, in ascending pid order: every notice of this end is delivered
+            # before the ends it causes deliver theirs (as LunaRuntime does).
+            outer = self.cascade is None
+            if outer:
+                self.cascade = []
+            try:
+                for other_pid in sorted(links):
+                    other = self.procs.get(other_pid)
+                    if other is not None and other.status is None and other_pid not in self.doomed:
+                        self.link_died(other, p.pid, links[other_pid])
+                if outer:
+                    while self.cascade:
+                        q, reason = self.cascade.pop(0)
+                        self.end(q, "link_died", reason)
+            finally:
+                if outer:
+                    self.cascade = None
 
     def host_kill(self, req):
         """The host kills every pid in `to` (a pid or a list) at once: each ends killed, none
@@ -327,18 +341,23 @@ class Adapter:
 
     def link_died(self, p, dead_pid, tag):
         if p.die_when_link_dies:
-            self.end(p, "link_died", "link %d died" % dead_pid)  # deaths cascade
+            if self.cascade is not None:
+                self.cascade.append((p, "link %d died" % dead_pid))  # ends after this end's notices
+            else:
+                self.end(p, "link_died", "link %d died" % dead_pid)  # deaths cascade
         else:
             self.deliver(p, Message(self.token("m"), "link_died", tag))
 
     def handle_signals(self, p):
-        """R-PROC-3: "no process" link notices take effect at the process's next waiting call.
-        Returns True when one ended the process."""
+        """R-PROC-3: "no process" link notices take effect at the process's next waiting call,
+        each under the die_when_link_dies flag in force at its link. Returns True when one ended
+        the process."""
         signals, p.signals = p.signals, []
-        for dead_pid, tag in signals:
-            self.link_died(p, dead_pid, tag)
-            if p.status is not None:
+        for dead_pid, tag, die in signals:
+            if die:
+                self.end(p, "link_died", "link %d died" % dead_pid)
                 return True
+            self.deliver(p, Message(self.token("m"), "link_died", tag))
         return False
 
     # ---- delivery and waiting ------------------------------------------------------------
@@ -518,8 +537,9 @@ class Adapter:
         other = self.procs.get(to)
         if other is None or other.status is not None:
             # R-PROC-3: link returns normally; the "no process" notice is a signal handled at
-            # the caller's next waiting call.
-            p.signals.append((to, tag))
+            # the caller's next waiting call, under the die_when_link_dies flag in force now
+            # (a later die_when_link_dies is a signal queued behind it).
+            p.signals.append((to, tag, p.die_when_link_dies))
             return None
         p.links[to] = tag
         other.links[p.pid] = tag

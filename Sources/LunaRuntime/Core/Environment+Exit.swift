@@ -30,12 +30,13 @@ extension Environment {
             trace.record(TraceEvent(kind: .exit, pid: p.id, start: now(),
                                     args: .of(exit.code.rawValue), text: text))
         }
-        let links = p.links
-        p.links = [:]
-        for other in links.keys.sorted() {
-            guard let o = live[other] else { continue }
-            o.links[p.id] = nil
-            if exit.notifiesLinks { deliverLinkDeath(to: o, from: p.id, tag: links[other]!) }
+        // A death decided by others delivered its notices then; what is left are links made
+        // since, and those of a process that ended by itself.
+        if exit.notifiesLinks {
+            deliverLinkDeaths(of: [p])
+        } else {
+            for other in p.links.keys { live[other]?.links[p.id] = nil }
+            p.links = [:]
         }
         let waiters = exitWaiters.removeValue(forKey: p.id) ?? []
         if blockedPIDWaiters[p.id] != nil || (blockedAllWaiters > 0 && live.isEmpty) { lock.broadcast() }
@@ -53,26 +54,49 @@ extension Environment {
         }
     }
 
+    /// Delivers the link-death notices of `dead`, processes whose death has been decided
+    /// (environment lock held): each process linked to one of them is unlinked from it and
+    /// dies too or gets a LinkDied message (`deliverLinkDeath`); the deaths this causes are
+    /// delivered in turn, so a whole cascade is decided before the lock is released. The order
+    /// is breadth first, each death's notices in ascending pid order: all the notices of one
+    /// end go out before the ends they cause send theirs, as lunatic's signals do.
+    package func deliverLinkDeaths(of dead: [ProcessContext]) {
+        var work = dead
+        var next = 0
+        while next < work.count {
+            let d = work[next]
+            next += 1
+            let links = d.links
+            d.links = [:]
+            for other in links.keys.sorted() {
+                guard let o = live[other] else { continue }
+                o.links[d.id] = nil
+                if deliverLinkDeath(to: o, from: d.id, tag: links[other]!) { work.append(o) }
+            }
+        }
+    }
+
     /// A link-death notice about `dead` reaches `o` (environment lock held): it dies too, or
     /// gets a LinkDied message, per its die_when_link_dies flag (R-PROC-5), or per `die` when
-    /// the notice was decided earlier (a deferred "no process" notice of `link`).
+    /// the notice was decided earlier (a deferred "no process" notice of `link`). Returns
+    /// whether `o` was marked to die by it (its own notices are then the caller's to deliver).
+    @discardableResult
     package func deliverLinkDeath(to o: ProcessContext, from dead: ProcessID, tag: Int64,
-                                  text: String? = nil, die: Bool? = nil)
+                                  text: String? = nil, die: Bool? = nil) -> Bool
     {
         if die ?? o.dieWhenLinkDies {
             let death = ProcessExit.linkDied(from: dead)
             // Recorded before the process wakes, so it precedes the process's interrupted call.
             let trace = self.trace
-            _ = o.mailbox.markDying(death, text: text ?? Self.reasonText(death)) {
+            return o.mailbox.markDying(death, text: text ?? Self.reasonText(death)) {
                 trace?.record(TraceEvent(kind: .linkDied, pid: o.id, start: self.now(),
                                          args: .of(Int64(bitPattern: dead), tag, 1)))
             }
-            return
         }
         let m = Message(linkDiedFrom: dead, tag: tag, id: trace != nil ? newMessageID() : 0)
         let mb = o.mailbox
         mb.lock.lock()
-        if mb.closed { mb.lock.unlock(); return }
+        if mb.closed { mb.lock.unlock(); return false }
         if let trace {
             trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
                                     args: .of(Int64(bitPattern: dead), tag, 0), message: m.id))
@@ -80,6 +104,7 @@ extension Environment {
         let c = mb.enqueueLocked(m)
         mb.lock.unlock()
         c?.resume()
+        return false
     }
 
     /// Records that `m` was dropped while `holder` held it, and its untaken resources.

@@ -70,8 +70,12 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     package let waitEnded = Atomic<Bool>(false)
     /// The thread waiter's adaptive spin state (owner thread only; see `ProcessContext.spin`).
     @exclusivity(unchecked) package var spinState = SpinState()
-    /// The event to record if the wait times out (tracing only); completed under the lock.
-    @exclusivity(unchecked) package var timeoutEvent: PendingEvent?
+    /// The event that records the return of the current wait (tracing only), completed and
+    /// recorded under the lock at the moment the wait ends with a message or a timeout: by
+    /// the sender that hands it a message, or by whoever sees the timeout. So the return
+    /// precedes anything later, and a kill that comes after it cannot make the call look as
+    /// if it never returned (R-PROC-8 applies to waits still waiting when the kill comes).
+    @exclusivity(unchecked) package var returnEvent: PendingEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
     @exclusivity(unchecked) package var clock: TraceClock?
 
@@ -106,7 +110,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     package func finishWait(_ result: WaitOutcome) -> UnsafeContinuation<Void, Never>? {
         outcome = result
         wait = .none
-        timeoutEvent = nil
+        returnEvent = nil
         let c = continuation
         continuation = nil
         if threadWaiting {
@@ -128,7 +132,10 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
             queue.append(m)
             return nil
         }
-        if wait.accepts(m) { return finishWait(.message(m)) }
+        if wait.accepts(m) {
+            if returnEvent != nil { recordReturn(returnEvent, m) }
+            return finishWait(.message(m))
+        }
         queue.append(m)
         return nil
     }
@@ -158,20 +165,34 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     package func timerFired(generation g: UInt64) {
         lock.lock()
         guard g == generation, case .pending = outcome, !isIdle else { lock.unlock(); return }
-        if var e = timeoutEvent?.event, let sink {
-            e.end = clock?.now() ?? e.start
-            sink.record(e)
-        }
+        recordReturn(returnEvent, nil)
         let c = finishWait(.timeout)
         lock.unlock()
         c?.resume()
     }
 
     private var isIdle: Bool { if case .none = wait { return true } else { return false } }
+
+    /// Records the return of a wait described by `pending` (lock held; tracing only): with
+    /// message `m` (a receive returns 1 for a LinkDied message, else 0; a skip-search call 0),
+    /// or, when nil, a timeout (9027).
+    package func recordReturn(_ pending: PendingEvent?, _ m: Message?) {
+        guard let pending, let sink else { return }
+        var e = pending.event
+        e.end = clock?.now() ?? e.start
+        if let m {
+            e.message = m.id
+            e.result = .value(e.kind == .receive && m.isLinkDied ? 1 : 0)
+        } else {
+            e.message = 0
+            e.result = .value(9027)
+        }
+        sink.record(e)
+    }
 }
 
-/// The event a wait records if it times out, boxed so that waits (and async frames) carry one
-/// word instead of a whole event when tracing is off.
+/// The event a wait records when it returns (its message and result filled in then), boxed so
+/// that waits (and async frames) carry one word instead of a whole event when tracing is off.
 package final class PendingEvent {
     package var event: TraceEvent
     package init(_ event: TraceEvent) { self.event = event }

@@ -20,8 +20,11 @@ extension ProcessContext {
     // MARK: lunatic::message data calls
 
     /// `create_data(tag, capacity)`: a new data message replaces the scratch area's content.
-    /// The capacity is only a hint (R-MSG-4).
+    /// The capacity is only a hint (R-MSG-4). It cannot fail, so a process that has been killed
+    /// (or has died from a link) is not stopped here: the call does nothing and records
+    /// nothing, and the process's next call that can throw ends it (R-PROC-8).
     public func createData(tag: Int64, capacity: UInt64) {
+        if mailbox.terminating.load(ordering: .relaxed) { return }
         if trace != nil {
             let m = Message(tag: tag, capacity: capacity, id: environment.newMessageID())
             replaceScratch(with: m)

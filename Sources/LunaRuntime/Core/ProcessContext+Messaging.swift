@@ -84,8 +84,7 @@ extension ProcessContext {
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
         if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
-        let o = await waitAsync(spec, timeoutMs: timeoutMs,
-                                timeoutEvent: receiveTimeoutEvent(tags, timeoutMs, start))
+        let o = await waitAsync(spec, timeoutMs: timeoutMs, returnEvent: receiveReturnEvent(tags, timeoutMs, start))
         return try receiveFinished(o, tags: tags, timeoutMs: timeoutMs, start: start)
     }
 
@@ -96,8 +95,7 @@ extension ProcessContext {
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
         if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
-        let o = waitBlocking(spec, timeoutMs: timeoutMs,
-                             timeoutEvent: receiveTimeoutEvent(tags, timeoutMs, start))
+        let o = waitBlocking(spec, timeoutMs: timeoutMs, returnEvent: receiveReturnEvent(tags, timeoutMs, start))
         return try receiveFinished(o, tags: tags, timeoutMs: timeoutMs, start: start)
     }
 
@@ -113,10 +111,7 @@ extension ProcessContext {
             return accept(m)
         }
         if timeoutMs == 0 {
-            if let trace, var e = receiveTimeoutEvent(tags, timeoutMs, start)?.event {
-                e.end = now()
-                trace.record(e)
-            }
+            if trace != nil { mb.recordReturn(receiveReturnEvent(tags, timeoutMs, start), nil) }
             mb.lock.unlock()
             return Self.timeoutResult
         }
@@ -124,10 +119,11 @@ extension ProcessContext {
         return nil
     }
 
+    /// The end of a receive's wait; its return was recorded when the wait ended (a kill that
+    /// came after that point ends the process at its next call).
     private func receiveFinished(_ o: WaitOutcome, tags: [Int64], timeoutMs: UInt64, start: UInt64) throws -> Int32 {
         switch o {
         case .message(let m):
-            if let trace { trace.record(receiveEvent(m, tags, timeoutMs, start)) }
             return accept(m)
         case .timeout:
             return Self.timeoutResult
@@ -148,10 +144,11 @@ extension ProcessContext {
                    tags: tags, message: m.id, result: .value(m.isLinkDied ? 1 : 0))
     }
 
-    private func receiveTimeoutEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> PendingEvent? {
-        guard trace != nil, timeoutMs != .max else { return nil }
+    /// The event a waiting receive records when it returns (see `Mailbox.recordReturn`).
+    private func receiveReturnEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> PendingEvent? {
+        guard trace != nil else { return nil }
         return PendingEvent(TraceEvent(kind: .receive, pid: id, start: start, args: .of(Int64(bitPattern: timeoutMs)),
-                          tags: tags, result: .value(Int64(Self.timeoutResult))))
+                                       tags: tags))
     }
 
     /// Places a received message in the scratch area; returns 0 (data) or 1 (LinkDied).
@@ -179,7 +176,7 @@ extension ProcessContext {
     nonisolated(nonsending) public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
-        let o = await waitAsync(spec, timeoutMs: timeoutMs, timeoutEvent: skipSearchTimeoutEvent(m, pid, timeoutMs, start))
+        let o = await waitAsync(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(m, pid, timeoutMs, start))
         return try skipSearchFinished(o, m, pid, timeoutMs, start)
     }
 
@@ -188,7 +185,7 @@ extension ProcessContext {
         if timeoutMs != 0 { try checkMayBlock(.sendReceiveSkipSearch) }
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
-        let o = waitBlocking(spec, timeoutMs: timeoutMs, timeoutEvent: skipSearchTimeoutEvent(m, pid, timeoutMs, start))
+        let o = waitBlocking(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(m, pid, timeoutMs, start))
         return try skipSearchFinished(o, m, pid, timeoutMs, start)
     }
 
@@ -219,12 +216,12 @@ extension ProcessContext {
         mb.lock.lock()
         if let i = mb.firstMatch(spec) {
             let r = mb.queue.remove(at: i)
-            if let trace { trace.record(skipSearchReturnEvent(m, r, pid, timeoutMs, start)) }
+            if trace != nil { mb.recordReturn(skipSearchReturnEvent(m, pid, timeoutMs, start), r) }
             mb.lock.unlock()
             _ = accept(r)
             return 0
         }
-        if let trace { trace.record(skipSearchReturnEvent(m, nil, pid, timeoutMs, start)) }
+        if trace != nil { mb.recordReturn(skipSearchReturnEvent(m, pid, timeoutMs, start), nil) }
         mb.lock.unlock()
         return Self.timeoutResult
     }
@@ -234,8 +231,7 @@ extension ProcessContext {
     {
         switch o {
         case .message(let r):
-            if let trace { trace.record(skipSearchReturnEvent(m, r, pid, timeoutMs, start)) }
-            _ = accept(r)
+            _ = accept(r)  // its return was recorded when the wait ended
             return 0
         case .timeout:
             return Self.timeoutResult  // recorded by the wait, under the mailbox lock
@@ -244,23 +240,14 @@ extension ProcessContext {
         }
     }
 
-    /// The return event of a skip-search call: with `reply` (result 0) or without (9027).
-    private func skipSearchReturnEvent(_ m: Message, _ reply: Message?, _ pid: ProcessID, _ timeoutMs: UInt64,
-                                       _ start: UInt64) -> TraceEvent
+    /// The return event of a skip-search call, completed with its reply (result 0) or as a
+    /// timeout (9027) by `Mailbox.recordReturn`.
+    private func skipSearchReturnEvent(_ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
+                                       _ start: UInt64) -> PendingEvent?
     {
-        TraceEvent(kind: .sendReceiveSkipSearchReturn, pid: id, start: start, end: now(),
-                   args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: m.id)),
-                   message: reply?.id ?? 0, result: .value(reply == nil ? Int64(Self.timeoutResult) : 0))
-    }
-
-    /// The return event to record if the wait times out (its end is set then).
-    private func skipSearchTimeoutEvent(_ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
-                                        _ start: UInt64) -> PendingEvent?
-    {
-        guard trace != nil, timeoutMs != .max else { return nil }
+        guard trace != nil else { return nil }
         return PendingEvent(TraceEvent(
             kind: .sendReceiveSkipSearchReturn, pid: id, start: start,
-            args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: m.id)),
-            result: .value(Int64(Self.timeoutResult))))
+            args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: m.id))))
     }
 }

@@ -10,8 +10,8 @@ extension ProcessContext {
         return environment.spawn(link: link, parent: id, entry: entry, body)
     }
 
-    /// `link(tag, pid)`: links both ways, each side remembering `tag` (R-PROC-3). A missing
-    /// `pid` gives this process a link-death notice, reason "no process", which counts as a
+    /// `link(tag, pid)`: links both ways, each side remembering `tag` (R-PROC-3). A missing (or
+    /// dying) `pid` gives this process a link-death notice, reason "no process", which counts as a
     /// failure. `link` itself returns normally: the notice is handled at the start of the
     /// process's next waiting call (receive, send_receive_skip_search, sleep), under the
     /// die_when_link_dies flag in force now. With it on the process ends there (exit
@@ -24,10 +24,12 @@ extension ProcessContext {
         if let trace {
             trace.record(TraceEvent(kind: .link, pid: id, start: now(), args: .of(tag, Int64(bitPattern: pid))))
         }
-        if let other = env.live[pid] {
+        if let other = env.live[pid], !other.isTerminating {
             links[pid] = tag
             other.links[id] = tag
         } else {
+            // Missing, or dying: a killed process is gone for the others (its link-death
+            // notices have been delivered), so a link to it is a link to a missing pid.
             deferredLinkDeaths.append(DeferredLinkDeath(from: pid, tag: tag, die: dieWhenLinkDies))
         }
         env.lock.unlock()
@@ -48,8 +50,8 @@ extension ProcessContext {
         deferredLinkDeaths = []
         let env = environment
         env.lock.lock()
-        for n in notices {
-            env.deliverLinkDeath(to: self, from: n.from, tag: n.tag, text: "no process", die: n.die)
+        for n in notices where env.deliverLinkDeath(to: self, from: n.from, tag: n.tag, text: "no process", die: n.die) {
+            env.deliverLinkDeaths(of: [self])
         }
         env.lock.unlock()
         try checkAlive()
@@ -66,8 +68,8 @@ extension ProcessContext {
         env.lock.unlock()
     }
 
-    /// `kill(pid)`: ends `pid` as killed (its links are notified when it ends); a missing pid
-    /// is a no-op (R-PROC-2). Killing oneself throws `ProcessTerminated` at once.
+    /// `kill(pid)`: ends `pid` as killed, its links notified at once; a missing pid is a no-op
+    /// (R-PROC-2). Killing oneself throws `ProcessTerminated` at once.
     public func kill(_ pid: ProcessID) throws {
         try checkAlive()
         environment.kill(pid, by: id)
@@ -90,7 +92,7 @@ extension ProcessContext {
         try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         if ms > 0 {
-            if case .terminated = await waitAsync(.sleep, timeoutMs: ms, timeoutEvent: nil) { throw ProcessTerminated() }
+            if case .terminated = await waitAsync(.sleep, timeoutMs: ms, returnEvent: nil) { throw ProcessTerminated() }
         }
         recordSleep(ms, start)
     }
@@ -101,7 +103,7 @@ extension ProcessContext {
         if ms != 0 { try checkMayBlock(.sleepMs) }
         let start = trace != nil ? now() : 0
         if ms > 0 {
-            if case .terminated = waitBlocking(.sleep, timeoutMs: ms, timeoutEvent: nil) { throw ProcessTerminated() }
+            if case .terminated = waitBlocking(.sleep, timeoutMs: ms, returnEvent: nil) { throw ProcessTerminated() }
         }
         recordSleep(ms, start)
     }
@@ -117,19 +119,21 @@ extension ProcessContext {
 }
 
 extension Environment {
-    /// Kills `pid` on behalf of `killer` (0 = the host): a no-op for a missing pid (R-PROC-2).
+    /// Kills `pid` on behalf of `killer` (0 = the host): a no-op for a missing or already dying
+    /// pid (R-PROC-2). The death is decided here: the process stops at its next call (a waiting
+    /// call never returns, R-PROC-8), and the link-death notices of the death are delivered
+    /// now, transitively (R-PROC-5), so that what the kill causes has happened when it returns.
     public func kill(_ pid: ProcessID, by killer: ProcessID = 0) {
         lock.lock()
-        if let trace { trace.record(TraceEvent(kind: .kill, pid: killer, start: now(), args: .of(Int64(bitPattern: pid)))) }
-        let victim = live[pid]
-        lock.unlock()
-        _ = victim?.mailbox.markDying(.killed, text: "killed")
+        defer { lock.unlock() }
+        killLocked([pid], by: killer)
     }
 
     /// Kills every process in `pids` at once on behalf of `killer` (0 = the host): records a
     /// `kill` event for each (all with one time stamp), then marks each to die, all under the
-    /// environment lock, so each ends killed and none dies from another's link first. Missing
-    /// pids are no-ops. Returns the pids that were live.
+    /// environment lock, so each ends killed and none dies from another's link first; then the
+    /// link-death notices of those deaths reach the other processes. Missing pids are no-ops.
+    /// Returns the pids that were live.
     @discardableResult
     public func kill(all pids: [ProcessID], by killer: ProcessID = 0) -> [ProcessID] {
         lock.lock()
@@ -145,13 +149,15 @@ extension Environment {
         return killLocked(live.keys.sorted(), by: 0)
     }
 
+    @discardableResult
     private func killLocked(_ pids: [ProcessID], by killer: ProcessID) -> [ProcessID] {
         if let trace {
             let t = now()
             for pid in pids { trace.record(TraceEvent(kind: .kill, pid: killer, start: t, args: .of(Int64(bitPattern: pid)))) }
         }
         let victims = pids.compactMap { live[$0] }
-        for v in victims { _ = v.mailbox.markDying(.killed, text: "killed") }
+        let dying = victims.filter { $0.mailbox.markDying(.killed, text: "killed") }
+        deliverLinkDeaths(of: dying)
         return victims.map(\.id)
     }
 }

@@ -8,8 +8,10 @@ import Darwin
 
 extension ProcessContext {
     /// Suspends the calling native task until `spec` is satisfied, the timeout passes, or the
-    /// process is terminated. A message already queued is taken without waiting.
-    nonisolated(nonsending) package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: PendingEvent?) async -> WaitOutcome {
+    /// process is terminated. A message already queued is taken without waiting. The return
+    /// (message or timeout) is recorded as `returnEvent` (tracing) under the mailbox lock when
+    /// the wait ends; an end by termination records nothing here.
+    nonisolated(nonsending) package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, returnEvent: PendingEvent?) async -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         let env = environment
@@ -22,7 +24,9 @@ extension ProcessContext {
                 return
             }
             if let i = mb.firstMatch(spec) {
-                mb.outcome = .message(mb.queue.remove(at: i))
+                let m = mb.queue.remove(at: i)
+                mb.recordReturn(returnEvent, m)
+                mb.outcome = .message(m)
                 mb.lock.unlock()
                 c.resume()
                 return
@@ -31,7 +35,7 @@ extension ProcessContext {
             mb.wait = spec
             mb.continuation = c
             mb.threadWaiting = false
-            mb.timeoutEvent = timeoutEvent
+            mb.returnEvent = returnEvent
             mb.generation &+= 1
             let g = mb.generation
             mb.lock.unlock()
@@ -45,14 +49,15 @@ extension ProcessContext {
     }
 
     /// Blocks the calling thread until `spec` is satisfied, the timeout passes, or the process
-    /// is terminated. A timeout is recorded (if tracing) under the mailbox lock.
-    package func waitBlocking(_ spec: WaitSpec, timeoutMs: UInt64, timeoutEvent: PendingEvent?) -> WaitOutcome {
+    /// is terminated. The return is recorded as for `waitAsync`.
+    package func waitBlocking(_ spec: WaitSpec, timeoutMs: UInt64, returnEvent: PendingEvent?) -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         mb.lock.lock()
         if mb.closed { mb.lock.unlock(); return .terminated }
         if let i = mb.firstMatch(spec) {
             let m = mb.queue.remove(at: i)
+            mb.recordReturn(returnEvent, m)
             mb.lock.unlock()
             return .message(m)
         }
@@ -61,7 +66,7 @@ extension ProcessContext {
         mb.continuation = nil
         mb.threadWaiting = true
         mb.waitEnded.store(false, ordering: .relaxed)
-        mb.timeoutEvent = timeoutEvent
+        mb.returnEvent = returnEvent
         mb.generation &+= 1
         if timeoutMs > 0 {
             // A reply often comes within microseconds; sleeping on the condition and being woken
@@ -81,10 +86,7 @@ extension ProcessContext {
         }
         while case .pending = mb.outcome {
             if let deadline, MonotonicClock.now() >= deadline {
-                if var e = mb.timeoutEvent?.event, let trace {
-                    e.end = now()
-                    trace.record(e)
-                }
+                mb.recordReturn(mb.returnEvent, nil)
                 _ = mb.finishWait(.timeout)
                 break
             }

@@ -1,0 +1,101 @@
+import ConformanceFuzz
+import ConformanceKit
+import LunaTestSupport
+import Testing
+import TraceFormat
+
+/// Divergences of Luna itself that the fuzzer found (docs/FUZZING.md): the smallest workloads
+/// that showed them, recorded on LunaRuntime and replayed on the Python adapter (an independent
+/// implementation of the protocol's synchronous model), which must agree with the recording.
+@Suite("Fuzzing: Luna's own divergences stay fixed", .serialized)
+struct LunaDivergenceTests {
+    static func replayOnPython(_ w: Workload) async -> (WorkloadRecorder.Recording, TraceOutcome?) {
+        await offPool {
+            let r = WorkloadRecorder().record(w)
+            let report = ConformanceRunner(adapter: .init(command: FuzzSupport.python),
+                                           replay: .init(callTimeout: 3, traceTimeout: 30))
+                .run([.events(r.events, name: "workload")])
+            return (r, report.outcomes.first)
+        }
+    }
+
+    static func failures(_ o: TraceOutcome?) -> String {
+        o.map { ConformanceReport.textLines($0).joined(separator: "\n") } ?? "no outcome"
+    }
+
+    @Test("R-PROC-8: a process woken by a message and killed before it runs returned the message first")
+    func wokenThenKilled() async throws {
+        // P0 lets P1 block in receive, then sends it a message and kills it in one go.
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 0), .receive(tags: [9999], .ms(5)), .createData(tag: 2, capacity: 0),
+             .send(.process(1)), .kill(.process(1))],
+            [.receive(tags: [], .forever), .readData(count: 1)],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        let received = try #require(r.events.firstIndex { $0.kind == .receive && $0.pid == 3 && $0.result == .value(0) })
+        let kill = try #require(r.events.firstIndex { $0.kind == .kill && $0.pid == 2 })
+        #expect(received < kill, "the receive returned after the kill in the trace")
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
+
+    @Test("R-PROC-8: a skip-search caller woken by its reply and killed before it runs returned the reply first")
+    func skipSearchWokenThenKilled() async throws {
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 0), .receive(tags: [3], .forever), .createData(tag: 3, capacity: 0),
+             .send(.process(1)), .kill(.process(1))],
+            [.createData(tag: 3, capacity: 0), .skipSearch(.process(0), .forever), .getTag],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        let returned = try #require(r.events.firstIndex { $0.kind == .sendReceiveSkipSearchReturn })
+        let kill = try #require(r.events.firstIndex { $0.kind == .kill && $0.pid == 2 })
+        #expect(returned < kill)
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
+
+    @Test("R-PROC-5: kill(A); kill(B) with B linked to A: B dies of the link, as the protocol's kill has it")
+    func killThenKillLinked() async throws {
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .receive(tags: [9999], .ms(5)),
+             .kill(.process(1)), .kill(.process(2))],
+            [.link(tag: 3, .process(2)), .receive(tags: [], .forever)],
+            [.receive(tags: [], .forever)],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        let exitB = try #require(r.events.first { $0.kind == .exit && $0.pid == 4 })
+        #expect(exitB.args.at(0) == ExitCode.linkDied.rawValue, "B ended \(exitB.text)")
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
+
+    @Test("R-PROC-5: one death's notices all go out before the deaths they cause send theirs")
+    func cascadeIsBreadthFirst() async throws {
+        // Killing A ends B (linked to A); X, linked to both with die_when_link_dies off, hears
+        // of A first, then of B.
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .spawn(child: 3, link: 0),
+             .receive(tags: [9999], .ms(5)), .kill(.process(1))],
+            [.receive(tags: [], .forever)],
+            [.link(tag: 1, .process(1)), .receive(tags: [], .forever)],
+            [.dieWhenLinkDies(false), .link(tag: 2, .process(1)), .link(tag: 3, .process(2)),
+             .receive(tags: [], .forever), .getTag, .receive(tags: [], .forever), .getTag],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        let tags = r.events.filter { $0.kind == .getTag && $0.pid == 5 }.map(\.result)
+        #expect(tags == [.value(2), .value(3)])
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
+
+    @Test("R-PROC-3: a link to a missing pid ends the caller at its next wait under the flag in force at the link")
+    func deferredNoticeKeepsItsFlag() async {
+        let w = Workload(seed: 0, processes: [
+            [.link(tag: 4, .missing(999)), .dieWhenLinkDies(false), .receive(tags: [], .ms(1)), .getTag],
+        ])
+        let (r, outcome) = await Self.replayOnPython(w)
+        #expect(r.endedCleanly)
+        #expect(r.events.contains { $0.kind == .exit && $0.pid == 2 && $0.args.at(0) == ExitCode.linkDied.rawValue })
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
+}
