@@ -6,7 +6,10 @@
 #                                    build (release-only failures exist: optimisation changes
 #                                    thread and memory behaviour), then the release luna-trace
 #                                    recording networking guests (.ci/release-guests.sh);
-#   3. fuzz/run.sh                   libFuzzer on the trace reader and the adapter-protocol
+#   3. .ci/fuzz-adapters.sh          LUNA_FUZZ_WORKLOADS (default 1000) generated workloads
+#                                    recorded on LunaRuntime and replayed on the Python and on
+#                                    the built-in adapter, by the release luna-conform;
+#   4. fuzz/run.sh                   libFuzzer on the trace reader and the adapter-protocol
 #                                    parser for LUNA_FUZZ_SECONDS (default 60) each.
 # Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
 #
@@ -27,6 +30,11 @@ swift test -c release --filter 'LunaRuntimeTests|Runner|EndToEnd'
 
 echo "== release luna-trace on networking guests (TCP, UDP, TLS echo, DNS), traced"
 LUNA_RELEASE_BIN=$(swift build -c release --show-bin-path) bash .ci/release-guests.sh
+
+echo "== luna-conform fuzz: ${LUNA_FUZZ_WORKLOADS:-1000} generated workloads on each adapter (release build)"
+release_bin=$(swift build -c release --show-bin-path)
+[ -x "$release_bin/luna-conform" ] || swift build -c release --product luna-conform
+bash .ci/fuzz-adapters.sh "$release_bin/luna-conform"
 
 # Coverage-guided fuzzing of the trace reader and the adapter-protocol parser, bounded in time
 # (LUNA_FUZZ_SECONDS per target; 0 skips it, and says so).

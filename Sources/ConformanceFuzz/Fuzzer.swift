@@ -30,8 +30,13 @@ public struct Fuzzer: Sendable {
         public var batch = 16
         /// Whether a workload that fails against the adapter but also diverges on the reference
         /// counts as a divergence of Luna itself (recorder, replay engine or reference), is
-        /// listed as such and does not stop the run.
+        /// listed as such and does not stop the run. With `knownCauses` it stops the run instead:
+        /// such a run is meant to fail on everything but the causes it lists.
         public var filterWithReference = true
+        /// Open causes of the adapter under test: a workload whose first divergence matches one,
+        /// and whose trace the reference (if any) replays cleanly, is reported as that cause and
+        /// skipped; the run goes on.
+        public var knownCauses: [KnownCause] = []
         /// Run the trap-free ring workload of this many rounds (`Workload.ring`) for every seed
         /// instead of generated ones: a long trace for soak tests and shrinking benchmarks.
         public var ringRounds: Int?
@@ -78,6 +83,8 @@ public struct Fuzzer: Sendable {
         /// Workloads that diverged on the reference adapter too (Luna's own divergences), with
         /// the reference's outcome.
         public var referenceFailures: [(seed: UInt64, outcome: TraceOutcome)] = []
+        /// Workloads that hit a known cause of the adapter (`Options.knownCauses`).
+        public var knownCauseHits: [(seed: UInt64, cause: KnownCause, outcome: TraceOutcome)] = []
     }
 
     /// The options.
@@ -104,6 +111,7 @@ public struct Fuzzer: Sendable {
         let recorder = WorkloadRecorder(deadline: options.ringRounds == nil ? 5 : 300)
         var outcomes: [TraceOutcome] = []
         var referenceFailures: [(seed: UInt64, outcome: TraceOutcome)] = []
+        var knownCauseHits: [(seed: UInt64, cause: KnownCause, outcome: TraceOutcome)] = []
         var failing: (Workload, [TraceEvent], TraceOutcome)? = nil
         // Recording runs one batch ahead on its own thread, so that it overlaps the replay.
         let producer = BatchProducer()
@@ -166,8 +174,17 @@ public struct Fuzzer: Sendable {
                 if let ro = referenceOutcomes[b.0.seed] {
                     referenceFailures.append((b.0.seed, ro))
                     log?("seed \(b.0.seed): the reference adapter diverges too (\(FailureSignature(ro).map(\.description) ?? "?")): a divergence of Luna, not of the adapter")
+                    if options.knownCauses.isEmpty {
+                        o.status = .skipped
+                        o.note = "the reference adapter diverges on this trace too: " + (ro.firstCauses.first?.line ?? ro.note)
+                    } else {
+                        o.note = "the reference adapter diverges on this trace too (a divergence of Luna itself): "
+                            + (ro.firstCauses.first?.line ?? ro.note)
+                    }
+                } else if o.countsAsFailure, let cause = options.knownCauses.first(where: { $0.matches(o) }) {
+                    knownCauseHits.append((b.0.seed, cause, o))
                     o.status = .skipped
-                    o.note = "the reference adapter diverges on this trace too: " + (ro.firstCauses.first?.line ?? ro.note)
+                    o.note = "known cause \(cause.label) of this adapter: " + (o.firstCauses.first?.line ?? o.adapterFailure?.description ?? o.note)
                 }
                 outcomes.append(o)
                 progress?(o)
@@ -176,7 +193,7 @@ public struct Fuzzer: Sendable {
         }
         let fuzzSeconds = Double(FuzzClock.now() - start) / 1e9
         var result = Result(outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds,
-                            referenceFailures: referenceFailures)
+                            referenceFailures: referenceFailures, knownCauseHits: knownCauseHits)
         if let (w, events, o) = failing, let signature = FailureSignature(o) {
             result.failure = handle(w, events, o, signature, foundAfter: fuzzSeconds)
         }

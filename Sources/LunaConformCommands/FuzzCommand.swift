@@ -61,6 +61,12 @@ public struct FuzzCommand: ParsableCommand {
     @Option(help: "The reference adapter for expected answers and for checking shrunk traces (default: the built-in adapter).")
     public var reference: String?
 
+    @Flag(name: .customLong("no-reference"), help: "No reference adapter: a workload that diverges fails even when Luna's own recording or replay is at fault.")
+    public var noReference = false
+
+    @Option(name: .customLong("known-causes"), help: "A file of open causes of this adapter (LABEL CATEGORY RULE CALL per line): a workload that diverges by one of them, on a trace the reference replays cleanly, is reported and skipped; any other divergence, a Luna one included, fails.")
+    public var knownCauses: String?
+
     @Option(help: "Calls per workload, as MIN-MAX.")
     public var calls: String = "50-200"
 
@@ -81,6 +87,7 @@ public struct FuzzCommand: ParsableCommand {
     public func validate() throws {
         guard timeout > 0, traceTimeout > 0, shrinkTime > 0 else { throw ValidationError("timeouts must be positive") }
         if let adapter, ReplayCommand.split(adapter).isEmpty { throw ValidationError("--adapter is empty") }
+        if noReference && reference != nil { throw ValidationError("--no-reference and --reference exclude each other") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let time { _ = try Self.duration(time) }
         if let shard { _ = try Self.shard(shard) }
@@ -119,7 +126,15 @@ public struct FuzzCommand: ParsableCommand {
         let command = adapter.map(ReplayCommand.split) ?? builtin
         let ref = reference.map(ReplayCommand.split) ?? builtin
         var options = Fuzzer.Options(adapter: command)
-        options.reference = ref == command ? nil : ref
+        options.reference = ref == command || noReference ? nil : ref
+        if let knownCauses {
+            guard let text = try? String(contentsOfFile: knownCauses, encoding: .utf8) else {
+                throw ValidationError("cannot read --known-causes \(knownCauses)")
+            }
+            do { options.knownCauses = try KnownCause.parse(text, source: knownCauses) } catch {
+                throw ValidationError(error.description)
+            }
+        }
         options.seed = seed
         options.time = try time.map(Self.duration)
         options.count = count ?? (time == nil ? 100 : nil)
@@ -151,6 +166,15 @@ public struct FuzzCommand: ParsableCommand {
                 lines.append("  seed \(s): " + (o.firstCauses.first?.line ?? o.note))
             }
         }
+        if !result.knownCauseHits.isEmpty {
+            let counts = Dictionary(grouping: result.knownCauseHits, by: \.cause.label).mapValues(\.count)
+            let byCause = counts.keys.sorted().map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ")
+            lines.append("\(result.knownCauseHits.count) workloads hit known causes of this adapter (\(byCause); skipped, not failures):")
+            for hit in result.knownCauseHits.prefix(20) {
+                lines.append("  seed \(hit.seed) [\(hit.cause.label)]: " + (hit.outcome.firstCauses.first?.line ?? hit.outcome.adapterFailure?.description ?? hit.outcome.note))
+                lines.append("    rerun: " + rerun(hit.seed, command: command))
+            }
+        }
         if let f = result.failure { lines.append(contentsOf: failureLines(f, command: command)) }
         lines.append(summary.summaryLine)
         let text: String
@@ -179,6 +203,8 @@ public struct FuzzCommand: ParsableCommand {
         if noLifecycle { s += " --no-lifecycle" }
         if noSkipSearchWait { s += " --no-skip-search-wait" }
         if let ring { s += " --ring \(ring)" }
+        if let reference { s += " --reference " + Self.shellQuote(reference) }
+        if noReference { s += " --no-reference" }
         if let output { s += " -o " + Self.shellQuote(output) }
         return s
     }
@@ -225,6 +251,9 @@ public struct FuzzCommand: ParsableCommand {
             fuzz["failure"] = .object(failure)
         }
         fuzz["reference_failures"] = .array(result.referenceFailures.map { .int(Int64(bitPattern: $0.seed)) })
+        fuzz["known_causes"] = .array(result.knownCauseHits.map {
+            .object(["seed": .int(Int64(bitPattern: $0.seed)), "cause": .string($0.cause.label)])
+        })
         root["fuzz"] = .object(fuzz)
         return JSONValue.object(root).serialized + "\n"
     }
