@@ -11,8 +11,9 @@ import TraceFormat
 /// kill on its own execution context). When its wait ends, the body hands the answer back to
 /// the dispatcher (`Inbox.post`) and parks again; it never runs another request itself.
 ///
-/// `@unchecked Sendable`: `state`, `deadline`, `queue` and `ctx` are the dispatcher's alone;
-/// `jobs`/`jobWaiter`/`context` are guarded by `cond`; a posted completion is the inbox's. The context is used by one side at a time: the dispatcher while the body is parked
+/// `@unchecked Sendable`: `pid`, `state`, `deadline`, `queue` and `ctx` are the dispatcher's
+/// alone; `jobs`/`jobWaiter`/`context` are guarded by `cond`; a posted completion is the
+/// inbox's. The context is used by one side at a time: the dispatcher while the body is parked
 /// for a job, the body while it runs one.
 final class AdapterProcess: @unchecked Sendable {
     /// Work for the body.
