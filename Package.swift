@@ -95,6 +95,7 @@ let package = Package(
             name: "LunaBenchmarks",
             dependencies: [
                 "TraceFormat", "TraceAnalysis", "LunaRuntime", "ConformanceKit",
+                "CZstd",  // P3's floor: zstd decompression of a trace's blocks alone
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,14 +106,17 @@ let package = Package(
         // What several test targets share (not a product).
         .target(name: "LunaTestSupport", path: "Tests/LunaTestSupport"),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
-        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks"]),
+        .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaRuntime", "LunaTestSupport"]),
         .testTarget(
             name: "LunaRuntimeTests",
-            dependencies: ["LunaRuntime", "TraceFormat", .product(name: "WAT", package: "WasmKit")]
+            dependencies: [
+                "LunaRuntime", "TraceFormat", "LunaTestSupport", .product(name: "WAT", package: "WasmKit"),
+                "LunaBenchmarks",  // the guest ping-pong workload, for one causality test
+            ]
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime"]
+            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaTestSupport"]
         ),
         .testTarget(
             name: "LunaConformTests",

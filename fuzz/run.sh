@@ -57,12 +57,10 @@ for target in "${targets[@]}"; do
             options=(-max_len=262144)
             ;;
         adapter-protocol)
-            # ConformanceKit's JSON and response decoding, compiled into the fuzz module.
-            for f in JSONValue AdapterResponse; do
-                sed '/^import TraceFormat$/d' "Sources/ConformanceKit/$f.swift" > "$out/src/$f.swift"
-            done
-            build "$target" Sources/TraceFormat/JSONString.swift "$out/src/JSONValue.swift" \
-                "$out/src/AdapterResponse.swift" fuzz/AdapterProtocolFuzz.swift
+            # The JSON codec and ConformanceKit's response decoding, compiled into the fuzz module.
+            sed '/^import TraceFormat$/d' Sources/ConformanceKit/AdapterResponse.swift > "$out/src/AdapterResponse.swift"
+            build "$target" Sources/TraceFormat/JSONString.swift Sources/TraceFormat/JSONValue.swift \
+                Sources/TraceFormat/Hex.swift "$out/src/AdapterResponse.swift" fuzz/AdapterProtocolFuzz.swift
             seed_adapter_protocol "$seeds"
             options=(-max_len=4096)
             ;;

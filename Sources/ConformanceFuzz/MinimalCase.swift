@@ -28,7 +28,7 @@ public enum MinimalCase {
     {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let stem = (directory as NSString).appendingPathComponent(base)
-        let files = Files(trace: stem + ".trace", requests: stem + ".ndjson", listing: stem + ".txt", requestCount: 0)
+        let files = Files(trace: TraceFileName.named(stem), requests: stem + ".ndjson", listing: stem + ".txt", requestCount: 0)
         try writeTrace(events, to: files.trace)
         let got = capture(events, adapter: adapter, replay: replay, scratch: stem)
         let expect = reference.map { capture(events, adapter: $0, replay: replay, scratch: stem) }

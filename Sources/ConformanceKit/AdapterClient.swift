@@ -1,4 +1,5 @@
 import Foundation
+import TraceFormat
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,5 @@
+import TraceFormat
+
 /// What an adapter said about itself in the `hello` answer.
 public struct AdapterHandshake: Sendable, Equatable {
     /// The adapter's name.

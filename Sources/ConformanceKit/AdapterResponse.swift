@@ -1,3 +1,5 @@
+import TraceFormat
+
 /// One answer of an adapter to a request (docs/ADAPTER_PROTOCOL.md, section 2).
 public enum AdapterResponse: Sendable, Equatable {
     /// The call returned `value`.

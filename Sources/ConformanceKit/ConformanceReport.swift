@@ -1,4 +1,5 @@
 import Foundation
+import TraceFormat
 
 /// The outcomes of a `replay` run and their renderings (text, JSON, JUnit XML).
 ///

@@ -166,7 +166,7 @@ public struct ConformanceRunner: Sendable {
     /// Whether a file starts like a trace file (the header's skippable-frame magic) or is
     /// named `*.trace`.
     public static func isTraceFile(_ path: String) -> Bool {
-        if path.hasSuffix(".trace") { return true }
+        if path.hasSuffix(TraceFileName.suffix) { return true }
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? h.close() }
         let head = (try? h.read(upToCount: 4)) ?? Data()

@@ -2,70 +2,114 @@ import Foundation
 import LunaRuntime
 import TraceFormat
 
-/// One process of the built-in adapter: a native LunaRuntime process whose body waits for work.
+/// One process of the built-in adapter: a native LunaRuntime process whose body only waits.
 ///
-/// `@unchecked Sendable`: `jobs`, `jobWaiter`, `busy`, `queued`, `ended` and `ctx` are guarded
-/// by `cond`; the context itself is used by one thread at a time (the reading thread while the
-/// process is idle, the body while it is busy).
+/// Every request runs on the adapter's dispatcher thread, on the process's context, while the
+/// body is parked waiting for a job. The body is needed for what the dispatcher cannot do
+/// without blocking: a `receive` or `send_receive_skip_search` that has to wait (the runtime
+/// suspends the body there), and ending the process (returning, trapping or unwinding after a
+/// kill on its own execution context). When its wait ends, the body hands the answer back to
+/// the dispatcher (`Inbox.post`) and parks again; it never runs another request itself.
+///
+/// `@unchecked Sendable`: `pid`, `state`, `deadline`, `queue` and `ctx` are the dispatcher's
+/// alone; `jobs`/`jobWaiter`/`context` are guarded by `cond`; a posted completion is the
+/// inbox's. The context is used by one side at a time: the dispatcher while the body is parked
+/// for a job, the body while it runs one.
 final class AdapterProcess: @unchecked Sendable {
     /// Work for the body.
     enum Job {
-        case blocking(BuiltinAdapter.Request, DispatchSemaphore?)
+        /// Wait in a blocking call (the dispatcher already did what could be done without waiting).
+        case wait(BuiltinAdapter.Request)
+        /// Return from the entry function: a normal end.
         case exit
+        /// Trap outside any call: an end with failure.
         case fail(String)
+        /// Look whether the runtime has marked the process to die, and end it then.
         case poke
     }
 
-    let adapter: BuiltinAdapter
+    /// Where the process stands, as the dispatcher sees it.
+    enum State {
+        /// Parked for a job: the dispatcher may run its requests.
+        case idle
+        /// Its body waits in the blocking call `request`; later requests queue.
+        case waiting(BuiltinAdapter.Request)
+        /// Ended with this protocol status (`normal`, `failure`, `killed`, `link_died`).
+        case ended(String)
+    }
+
+    /// How a blocking call handed to the body ended.
+    enum Completion {
+        /// It returned; the response line.
+        case returned(String)
+        /// It trapped; the response line (the body has thrown, the process is ending).
+        case trapped(String)
+        /// The process was killed or died from a link while waiting (R-PROC-8).
+        case terminated
+    }
+
+    /// Its pid (set right after the spawn, before the dispatcher uses it).
     var pid: Int64 = 0
+    /// The environment generation the process belongs to (message tokens carry it).
+    let generation: Int
+    var state: State = .idle
+    /// When the dispatcher ends its current wait with a timeout (nil: it waits for good).
+    var deadline: Date?
+    /// Requests that arrived while it waited, each with its arrival number.
+    var queue: [(seq: UInt64, request: BuiltinAdapter.Request)] = []
+
     private let cond = NSCondition()
     private var context: ProcessContext?
     private var jobs: [Job] = []
     private var jobWaiter: UnsafeContinuation<Job, Never>?
-    private var busyFlag = false
-    private var queued: [BuiltinAdapter.Request] = []
-    private var ended: String?
 
-    init(adapter: BuiltinAdapter) { self.adapter = adapter }
+    init(generation: Int) { self.generation = generation }
 
-    /// The process's context (set once its body started).
-    var ctx: ProcessContext { cond.lock(); defer { cond.unlock() }; return context! }
+    /// The process's context, for the dispatcher (set by `waitUntilStarted`).
+    private(set) var ctx: ProcessContext!
 
-    /// How it ended ("normal", "failure", "killed", "link_died"), or nil while running.
-    var endedStatus: String? { cond.lock(); defer { cond.unlock() }; return ended }
+    var isIdle: Bool { if case .idle = state { return true } else { return false } }
+    var isWaiting: Bool { if case .waiting = state { return true } else { return false } }
+    var endedStatus: String? { if case .ended(let s) = state { return s } else { return nil } }
 
-    /// Whether the runtime has marked it to die.
+    /// Whether the runtime has marked it to die (killed, or a link died).
     var isTerminating: Bool { ctx.isTerminating }
 
-    // MARK: the reading thread's side
+    /// Whether its body is inside the runtime's wait (its mailbox has a waiter).
+    var isInWait: Bool {
+        let mb = ctx.mailbox
+        mb.lock.lock()
+        defer { mb.lock.unlock() }
+        if case .none = mb.wait { return false }
+        return true
+    }
 
-    /// Blocks until the body has started.
+    /// The protocol status of a death the runtime decided (kill or link death), or `failure`.
+    var pendingDeathStatus: String {
+        let mb = ctx.mailbox
+        mb.lock.lock()
+        let death = mb.pendingDeath
+        mb.lock.unlock()
+        switch death {
+        case .linkDied?: return "link_died"
+        case .killed?: return "killed"
+        default: return "failure"
+        }
+    }
+
+    // MARK: the dispatcher's side
+
+    /// Blocks until the body has started and publishes its context to the dispatcher.
     func waitUntilStarted() {
         cond.lock()
         while context == nil { cond.wait() }
+        ctx = context
         cond.unlock()
     }
 
-    /// Queues `r` when the process is busy or ended; returns false when the caller may run it
-    /// inline now (and marks nothing).
-    func queueIfBusy(_ r: BuiltinAdapter.Request) -> Bool {
-        cond.lock()
-        defer { cond.unlock() }
-        if let ended {
-            adapter.out.line("{\"id\":\(r.id),\"ended\":\"\(ended)\"}", flush: false)
-            return true
-        }
-        if busyFlag {
-            queued.append(r)
-            return true
-        }
-        return false
-    }
-
-    /// Hands a job to the body, marking the process busy.
+    /// Hands a job to the body.
     func give(_ job: Job) {
         cond.lock()
-        busyFlag = true
         if let w = jobWaiter {
             jobWaiter = nil
             cond.unlock()
@@ -74,63 +118,6 @@ final class AdapterProcess: @unchecked Sendable {
         }
         jobs.append(job)
         cond.unlock()
-    }
-
-    /// Wakes the body so that it notices it has been marked to die.
-    func poke() {
-        cond.lock()
-        if let w = jobWaiter {
-            jobWaiter = nil
-            cond.unlock()
-            w.resume(returning: .poke)
-            return
-        }
-        jobs.append(.poke)
-        cond.unlock()
-    }
-
-    /// Blocks until the runtime has finished the process (link notices delivered).
-    @discardableResult
-    func waitUntilEnded(timeout: Double) -> Bool {
-        guard context != nil else { return true }
-        return ctx.environment.waitForExitBlocking(of: ProcessID(pid), timeout: timeout) != nil
-    }
-
-    /// Blocks until a busy process has become idle or ended, at most `timeout` seconds.
-    func waitUntilIdle(timeout: Double) {
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        cond.lock()
-        while busyFlag && ended == nil {
-            if !cond.wait(until: deadline) { break }
-        }
-        cond.unlock()
-    }
-
-    var isBusy: Bool { cond.lock(); defer { cond.unlock() }; return busyFlag }
-
-    /// Blocks until the process is quiescent (see `isQuiescent`), at most `timeout` seconds.
-    func waitUntilQuiescent(timeout: Double = 10) {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout * 1e9)
-        var spins = 0
-        while !isQuiescent && DispatchTime.now().uptimeNanoseconds < deadline {
-            spins += 1
-            if spins < 100 { sched_yield() } else { usleep(200) }
-        }
-    }
-
-    /// Idle, ended, or waiting in a blocking call (its mailbox has a waiter): its body is not
-    /// about to do anything by itself.
-    var isQuiescent: Bool {
-        cond.lock()
-        let running = busyFlag && ended == nil
-        let c = context
-        cond.unlock()
-        guard running, let c else { return true }
-        let mb = c.mailbox
-        mb.lock.lock()
-        defer { mb.lock.unlock() }
-        if case .none = mb.wait { return false }
-        return true
     }
 
     // MARK: the body
@@ -156,78 +143,29 @@ final class AdapterProcess: @unchecked Sendable {
         cond.unlock()
     }
 
-    /// The next queued request, or nil (and the process becomes idle).
-    private func nextQueued() -> BuiltinAdapter.Request? {
-        cond.lock()
-        defer { cond.unlock() }
-        if queued.isEmpty {
-            busyFlag = false
-            cond.broadcast()
-            return nil
-        }
-        return queued.removeFirst()
-    }
-
-    /// The process body: serve jobs until told to end or until the runtime ends it.
-    func body(_ ctx: ProcessContext) async throws {
+    /// The process body: run jobs until one ends the process or the runtime ends it.
+    func body(_ ctx: ProcessContext, adapter: BuiltinAdapter) async throws {
         publish(ctx)
-        do {
-            while true {
-                switch await nextJob() {
-                case .poke:
-                    if ctx.isTerminating { throw ProcessTerminated() }
-                case .exit:
-                    finish("normal")
-                    return
-                case .fail(let reason):
-                    finish("failure")
-                    throw LunaTrap(reason: reason)
-                case .blocking(let r, let started):
-                    try await adapter.runBlocking(r, self, started: started)
-                    if try await !drain() { return }
+        while true {
+            switch await nextJob() {
+            case .poke:
+                if ctx.isTerminating { throw ProcessTerminated() }
+            case .exit:
+                return
+            case .fail(let reason):
+                throw LunaTrap(reason: reason)
+            case .wait(let r):
+                do {
+                    let line = try await adapter.waitingPart(of: r, ctx, generation: generation)
+                    adapter.inbox.post(.returned(line), for: self)
+                } catch let t as LunaTrap {
+                    adapter.inbox.post(.trapped(adapter.trapLine(r.id, t, ctx, generation: generation)), for: self)
+                    throw t
+                } catch {
+                    adapter.inbox.post(.terminated, for: self)
+                    throw error
                 }
             }
-        } catch let e as ProcessTerminated {
-            finish(terminationStatus(ctx))
-            adapter.reapDying(after: pid)
-            throw e
-        } catch {
-            finish("failure")
-            adapter.reapDying(after: pid)
-            throw error
-        }
-    }
-
-    /// Runs requests queued behind a blocking call; false when one of them ended the process
-    /// normally.
-    private func drain() async throws -> Bool {
-        while let r = nextQueued() {
-            if try await !adapter.runOnBody(r, self) { return false }
-        }
-        return true
-    }
-
-    /// Marks the end and answers every queued request with `ended`.
-    func finish(_ status: String) {
-        cond.lock()
-        if ended == nil { ended = status }
-        let left = queued
-        queued = []
-        busyFlag = false
-        cond.broadcast()
-        cond.unlock()
-        for r in left { adapter.out.line("{\"id\":\(r.id),\"ended\":\"\(status)\"}", flush: true) }
-    }
-
-    func terminationStatus(_ ctx: ProcessContext) -> String {
-        let mb = ctx.mailbox
-        mb.lock.lock()
-        let death = mb.pendingDeath
-        mb.lock.unlock()
-        switch death {
-        case .linkDied?: return "link_died"
-        case .failure?: return "failure"
-        default: return "killed"
         }
     }
 }

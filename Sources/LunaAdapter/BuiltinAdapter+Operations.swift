@@ -5,168 +5,108 @@ import TraceFormat
 
 /// The operations of the built-in adapter.
 extension BuiltinAdapter {
-    static let blockingOps: Set<String> = ["receive", "send_receive_skip_search"]
-
-    /// Runs or queues a request of process `p` (reading thread).
-    func submit(_ r: Request, to p: AdapterProcess) {
-        // A body that has just finished a blocking call is about to go idle: let it, so that
-        // this request runs now, in order with the requests of other processes, instead of
-        // later on the body. A process waiting in a blocking call queues it (rule 2).
-        p.waitUntilQuiescent()
-        if p.queueIfBusy(r) { return }
-        let ctx = p.ctx
-        switch r.op {
-        case "receive":
-            // Look at the mailbox now; only the waiting goes to the body.
-            do {
-                let tags = faults.has(.ignoreTags) ? [] : (r.body["tags"]?.array ?? []).compactMap(\.int)
-                let timeout = r.body["timeout_ms"]?.int ?? -1
-                let code = try ctx.receiveBlocking(tags: tags, timeoutMs: 0)
-                if code != ProcessContext.timeoutResult || timeout == 0 {
-                    out.result(r.id, receiveResult(code, ctx))
-                    return
-                }
-            } catch {
-                handleInlineError(error, r, p)
-                return
-            }
-            p.give(.blocking(r, nil))
-        case "send_receive_skip_search":
-            let started = DispatchSemaphore(value: 0)
-            p.give(.blocking(r, started))
-            started.wait()
-        case "exit":
-            p.give(.exit)
-            p.waitUntilEnded(timeout: 10)
-            out.result(r.id, "null")
-        case "fail":
-            p.give(.fail(r.body["reason"]?.string ?? "trap"))
-            p.waitUntilEnded(timeout: 10)
-            settleDeaths()
-            settleWoken()
-            out.result(r.id, "null")
-        default:
-            do {
-                let result = try perform(r, ctx)
-                out.result(r.id, result)
-                if ["kill", "link"].contains(r.op) {
-                    settleDeaths()
-                    settleWoken()  // a LinkDied message may have woken a waiting process
-                } else if r.op == "send", let to = r.body["to"]?.int, let target = procs[to], target.isBusy {
-                    // A send may complete a waiting receive: let its body run what queued behind it.
-                    settleWoken()
-                }
-            } catch {
-                handleInlineError(error, r, p)
-            }
-        }
-    }
-
-    /// Waits until every busy process is quiescent again: idle, ended, or waiting in a blocking
-    /// call. A request that woke one (a message it waited for, a LinkDied notice) has then had
-    /// all its effects, including those of the requests its body ran afterwards, before the next
-    /// request starts (protocol section 2.1, rule 1). Bounded: a body that keeps running is
-    /// left after 10 s.
-    func settleWoken() {
-        let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
-        var spins = 0
-        while DispatchTime.now().uptimeNanoseconds < deadline {
-            if procs.values.allSatisfy({ $0.isQuiescent }) { return }
-            spins += 1
-            if spins < 100 { sched_yield() } else { usleep(200) }
-        }
-        log("a process body did not settle within 10 s")
-    }
-
-    /// A trap or termination of an inline call: answer, then end the process with failure.
-    func handleInlineError(_ error: any Error, _ r: Request, _ p: AdapterProcess) {
-        if let t = error as? LunaTrap {
-            out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(p.ctx))}", flush: false)
-            p.give(.fail(t.reason))
-            p.waitUntilEnded(timeout: 10)
-            settleDeaths()
-            settleWoken()
-        } else if let e = error as? AdapterRequestError {
-            out.error(r.id, e.message)
-        } else {
-            // ProcessTerminated: it was marked to die; let it end.
-            settleDeaths()
-            out.line("{\"id\":\(r.id),\"ended\":\"\(p.endedStatus ?? "killed")\"}", flush: false)
-        }
-    }
-
-    /// Runs a blocking call on the body and answers it; rethrows after answering when the
-    /// process traps or is terminated.
-    func runBlocking(_ r: Request, _ p: AdapterProcess, started: DispatchSemaphore?) async throws {
-        let ctx = p.ctx
+    /// Runs request `r` of idle process `p` on the dispatcher and answers it, or hands the
+    /// waiting of a blocking call to `p`'s body (answered when `settle` sees it end).
+    func run(_ r: Request, on p: AdapterProcess) {
+        let ctx: ProcessContext = p.ctx
         do {
-            let result: String
-            if r.op == "receive" {
-                let tags = faults.has(.ignoreTags) ? [] : (r.body["tags"]?.array ?? []).compactMap(\.int)
-                let timeout = faultyTimeout(r.body["timeout_ms"]?.int ?? -1)
-                started?.signal()
-                result = receiveResult(try await ctx.receive(tags: tags, timeoutMs: timeout), ctx)
-            } else {
-                let to = ProcessID(truncatingIfNeeded: r.body["to"]?.int ?? 0)
-                let timeout = faultyTimeout(r.body["timeout_ms"]?.int ?? -1)
-                var code: Int32
-                if faults.has(.skipSearchSearchesQueue), let m = ctx.scratch {
-                    let tag = m.tag
-                    started?.signal()
-                    _ = try ctx.send(to: to)
-                    code = try await ctx.receive(tags: tag == 0 ? [] : [tag], timeoutMs: timeout)
-                    if code == 1 { code = 0 }
-                } else {
-                    started?.signal()
-                    code = try await ctx.sendReceiveSkipSearch(to: to, timeoutMs: timeout)
-                }
-                result = code == ProcessContext.timeoutResult ? "{\"code\":9027}"
-                    : "{\"code\":\(code),\"message\":\(describeScratch(ctx))}"
+            if protocolVersion >= 2, r.body["guest_fault"] == .bool(true), Self.guestBufferOps.contains(r.op) {
+                // The guest's buffer lay outside its memory: the call traps there (protocol 2).
+                throw LunaTrap(reason: "lunatic::message::" + r.op)
             }
-            out.result(r.id, result, flush: true)
+            switch r.op {
+            case "receive":
+                // Look at the mailbox now; only the waiting goes to the body.
+                let code = try ctx.receiveBlocking(tags: receiveTags(r), timeoutMs: 0)
+                let timeout = faultyTimeout(r.body["timeout_ms"]?.int ?? -1)
+                if code != ProcessContext.timeoutResult || timeout == 0 {
+                    out.result(r.id, receiveResult(code, ctx, generation: p.generation))
+                } else {
+                    startWaiting(r, on: p, timeoutMs: timeout)
+                }
+            case "send_receive_skip_search":
+                let timeout = faultyTimeout(r.body["timeout_ms"]?.int ?? -1)
+                if timeout == 0 {
+                    out.result(r.id, skipSearchResult(try skipSearchNow(r, ctx), ctx, generation: p.generation))
+                } else {
+                    startWaiting(r, on: p, timeoutMs: timeout)
+                }
+                suspect(target(of: r))
+            case "exit":
+                out.result(r.id, "null")
+                p.give(.exit)
+                end(p)
+            case "fail":
+                out.result(r.id, "null")
+                p.give(.fail(r.body["reason"]?.string ?? "trap"))
+                end(p)
+            default:
+                out.result(r.id, try perform(r, ctx))
+                // A message may have ended the receiver's wait; a kill marks its victim.
+                if r.op == "send" || r.op == "kill" { suspect(target(of: r)) }
+            }
         } catch let t as LunaTrap {
-            started?.signal()
-            out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
-            throw t
+            // The process ends with failure where it trapped; its links are notified.
+            out.line(trapLine(r.id, t, ctx, generation: p.generation), flush: false)
+            p.give(.fail(t.reason))
+            end(p)
+        } catch let e as AdapterRequestError {
+            out.error(r.id, e.message)
         } catch {
-            started?.signal()
-            let status = ctx.isTerminating ? p.terminationStatus(ctx) : "failure"
-            out.line("{\"id\":\(r.id),\"ended\":\"\(status)\"}", flush: true)
-            throw error
+            // ProcessTerminated: the runtime has marked it to die (a "no process" notice taken
+            // at this waiting call); `settle` ends it.
+            out.ended(r.id, p.pendingDeathStatus)
+            suspect(p)
         }
     }
 
-    /// Runs a queued request on the body; false when it ended the process normally.
-    func runOnBody(_ r: Request, _ p: AdapterProcess) async throws -> Bool {
-        let ctx = p.ctx
-        switch r.op {
-        case "receive", "send_receive_skip_search":
-            try await runBlocking(r, p, started: nil)
-        case "exit":
-            out.result(r.id, "null", flush: true)
-            p.finish("normal")
-            return false
-        case "fail":
-            out.result(r.id, "null", flush: true)
-            p.finish("failure")
-            throw LunaTrap(reason: r.body["reason"]?.string ?? "trap")
-        default:
-            do {
-                out.result(r.id, try perform(r, ctx), flush: true)
-                // A kill or link may have marked processes to die whose bodies are idle.
-                if r.op == "kill" || r.op == "link" { reapDying() }
-            } catch let t as LunaTrap {
-                out.line("{\"id\":\(r.id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(ctx))}", flush: true)
-                throw t
-            } catch let e as AdapterRequestError {
-                out.error(r.id, e.message, flush: true)
-            } catch {
-                out.line("{\"id\":\(r.id),\"ended\":\"\(p.terminationStatus(ctx))\"}", flush: true)
-                throw error
-            }
+    /// The adapter process a request's `to` names, if any.
+    func target(of r: Request) -> AdapterProcess? {
+        r.body["to"]?.int.flatMap { procs[$0] }
+    }
+
+    /// The calls whose guest buffer a protocol 2 request can say was outside guest memory.
+    static let guestBufferOps: Set<String> = ["write_data", "read_data", "receive"]
+
+    /// A `trap` response line with the scratch area as the trap left it.
+    func trapLine(_ id: Int64, _ t: LunaTrap, _ ctx: ProcessContext, generation: Int) -> String {
+        "{\"id\":\(id),\"trap\":\(JSONString.quoted(t.reason)),\"scratch\":\(describeScratch(ctx, generation: generation))}"
+    }
+
+    /// The waiting part of a blocking call, on the process's body; returns the response line.
+    /// The wait itself has no deadline: the dispatcher ends it when its timeout is due (see
+    /// `startWaiting`). Reads only `faults` of the adapter (the dispatcher owns the rest).
+    func waitingPart(of r: Request, _ ctx: ProcessContext, generation: Int) async throws -> String {
+        let timeout = UInt64.max
+        if r.op == "receive" {
+            let code = try await ctx.receive(tags: receiveTags(r), timeoutMs: timeout)
+            return "{\"id\":\(r.id),\"result\":\(receiveResult(code, ctx, generation: generation))}"
         }
-        if ctx.isTerminating { throw ProcessTerminated() }  // killed itself, or by a link death
-        return true
+        let to = ProcessID(truncatingIfNeeded: r.body["to"]?.int ?? 0)
+        var code: Int32
+        if faults.has(.skipSearchSearchesQueue), let m = ctx.scratch {
+            _ = try ctx.send(to: to)
+            code = try await ctx.receive(tags: m.tag == 0 ? [] : [m.tag], timeoutMs: timeout)
+            if code == 1 { code = 0 }
+        } else {
+            code = try await ctx.sendReceiveSkipSearch(to: to, timeoutMs: timeout)
+        }
+        return "{\"id\":\(r.id),\"result\":\(skipSearchResult(code, ctx, generation: generation))}"
+    }
+
+    /// `send_receive_skip_search` with timeout 0, on the dispatcher.
+    func skipSearchNow(_ r: Request, _ ctx: ProcessContext) throws -> Int32 {
+        let to = ProcessID(truncatingIfNeeded: r.body["to"]?.int ?? 0)
+        if faults.has(.skipSearchSearchesQueue), let m = ctx.scratch {
+            _ = try ctx.send(to: to)
+            let code = try ctx.receiveBlocking(tags: m.tag == 0 ? [] : [m.tag], timeoutMs: 0)
+            return code == 1 ? 0 : code
+        }
+        return try ctx.sendReceiveSkipSearchBlocking(to: to, timeoutMs: 0)
+    }
+
+    func receiveTags(_ r: Request) -> [Int64] {
+        faults.has(.ignoreTags) ? [] : (r.body["tags"]?.array ?? []).compactMap(\.int)
     }
 
     /// A finite timeout as the faults make it.
@@ -177,10 +117,15 @@ extension BuiltinAdapter {
         return UInt64(ms)
     }
 
-    func receiveResult(_ code: Int32, _ ctx: ProcessContext) -> String {
+    func receiveResult(_ code: Int32, _ ctx: ProcessContext, generation: Int) -> String {
         if code == ProcessContext.timeoutResult { return "{\"code\":9027}" }
         let c = code == 1 && faults.has(.linkDiedReturnsZero) ? 0 : code
-        return "{\"code\":\(c),\"message\":\(describeScratch(ctx))}"
+        return "{\"code\":\(c),\"message\":\(describeScratch(ctx, generation: generation))}"
+    }
+
+    func skipSearchResult(_ code: Int32, _ ctx: ProcessContext, generation: Int) -> String {
+        code == ProcessContext.timeoutResult ? "{\"code\":9027}"
+            : "{\"code\":\(code),\"message\":\(describeScratch(ctx, generation: generation))}"
     }
 
     /// The non-blocking operations; returns the result's JSON text.
@@ -188,7 +133,7 @@ extension BuiltinAdapter {
         switch r.op {
         case "create_data":
             ctx.createData(tag: try r.int("tag"), capacity: UInt64(max(0, try r.int("capacity"))))
-            return "{\"message\":\"\(messageToken(ctx.scratch))\"}"
+            return "{\"message\":\"\(Self.messageToken(ctx.scratch, generation: generation))\"}"
         case "write_data":
             guard let hex = r.body["hex"]?.string, let bytes = Hex.decode(hex) else {
                 throw AdapterRequestError("write_data needs a hex string")
@@ -215,12 +160,8 @@ extension BuiltinAdapter {
         case "send":
             return String(try send(ctx, to: try r.int("to")))
         case "link":
-            do {
-                try ctx.link(tag: try r.int("tag"), to: ProcessID(truncatingIfNeeded: try r.int("to")))
-            } catch is ProcessTerminated {
-                // A missing pid's notice killed the caller: `link` itself returns; the process
-                // ends before its next call (R-PROC-3).
-            }
+            // A missing pid: `link` returns; the notice is taken at the next waiting call (R-PROC-3).
+            try ctx.link(tag: try r.int("tag"), to: ProcessID(truncatingIfNeeded: try r.int("to")))
             return "null"
         case "unlink":
             try ctx.unlink(ProcessID(truncatingIfNeeded: try r.int("to")))
@@ -305,26 +246,27 @@ extension BuiltinAdapter {
         }
     }
 
-    func messageToken(_ m: Message?) -> String {
+    /// A message's token: unique in the session (the environment generation and the runtime's
+    /// message id).
+    static func messageToken(_ m: Message?, generation: Int) -> String {
         guard let m else { return "none" }
         return "g\(generation)m\(m.id)"
     }
 
     /// The scratch message as a protocol message object, or `null`.
-    func describeScratch(_ ctx: ProcessContext) -> String {
+    func describeScratch(_ ctx: ProcessContext, generation: Int) -> String {
         guard let m = ctx.scratch else { return "null" }
         if m.isLinkDied {
-            return "{\"message\":\"\(messageToken(m))\",\"kind\":\"link_died\",\"tag\":\(m.tag),\"size\":0,\"hex\":\"\",\"slots\":[]}"
+            return "{\"message\":\"\(Self.messageToken(m, generation: generation))\",\"kind\":\"link_died\",\"tag\":\(m.tag),\"size\":0,\"hex\":\"\",\"slots\":[]}"
         }
         let slots = m.slots.map { r -> String in
             guard let r else { return "null" }
             let token = (r as? AdapterResource)?.token ?? "unknown"
             return "{\"kind\":\"\(Self.kindName(r.resourceKind))\",\"token\":\"\(token)\"}"
         }
-        return "{\"message\":\"\(messageToken(m))\",\"kind\":\"data\",\"tag\":\(m.tag),\"size\":\(m.buffer.count),"
+        return "{\"message\":\"\(Self.messageToken(m, generation: generation))\",\"kind\":\"data\",\"tag\":\(m.tag),\"size\":\(m.buffer.count),"
             + "\"hex\":\"\(Hex.encode(m.buffer))\",\"slots\":[\(slots.joined(separator: ","))]}"
     }
 
     static func kindName(_ k: ResourceKind) -> String { k.description }
-
 }

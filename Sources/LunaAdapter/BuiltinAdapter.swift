@@ -6,26 +6,46 @@ import TraceFormat
 /// `luna-conform adapter`: LunaRuntime behind the stdio adapter protocol
 /// (docs/ADAPTER_PROTOCOL.md), with optional injected faults.
 ///
-/// Each adapter process is a native LunaRuntime process whose body waits for work. Requests that
-/// cannot block run inline on the reading thread, on the process's context, while its body is
-/// idle; a receive first looks at the mailbox inline and only hands the waiting to the body; a
-/// process's later requests queue behind a waiting call and its body runs them when the call
-/// returns. So requests start in arrival order, as the protocol requires (section 2.1).
+/// One thread reads stdin and hands each request to the dispatcher thread, which runs every
+/// request, one at a time, on the caller's LunaRuntime context, as the protocol's synchronous
+/// model says (section 2.1). Each adapter process is a native LunaRuntime process whose body
+/// only does what cannot be done without blocking: waiting in `receive` or
+/// `send_receive_skip_search`, and ending. When such a wait ends (a message or a death that a
+/// request delivered, or a timeout the dispatcher lets expire between requests), its body posts
+/// the answer back and the dispatcher writes it and runs the requests that queued behind the
+/// call before it reads another request; so a request sent after an answer always starts
+/// after everything that answer's process had queued (see `settle`).
 ///
-/// Thread safety (`@unchecked Sendable`): `procs`, `env`, `generation` and `sendCount` are
-/// touched only by the reading thread; each `AdapterProcess` guards its own queue; output goes
-/// through `ResponseWriter`'s lock.
+/// Thread safety (`@unchecked Sendable`): every `var` belongs to the dispatcher thread; process
+/// bodies read only `faults` and `inbox`; output goes through `ResponseWriter`'s lock.
 public final class BuiltinAdapter: @unchecked Sendable {
     let faults: FaultSet
     let out: ResponseWriter
+    let inbox = Inbox()
     var env: Environment
     var generation = 1
     var procs: [Int64: AdapterProcess] = [:]
+    /// The processes in spawn (pid) order.
+    var order: [AdapterProcess] = []
     var sendCount = 0
     let tokens = TokenCounter()
-    /// The processes, for threads other than the reading one (see `reapDying`).
-    let registry = ProcessRegistry()
-    let reaper = DispatchQueue(label: "luna.adapter.reaper")
+    /// The protocol version chosen at `hello`.
+    var protocolVersion: Int64 = 1
+    /// Requests run or queued so far (queued requests run in this order, section 2.1 rule 1).
+    var arrivals: UInt64 = 0
+    /// Processes with requests queued (`settle` runs them once the process is idle).
+    var queued: [AdapterProcess] = []
+    /// Processes the last request may have woken or marked to die (see `suspect`).
+    var suspects: [AdapterProcess] = []
+    /// Whether the last request may have woken or killed any process.
+    var suspectEveryone = false
+    /// Processes that wait with a deadline (see `startWaiting`).
+    var timedWaits: [AdapterProcess] = []
+    /// `wait_exit` requests not answered yet.
+    var exitWaiters: [(id: Int64, process: AdapterProcess, deadline: Date?)] = []
+
+    /// The protocol versions this adapter speaks (version 2 adds `guest_fault`).
+    static let protocolVersions: ClosedRange<Int64> = 1...2
 
     /// Creates an adapter writing responses to `output` (a file descriptor).
     public init(faults: FaultSet, output: Int32 = 1) {
@@ -34,9 +54,19 @@ public final class BuiltinAdapter: @unchecked Sendable {
         self.env = Environment(id: 1, trace: MessageIDSink())
     }
 
-    /// Serves requests from `input` until it is closed.
+    /// Serves requests from `input` until it is closed and every request read has been run.
     public func serve(input: Int32 = 0) {
-        LineReader.readLines(fd: input, afterEachRead: { out.flush() }) { handleLine($0) }
+        let done = DispatchSemaphore(value: 0)
+        let dispatcher = Thread { [self] in
+            dispatch()
+            done.signal()
+        }
+        dispatcher.stackSize = 16 << 20
+        dispatcher.name = "luna-adapter dispatcher"
+        dispatcher.start()
+        LineReader.readLines(fd: input) { read($0) }
+        inbox.endInput()
+        done.wait()
         out.flush()
         log("stdin closed, exiting")
     }
@@ -45,7 +75,8 @@ public final class BuiltinAdapter: @unchecked Sendable {
         FileHandle.standardError.write(Data(("luna-adapter: " + text + "\n").utf8))
     }
 
-    func handleLine(_ line: UnsafeBufferPointer<UInt8>) {
+    /// Parses one line (reading thread) and hands it to the dispatcher.
+    func read(_ line: UnsafeBufferPointer<UInt8>) {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return }
         let req: JSONValue
         do { req = try JSONParser.parse(line) } catch {
@@ -56,7 +87,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
             log("request without id or op: \(req.serialized)")
             return
         }
-        dispatch(Request(id: id, op: op, body: req))
+        inbox.put(Request(id: id, op: op, body: req))
     }
 
     /// One request.
@@ -70,24 +101,34 @@ public final class BuiltinAdapter: @unchecked Sendable {
         }
     }
 
-    func dispatch(_ r: Request) {
+    /// The dispatcher thread: runs requests and the ends of blocking calls until input ends.
+    func dispatch() {
+        while true {
+            settle()
+            if endDueWait() { continue }
+            answerExpiredExitWaits()
+            let deadline = (exitWaiters.compactMap(\.deadline) + [nextWaitDeadline].compactMap { $0 }).min()
+            switch inbox.next(until: deadline, beforeBlocking: { out.flush() }) {
+            case .request(let r): handle(r)
+            case .completion, .deadline: continue
+            case .endOfInput: return
+            }
+        }
+    }
+
+    func handle(_ r: Request) {
         do throws(AdapterRequestError) {
             switch r.op {
             case "hello":
-                out.result(r.id, "{\"name\":\"luna-runtime\",\"version\":\"\(LunaRuntimeInfo.version)\",\"protocol\":1,"
-                    + "\"resource_kinds\":[\"module\",\"tcp_stream\",\"tls_stream\",\"udp_socket\"],"
-                    + "\"namespaces\":[\"lunatic::message\",\"lifecycle\"],\"faults\":["
-                    + faults.faults.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]}")
+                hello(r)
             case "reset":
                 reset()
                 out.result(r.id, "null")
             case "spawn":
-                let parent = try r.int("parent")
-                let link = try r.int("link")
-                let pid = spawn(parent: parent, link: link)
+                let pid = spawn(parent: try r.int("parent"), link: try r.int("link"))
                 out.result(r.id, "{\"pid\":\(pid)}")
             case "wait_exit":
-                waitExit(r, pid: try r.int("process"), timeoutMs: r.body["timeout_ms"]?.int ?? 0)
+                try waitExit(r)
             case "kill" where r.body["process"]?.int == 0:
                 hostKill(r)
             default:
@@ -100,31 +141,47 @@ public final class BuiltinAdapter: @unchecked Sendable {
         }
     }
 
+    func hello(_ r: Request) {
+        let offered = r.body["protocols"]?.array?.compactMap(\.int) ?? [r.body["protocol"]?.int ?? 1]
+        protocolVersion = offered.filter { Self.protocolVersions.contains($0) }.max() ?? 1
+        out.result(r.id, "{\"name\":\"luna-runtime\",\"version\":\"\(LunaRuntimeInfo.version)\",\"protocol\":\(protocolVersion),"
+            + "\"resource_kinds\":[\"module\",\"tcp_stream\",\"tls_stream\",\"udp_socket\"],"
+            + "\"namespaces\":[\"lunatic::message\",\"lifecycle\"],\"faults\":["
+            + faults.faults.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]}")
+    }
+
     // MARK: environment
 
+    /// Ends every process without notifying links (all are killed at once, so none dies from
+    /// another's link), answering their waiting and queued requests, and starts a fresh
+    /// environment whose first pid is 1 again.
     func reset() {
-        for p in procs.values where p.endedStatus == nil {
-            env.kill(ProcessID(p.pid))
-            p.poke()
-        }
-        for p in procs.values { _ = p.waitUntilEnded(timeout: 5) }
+        env.kill(all: order.filter { $0.endedStatus == nil }.map { ProcessID($0.pid) })
+        suspectAll()
+        settle()
+        inbox.dropCompletions()
+        for w in exitWaiters { out.result(w.id, "{\"exit\":\"running\",\"reason\":\"\"}") }
+        exitWaiters = []
         procs = [:]
-        registry.removeAll()
+        order = []
+        queued = []
+        suspects = []
+        timedWaits = []
         sendCount = 0
         generation += 1
         env = Environment(id: UInt64(generation), trace: MessageIDSink())
     }
 
     func spawn(parent: Int64, link: Int64) -> Int64 {
-        let proc = AdapterProcess(adapter: self)
+        let proc = AdapterProcess(generation: generation)
         let parentPid: ProcessID? = parent > 0 ? ProcessID(parent) : nil
-        let pid = env.spawn(link: parentPid == nil ? 0 : link, parent: parentPid, entry: "adapter") { ctx in
-            try await proc.body(ctx)
+        let pid = env.spawn(link: parentPid == nil ? 0 : link, parent: parentPid, entry: "adapter") { [self] ctx in
+            try await proc.body(ctx, adapter: self)
         }
         proc.pid = Int64(pid)
         proc.waitUntilStarted()
         procs[Int64(pid)] = proc
-        registry.add(proc)
+        order.append(proc)
         return Int64(pid)
     }
 
@@ -133,40 +190,43 @@ public final class BuiltinAdapter: @unchecked Sendable {
     func hostKill(_ r: Request) {
         let targets: [Int64] = r.body["to"]?.array?.compactMap(\.int) ?? r.body["to"]?.int.map { [$0] } ?? []
         env.kill(all: targets.map { ProcessID(truncatingIfNeeded: $0) })
-        settleDeaths()
-        settleWoken()
+        suspectAll()
+        settle()
         out.result(r.id, "null")
     }
 
-    /// Ends, from a helper thread, the processes the runtime has marked to die while the reading
-    /// thread was not looking (a kill or trap run by a body after a blocking call): their bodies
-    /// wait for work and must be woken. Waits first for `pid` (a process ending now, whose
-    /// link notices may mark others) to be finished by the runtime.
-    func reapDying(after pid: Int64? = nil) {
-        let registry = self.registry
-        reaper.async {
-            if let pid, let p = registry.process(pid) { p.waitUntilEnded(timeout: 5) }
-            for _ in 0..<64 {
-                let dying = registry.all.filter { $0.endedStatus == nil && $0.isTerminating }
-                if dying.isEmpty { return }
-                for p in dying { p.poke() }
-                for p in dying { _ = p.waitUntilEnded(timeout: 5) }
-            }
+    /// `wait_exit`: answered now when the process has ended or the timeout is 0, else when the
+    /// dispatcher ends it (link notices delivered) or the timeout passes.
+    func waitExit(_ r: Request) throws(AdapterRequestError) {
+        let pid = try r.int("process")
+        let timeoutMs = r.body["timeout_ms"]?.int ?? 0
+        guard let p = procs[pid] else {
+            out.result(r.id, "{\"exit\":\"failure\",\"reason\":\"no process\"}")
+            return
+        }
+        if p.endedStatus != nil {
+            out.result(r.id, Self.describe(env.exitStatus(of: ProcessID(pid))))
+        } else if timeoutMs == 0 {
+            out.result(r.id, Self.describe(nil))
+        } else {
+            exitWaiters.append((r.id, p, timeoutMs < 0 ? nil : Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)))
         }
     }
 
-    func waitExit(_ r: Request, pid: Int64, timeoutMs: Int64) {
-        let env = self.env
-        let out = self.out
-        let id = r.id
-        guard procs[pid] != nil || env.exists(ProcessID(pid)) else {
-            out.result(id, "{\"exit\":\"failure\",\"reason\":\"no process\"}")
-            return
-        }
-        Task {
-            let exit = await env.waitForExit(of: ProcessID(pid), timeout: timeoutMs < 0 ? nil : Double(timeoutMs) / 1000)
-            out.result(id, Self.describe(exit), flush: true)
-        }
+    /// Answers the `wait_exit` requests for `p`, which has just ended.
+    func answerExitWaits(of p: AdapterProcess) {
+        guard exitWaiters.contains(where: { $0.process === p }) else { return }
+        let exit = Self.describe(env.exitStatus(of: ProcessID(p.pid)))
+        for w in exitWaiters where w.process === p { out.result(w.id, exit) }
+        exitWaiters.removeAll { $0.process === p }
+    }
+
+    /// Answers `running` to the `wait_exit` requests whose timeout has passed.
+    func answerExpiredExitWaits() {
+        guard !exitWaiters.isEmpty else { return }
+        let now = Date()
+        for w in exitWaiters where w.deadline.map({ $0 <= now }) ?? false { out.result(w.id, Self.describe(nil)) }
+        exitWaiters.removeAll { $0.deadline.map { $0 <= now } ?? false }
     }
 
     static func describe(_ exit: ProcessExit?) -> String {
@@ -184,106 +244,13 @@ public final class BuiltinAdapter: @unchecked Sendable {
         return "{\"exit\":\"\(status)\",\"reason\":\(text)}"
     }
 
-    /// After something that may end processes: make every process that has been marked to die
-    /// end now (their bodies wait for work, not in the runtime), cascades included, so the ends
-    /// are complete before the next request starts.
-    func settleDeaths() {
-        for _ in 0..<64 {
-            let dying = procs.values.filter { $0.endedStatus == nil && $0.isTerminating }
-            if dying.isEmpty { return }
-            for p in dying { p.poke() }
-            for p in dying { _ = p.waitUntilEnded(timeout: 5) }
+    /// The protocol status of an end.
+    static func status(_ exit: ProcessExit?) -> String {
+        switch exit {
+        case .normal?: return "normal"
+        case .killed?: return "killed"
+        case .linkDied?: return "link_died"
+        case .failure?, nil: return "failure"
         }
-    }
-}
-
-/// The adapter's processes, readable from any thread. `@unchecked Sendable`: guarded by `lock`.
-final class ProcessRegistry: @unchecked Sendable {
-    private let lock = NSLock()
-    private var table: [Int64: AdapterProcess] = [:]
-
-    func add(_ p: AdapterProcess) { lock.lock(); table[p.pid] = p; lock.unlock() }
-    func removeAll() { lock.lock(); table = [:]; lock.unlock() }
-    func process(_ pid: Int64) -> AdapterProcess? { lock.lock(); defer { lock.unlock() }; return table[pid] }
-    var all: [AdapterProcess] { lock.lock(); defer { lock.unlock() }; return Array(table.values) }
-}
-
-/// A request the adapter cannot perform.
-struct AdapterRequestError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
-}
-
-/// Makes the runtime number messages (their ids become message tokens) and keeps nothing.
-final class MessageIDSink: TraceSink {
-    func record(_ event: TraceEvent) {}
-}
-
-/// A resource created by `new_resource`, named by its token.
-final class AdapterResource: Resource {
-    let resourceKind: ResourceKind
-    let token: String
-    init(kind: ResourceKind, token: String) {
-        self.resourceKind = kind
-        self.token = token
-    }
-}
-
-/// Unique resource tokens. `@unchecked Sendable`: the counter is guarded by `lock`.
-final class TokenCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    func make(_ prefix: String) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        next += 1
-        return "\(prefix)\(next)"
-    }
-}
-
-/// Buffered, locked stdout. `@unchecked Sendable`: every access holds `lock`.
-final class ResponseWriter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var buffer: [UInt8] = []
-    private let fd: Int32
-
-    init(fd: Int32) {
-        self.fd = fd
-        buffer.reserveCapacity(1 << 16)
-    }
-
-    func result(_ id: Int64, _ json: String, flush: Bool = false) {
-        line("{\"id\":\(id),\"result\":\(json)}", flush: flush)
-    }
-
-    func error(_ id: Int64, _ text: String, flush: Bool = false) {
-        var s = ""
-        JSONValue.writeString(text, to: &s)
-        line("{\"id\":\(id),\"error\":\(s)}", flush: flush)
-    }
-
-    func line(_ text: String, flush doFlush: Bool) {
-        lock.lock()
-        buffer.append(contentsOf: text.utf8)
-        buffer.append(0x0A)
-        if doFlush || buffer.count > 1 << 16 { writeAll() }
-        lock.unlock()
-    }
-
-    func flush() {
-        lock.lock()
-        writeAll()
-        lock.unlock()
-    }
-
-    private func writeAll() {
-        var offset = 0
-        while offset < buffer.count {
-            let n = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            offset += n
-        }
-        buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -9,9 +9,10 @@ public struct AllBench: ParsableCommand {
         abstract: "P1–P6 side by side with their comparisons (medians of --repeats runs).",
         discussion: """
             P1 tracing overhead, P2 trace bytes/event vs zstd'd Chrome JSON, P3 stats decode vs
-            zstd -dc, P4 replay vs lock-step, P5 native runtime vs Erlang/OTP 25 (quoted),
+            zstd -dc, P4 replay vs lock-step, P5 native runtime vs Erlang/OTP (erl +S 1, same run),
             P6 wasm guest vs native ping-pong. Needs the zstd CLI on PATH (P2, P3) and
-            luna-conform next to luna-bench (P4). Ping-pong figures depend on CPU placement:
+            luna-conform next to luna-bench (P4), and erl/erlc for P5's Erlang columns (the
+            rows say "Erlang not installed" without them). Ping-pong figures depend on CPU placement:
             the run says whether it was pinned (`taskset -c 0`).
             """)
 
@@ -33,10 +34,17 @@ public struct AllBench: ParsableCommand {
     @Option(help: "Adapter command line for P4 (default: luna-conform adapter next to luna-bench).")
     var adapter: String?
 
+    @Option(help: "The erl to run P5's Erlang workloads with (default: erl on PATH).")
+    var erl: String?
+
+    @Option(help: "Directory holding luna_bench.erl, P5's Erlang workloads.")
+    var erlangSource = "bench"
+
     public init() {}
 
     /// Workload sizes for one run.
     struct Sizes {
+        var quick: Bool
         var events: Int
         var repeats: Int
         var oneWay: Int
@@ -49,9 +57,9 @@ public struct AllBench: ParsableCommand {
 
     var sizes: Sizes {
         let base = quick
-            ? Sizes(events: 20_000, repeats: 1, oneWay: 50_000, pingPong: 10_000, spawns: 5_000, idle: 1_000,
+            ? Sizes(quick: true, events: 20_000, repeats: 1, oneWay: 50_000, pingPong: 10_000, spawns: 5_000, idle: 1_000,
                     guestRoundTrips: 2_000, lockStep: 2_000)
-            : Sizes(events: 1_000_000, repeats: 3, oneWay: 2_000_000, pingPong: 200_000, spawns: 200_000,
+            : Sizes(quick: false, events: 1_000_000, repeats: 3, oneWay: 2_000_000, pingPong: 200_000, spawns: 200_000,
                     idle: 20_000, guestRoundTrips: 100_000, lockStep: 100_000)
         var s = base
         if let events { s.events = max(1_000, events) }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One line of the `luna-bench all` table: a figure, what it is compared with (measured in the
-/// same run, or quoted), the goal, and whether the goal is met.
+/// same run), the goal, and whether the goal is met.
 struct BenchRow {
     /// P1…P6.
     var id: String
@@ -9,7 +9,7 @@ struct BenchRow {
     var what: String
     /// The figure (median of the runs).
     var figure: String
-    /// The comparison, measured in the same run unless it says "quoted".
+    /// The comparison, measured in the same run.
     var comparison: String
     /// The goal as text ("≤ 30 ns/event"), empty when there is none.
     var goal: String

@@ -45,7 +45,7 @@ public struct FormatBench: ParsableCommand {
     /// The cost of `record` itself: record one block's worth of events (best of many rounds),
     /// then flush outside the timing, so the background compression does not compete.
     func hotPath(_ stream: [TraceEvent], unit: UInt64) throws -> (writer: Double, baseline: Double) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-format-hot-\(getpid()).ltrace").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-format-hot-\(getpid()).trace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let block = min(stream.count, eventsPerBlock - 1)
         let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
@@ -70,7 +70,7 @@ public struct FormatBench: ParsableCommand {
     }
 
     func measure(_ stream: [TraceEvent], unit: UInt64) throws -> Figures {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-format-bench-\(getpid()).ltrace").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-format-bench-\(getpid()).trace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var f = Figures()
         let options = TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level)

@@ -6,7 +6,7 @@ public struct LunaBench: ParsableCommand {
         commandName: "luna-bench",
         abstract: "Measure Luna: trace format, runtime, replay. Run a release build.",
         subcommands: [AllBench.self, FormatBench.self, RuntimeBench.self, ReplayBench.self, GuestsBench.self,
-                      MixedTraceBench.self]
+                      MixedTraceBench.self, WorkloadBench.self]
     )
     public init() {}
 }

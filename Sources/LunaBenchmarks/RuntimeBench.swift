@@ -205,7 +205,7 @@ public struct RuntimeBench: ParsableCommand {
     func tracingOverhead() throws {
         let n = min(roundTrips, 200_000)
         let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("luna-runtime-bench-\(getpid()).ltrace").path
+            .appendingPathComponent("luna-runtime-bench-\(getpid()).trace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var untraced = Double.infinity, collectorTime = Double.infinity, writerTime = Double.infinity
         var nullTime = Double.infinity

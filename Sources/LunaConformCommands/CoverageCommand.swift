@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TraceFormat
 
 /// `luna-conform coverage [DIR]`: which corpus traces exercise each rule of docs/SEMANTICS.md §2–§6.
 public struct CoverageCommand: ParsableCommand {
@@ -214,6 +215,6 @@ package struct CorpusCoverage: Sendable {
 
     private static func shortName(_ file: String) -> String {
         let base = file.split(separator: "/").last.map(String.init) ?? file
-        return base.hasSuffix(".trace") ? String(base.dropLast(6)) : base
+        return base.hasSuffix(TraceFileName.suffix) ? String(base.dropLast(TraceFileName.suffix.count)) : base
     }
 }

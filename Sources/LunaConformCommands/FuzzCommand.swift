@@ -2,6 +2,7 @@ import ArgumentParser
 import ConformanceFuzz
 import ConformanceKit
 import Foundation
+import TraceFormat
 
 /// `luna-conform fuzz`: seeded random workloads on LunaRuntime, replayed against an adapter;
 /// the first divergence is shrunk to a minimal case.

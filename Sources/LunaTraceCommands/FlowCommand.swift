@@ -56,9 +56,11 @@ public struct FlowCommand: StreamingCommand {
             found.insert(life.id)
             if shown > 0 { io.out.line() }
             shown += 1
-            for line in MessageFlowReport.lines(life, processes: tracker.processes) { io.out.line(line) }
+            for line in MessageFlowReport.lines(life, processes: tracker.processes, beginsMidRun: tracker.beginsMidRun) {
+                io.out.line(line)
+            }
         }
-        let outcome = try TraceFileReading.read(file, io: io) { event in
+        let outcome = try TraceFileReading.read(file, io: io, header: { tracker.beginsMidRun = $0.window?.isPartial ?? false }) { event in
             tracker.observe(event)
             if pids.isEmpty && !wanted.isEmpty && found.count == wanted.count { throw StopReading() }
         }

@@ -49,7 +49,7 @@ public struct LostCommand: StreamingCommand {
     package func run(io: CommandIO) throws {
         defer { io.flush() }
         let lint = LostMessageLint(nearMissWindow: nearMiss.nanoseconds, keepPerCategory: max(0, limit))
-        let outcome = try TraceFileReading.read(file, io: io) { lint.observe($0) }
+        let outcome = try TraceFileReading.read(file, io: io, header: { lint.window = $0.window }) { lint.observe($0) }
         lint.finish()
         lint.write(to: io.out)
         io.out.flush()

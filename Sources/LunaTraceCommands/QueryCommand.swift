@@ -144,7 +144,7 @@ final class SQLResultPrinter {
         case .integer(let i): return String(i)
         case .real(let d): return String(d)
         case .text(let s): return s
-        case .blob(let b): return "x'" + b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() + "'"
+        case .blob(let b): return "x'" + Hex.encode(b) + "'"
         }
     }
 

@@ -22,6 +22,13 @@ public struct RecordCommand: StreamingCommand {
             the trace went and how many events it holds is printed on stderr.
             With -o - the trace goes to stdout and the guests' output to stderr.
 
+            With --flight-recorder SIZE only the most recent SIZE bytes of events are
+            kept, in memory, and written to the -o file when the run ends: at once when
+            the first process traps, else on exit or on SIGINT/SIGTERM. Each SIGUSR1
+            writes them to FILE.1, FILE.2, … while the run goes on. Each file's header
+            says how many earlier events were dropped (show, verify, stats and lost
+            print it).
+
             Exit codes (the guest's status, then the tool's own):
               0   the guest's entry returned (or called proc_exit(0))
               N   the guest called proc_exit(N)
@@ -41,13 +48,16 @@ public struct RecordCommand: StreamingCommand {
     var entry: String = "_start"
 
     @Option(name: .shortAndLong, help: "Where to write the trace ('-' for standard output).")
-    var output: String = "trace.luna"
+    var output: String = "luna.trace"
 
     @Option(help: "Payload capture: full (all bytes) or digest (size and XXH64 only).")
     var payload: PayloadMode = .full
 
     @Option(help: "Seconds to wait for other processes after the first one ends.")
     var grace: Double = 1.0
+
+    @Option(name: .customLong("flight-recorder"), help: FlightRecording.help)
+    var flightRecorder: ByteSize?
 
     @Argument(parsing: .postTerminator, help: "Arguments for the guest (after --).")
     var arguments: [String] = []
@@ -61,10 +71,14 @@ public struct RecordCommand: StreamingCommand {
 
     public func validate() throws {
         if grace < 0 || !grace.isFinite { throw ValidationError("--grace must be a non-negative number of seconds") }
+        try FlightRecording.validate(flightRecorder)
+        if flightRecorder != nil && output == "-" {
+            throw ValidationError("--flight-recorder writes files (-o FILE, and FILE.1, … on SIGUSR1), not standard output")
+        }
     }
 
     public func run() throws {
-        RecordingInterrupts.shared.install()
+        RecordingInterrupts.shared.install(dumpSignal: flightRecorder != nil)
         try CommandIO.runStandard { try run(io: $0) }
     }
 
@@ -106,19 +120,24 @@ public struct RecordCommand: StreamingCommand {
         case .full: capture = .full
         case .digest: capture = .digest
         }
-        let writer: TraceWriter
+        var writer: TraceWriter?
+        var flight: FlightRecording?
         do {
             let options = TraceWriter.Options(payloadCapture: capture, maxBlockAge: TraceWriter.Options.recordingMaxBlockAge)
-            writer = output == "-"
-                ? try TraceWriter(fileDescriptor: 1, header: header, options: options)
-                : try TraceWriter(path: output, header: header, options: options)
+            if let flightRecorder {
+                flight = try FlightRecording(path: output, header: header, size: flightRecorder, capture: capture)
+            } else {
+                writer = output == "-"
+                    ? try TraceWriter(fileDescriptor: 1, header: header, options: options)
+                    : try TraceWriter(path: output, header: header, options: options)
+            }
         } catch {
             io.err.line("luna-trace: \(output): cannot create trace: \(error)")
             throw ArgumentParser.ExitCode(Self.cannotWrite)
         }
 
         let guestOutput: any GuestOutput = output == "-" ? StderrGuestOutput() : StandardGuestOutput.shared
-        let environment = Environment(trace: writer)
+        let environment = Environment(trace: flight.map { $0.recorder } ?? writer.map { $0 as any TraceSink })
         let pid: ProcessID
         do {
             pid = try environment.spawnGuest(
@@ -126,12 +145,14 @@ public struct RecordCommand: StreamingCommand {
                 options: GuestOptions(output: guestOutput, arguments: [Self.baseName(guest)] + arguments))
         } catch {
             io.err.line("luna-trace: \(guest): \(error)")
-            _ = try? writer.close()
+            _ = try? writer?.close()
+            _ = try? flight?.finish(trigger: "exit")
             throw ArgumentParser.ExitCode(Self.cannotLoad)
         }
-        RecordingInterrupts.shared.begin(environment, writer)
+        RecordingInterrupts.shared.begin(environment, writer, flight: flight)
         defer { RecordingInterrupts.shared.end() }
         let exit = environment.waitForExitBlocking(of: pid)
+        if let flight, FlightRecording.trapped(exit) { try Self.finish(flight, trigger: "trap", io: io) }
         var killed = 0
         var allEnded = environment.waitUntilAllExited(timeout: grace)
         if !allEnded {
@@ -140,22 +161,39 @@ public struct RecordCommand: StreamingCommand {
             allEnded = environment.waitUntilAllExited(timeout: Self.killTimeout)
         }
 
-        let summary: TraceSummary
-        do {
-            summary = try writer.close()
-        } catch {
-            io.err.line("luna-trace: \(output): writing the trace failed: \(error)")
-            throw ArgumentParser.ExitCode(Self.cannotWrite)
-        }
-        let place = output == "-" ? "standard output" : output
-        io.err.line("luna-trace: trace written to \(place): \(summary.eventCount) events, \(summary.fileBytes) bytes; "
-            + "pid \(pid) ended \(Self.describe(exit))"
+        let ending = "pid \(pid) ended \(Self.describe(exit))"
             + (killed == 0 ? "" : "; \(killed) processes still running after \(grace)s were killed")
-            + (allEnded ? "" : " (some did not end within \(Self.killTimeout)s; their later events are not in the trace)"))
+            + (allEnded ? "" : " (some did not end within \(Self.killTimeout)s; their later events are not in the trace)")
+        if let writer {
+            let summary: TraceSummary
+            do {
+                summary = try writer.close()
+            } catch {
+                io.err.line("luna-trace: \(output): writing the trace failed: \(error)")
+                throw ArgumentParser.ExitCode(Self.cannotWrite)
+            }
+            let place = output == "-" ? "standard output" : output
+            io.err.line("luna-trace: trace written to \(place): \(summary.eventCount) events, \(summary.fileBytes) bytes; " + ending)
+        }
+        if let flight {
+            try Self.finish(flight, trigger: FlightRecording.trigger(signal: RecordingInterrupts.shared.received), io: io)
+            io.err.line("luna-trace: " + ending)
+        }
         io.flush()
         try RecordingInterrupts.shared.exitIfInterrupted()
         let status = Self.status(of: exit)
         if status != 0 { throw ArgumentParser.ExitCode(status) }
+    }
+
+    /// Makes a flight recorder's final dump (if not made yet) and reports it on stderr.
+    static func finish(_ flight: FlightRecording, trigger: String, io: CommandIO) throws {
+        do {
+            if let dump = try flight.finish(trigger: trigger) { io.err.line(FlightRecording.describe(dump)) }
+        } catch {
+            io.err.line("luna-trace: \(flight.path): writing the trace failed: \(error)")
+            throw ArgumentParser.ExitCode(cannotWrite)
+        }
+        io.err.flush()
     }
 
     /// The exit status `record` returns for a guest's end.

@@ -11,13 +11,19 @@ public struct RunCommand: StreamingCommand {
         discussion: """
             Fits a Rust project's .cargo/config.toml as
               [target.wasm32-wasi]
-              runner = "luna-trace run"      (or "luna-trace run -o trace.luna")
+              runner = "luna-trace run"      (or "luna-trace run -o run.trace")
             Options go before MODULE; everything after MODULE is the program's own arguments
             (WASI arguments after the program name). As with lunatic, the program sees the
             host's environment variables, the current directory preopened as "." and each
             --dir DIRECTORY preopened under its own path; it reads stdin. The program's output
             goes to stdout and stderr. When its first process ends, processes still running
             are killed. With -o FILE the whole run is recorded into FILE.
+
+            With --flight-recorder SIZE and -o FILE, only the most recent SIZE bytes of
+            events are kept, in memory, and written to FILE when the run ends: at once when
+            the first process traps, else on exit or on SIGINT/SIGTERM. Each SIGUSR1 writes
+            them to FILE.1, FILE.2, … while the run goes on. Each file's header says how
+            many earlier events were dropped (show, verify, stats and lost print it).
 
             Exit codes: the program's status (0, N for proc_exit(N), 1 trapped, 2 killed,
             3 died from a link), 64 a --dir is not a readable directory, 66 the module cannot
@@ -31,6 +37,9 @@ public struct RunCommand: StreamingCommand {
     @Option(help: "The exported function to run.")
     var entry: String = "_start"
 
+    @Option(name: .customLong("flight-recorder"), help: FlightRecording.help)
+    var flightRecorder: ByteSize?
+
     @Option(name: .customLong("dir"), help: ArgumentHelp(
         "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
     var directories: [String] = []
@@ -43,8 +52,13 @@ public struct RunCommand: StreamingCommand {
 
     public init() {}
 
+    public func validate() throws {
+        try FlightRecording.validate(flightRecorder)
+        if flightRecorder != nil && output == nil { throw ValidationError("--flight-recorder needs -o FILE (where its window is written)") }
+    }
+
     public func run() throws {
-        RecordingInterrupts.shared.install()
+        RecordingInterrupts.shared.install(dumpSignal: flightRecorder != nil)
         try CommandIO.runStandard { try run(io: $0) }
     }
 
@@ -57,20 +71,25 @@ public struct RunCommand: StreamingCommand {
         defer { io.flush() }
         let (loaded, preopens) = try GuestProgram.prepare(module: module, directories: directories, io: io)
         var writer: TraceWriter?
+        var flight: FlightRecording?
         if let output {
             var metadata = ["guest": module, "entry": entry]
             if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
             let header = TraceHeader(producer: "luna-trace run", clock: "monotonic",
                                      wallClockStartNanos: GuestProgram.wallClockNanos(), metadata: metadata)
             do {
-                writer = try TraceWriter(path: output, header: header,
-                                         options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
+                if let flightRecorder {
+                    flight = try FlightRecording(path: output, header: header, size: flightRecorder, capture: .full)
+                } else {
+                    writer = try TraceWriter(path: output, header: header,
+                                             options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
+                }
             } catch {
                 io.err.line("luna-trace: \(output): cannot create trace: \(error)")
                 throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
             }
         }
-        let environment = Environment(trace: writer)
+        let environment = Environment(trace: flight.map { $0.recorder } ?? writer.map { $0 as any TraceSink })
         let pid: ProcessID
         do {
             pid = try environment.spawnGuest(
@@ -81,11 +100,13 @@ public struct RunCommand: StreamingCommand {
         } catch {
             io.err.line("luna-trace: \(module): \(error)")
             _ = try? writer?.close()
+            _ = try? flight?.finish(trigger: "exit")
             throw ArgumentParser.ExitCode(RecordCommand.cannotLoad)
         }
-        RecordingInterrupts.shared.begin(environment, writer)
+        RecordingInterrupts.shared.begin(environment, writer, flight: flight)
         defer { RecordingInterrupts.shared.end() }
         let exit = environment.waitForExitBlocking(of: pid)
+        if let flight, FlightRecording.trapped(exit) { try RecordCommand.finish(flight, trigger: "trap", io: io) }
         _ = GuestProgram.stopRemaining(environment, timeout: RecordCommand.killTimeout)
         if let writer, let output {
             do {
@@ -94,6 +115,9 @@ public struct RunCommand: StreamingCommand {
                 io.err.line("luna-trace: \(output): writing the trace failed: \(error)")
                 throw ArgumentParser.ExitCode(RecordCommand.cannotWrite)
             }
+        }
+        if let flight {
+            try RecordCommand.finish(flight, trigger: FlightRecording.trigger(signal: RecordingInterrupts.shared.received), io: io)
         }
         try RecordingInterrupts.shared.exitIfInterrupted()
         if case .failure(let reason) = exit, !reason.hasPrefix("proc_exit(") {

@@ -90,7 +90,12 @@ public struct ShowCommand: StreamingCommand {
         var printed = 0
         var tail: [String] = []
         var tailStart = 0
-        let outcome = try TraceFileReading.read(file, io: io) { event in
+        let outcome = try TraceFileReading.read(file, io: io, header: { header in
+            guard let window = header.window else { return }
+            tracker.beginsMidRun = window.isPartial
+            // Text output says it first; JSON Lines stay events only, so the note goes to stderr.
+            if format == .text { io.out.line("# " + WindowText.line(window)) } else { io.err.line("luna-trace: \(file): " + WindowText.line(window)) }
+        }) { event in
             defer { index += 1 }
             let a = tracker.observe(event)
             if let kinds, !kinds.contains(event.kind) { return }

@@ -33,7 +33,7 @@ public struct StatsCommand: StreamingCommand {
     package func run(io: CommandIO) throws {
         defer { io.flush() }
         let stats = TraceStatistics()
-        let outcome = try TraceFileReading.read(file, io: io) { stats.observe($0) }
+        let outcome = try TraceFileReading.read(file, io: io, header: { stats.window = $0.window }) { stats.observe($0) }
         stats.write(to: io.out, processLimit: max(0, processes))
         io.out.flush()
         try outcome.exitIfDamaged()

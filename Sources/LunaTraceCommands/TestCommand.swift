@@ -18,7 +18,7 @@ public struct TestCommand: StreamingCommand {
             captured and shown only when it fails. As with lunatic, tests see the host's
             environment variables, the current directory preopened as "." and each
             --dir DIRECTORY preopened under its own path. With -o DIR each test's trace is
-            written to DIR/NAME.luna.
+            written to DIR/NAME.trace.
 
             Exit codes: 0 all selected tests passed, 101 a test failed, 64 wrong arguments,
             66 the module cannot be loaded, 73 a trace cannot be written.

@@ -219,7 +219,7 @@ package struct TestRunner {
         let safe = name.map { c -> Character in
             c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." ? c : "_"
         }
-        return String(safe) + ".luna"
+        return TraceFileName.named(String(safe))
     }
 
     private static func formatSeconds(_ s: Double) -> String {

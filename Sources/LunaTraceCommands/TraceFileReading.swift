@@ -39,9 +39,11 @@ package enum TraceFileReading {
     /// file and byte offset: a trace that cannot be opened throws `ExitCode(2)` at once; an
     /// incomplete one is a warning; a damaged one is reported and returned (the command
     /// finishes its output for the events read, then calls `exitIfDamaged`). With `reportStop`
-    /// false the incomplete/damaged message is left to the caller.
+    /// false the incomplete/damaged message is left to the caller. `header` sees the header
+    /// before the first event (a flight recorder's window changes how events are judged).
     package static func read(
-        _ file: String, io: CommandIO, reportStop: Bool = true, _ body: (TraceEvent) throws -> Void
+        _ file: String, io: CommandIO, reportStop: Bool = true, header: (TraceHeader) -> Void = { _ in },
+        _ body: (TraceEvent) throws -> Void
     ) throws -> TraceReadOutcome {
         let reader: TraceReader
         do {
@@ -51,6 +53,7 @@ package enum TraceFileReading {
             io.flush()
             throw ArgumentParser.ExitCode(TraceExitCode.unreadable)
         }
+        header(reader.header)
         var count: UInt64 = 0
         var thrown: TraceFormatError?
         var stoppedEarly = false

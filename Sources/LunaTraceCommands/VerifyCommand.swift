@@ -52,6 +52,7 @@ public struct VerifyCommand: StreamingCommand {
         if let h = outcome.header {
             out.line("format: \(h.formatMajor).\(h.formatMinor)   producer: \(h.producer)   clock: \(h.clock)   time unit: \(h.timeUnitNanos)ns")
             for key in h.metadata.keys.sorted() { out.line("  \(key): \(h.metadata[key]!)") }
+            if let window = h.window { out.line(WindowText.line(window)) }
         }
         out.line("events read: \(outcome.events)   span: \(TimeText.duration(lastEnd))")
         if !unknownKinds.isEmpty {

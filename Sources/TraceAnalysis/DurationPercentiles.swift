@@ -43,12 +43,27 @@ package struct DurationPercentiles: Sendable {
 
     /// The `p`-th percentile (0…100) by nearest rank, or nil without samples.
     package func percentile(_ p: Double) -> UInt64? {
+        percentiles([p])?.first
+    }
+
+    /// The percentiles `ps` (each 0…100) by nearest rank, or nil without samples. The exact
+    /// samples are sorted once for all of them.
+    package func percentiles(_ ps: [Double]) -> [UInt64]? {
         guard count > 0 else { return nil }
-        let rank = max(1, UInt64((p / 100 * Double(count)).rounded(.up)))
         if buckets.isEmpty {
             let sorted = exact.sorted()
-            return sorted[Int(min(rank, UInt64(sorted.count))) - 1]
+            return ps.map { sorted[Int(min(rank($0), UInt64(sorted.count))) - 1] }
         }
+        return ps.map { fromBuckets(rank: rank($0)) }
+    }
+
+    /// The nearest rank of the `p`-th percentile.
+    private func rank(_ p: Double) -> UInt64 {
+        max(1, UInt64((p / 100 * Double(count)).rounded(.up)))
+    }
+
+    /// The value of rank `rank` from the histogram.
+    private func fromBuckets(rank: UInt64) -> UInt64 {
         var seen: UInt64 = 0
         for (index, n) in buckets.enumerated() where n > 0 {
             seen += n

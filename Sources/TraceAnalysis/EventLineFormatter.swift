@@ -22,7 +22,7 @@ package enum EventLineFormatter {
         switch event.payload {
         case .none: break
         case .bytes(let b): parts.append("payload=\(b.count)B" + preview(b))
-        case .digest(let size, let digest): parts.append("payload=\(size)B xxh64=\(hex(digest))")
+        case .digest(let size, let digest): parts.append("payload=\(size)B xxh64=\(Hex.fixed(digest, width: 16))")
         }
         if !event.text.isEmpty { parts.append("\"" + escaped(event.text) + "\"") }
         if let result = result(event) { parts.append(result) }
@@ -99,18 +99,9 @@ package enum EventLineFormatter {
         if printable {
             return " \"" + escaped(String(decoding: shown, as: UTF8.self)) + (bytes.count > 16 ? "…" : "") + "\""
         }
-        return " " + shown.map { hexByte($0) }.joined() + (bytes.count > 16 ? "…" : "")
+        return " " + Hex.encode(shown) + (bytes.count > 16 ? "…" : "")
     }
 
-    private static func hexByte(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
-    }
-
-    private static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
 
     /// `text` with quotes, backslashes and control characters escaped, for one-line output.
     package static func escaped(_ text: String) -> String {

@@ -38,6 +38,11 @@ package final class LostMessageLint {
     package private(set) var counts: [Finding.Category: Int] = [:]
 
     private let tracker: MessageTracker
+    /// The trace's window, when it is a flight recorder's dump (from its header; set before
+    /// the first event): sends to processes spawned before it are then not "to no one".
+    package var window: TraceWindow? {
+        didSet { tracker.beginsMidRun = window?.isPartial ?? false }
+    }
     private var recentTimeouts: [UInt64: [TimedOutReceive]] = [:]
     private var recentTimeoutCount = 0
 
@@ -218,6 +223,9 @@ package final class LostMessageLint {
 
     /// Writes the report, grouped by category.
     package func write(to out: any TextOutput) {
+        if let window, window.isPartial {
+            out.line("note: " + WindowText.line(window) + "; what happened before it is not judged")
+        }
         if total == 0 {
             out.line("no lost messages, near misses, untaken resources, queued-at-exit mailboxes or mismatched waits found")
             return

@@ -3,7 +3,8 @@ import TraceFormat
 /// Writes the life of one message as a short story (`luna-trace flow`).
 package enum MessageFlowReport {
     /// The lines describing `life`; `processes` names entries and exits of the processes involved.
-    package static func lines(_ life: MessageLife, processes: ProcessTable) -> [String] {
+    /// `beginsMidRun`: the trace is a flight recorder's window after dropped events.
+    package static func lines(_ life: MessageLife, processes: ProcessTable, beginsMidRun: Bool = false) -> [String] {
         var out: [String] = []
         func who(_ pid: ProcessID) -> String {
             if pid == 0 { return "the host" }
@@ -12,7 +13,12 @@ package enum MessageFlowReport {
         }
         var title = "message #\(life.id)"
         if life.isLinkDied { title += " (link_died)" }
-        title += life.tag != 0 ? "  tag \(life.tag)" : "  untagged"
+        if life.tag != 0 {
+            title += "  tag \(life.tag)"
+        } else {
+            // A message created before the trace (or window) begins: its tag was never seen.
+            title += life.creator == nil && !life.isLinkDied ? "  tag unknown" : "  untagged"
+        }
         out.append(title)
 
         if life.isLinkDied {
@@ -22,7 +28,8 @@ package enum MessageFlowReport {
             if life.capacity > 0 { line += " (capacity hint \(life.capacity))" }
             out.append(line)
         } else {
-            out.append("  created before the trace starts")
+            out.append(beginsMidRun ? "  created before the window (the flight recorder dropped those events)"
+                                    : "  created before the trace starts")
         }
         if life.writeCalls > 0 || life.bytesWritten > 0 {
             out.append("  wrote \(life.bytesWritten) B in \(life.writeCalls) write_data call(s)")

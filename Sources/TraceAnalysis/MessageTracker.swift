@@ -41,6 +41,11 @@ package final class MessageTracker {
     private let keepsHistory: Bool
     /// The time of the latest event observed.
     @exclusivity(unchecked) package private(set) var now: UInt64 = 0
+    /// Whether the trace begins in the middle of a run: a flight recorder's window after
+    /// dropped events (`TraceWindow.isPartial`). A process the trace does not show being
+    /// spawned may then have existed before its first event, so a send to it counts as a send
+    /// to a running process, not to no one.
+    package var beginsMidRun = false
 
     /// A tracker; `settleWindow` is how many ended messages wait for late drop events.
     ///
@@ -109,33 +114,14 @@ package final class MessageTracker {
             return attribution(id)
 
         case .send:
-            let id = e.message != 0 ? e.message : scratch(of: e.pid)
-            guard id != 0 else { return nil }
-            // A send that trapped sent nothing; the message keeps the trap in its history.
-            if let trap = e.result.trapReason {
-                let history = keepsHistory
-                update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
-                return attribution(id)
-            }
-            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
-            return attribution(id)
+            return observeSend(e, reachedAt: e.start, skipSearch: false)
 
         case .skipSearchSend where e.result.value != nil:
             return observeCombinedSkipSearch(e)
 
         case .skipSearchSend:
             // The send half (format 1.1): the request reached the receiver's mailbox at `end`.
-            // A trap (empty scratch area, or refused before sending) sends nothing.
-            let id = e.message != 0 ? e.message : scratch(of: e.pid)
-            guard id != 0 else { return nil }
-            if let trap = e.result.trapReason {
-                let history = keepsHistory
-                update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
-                return attribution(id)
-            }
-            skipSearchRequestTags[e.pid] = tag(of: id) ?? 0
-            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.end, call: e.kind)
-            return attribution(id)
+            return observeSend(e, reachedAt: e.end, skipSearch: true)
 
         case .skipSearchReturn:
             let requestTag = skipSearchRequestTags.removeValue(forKey: e.pid) ?? 0
@@ -223,6 +209,22 @@ package final class MessageTracker {
 
     /// A format 1.0 `send_receive_skip_search`: one event, recorded when the call returned, for
     /// both the request sent (at `start`, the only send time it shows) and the reply taken.
+    /// A `send` or the send half of a skip-search (`reachedAt`: when the message reached the
+    /// receiver's mailbox). A send that trapped (empty scratch area, or refused before sending)
+    /// sent nothing; the message keeps the trap in its history.
+    private func observeSend(_ e: TraceEvent, reachedAt time: UInt64, skipSearch: Bool) -> MessageAttribution? {
+        let id = e.message != 0 ? e.message : scratch(of: e.pid)
+        guard id != 0 else { return nil }
+        if let trap = e.result.trapReason {
+            let history = keepsHistory
+            update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+            return attribution(id)
+        }
+        if skipSearch { skipSearchRequestTags[e.pid] = tag(of: id) ?? 0 }
+        send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: time, call: e.kind)
+        return attribution(id)
+    }
+
     private func observeCombinedSkipSearch(_ e: TraceEvent) -> MessageAttribution? {
         let id = e.message != 0 ? e.message : scratch(of: e.pid)
         var requestTag: Int64 = 0
@@ -364,10 +366,13 @@ package final class MessageTracker {
         }
     }
 
-    /// Whether `pid` had started and not yet ended at `time`.
+    /// Whether `pid` had started and not yet ended at `time` (in a trace that begins mid-run,
+    /// a process not spawned in it counts as started before it).
     private func wasRunning(_ pid: ProcessID, at time: UInt64) -> Bool {
         let i = processes.slot(of: pid)
-        guard i >= 0, processes[slot: i].firstSeen <= time else { return false }
+        guard i >= 0 else { return beginsMidRun }
+        let started = processes[slot: i].firstSeen <= time || (beginsMidRun && processes[slot: i].parent == nil)
+        guard started else { return false }
         if let end = processes[slot: i].exit?.at { return end >= time }
         return true
     }

@@ -87,6 +87,13 @@ package final class TraceStatistics {
 
     /// The tracker that reconstructs mailbox depths and exits.
     package let tracker = MessageTracker(keepsHistory: false)
+    /// The trace's window, when it is a flight recorder's dump (from its header; set before
+    /// the first event).
+    package var window: TraceWindow? {
+        didSet { tracker.beginsMidRun = window?.isPartial ?? false }
+    }
+    /// Messages received in a window whose creation and send were dropped before it.
+    @exclusivity(unchecked) package private(set) var receivedFromBeforeWindow: UInt64 = 0
 
     /// Empty statistics.
     package init() {}
@@ -129,6 +136,7 @@ package final class TraceStatistics {
                 messagesReceived += 1
                 process.received += 1
                 receiveWait.add(e.duration)
+                noteReceipt(e.kind == .sendReceiveSkipSearch ? e.skipSearchReply : e.message)
             } else if e.result.value == 9027 {
                 receiveTimeouts += 1
             }
@@ -137,6 +145,7 @@ package final class TraceStatistics {
                 messagesReceived += 1
                 process.received += 1
                 receiveWait.add(e.duration)
+                noteReceipt(e.message)
             } else if e.result.value == 9027 {
                 receiveTimeouts += 1
             }
@@ -160,6 +169,13 @@ package final class TraceStatistics {
             traps[reason, default: 0] += 1
             process.traps += 1
         }
+    }
+
+    /// Counts a received message the window shows nothing else of (called before the tracker
+    /// sees the receive).
+    @inline(__always)
+    private func noteReceipt(_ message: MessageID) {
+        if tracker.beginsMidRun && message != 0 && tracker.tag(of: message) == nil { receivedFromBeforeWindow += 1 }
     }
 
     /// What `observe` does with an event kind.
@@ -196,6 +212,7 @@ package final class TraceStatistics {
 
     /// Writes the report.
     package func write(to out: any TextOutput, processLimit: Int?) {
+        if let window { out.line(WindowText.line(window)) }
         out.line("events: \(events)   processes: \(tracker.processes.count)   span: \(TimeText.duration(lastTime))")
         out.line()
         out.line("calls:")
@@ -206,7 +223,8 @@ package final class TraceStatistics {
         out.line("messages:")
         out.line("  created            \(messagesCreated)" + (linkDiedQueued > 0 ? " (+\(linkDiedQueued) link_died)" : ""))
         out.line("  sent               \(messagesSent)")
-        out.line("  received           \(messagesReceived)")
+        out.line("  received           \(messagesReceived)"
+            + (receivedFromBeforeWindow > 0 ? " (\(receivedFromBeforeWindow) sent before the window)" : ""))
         let totalDropped = dropped.values.reduce(0, +)
         let reasons = dropped.sorted { $0.key < $1.key }.map { code, n in
             "\(DropReason(rawValue: code).map(EventLineFormatter.dropName) ?? "reason \(code)") \(n)"
@@ -219,7 +237,8 @@ package final class TraceStatistics {
             out.line("  none")
         } else {
             let ps: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
-            let parts = ps.map { "\($0.0) \(TimeText.duration(receiveWait.percentile($0.1)!))" }
+            let values = receiveWait.percentiles(ps.map(\.1))!
+            let parts = zip(ps, values).map { "\($0.0.0) \(TimeText.duration($0.1))" }
             out.line("  n \(receiveWait.count)   min \(TimeText.duration(receiveWait.minimum))   " + parts.joined(separator: "   ")
                 + "   max \(TimeText.duration(receiveWait.maximum))")
         }

@@ -27,6 +27,27 @@ struct FilledBlock: @unchecked Sendable {   // BlockBytes: see its comment
     var lastEnd: UInt64
 }
 
+/// A block's events without their block-start record (see `BlockEncoder.detach`): the room for
+/// the record stays free in front of them.
+struct BlockBody: @unchecked Sendable {   // BlockBytes: see its comment
+    var storage: BlockBytes
+    /// End of the events in `storage` (they start at `BlockEncoder.headerRoom`).
+    var end: Int
+    var eventCount: Int
+    var firstStart: UInt64
+    var lastEnd: UInt64
+
+    /// Raw bytes of the events.
+    var bodyBytes: Int { end - BlockEncoder.headerRoom }
+
+    /// The complete raw block, its block-start record written for `firstEventIndex`.
+    func opened(firstEventIndex: UInt64) -> FilledBlock {
+        let start = BlockEncoder.writeBlockStart(into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex)
+        return FilledBlock(storage: storage, range: start..<end, eventCount: eventCount,
+                           firstEventIndex: firstEventIndex, firstStart: firstStart, lastEnd: lastEnd)
+    }
+}
+
 /// Encodes events into the raw bytes of one block, writing through a raw pointer (this runs
 /// inside `TraceWriter.record`, under its lock).
 struct BlockEncoder {
@@ -47,10 +68,13 @@ struct BlockEncoder {
     private var lastMessage: UInt64 = 0
     private(set) var eventCount = 0
     private var firstStart: UInt64 = 0
-    private var maxEnd: UInt64 = 0
+    private(set) var maxEnd: UInt64 = 0
 
     /// Room kept at the front for the block-start record (3 varints: ≤ 1 + 1 + 20 bytes).
     static let headerRoom = 24
+    /// Room reserved with a payload or a text for what may follow it unreserved: the result
+    /// value (one varint).
+    static let tailRoom = 10
 
     init(unit: UInt64, storage: BlockBytes) {
         self.unit = max(1, unit)
@@ -108,7 +132,7 @@ struct BlockEncoder {
     private mutating func lengthPrefixed(_ s: String) {
         var s = BlockEncoder.cut(s)
         s.withUTF8 { u in
-            reserve(10 + u.count)
+            reserve(10 + u.count + BlockEncoder.tailRoom)
             varint(UInt64(u.count))
             raw(UnsafeRawBufferPointer(u))
         }
@@ -176,7 +200,7 @@ struct BlockEncoder {
         case .bytes(let b):
             varint(UInt64(b.count))
             b.withUnsafeBytes { p in
-                reserve(p.count)
+                reserve(p.count + BlockEncoder.tailRoom)
                 raw(p)
             }
         case .digest(let size, let h):
@@ -218,7 +242,7 @@ struct BlockEncoder {
                 digest(size: UInt64(payload.count), XXH64.hash(payload))
             } else {
                 varint(UInt64(payload.count))
-                reserve(payload.count)
+                reserve(payload.count + BlockEncoder.tailRoom)
                 raw(payload)
             }
         }
@@ -299,10 +323,11 @@ struct BlockEncoder {
         count = end
     }
 
-    /// Texts longer than `TraceLayout.maxTextBytes` are cut (on a character boundary).
-    static func cut(_ s: String) -> String {
-        guard s.utf8.count > TraceLayout.maxTextBytes else { return s }
-        var end = s.utf8.index(s.utf8.startIndex, offsetBy: TraceLayout.maxTextBytes)
+    /// Texts longer than `limit` bytes (by default `TraceLayout.maxTextBytes`) are cut (on a
+    /// character boundary).
+    static func cut(_ s: String, to limit: Int = TraceLayout.maxTextBytes) -> String {
+        guard s.utf8.count > limit else { return s }
+        var end = s.utf8.index(s.utf8.startIndex, offsetBy: limit)
         while end > s.startIndex && end.samePosition(in: s.unicodeScalars) == nil { end = s.utf8.index(before: end) }
         return String(s[..<end])
     }
@@ -310,6 +335,12 @@ struct BlockEncoder {
     /// Writes the block-start record in front of the events and returns the range of
     /// `storage` holding the complete raw block.
     mutating func finish(firstEventIndex: UInt64) -> Range<Int> {
+        BlockEncoder.writeBlockStart(into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex)..<count
+    }
+
+    /// Writes a block-start record into the room kept in front of a block's events; returns
+    /// where the record (the raw block) starts.
+    static func writeBlockStart(into storage: BlockBytes, eventCount: Int, firstEventIndex: UInt64) -> Int {
         var body = ByteWriter(capacity: 20)
         body.varint(UInt64(eventCount))
         body.varint(firstEventIndex)
@@ -318,20 +349,40 @@ struct BlockEncoder {
         rec.varint(UInt64(body.count))
         rec.raw(body.bytes)
         let start = BlockEncoder.headerRoom - rec.count
-        rec.bytes.withUnsafeBytes { (base + start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        return start..<count
+        rec.bytes.withUnsafeBytes { (storage.base + start).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        return start
     }
 
     /// Finishes the block, hands its bytes out, and starts the next block in `next`.
     mutating func take(firstEventIndex: UInt64, next: BlockBytes) -> FilledBlock {
-        let range = finish(firstEventIndex: firstEventIndex)
-        let filled = FilledBlock(storage: storage, range: range, eventCount: eventCount,
-                                 firstEventIndex: firstEventIndex, firstStart: firstStart, lastEnd: maxEnd)
+        let body = detach(next: next)
+        return body.opened(firstEventIndex: firstEventIndex)
+    }
+
+    /// Hands out the block's events without a block-start record (whose event index is not
+    /// known yet: a flight recorder's ring), and starts the next block in `next`.
+    mutating func detach(next: BlockBytes) -> BlockBody {
+        let body = BlockBody(storage: storage, end: count, eventCount: eventCount, firstStart: firstStart, lastEnd: maxEnd)
         storage = next
         base = next.base
         capacity = next.capacity
         reset()
-        return filled
+        return body
+    }
+
+    /// The most bytes `encode(_:payload:capture:)` can reserve for one event: it never grows
+    /// storage that has this much room left. `payloadBytes` = the payload's size (nil: none).
+    static func maxRecordBytes(payloadBytes: Int?, capture: PayloadCapture) -> Int {
+        guard let n = payloadBytes, !capture.digests(size: n) else { return 192 }
+        return 192 + n
+    }
+
+    /// The most bytes `encode(_:capture:)` can reserve for `e` (see `maxRecordBytes`).
+    static func maxEventBytes(_ e: TraceEvent, capture: PayloadCapture) -> Int {
+        var n = 192 + 10 * (e.args.count + e.tags.count) + e.text.utf8.count
+        if case .bytes(let b) = e.payload, !capture.digests(size: b.count) { n += b.count }
+        if case .trap(let reason) = e.result { n += reason.utf8.count }
+        return n
     }
 
     /// Starts a new block in the same storage.

@@ -17,8 +17,8 @@ public enum EventJSON {
         if e.message != 0 { s += ",\"message\":\(e.message)" }
         switch e.payload {
         case .none: break
-        case .bytes(let b): s += ",\"payload\":\"" + hex(b) + "\""
-        case .digest(let size, let h): s += ",\"payload\":{\"size\":\(size),\"xxh64\":\"\(hex64(h))\"}"
+        case .bytes(let b): s += ",\"payload\":\"" + Hex.encode(b) + "\""
+        case .digest(let size, let h): s += ",\"payload\":{\"size\":\(size),\"xxh64\":\"\(Hex.fixed(h, width: 16))\"}"
         }
         if !e.text.isEmpty {
             s += ",\"text\":"
@@ -39,7 +39,7 @@ public enum EventJSON {
     /// Parses a line written by `line` back into an event (`"i"` is ignored).
     public static func parse(_ line: String) throws -> TraceEvent {
         let value: JSONValue
-        do { value = try JSONValue.parse(line) } catch {
+        do { value = try JSONParser.parse(line) } catch {
             throw EventJSONError(detail: "\(error.message) at character \(error.offset)")
         }
         guard case .object(let o) = value else { throw EventJSONError(detail: "not a JSON object") }
@@ -59,7 +59,7 @@ public enum EventJSON {
         switch o["payload"] {
         case nil: break
         case .string(let h)?:
-            guard let b = unhex(h) else { throw EventJSONError(detail: "payload is not hex") }
+            guard let b = Hex.decode(h) else { throw EventJSONError(detail: "payload is not hex") }
             e.payload = .bytes(b)
         case .object(let p)?:
             guard case .string(let h)? = p["xxh64"], h.count == 16, let digest = UInt64(h, radix: 16) else {
@@ -75,7 +75,7 @@ public enum EventJSON {
         switch o["result"] {
         case nil: break
         case .object(let r)?:
-            if case .number(let n)? = r["value"], let v = Int64(n) {
+            if case .int(let v)? = r["value"] {
                 e.result = .value(v)
             } else if case .string(let t)? = r["trap"] {
                 e.result = .trap(t)
@@ -87,8 +87,8 @@ public enum EventJSON {
         return e
     }
 
-    private static func u64(_ o: [String: JSONValue], _ key: String) throws -> UInt64 {
-        guard case .number(let n)? = o[key], let v = UInt64(n) else {
+    private static func u64(_ o: JSONObject, _ key: String) throws -> UInt64 {
+        guard let v = o[key]?.uint64 else {
             throw EventJSONError(detail: "\"\(key)\" must be an unsigned 64-bit integer")
         }
         return v
@@ -97,51 +97,11 @@ public enum EventJSON {
     private static func i64s(_ v: JSONValue, _ key: String) throws -> [Int64] {
         guard case .array(let items) = v else { throw EventJSONError(detail: "\"\(key)\" must be an array") }
         return try items.map { item in
-            guard case .number(let n) = item, let x = Int64(n) else {
+            guard case .int(let x) = item else {
                 throw EventJSONError(detail: "\"\(key)\" holds a value that is not a 64-bit integer")
             }
             return x
         }
-    }
-
-    private static let digits: [Character] = Array("0123456789abcdef")
-
-    /// Lower-case hex of `bytes`.
-    public static func hex(_ bytes: [UInt8]) -> String {
-        var s = ""
-        s.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            s.append(digits[Int(b >> 4)])
-            s.append(digits[Int(b & 15)])
-        }
-        return s
-    }
-
-    static func hex64(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
-
-    static func unhex(_ s: String) -> [UInt8]? {
-        let u = Array(s.utf8)
-        guard u.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(u.count / 2)
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: return c - 0x30
-            case 0x61...0x66: return c - 0x61 + 10
-            case 0x41...0x46: return c - 0x41 + 10
-            default: return nil
-            }
-        }
-        var i = 0
-        while i < u.count {
-            guard let h = nibble(u[i]), let l = nibble(u[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
     }
 }
 

@@ -51,10 +51,7 @@ enum MetadataFrames {
         }
     }
 
-    static func hex32(_ v: UInt32) -> String {
-        let s = String(v, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - s.count) + s
-    }
+    static func hex32(_ v: UInt32) -> String { "0x" + Hex.fixed(UInt64(v), width: 8) }
 
     // MARK: header
 
@@ -71,6 +68,15 @@ enum MetadataFrames {
         for (k, v) in h.metadata.sorted(by: { $0.key < $1.key }) {
             w.string(k)
             w.string(v)
+        }
+        // The window (format 1.2) only when there is one: a whole recording's header keeps the
+        // 1.1 layout, which an absent window field means.
+        if let window = h.window {
+            w.varint(TraceWindow.flightWindowCode)
+            w.varint(window.droppedEvents)
+            w.varint(window.droppedBytes)
+            w.varint(window.startNanos)
+            w.string(window.trigger)
         }
         return frame(magic: TraceLayout.headerMagic, content: w)
     }
@@ -101,8 +107,14 @@ enum MetadataFrames {
                 let k = try r.string("metadata key byte")
                 meta[k] = try r.string("metadata value byte")
             }
+            var window: TraceWindow?
+            if !r.atEnd, try r.varint() == TraceWindow.flightWindowCode {
+                window = TraceWindow(droppedEvents: try r.varint(), droppedBytes: try r.varint(),
+                                     startNanos: try r.varint(), trigger: try r.string("window trigger byte"))
+            }
+            // Anything after the fields this version knows belongs to a later minor version.
             return TraceHeader(producer: producer, clock: clock, wallClockStartNanos: wall, timeUnitNanos: unit,
-                               metadata: meta, formatMajor: major, formatMinor: minor)
+                               metadata: meta, window: window, formatMajor: major, formatMinor: minor)
         } catch {
             throw TraceFormatError(.corruptFrame, offset: error.offset, "header: \(error.detail)")
         }

@@ -16,11 +16,15 @@ public struct TraceHeader: Sendable, Equatable {
     public var timeUnitNanos: UInt64
     /// Free key/value pairs (command line, host name, …).
     public var metadata: [String: String]
+    /// Set when the trace holds only the last part of a recording (a flight recorder's dump):
+    /// how much came before its first event. `nil`: the trace starts where the recording did.
+    public var window: TraceWindow?
 
     /// The format version this library writes.
     public static let currentMajor: UInt16 = 1
-    /// The minor version this library writes (1: `send_receive_skip_search` as two events).
-    public static let currentMinor: UInt16 = 1
+    /// The minor version this library writes (1: `send_receive_skip_search` as two events;
+    /// 2: the header's window, for flight recorder dumps).
+    public static let currentMinor: UInt16 = 2
     /// The default time unit, 100 ns (see `timeUnitNanos`): finer than any host call's cost
     /// worth telling apart, and it cuts the compressed size per event by two thirds against
     /// exact nanoseconds (timing jitter is most of a trace's entropy).
@@ -30,7 +34,7 @@ public struct TraceHeader: Sendable, Equatable {
     public init(
         producer: String = "luna", clock: String = "monotonic", wallClockStartNanos: UInt64 = 0,
         timeUnitNanos: UInt64 = TraceHeader.defaultTimeUnitNanos, metadata: [String: String] = [:],
-        formatMajor: UInt16 = TraceHeader.currentMajor, formatMinor: UInt16 = TraceHeader.currentMinor
+        window: TraceWindow? = nil, formatMajor: UInt16 = TraceHeader.currentMajor, formatMinor: UInt16 = TraceHeader.currentMinor
     ) {
         self.formatMajor = formatMajor
         self.formatMinor = formatMinor
@@ -39,5 +43,6 @@ public struct TraceHeader: Sendable, Equatable {
         self.wallClockStartNanos = wallClockStartNanos
         self.timeUnitNanos = max(1, timeUnitNanos)
         self.metadata = metadata
+        self.window = window
     }
 }

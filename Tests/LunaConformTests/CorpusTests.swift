@@ -2,6 +2,7 @@ import ConformanceKit
 import Foundation
 import LunaAdapter
 import LunaConformCommands
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -70,15 +71,15 @@ struct CorpusTests {
     }
 
     @Test("the whole corpus replays against the built-in adapter (R-MSG, R-RES, R-SEND, R-RECV, R-PROC)")
-    func replayBuiltin() throws {
-        let report = try CorpusSupport.replay(TestSupport.builtinAdapter())
+    func replayBuiltin() async throws {
+        let report = try await offPool { try CorpusSupport.replay(TestSupport.builtinAdapter()) }
         #expect(report.allPassed, "\(report.text())")
         #expect(report.outcomes.count == (try CorpusSupport.manifest()).entries.count)
     }
 
     @Test("the whole corpus replays against the Python adapter")
-    func replayPython() throws {
-        let report = try CorpusSupport.replay(TestSupport.pythonAdapter)
+    func replayPython() async throws {
+        let report = try await offPool { try CorpusSupport.replay(TestSupport.pythonAdapter) }
         #expect(report.allPassed, "\(report.text())")
     }
 
@@ -98,21 +99,21 @@ struct CorpusTests {
     ]
 
     @Test("every fault of the built-in adapter is caught by a corpus trace")
-    func faultsCaught() throws {
+    func faultsCaught() async throws {
         #expect(Set(Self.faultCatchers.map(\.fault)) == Set(AdapterFault.allCases.map(\.rawValue)))
         let dir = (try CorpusSupport.manifest()).directory + "/corpus/"
         for (fault, traces) in Self.faultCatchers {
             let sources = traces.map { TraceSource.file(dir + $0 + ".trace") }
-            let report = try CorpusSupport.replay(sources, TestSupport.builtinAdapter([fault]), callTimeout: 1)
+            let report = try await offPool { try CorpusSupport.replay(sources, TestSupport.builtinAdapter([fault]), callTimeout: 1) }
             #expect(!report.allPassed, "fault \(fault) was not caught by \(traces)")
         }
     }
 
     @Test("re-recording the corpus gives the same calls and results, timing aside")
-    func reRecordingIsDeterministic() throws {
+    func reRecordingIsDeterministic() async throws {
         let manifest = try CorpusSupport.manifest()
         for entry in manifest.entries {
-            let fresh = try CorpusSupport.record(entry, in: manifest)
+            let fresh = try await offPool { try CorpusSupport.record(entry, in: manifest) }
             defer { try? FileManager.default.removeItem(atPath: fresh) }
             let (_, committed) = try CorpusSupport.events(of: manifest.path(of: entry))
             let (_, again) = try CorpusSupport.events(of: fresh)

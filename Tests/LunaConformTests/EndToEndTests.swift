@@ -1,6 +1,7 @@
 import ConformanceKit
 import Foundation
 import Testing
+import TraceFormat
 
 /// Runs the built `luna-conform` binary on trace files and checks its output and exit status.
 @Suite("luna-conform end to end")

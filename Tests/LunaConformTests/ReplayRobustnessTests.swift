@@ -18,8 +18,9 @@ struct ReplayRobustnessTests {
             let report = await offPool { TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3) }
             let seconds = Date().timeIntervalSince(started)
             #expect(report.allPassed, "\(report.text())")
-            // One after another they take 8 s; together about 1 s. Loose bound for a loaded machine.
-            #expect(seconds < 5, "took \(seconds) s")
+            // One after another they cannot take less than 8 s; together about 1 s. Any time
+            // below 8 s proves they overlapped, however loaded the machine (figures: BENCHMARKS.md).
+            #expect(seconds < 8, "took \(seconds) s")
         }
     }
 

@@ -1,33 +1,15 @@
 import ConformanceKit
 import Foundation
+import LunaTestSupport
 import TraceFormat
 
 /// Paths and commands the tests share.
 enum TestSupport {
-    /// The package root (…/Tests/LunaConformTests/TestSupport.swift → …).
-    static let packageRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    /// The package root.
+    static var packageRoot: String { LunaTestSupport.packageRoot }
 
-    /// The `luna-conform` executable of the build these tests belong to (next to the test
-    /// bundle: .build/debug for `swift test`, .build/release for `swift test -c release`), never
-    /// one of another configuration, which may be stale.
-    static let lunaConform: String = builtExecutable("luna-conform")
-
-    /// Executable `name` in the test bundle's build directory; the expected path when missing,
-    /// so that running it fails naming the file.
-    static func builtExecutable(_ name: String) -> String {
-        var directories: [URL] = []
-        if let exe = Bundle.main.executableURL { directories.append(exe.deletingLastPathComponent()) }
-        directories.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        // swift-testing on Linux may run from inside the .xctest directory.
-        directories += directories.map { $0.deletingLastPathComponent() }
-        let paths = directories.map { $0.appendingPathComponent(name).path }
-        return paths.first { FileManager.default.isExecutableFile(atPath: $0) } ?? paths[0]
-    }
+    /// The `luna-conform` executable of the build these tests belong to.
+    static let lunaConform: String = builtExecutablePath("luna-conform")
 
     /// The Python adapter command.
     static var pythonAdapter: [String] { ["python3", packageRoot + "/adapters/python/luna_adapter.py"] }

@@ -130,7 +130,7 @@ struct CommandTests {
         var s = ScenarioBuilder()
         s.spawn(parent: 0, child: 1, entry: "a")
         s.exit(1, .normal)
-        let clean = dir.appendingPathComponent("clean.luna")
+        let clean = dir.appendingPathComponent("clean.trace")
         try TraceFixtures.write(s.events, to: clean)
         let ok = TraceFixtures.run(["lost", clean.path])
         #expect(ok.code == 0)
@@ -139,9 +139,9 @@ struct CommandTests {
 
     @Test("a missing file is an error on stderr naming the file, exit 2")
     func missingFile() {
-        let r = TraceFixtures.run(["stats", "/nonexistent/trace.luna"])
+        let r = TraceFixtures.run(["stats", "/nonexistent/trace.trace"])
         #expect(r.code == 2)
-        #expect(r.err.contains("/nonexistent/trace.luna"))
+        #expect(r.err.contains("/nonexistent/trace.trace"))
         #expect(r.out.isEmpty)
     }
 

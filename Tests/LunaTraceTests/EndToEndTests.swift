@@ -14,7 +14,7 @@ struct EndToEndTests {
         let dir = try TraceFixtures.directory()
         let guest = dir.appendingPathComponent("planted.wat")
         try RuntimeTraces.plantedLossWAT.write(to: guest, atomically: true, encoding: .utf8)
-        let trace = dir.appendingPathComponent("planted.luna")
+        let trace = dir.appendingPathComponent("planted.trace")
         let record = try TraceFixtures.runBinary(["record", guest.path, "--entry", "main", "-o", trace.path])
         #expect(record.code == 0, "\(record.err)")
         #expect(record.err.contains("trace written to \(trace.path): "))
@@ -45,7 +45,7 @@ struct EndToEndTests {
               (memory (export "memory") 1)
               (func (export "_start") (call $exit (i32.const 3))))
             """.write(to: guest, atomically: true, encoding: .utf8)
-        let trace = dir.appendingPathComponent("exit3.luna")
+        let trace = dir.appendingPathComponent("exit3.trace")
         let r = try TraceFixtures.runBinary(["record", guest.path, "-o", trace.path])
         #expect(r.code == 3, "\(r.err)")
         #expect(r.err.contains("proc_exit(3)"))
@@ -57,7 +57,7 @@ struct EndToEndTests {
     @Test("flow follows a message that carried a resource between runtime processes (R-RES-2, R-RES-5)")
     func flowWithResource() async throws {
         let dir = try TraceFixtures.directory()
-        let trace = dir.appendingPathComponent("handover.luna")
+        let trace = dir.appendingPathComponent("handover.trace")
         let (sender, receiver) = try await RuntimeTraces.resourceHandover(to: trace)
         // Find the message id from the trace itself.
         let shown = try TraceFixtures.runBinary(["show", trace.path, "--kind", "send", "--format", "jsonl"])
@@ -80,7 +80,7 @@ struct EndToEndTests {
     @Test("export: the Chrome JSON parses with matched flow pairs; the Mermaid text has the arrows")
     func export() async throws {
         let dir = try TraceFixtures.directory()
-        let trace = dir.appendingPathComponent("handover.luna")
+        let trace = dir.appendingPathComponent("handover.trace")
         let (sender, receiver) = try await RuntimeTraces.resourceHandover(to: trace)
         let chrome = try TraceFixtures.runBinary(["export", trace.path, "--format", "chrome"])
         #expect(chrome.code == 0)
@@ -108,10 +108,10 @@ struct EndToEndTests {
             s.send(1, to: 2)
             s.receive(2, m, waitMs: 0.01)
         }
-        let full = dir.appendingPathComponent("full.luna")
+        let full = dir.appendingPathComponent("full.trace")
         let summary = try TraceFixtures.write(s.events, to: full, eventsPerBlock: 500)
         let bytes = try Data(contentsOf: full)
-        let half = dir.appendingPathComponent("half.luna")
+        let half = dir.appendingPathComponent("half.trace")
         try bytes.prefix(bytes.count / 2).write(to: half)
         let r = try TraceFixtures.runBinary(["verify", "-"], stdin: half)
         #expect(r.code == 1)

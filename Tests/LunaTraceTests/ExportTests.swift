@@ -98,7 +98,7 @@ struct VerifyTests {
             s.receive(2, m, waitMs: 0.01)
             s.read(2, 32)
         }
-        let url = dir.appendingPathComponent("big.luna")
+        let url = dir.appendingPathComponent("big.trace")
         let summary = try TraceFixtures.write(s.events, to: url, eventsPerBlock: 1000)
         return (url, summary)
     }
@@ -117,7 +117,7 @@ struct VerifyTests {
         let dir = try TraceFixtures.directory()
         let (url, summary) = try bigTrace(in: dir)
         let bytes = try Data(contentsOf: url)
-        let half = dir.appendingPathComponent("half.luna")
+        let half = dir.appendingPathComponent("half.trace")
         try bytes.prefix(bytes.count / 2).write(to: half)
         let r = TraceFixtures.run(["verify", half.path])
         #expect(r.code == 1)
@@ -141,7 +141,7 @@ struct VerifyTests {
         var bytes = try Data(contentsOf: url)
         let middle = bytes.count / 2
         for i in middle..<(middle + 64) { bytes[i] ^= 0x5a }
-        let bad = dir.appendingPathComponent("bad.luna")
+        let bad = dir.appendingPathComponent("bad.trace")
         try bytes.write(to: bad)
         let v = TraceFixtures.run(["verify", bad.path])
         #expect(v.code == 1)
@@ -157,7 +157,7 @@ struct VerifyTests {
     @Test("not a trace: exit 2 with the file named")
     func notATrace() throws {
         let dir = try TraceFixtures.directory()
-        let junk = dir.appendingPathComponent("junk.luna")
+        let junk = dir.appendingPathComponent("junk.trace")
         try Data("this is not a trace at all, just text\n".utf8).write(to: junk)
         let r = TraceFixtures.run(["verify", junk.path])
         #expect(r.code == 2)

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 
 @testable import LunaTraceCommands
@@ -20,8 +21,7 @@ struct GoldenTests {
         var testDescription: String { name }
     }
 
-    static let root = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden")
+    static let root = URL(fileURLWithPath: packageRoot + "/Tests/Golden")
 
     static func input(_ trace: String) -> String { root.appendingPathComponent("inputs/\(trace).trace").path }
 
@@ -45,6 +45,14 @@ struct GoldenTests {
         cases.append(Case(name: "res_take.query-resources", arguments: ["query", input("res_take"), "SELECT * FROM resources"]))
         cases.append(Case(name: "supervisor.diff-rerun", arguments: ["diff", supervisor, input("supervisor-rerun")]))
         cases.append(Case(name: "supervisor.diff-request_reply", arguments: ["diff", supervisor, input("request_reply")]))
+        // A flight recorder's window: `luna-trace record flight.wat --flight-recorder 64k` of
+        // FlightGuest.wat(rounds: 3000, ending: .traps), written when the first process trapped.
+        let window = input("flight_window")
+        cases.append(Case(name: "flight_window.show-last", arguments: ["show", window, "--last", "8"]))
+        cases.append(Case(name: "flight_window.stats", arguments: ["stats", window]))
+        cases.append(Case(name: "flight_window.lost", arguments: ["lost", window]))
+        cases.append(Case(name: "flight_window.verify", arguments: ["verify", window]))
+        cases.append(Case(name: "flight_window.flow-message-5141", arguments: ["flow", window, "--message", "5141"]))
         return cases
     }()
 

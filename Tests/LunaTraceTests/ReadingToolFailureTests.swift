@@ -13,7 +13,7 @@ struct ReadingToolFailureTests {
     /// A small closed trace in a fresh directory.
     static func trace() throws -> (URL, URL) {
         let dir = try TraceFixtures.directory()
-        let url = dir.appendingPathComponent("t.luna")
+        let url = dir.appendingPathComponent("t.trace")
         try TraceFixtures.write(Postmortem.events(), to: url)
         return (dir, url)
     }
@@ -92,22 +92,22 @@ struct ReadingToolFailureTests {
     @Test("export of an unreadable input leaves no output file")
     func exportUnreadable() throws {
         let dir = try TraceFixtures.directory()
-        let bad = dir.appendingPathComponent("bad.luna")
+        let bad = dir.appendingPathComponent("bad.trace")
         try Data("not a trace at all".utf8).write(to: bad)
         let out = dir.appendingPathComponent("out.json")
-        for input in [bad.path, dir.appendingPathComponent("missing.luna").path] {
+        for input in [bad.path, dir.appendingPathComponent("missing.trace").path] {
             let r = TraceFixtures.run(["export", input, "--format", "chrome", "-o", out.path])
             #expect(r.code == TraceExitCode.unreadable)
             #expect(!FileManager.default.fileExists(atPath: out.path))
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["bad.luna"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["bad.trace"])
     }
 
     @Test("export of a cut input writes a complete JSON document of the recovered events")
     func exportCut() throws {
         let (dir, url) = try Self.trace()
         let bytes = try Data(contentsOf: url)
-        let cut = dir.appendingPathComponent("cut.luna")
+        let cut = dir.appendingPathComponent("cut.trace")
         try bytes.prefix(bytes.count - 30).write(to: cut)
         let out = dir.appendingPathComponent("out.json")
         let r = TraceFixtures.run(["export", cut.path, "--format", "chrome", "-o", out.path])

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import TraceFormat
 
 @testable import LunaTraceCommands
@@ -32,7 +33,7 @@ enum TraceFixtures {
 
     /// The postmortem scenario written to a file in `dir`.
     static func postmortem(in dir: URL) throws -> URL {
-        let url = dir.appendingPathComponent("postmortem.luna")
+        let url = dir.appendingPathComponent("postmortem.trace")
         try write(Postmortem.events(), to: url)
         return url
     }
@@ -48,19 +49,7 @@ enum TraceFixtures {
     }
 
     /// The built `luna-trace` executable, next to the test bundle.
-    static var binary: URL? {
-        var candidates: [URL] = []
-        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        // swift-testing on Linux may run from the .xctest directory itself.
-        candidates.append(contentsOf: candidates.map { $0.deletingLastPathComponent() })
-        for dir in candidates {
-            let url = dir.appendingPathComponent("luna-trace")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return nil
-    }
+    static var binary: URL? { builtExecutable("luna-trace").map(URL.init(fileURLWithPath:)) }
 
     /// Runs the built binary with `arguments`, optionally feeding `stdin`.
     static func runBinary(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult {

@@ -28,6 +28,21 @@ import Testing
         #expect(try EventJSON.parse(EventJSON.line(e)).kind.rawValue == 60_000)
     }
 
+    @Test("the 64-bit extremes round-trip exactly: unsigned ids above Int64.max, Int64.min arguments")
+    func extremesRoundTrip() throws {
+        let e = TraceEvent(kind: .send, pid: .max, start: .max - 1, end: .max, args: [.min, .max, -1],
+                           tags: [.min], message: UInt64(Int64.max) + 1, result: .value(.min))
+        let line = EventJSON.line(e)
+        #expect(line.contains(#""pid":18446744073709551615"#))
+        #expect(try EventJSON.parse(line) == e)
+        // Fractions, exponents and values past 64 bits are not integers of the format.
+        for bad in [#"{"kind":"send","pid":1.0,"start":0,"end":0}"#, #"{"kind":"send","pid":1e3,"start":0,"end":0}"#,
+                    #"{"kind":"send","pid":18446744073709551616,"start":0,"end":0}"#,
+                    #"{"kind":"send","pid":1,"start":0,"end":0,"args":[9223372036854775808]}"#] {
+            #expect(throws: EventJSONError.self, "\(bad)") { try EventJSON.parse(bad) }
+        }
+    }
+
     @Test func badLinesAreRejected() {
         for line in ["", "[]", "{}", #"{"kind":"nope","pid":1,"start":0,"end":0}"#,
                      #"{"kind":"send","pid":-1,"start":0,"end":0}"#, #"{"kind":"send","pid":1,"start":0,"end":0,"payload":"xyz"}"#,

@@ -53,4 +53,62 @@ import Testing
         let (read, _) = TraceSamples.readAll(try TraceReader(bytes: try file(rawBlock: raw, events: 1)))
         #expect(read == [event])
     }
+
+    // MARK: the header's window (format 1.2)
+
+    static let windowed = TraceHeader(producer: "luna-trace run", wallClockStartNanos: 42, metadata: ["guest": "g.wasm"],
+                                      window: TraceWindow(droppedEvents: 123_456, droppedBytes: 1 << 20,
+                                                          startNanos: 987_654_321, trigger: "SIGUSR1"))
+
+    /// A header frame's content without its check word.
+    private func content(_ frame: [UInt8]) -> [UInt8] { Array(frame[8..<(frame.count - 4)]) }
+
+    private func parse(_ frame: [UInt8]) throws -> TraceHeader {
+        try frame.withUnsafeBytes { try MetadataFrames.parseHeader(UnsafeRawBufferPointer(rebasing: $0[8...]), offset: 8) }
+    }
+
+    @Test func aWindowSurvivesTheHeaderRoundTrip() throws {
+        let bytes = try TraceSamples.write(TraceSamples.pingPong(rounds: 2), header: Self.windowed).bytes
+        let reader = try TraceReader(bytes: bytes)
+        #expect(reader.header == Self.windowed)
+        #expect(reader.header.window?.isPartial == true)
+        var whole = Self.windowed
+        whole.window = nil
+        #expect(try TraceReader(bytes: try TraceSamples.write([], header: whole).bytes).header.window == nil)
+    }
+
+    /// A 1.1 reader stops after the metadata pairs and ignores what follows up to the check:
+    /// the window is appended there, so it reads a windowed header as the same header without it.
+    @Test func aWindowedHeaderIsTheWholeRecordingsLayoutPlusTrailingFields() throws {
+        var whole = Self.windowed
+        whole.window = nil
+        let plain = content(MetadataFrames.header(whole)), windowed = content(MetadataFrames.header(Self.windowed))
+        #expect(windowed.count > plain.count && Array(windowed.prefix(plain.count)) == plain)
+        // The 1.1 layout: nothing after the metadata of a whole recording's header.
+        var w = ByteWriter()
+        w.raw(TraceLayout.headerSignature)
+        w.u16(1)
+        w.u16(2)
+        w.string("luna-trace run")
+        w.string("monotonic")
+        w.u64(42)
+        w.varint(100)
+        w.varint(1)
+        w.string("guest")
+        w.string("g.wasm")
+        #expect(plain == w.bytes)
+    }
+
+    @Test func fieldsAfterTheWindowFromLaterVersionsAreIgnored() throws {
+        var w = ByteWriter()
+        w.raw(content(MetadataFrames.header(Self.windowed)) + [0xAA, 0xBB, 0x01])
+        #expect(try parse(MetadataFrames.frame(magic: TraceLayout.headerMagic, content: w)) == Self.windowed)
+        // An unknown window code: the rest of the header is a later version's.
+        var whole = Self.windowed
+        whole.window = nil
+        var unknown = ByteWriter()
+        unknown.raw(content(MetadataFrames.header(whole)) + [0x07, 0xFF, 0xFF])
+        #expect(try parse(MetadataFrames.frame(magic: TraceLayout.headerMagic, content: unknown)) == whole)
+    }
 }
+

@@ -72,7 +72,7 @@ enum TraceSamples {
         return (path, bytes)
     }
 
-    static func temporaryPath(_ ext: String = "ltrace") -> String {
+    static func temporaryPath(_ ext: String = "trace") -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("luna-\(UUID().uuidString).\(ext)").path
     }
 

@@ -15,6 +15,8 @@ public final class Environment: @unchecked Sendable {
     /// `trace` when it is a `TraceWriter`, unretained (this environment holds it): hot calls
     /// record into it directly, without a witness call or reference counting.
     package let writer: Unmanaged<TraceWriter>?
+    /// `trace` when it is a `FlightRecorder`, unretained, for the same direct path.
+    package let flight: Unmanaged<FlightRecorder>?
     /// The monotonic clock reading that is time 0 of the trace.
     public let clockOrigin: UInt64
     /// The clock of event timestamps.
@@ -40,6 +42,7 @@ public final class Environment: @unchecked Sendable {
         self.id = id
         self.trace = trace
         self.writer = (trace as? TraceWriter).map { Unmanaged.passUnretained($0) }
+        self.flight = (trace as? FlightRecorder).map { Unmanaged.passUnretained($0) }
         self.clock = TraceClock()
         self.clockOrigin = clock.anchorMonotonicNanos
         self.threadStackSize = 8 << 20
@@ -50,6 +53,7 @@ public final class Environment: @unchecked Sendable {
         self.id = id
         self.trace = trace
         self.writer = (trace as? TraceWriter).map { Unmanaged.passUnretained($0) }
+        self.flight = (trace as? FlightRecorder).map { Unmanaged.passUnretained($0) }
         self.clock = TraceClock()
         self.clockOrigin = clock.anchorMonotonicNanos
         self.threadStackSize = max(threadStackSize, 64 << 10)

@@ -111,7 +111,7 @@ extension ProcessContext {
     /// spins halve the budget down to nothing, and then only every `SpinState.probeEvery`-th
     /// wait tries a short one again. Then it yields between checks, which lets a peer on the
     /// same CPU run, until `spinNanos` have passed; then the caller sleeps on the condition.
-    static func spin(until flag: borrowing Atomic<Bool>, deadline: UInt64?, state: inout SpinState) -> Bool {
+    package static func spin(until flag: borrowing Atomic<Bool>, deadline: UInt64?, state: inout SpinState) -> Bool {
         if flag.load(ordering: .acquiring) { return true }
         var start: UInt64 = 0
         let busy = state.nextBudget()
@@ -158,6 +158,8 @@ package struct SpinState {
     var budget: UInt64 = SpinState.initialNanos
     /// Waits since the budget dropped to 0.
     var idleWaits: UInt32 = 0
+
+    package init() {}
 
     static let initialNanos: UInt64 = 4_000
     /// Upper bound of the budget.

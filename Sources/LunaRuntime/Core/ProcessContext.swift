@@ -27,6 +27,8 @@ public final class ProcessContext: @unchecked Sendable {
     /// without a witness call or reference counting. Safe: the environment holds the sink for
     /// as long as it lives, and this context holds the environment.
     package let writer: Unmanaged<TraceWriter>?
+    /// `trace` when it is a `FlightRecorder`, unretained, as `writer`.
+    package let flight: Unmanaged<FlightRecorder>?
     @exclusivity(unchecked) package var scratch: Message?
     @exclusivity(unchecked) package var resources = ResourceTables()
     /// The mailbox of the last process sent to (kept alive here), for sends without a table lookup.
@@ -51,6 +53,7 @@ public final class ProcessContext: @unchecked Sendable {
         self.isThread = isThread
         self.trace = environment.trace
         self.writer = environment.writer
+        self.flight = environment.flight
         mailbox.sink = environment.trace
         if environment.trace != nil { mailbox.clock = environment.clock }
     }
@@ -90,6 +93,8 @@ public final class ProcessContext: @unchecked Sendable {
     public func record(_ event: @autoclosure () -> EventRecord, payload: UnsafeRawBufferPointer? = nil) {
         if let writer {
             writer._withUnsafeGuaranteedRef { $0.record(event(), payload: payload) }
+        } else if let flight {
+            flight._withUnsafeGuaranteedRef { $0.record(event(), payload: payload) }
         } else if let trace {
             trace.record(event(), payload: payload)
         }

@@ -109,9 +109,10 @@ func sendMessage(_ p: ProcessContext, to: ProcessID, tag: Int64, _ bytes: [UInt8
                 elapsed.value = MonotonicClock.now() - t0
             }
         }
-        #expect(await env.waitForExit(of: pid, timeout: 10) == .normal)
+        #expect(await env.waitForExit(of: pid, timeout: 60) == .normal)
         #expect(result.value == 9027)
-        #expect(elapsed.value >= 50_000_000 && elapsed.value < 2_000_000_000)
+        // Never early; the upper bound is loose (a loaded CI machine delays a wake-up by seconds).
+        #expect(elapsed.value >= 50_000_000 && elapsed.value < 30_000_000_000)
     }
 
     @Test func rRECV5_maxTimeoutWaitsUntilAMessageArrives() async throws {

@@ -1,8 +1,9 @@
+import LunaBenchmarks
 import Testing
 import TraceFormat
 @testable import LunaRuntime
 
-/// Causal order of `send_receive_skip_search` in traces (issue 3, R-RECV-7/8): its send half is
+/// Causal order of `send_receive_skip_search` in traces (R-RECV-7/8): its send half is
 /// recorded when the request is queued, before the receive that takes it; its return like a
 /// receive. Both native (async) and thread (guest) processes.
 @Suite("send_receive_skip_search trace order")

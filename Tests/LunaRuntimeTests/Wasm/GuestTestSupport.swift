@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 @testable import LunaRuntime
@@ -12,9 +13,7 @@ enum TestGuests {
     }
 
     /// traces/guests in the repository these tests belong to.
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("traces/guests")
+    static let directory = URL(fileURLWithPath: packageRoot + "/traces/guests")
 
     /// The path of `traces/guests/<name>.wasm`, if it exists.
     static func path(_ name: String) -> String? {

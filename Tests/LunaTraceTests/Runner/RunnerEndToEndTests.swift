@@ -35,7 +35,7 @@ struct RunnerEndToEndTests {
     @Test("run -o FILE records the whole run; a trapping program exits 1 and says why")
     func runTraced() throws {
         let dir = try TraceFixtures.directory()
-        let trace = dir.appendingPathComponent("run.luna").path
+        let trace = dir.appendingPathComponent("run.trace").path
         let program = dir.appendingPathComponent("trap.wat")
         try """
             (module

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -9,10 +10,7 @@ import TraceFormat
 enum RunnerGuests {
     /// `traces/guests/<name>` in the repository.
     static func path(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("traces/guests/\(name)").path
+        packageRoot + "/traces/guests/\(name)"
     }
 
     /// traces/guests/tests_runner.wasm: eleven `#lunatic_test_` functions.
@@ -120,17 +118,17 @@ struct TestCommandTests {
         let r = TraceFixtures.run(["test", RunnerGuests.testsModule, "-o", dir, "--skip", "panics", "--skip", "does_not"])
         #expect(r.code == 101)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(files == ["fails.luna", "fresh_registry_a.luna", "fresh_registry_b.luna", "passes.luna",
-                          "spawns_and_messages.luna"])
+        #expect(files == ["fails.trace", "fresh_registry_a.trace", "fresh_registry_b.trace", "passes.trace",
+                          "spawns_and_messages.trace"])
         for file in files {
             let verify = TraceFixtures.run(["verify", dir + "/" + file])
             #expect(verify.code == 0, "\(file): \(verify.out) \(verify.err)")
         }
-        let fails = TraceFixtures.run(["show", dir + "/fails.luna", "--kind", "exit"])
+        let fails = TraceFixtures.run(["show", dir + "/fails.trace", "--kind", "exit"])
         #expect(fails.out.contains("unreachable"), "\(fails.out)")
-        let spawns = TraceFixtures.run(["show", dir + "/spawns_and_messages.luna", "--kind", "registry_call"])
+        let spawns = TraceFixtures.run(["show", dir + "/spawns_and_messages.trace", "--kind", "registry_call"])
         #expect(spawns.out.contains("put child"), "\(spawns.out)")
-        let lost = TraceFixtures.run(["lost", dir + "/spawns_and_messages.luna"])
+        let lost = TraceFixtures.run(["lost", dir + "/spawns_and_messages.trace"])
         #expect(lost.code == 0, "\(lost.out)")
     }
 

@@ -1,3 +1,4 @@
+import LunaRuntime
 import Synchronization
 import TraceFormat
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import LunaRuntime
+import LunaBenchmarks
+import LunaRuntime
 
 /// The guest benchmark workloads run correctly. Figures come from release builds: with
 /// `LUNA_GUEST_BENCH_ROUNDTRIPS=N` set, the test also prints the measured rates (no timing

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Instructions per event, counted by valgrind --tool=callgrind: the same count on a busy or a
+# quiet machine, so a change can be judged on any day (docs/BENCHMARKS.md, "Instruction counts").
+#   P1: instructions per traced event (native one-way and ping-pong traced into a TraceWriter,
+#       minus the same run untraced, per recorded event) and the traced run's total per event;
+#   P3: instructions per decoded event of `luna-trace stats`' path, of TraceReader alone, of the
+#       zstd decompression alone, and of `zstd -dc` (the CLI) on the same file.
+# Counts are differences between two sizes (N and 2N), so process start-up cancels out.
+# valgrind 3.19 cannot read Swift 6.3's debug info, so it runs a `strip -g` copy of luna-bench.
+# Usage: bench/callgrind.sh [--no-build] [N]   (default N: 100000 events/messages)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=1
+if [[ "${1:-}" == "--no-build" ]]; then build=0; shift; fi
+n="${1:-100000}"
+for tool in valgrind zstd strip; do
+    command -v "$tool" >/dev/null || { echo "bench/callgrind.sh: $tool not found (apt-get install valgrind zstd binutils)" >&2; exit 1; }
+done
+if [[ $build == 1 ]]; then swift build -c release --product luna-bench >&2; fi
+bin="$(swift build -c release --show-bin-path)/luna-bench"
+[[ -x "$bin" ]] || { echo "bench/callgrind.sh: $bin not built (swift build -c release --product luna-bench)" >&2; exit 1; }
+
+work="$(mktemp -d /tmp/luna-callgrind.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+strip -g -o "$work/luna-bench" "$bin"
+
+# Instructions (Ir) of one command under callgrind; the command's own output goes to $work/out.
+instructions() {
+    local out="$work/cg.out"
+    valgrind --tool=callgrind --callgrind-out-file="$out" --dump-instr=no "$@" >"$work/out" 2>"$work/vg.err" \
+        || { echo "bench/callgrind.sh: failed under valgrind: $*" >&2; tail -n 20 "$work/vg.err" >&2; exit 1; }
+    awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+events() { awk '/^events / { print $2; exit }' "$work/out"; }
+per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
+
+echo "== instructions per event (valgrind --tool=callgrind, N=$n and 2N; $(valgrind --version)) =="
+for workload in one-way ping-pong; do
+    # ping-pong records about 11 events per round trip, one-way 4 per message.
+    count=$n; [[ $workload == ping-pong ]] && count=$((n / 11 * 4))
+    i1=$(instructions "$work/luna-bench" workload "$workload" --count "$count" --trace "$work/p1.trace"); e1=$(events)
+    i2=$(instructions "$work/luna-bench" workload "$workload" --count $((2 * count)) --trace "$work/p1.trace"); e2=$(events)
+    u1=$(instructions "$work/luna-bench" workload "$workload" --count "$count")
+    u2=$(instructions "$work/luna-bench" workload "$workload" --count $((2 * count)))
+    de=$((e2 - e1))
+    echo "P1 $workload: traced $(per $((i2 - i1)) $de) instructions/event, untraced $(per $((u2 - u1)) $de) per event-equivalent:" \
+         "tracing adds $(per $(( (i2 - i1) - (u2 - u1) )) $de) instructions per traced event ($de events)"
+done
+
+"$bin" workload record --count "$n" --trace "$work/small.trace" >/dev/null
+"$bin" workload record --count $((2 * n)) --trace "$work/large.trace" >/dev/null
+declare -A p3
+for what in stats reader inflate; do
+    i1=$(instructions "$work/luna-bench" workload "$what" --trace "$work/small.trace"); e1=$(events)
+    i2=$(instructions "$work/luna-bench" workload "$what" --trace "$work/large.trace"); e2=$(events)
+    p3[$what]=$(per $((i2 - i1)) $((e2 - e1)))
+done
+z1=$(instructions "$(command -v zstd)" -q -dc "$work/small.trace")
+z2=$(instructions "$(command -v zstd)" -q -dc "$work/large.trace")
+p3[zstd]=$(per $((z2 - z1)) $((e2 - e1)))
+echo "P3 decoded event ($((e2 - e1)) events): luna-trace stats path ${p3[stats]} instructions/event," \
+     "TraceReader alone ${p3[reader]}, zstd decompression alone ${p3[inflate]}, zstd -dc CLI ${p3[zstd]}"
+awk -v s="${p3[stats]}" -v z="${p3[zstd]}" 'BEGIN { printf "P3 stats ÷ zstd -dc instructions: %.2f (goal: stats 1.5× faster than zstd -dc, i.e. ≤ 0.67)\n", s / z }'
