@@ -42,8 +42,10 @@ extension BuiltinAdapter {
                 end(p)
             default:
                 out.result(r.id, try perform(r, ctx))
-                // A message may have ended the receiver's wait; a kill marks its victim.
-                if r.op == "send" || r.op == "kill" { suspect(target(of: r)) }
+                // A message may have ended the receiver's wait; a kill marks its victim and
+                // whoever its death reaches through links (the caller too, perhaps).
+                if r.op == "send" { suspect(target(of: r)) }
+                if r.op == "kill" { suspectAll() }
             }
         } catch let t as LunaTrap {
             // The process ends with failure where it trapped; its links are notified.
@@ -168,13 +170,11 @@ extension BuiltinAdapter {
             return "null"
         case "kill":
             let to = ProcessID(truncatingIfNeeded: try r.int("to"))
-            if to == ctx.id {
-                // Killing oneself returns; the process ends at its next call (as in lunatic,
-                // where the kill signal is handled at the next yield point).
-                ctx.environment.kill(to, by: ctx.id)
-            } else {
-                try ctx.kill(to)
-            }
+            // A kill returns even when it ends the caller, itself or through the links of the
+            // death it decides (R-PROC-5): the process ends at its next call (as in lunatic,
+            // where the kill signal is handled at the next yield point).
+            if ctx.isTerminating { throw ProcessTerminated() }
+            ctx.environment.kill(to, by: ctx.id)
             return "null"
         case "die_when_link_dies":
             try ctx.dieWhenLinkDies(try r.int("flag") != 0)

@@ -125,4 +125,23 @@ struct LunaDivergenceTests {
         #expect(!r.events.contains { $0.kind == .sendReceiveSkipSearch }, "the call sent its request")
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
     }
+
+    @Test("R-PROC-5: a kill whose link cascade ends the caller returns on the built-in adapter; the caller ends after")
+    func killEndingTheCallerReturns() async throws {
+        // P0, linked to P1, kills it: P1's death ends P0 through the link, inside the kill.
+        let w = Workload(seed: 0, processes: [
+            [.spawn(child: 1, link: 1), .receive(tags: [9999], .ms(5)), .kill(.process(1)), .getTag],
+            [.receive(tags: [], .forever)],
+        ])
+        let report = await offPool { () -> (WorkloadRecorder.Recording, TraceOutcome?) in
+            let r = WorkloadRecorder().record(w)
+            let o = ConformanceRunner(adapter: .init(command: FuzzSupport.builtin), replay: .init(callTimeout: 3, traceTimeout: 30))
+                .run([.events(r.events, name: "kill-ends-caller")]).outcomes.first
+            return (r, o)
+        }
+        let (r, outcome) = report
+        #expect(r.endedCleanly)
+        #expect(r.events.contains { $0.kind == .exit && $0.pid == 2 && $0.args.at(0) == ExitCode.linkDied.rawValue })
+        #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+    }
 }
