@@ -85,8 +85,8 @@ extension ReplayEngine {
         defer { if let newToken, deliveredTokens[newToken] == nil { deliveredTokens[newToken] = call.index } }
         if expected == 0 {
             // The trace timed out.
-            guard let msg, code != TimeoutCode else {
-                if code != TimeoutCode {
+            guard let msg, !ResultCode.isTimeout(code) else {
+                if !ResultCode.isTimeout(code) {
                     diverge(call, .wrongReturnCode, timeoutRule, expected: "9027", got: value.serialized)
                 } else if timeout > 0 && elapsedMs < Double(timeout) / 2 {
                     diverge(call, .timeoutMismatch, "R-RECV-5", expected: "9027 after \(timeout) ms",
@@ -113,8 +113,8 @@ extension ReplayEngine {
             return
         }
         // The trace delivered `expected`.
-        guard let msg, code != TimeoutCode else {
-            if code == TimeoutCode {
+        guard let msg, !ResultCode.isTimeout(code) else {
+            if ResultCode.isTimeout(code) {
                 if timeout > 0 && elapsedMs < Double(timeout) / 2 {
                     diverge(call, .timeoutMismatch, "R-RECV-5", expected: describeExpected(expected),
                             got: "9027 after \(waited)", detail: "timed out well before the \(timeout) ms timeout")

@@ -41,7 +41,7 @@ extension ReplayEngine {
     /// A timeout the trace also had, answered late.
     func checkLateTimeout(_ call: PendingCall, _ value: JSONValue, arrival: UInt64, started: UInt64) {
         guard case .receive(let expected, _, let timeout, _) = call.context, expected == 0, timeout > 0,
-            value["code"]?.int == TimeoutCode, arrival > 0
+            ResultCode.isTimeout(value["code"]?.int), arrival > 0
         else { return }
         let start = max(started, lastNonblockingArrival < arrival ? lastNonblockingArrival : 0)
         guard arrival > start else { return }

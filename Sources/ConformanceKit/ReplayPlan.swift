@@ -63,7 +63,7 @@ struct ReplayPlan {
                 namespaces.insert("lifecycle")
             case .receive where e.message != 0:
                 if receivedAt[e.message] == nil { receivedAt[e.message] = (e.pid, index) }
-            case .receive where e.result.value == 9027 && e.result.trapReason == nil && e.start > 0:
+            case .receive where ResultCode.isTimeout(e.result.value) && e.result.trapReason == nil && e.start > 0:
                 timedOutReceives.append((index, e, max(lastIndexOf[e.pid] ?? -1, spawnedAt[e.pid] ?? -1)))
             case .sendReceiveSkipSearch where !e.isCombinedSkipSearch:
                 if e.result.trapReason == nil { openSkipSearch[e.pid] = index }

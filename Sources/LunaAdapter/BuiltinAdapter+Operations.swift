@@ -19,7 +19,7 @@ extension BuiltinAdapter {
                 // Look at the mailbox now; only the waiting goes to the body.
                 let code = try ctx.receiveBlocking(tags: receiveTags(r), timeoutMs: 0)
                 let timeout = faultyTimeout(r.body["timeout_ms"]?.int ?? -1)
-                if code != ProcessContext.timeoutResult || timeout == 0 {
+                if code != ResultCode.timeout || timeout == 0 {
                     out.result(r.id, receiveResult(code, ctx, generation: p.generation))
                 } else {
                     startWaiting(r, on: p, timeoutMs: timeout)
@@ -120,13 +120,13 @@ extension BuiltinAdapter {
     }
 
     func receiveResult(_ code: Int32, _ ctx: ProcessContext, generation: Int) -> String {
-        if code == ProcessContext.timeoutResult { return "{\"code\":9027}" }
+        if code == ResultCode.timeout { return "{\"code\":\(ResultCode.timeout)}" }
         let c = code == 1 && faults.has(.linkDiedReturnsZero) ? 0 : code
         return "{\"code\":\(c),\"message\":\(describeScratch(ctx, generation: generation))}"
     }
 
     func skipSearchResult(_ code: Int32, _ ctx: ProcessContext, generation: Int) -> String {
-        code == ProcessContext.timeoutResult ? "{\"code\":9027}"
+        code == ResultCode.timeout ? "{\"code\":\(ResultCode.timeout)}"
             : "{\"code\":\(code),\"message\":\(describeScratch(ctx, generation: generation))}"
     }
 

@@ -51,9 +51,9 @@ package final class HTMLFlowExporter {
         lint.observe(e)
         tracker.observe(e)
         switch e.kind {
-        case .receive where e.result.value == 9027,
-            .sendReceiveSkipSearchReturn where e.result.value == 9027,
-            .sendReceiveSkipSearch where e.result.value == 9027:
+        case .receive where ResultCode.isTimeout(e.result.value),
+            .sendReceiveSkipSearchReturn where ResultCode.isTimeout(e.result.value),
+            .sendReceiveSkipSearch where ResultCode.isTimeout(e.result.value):
             timeouts.append((e.pid, e.start, e.end))
         case .trap:
             traps.append((e.pid, e.start, e.text))

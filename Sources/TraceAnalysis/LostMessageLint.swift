@@ -69,11 +69,11 @@ package final class LostMessageLint {
     package func observe(_ e: TraceEvent) {
         let attribution = tracker.observe(e)
         switch e.kind {
-        case .receive where e.result.value == 9027:
+        case .receive where ResultCode.isTimeout(e.result.value):
             noteTimeout(e, tags: e.tags, timeout: e.args.at(0) ?? 0)
             checkMismatchedWait(e)
-        case .sendReceiveSkipSearchReturn where e.result.value == 9027,
-            .sendReceiveSkipSearch where e.result.value == 9027:  // the latter: format 1.0
+        case .sendReceiveSkipSearchReturn where ResultCode.isTimeout(e.result.value),
+            .sendReceiveSkipSearch where ResultCode.isTimeout(e.result.value):  // the latter: format 1.0
             let tag = attribution?.tag ?? 0  // the request's: what the call waited for
             noteTimeout(e, tags: tag != 0 ? [tag] : [], timeout: e.args.at(1) ?? 0)
         default: break

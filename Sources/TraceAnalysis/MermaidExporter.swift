@@ -48,7 +48,7 @@ package final class MermaidExporter {
         case .receive:
             if let a, let r = e.result.value, r == 0 || r == 1 {
                 statement("Note over \(id(e.pid)): received \(describe(a)) after \(TimeText.duration(e.duration))")
-            } else if e.result.value == 9027 {
+            } else if ResultCode.isTimeout(e.result.value) {
                 let set = e.tags.isEmpty ? "" : " tags " + e.tags.map(String.init).joined(separator: ",")
                 statement("Note over \(id(e.pid)): receive\(set) timed out after \(TimeText.duration(e.duration))")
             }
@@ -75,7 +75,7 @@ package final class MermaidExporter {
 
     /// The note of a skip-search call's return: its reply or its timeout.
     private func skipSearchReturned(_ e: TraceEvent) {
-        if e.result.value == 9027 {
+        if ResultCode.isTimeout(e.result.value) {
             statement("Note over \(id(e.pid)): reply timed out after \(TimeText.duration(e.duration))")
         } else if e.skipSearchReply != 0 {
             statement("Note over \(id(e.pid)): got reply m\(e.skipSearchReply) after \(TimeText.duration(e.duration))")

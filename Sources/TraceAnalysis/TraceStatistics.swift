@@ -137,7 +137,7 @@ package final class TraceStatistics {
                 process.received += 1
                 receiveWait.add(e.duration)
                 noteReceipt(e.kind == .sendReceiveSkipSearch ? e.skipSearchReply : e.message)
-            } else if e.result.value == 9027 {
+            } else if ResultCode.isTimeout(e.result.value) {
                 receiveTimeouts += 1
             }
         case .receive:
@@ -146,7 +146,7 @@ package final class TraceStatistics {
                 process.received += 1
                 receiveWait.add(e.duration)
                 noteReceipt(e.message)
-            } else if e.result.value == 9027 {
+            } else if ResultCode.isTimeout(e.result.value) {
                 receiveTimeouts += 1
             }
         case .linkDied where e.args.at(2) == 0:
@@ -254,7 +254,7 @@ package final class TraceStatistics {
                 let outcome: String
                 if w.call == .sleepMs {
                     outcome = ""
-                } else if w.result == 9027 {
+                } else if ResultCode.isTimeout(w.result) {
                     outcome = " → timed out"
                 } else if w.message != 0 {
                     outcome = " → got message #\(w.message)"

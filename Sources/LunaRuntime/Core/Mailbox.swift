@@ -1,5 +1,6 @@
 import Synchronization
 import TraceFormat
+import LunaSupport
 
 /// What a blocked receiver waits for.
 package enum WaitSpec {
@@ -185,7 +186,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
             e.result = .value(e.kind == .receive && m.isLinkDied ? 1 : 0)
         } else {
             e.message = 0
-            e.result = .value(9027)
+            e.result = .value(Int64(ResultCode.timeout))
         }
         sink.record(e)
     }

@@ -1,9 +1,6 @@
 import TraceFormat
 
 extension ProcessContext {
-    /// The result code of a receive that timed out.
-    public static let timeoutResult: Int32 = 9027
-
     // MARK: send
 
     /// `send(pid)`: moves the scratch message into `pid`'s mailbox (R-SEND-1); a missing
@@ -113,7 +110,7 @@ extension ProcessContext {
         if timeoutMs == 0 {
             if trace != nil { mb.recordReturn(receiveReturnEvent(tags, timeoutMs, start), nil) }
             mb.lock.unlock()
-            return Self.timeoutResult
+            return ResultCode.timeout
         }
         mb.lock.unlock()
         return nil
@@ -126,7 +123,7 @@ extension ProcessContext {
         case .message(let m):
             return accept(m)
         case .timeout:
-            return Self.timeoutResult
+            return ResultCode.timeout
         case .terminated, .pending:
             // Killed (or died from a link) while waiting: the call never returns (R-PROC-8).
             // Recorded without a result, so a replay can check that it stays blocked.
@@ -227,7 +224,7 @@ extension ProcessContext {
         }
         if trace != nil { mb.recordReturn(skipSearchReturnEvent(m, pid, timeoutMs, start), nil) }
         mb.lock.unlock()
-        return Self.timeoutResult
+        return ResultCode.timeout
     }
 
     private func skipSearchFinished(_ o: WaitOutcome, _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
@@ -238,7 +235,7 @@ extension ProcessContext {
             _ = accept(r)  // its return was recorded when the wait ended
             return 0
         case .timeout:
-            return Self.timeoutResult  // recorded by the wait, under the mailbox lock
+            return ResultCode.timeout  // recorded by the wait, under the mailbox lock
         case .terminated, .pending:
             throw ProcessTerminated()
         }

@@ -1,3 +1,5 @@
+import TraceFormat
+
 /// How a fallible `lunatic::networking` call ended, exactly as lunatic reports it to a guest:
 /// a status (0, 1 or 9027) and the u64 written to the call's out-pointer.
 public enum NetworkOutcome: Sendable, Equatable, CustomStringConvertible {
@@ -8,15 +10,12 @@ public enum NetworkOutcome: Sendable, Equatable, CustomStringConvertible {
     /// Status 9027: the call's timeout expired; nothing is written.
     case timedOut
 
-    /// lunatic's timeout status.
-    public static let timeoutCode: UInt32 = 9027
-
     /// The status the host function returns: 0, 1 or 9027.
     public var code: UInt32 {
         switch self {
         case .success: return 0
         case .failure: return 1
-        case .timedOut: return Self.timeoutCode
+        case .timedOut: return UInt32(ResultCode.timeout)
         }
     }
 

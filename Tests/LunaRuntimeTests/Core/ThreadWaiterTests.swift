@@ -1,4 +1,5 @@
 import Testing
+import TraceFormat
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -70,7 +71,7 @@ import Darwin
                 try sendMessage(p, to: 1, tag: 1, [UInt8(i % 3)])
                 switch try p.receiveBlocking(tags: [2], timeoutMs: 1) {
                 case 0: received += 1
-                case ProcessContext.timeoutResult: timeouts += 1
+                case ResultCode.timeout: timeouts += 1
                 default: Issue.record("unexpected receive result")
                 }
             }
@@ -92,7 +93,7 @@ import Darwin
             let before = Self.threadCPUMs()
             let result = try p.receiveBlocking(tags: [], timeoutMs: 2_000)
             cpuMs.value = Self.threadCPUMs() - before
-            #expect(result == ProcessContext.timeoutResult)
+            #expect(result == ResultCode.timeout)
         }
         #expect(await env.waitForExit(of: waiter, timeout: 30) == .normal)
         // Spinning costs at most 50 µs per wait; a waiter that kept spinning through the 2 s wait
