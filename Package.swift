@@ -47,14 +47,16 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
         // The trace file format: events, encoding, writer, reader. No runtime dependency.
-        .target(name: "TraceFormat", dependencies: ["CZstd"]),
+        // The clock, the condition lock and small concurrency helpers every module shares.
+        .target(name: "LunaSupport"),
+        .target(name: "TraceFormat", dependencies: ["CZstd", "LunaSupport"]),
         // The CPU cycle counter for cheap trace timestamps (LunaRuntime/Core/TraceClock.swift).
         .target(name: "CLunaClock"),
         // Processes, mailboxes, resources, WebAssembly guests, tracing.
         .target(
             name: "LunaRuntime",
             dependencies: [
-                "TraceFormat", "COpenSSL", "CLunaClock",
+                "TraceFormat", "LunaSupport", "COpenSSL", "CLunaClock",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 // WASI preview 1 for guests (Wasm/GuestProcess+WASI.swift); WASI for its stdio SPI.
@@ -70,16 +72,19 @@ let package = Package(
         .target(name: "TraceSQL", dependencies: ["TraceAnalysis", "TraceFormat", "CSQLite"]),
         // Replay engine, adapter protocol and divergence reports, on the format alone (what an
         // adapter author links).
-        .target(name: "ConformanceKit", dependencies: ["TraceFormat"]),
+        .target(name: "ConformanceKit", dependencies: ["TraceFormat", "LunaSupport"]),
         // The built-in adapter: LunaRuntime behind the adapter protocol, with injectable faults.
-        .target(name: "LunaAdapter", dependencies: ["ConformanceKit", "TraceFormat", "LunaRuntime"]),
+        .target(name: "LunaAdapter", dependencies: ["ConformanceKit", "TraceFormat", "LunaRuntime", "LunaSupport"]),
         // Seeded workload generation on LunaRuntime, replay against adapters, shrinking.
-        .target(name: "ConformanceFuzz", dependencies: ["TraceFormat", "LunaRuntime", "ConformanceKit"]),
+        .target(name: "ConformanceFuzz", dependencies: ["TraceFormat", "LunaRuntime", "ConformanceKit", "LunaSupport"]),
+        // Running a lunatic program's `_start` or its `#lunatic_test_` functions on LunaRuntime,
+        // as lunatic's CLI and cargo-test mode did (optionally traced).
+        .target(name: "LunaRunner", dependencies: ["LunaRuntime", "TraceAnalysis", "TraceFormat", "LunaSupport"]),
         // Commands of the CLIs, testable in process.
         .target(
             name: "LunaTraceCommands",
             dependencies: [
-                "TraceFormat", "TraceAnalysis", "TraceSQL", "LunaRuntime",
+                "TraceFormat", "TraceAnalysis", "TraceSQL", "LunaRuntime", "LunaRunner", "LunaSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,7 +99,7 @@ let package = Package(
         .target(
             name: "LunaBenchmarks",
             dependencies: [
-                "TraceFormat", "TraceAnalysis", "LunaRuntime", "ConformanceKit",
+                "TraceFormat", "TraceAnalysis", "LunaRuntime", "ConformanceKit", "LunaSupport",
                 "CZstd",  // P3's floor: zstd decompression of a trace's blocks alone
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -110,13 +115,13 @@ let package = Package(
         .testTarget(
             name: "LunaRuntimeTests",
             dependencies: [
-                "LunaRuntime", "TraceFormat", "LunaTestSupport", .product(name: "WAT", package: "WasmKit"),
+                "LunaRuntime", "TraceFormat", "LunaSupport", "LunaTestSupport", .product(name: "WAT", package: "WasmKit"),
                 "LunaBenchmarks",  // the guest ping-pong workload, for one causality test
             ]
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaTestSupport"]
+            dependencies: ["LunaTraceCommands", "LunaRunner", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaTestSupport"]
         ),
         .testTarget(
             name: "LunaConformTests",

@@ -1,6 +1,7 @@
 import ConformanceKit
 import Foundation
 import TraceFormat
+import LunaSupport
 
 /// The fuzzing loop: generate seeded workloads, record each on LunaRuntime, replay the traces
 /// against an adapter, and on the first divergence shrink it and write the minimal case.
@@ -105,8 +106,8 @@ public struct Fuzzer: Sendable {
 
     /// Runs until the count or time is used up, or a workload fails.
     public func run(progress: ((TraceOutcome) -> Void)? = nil) -> Result {
-        let start = FuzzClock.now()
-        let deadline = options.time.map { FuzzClock.deadline(after: $0) }
+        let start = MonotonicClock.now()
+        let deadline = options.time.map { MonotonicClock.deadline(after: $0) }
         let generator = WorkloadGenerator(options: options.generator)
         let recorder = WorkloadRecorder(deadline: options.ringRounds == nil ? 5 : 300)
         var outcomes: [TraceOutcome] = []
@@ -121,7 +122,7 @@ public struct Fuzzer: Sendable {
             var k = 0
             func more() -> Bool {
                 if let c = opts.count, k >= c { return false }
-                if let deadline, FuzzClock.now() >= deadline { return false }
+                if let deadline, MonotonicClock.now() >= deadline { return false }
                 return opts.count != nil || deadline != nil
             }
             while more() && !producer.stopped {
@@ -191,13 +192,13 @@ public struct Fuzzer: Sendable {
                 if failing == nil, o.countsAsFailure { failing = (b.0, b.1, o) }
             }
         }
-        let fuzzSeconds = Double(FuzzClock.now() - start) / 1e9
+        let fuzzSeconds = Double(MonotonicClock.now() - start) / 1e9
         var result = Result(outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds,
                             referenceFailures: referenceFailures, knownCauseHits: knownCauseHits)
         if let (w, events, o) = failing, let signature = FailureSignature(o) {
             result.failure = handle(w, events, o, signature, foundAfter: fuzzSeconds)
         }
-        result.seconds = Double(FuzzClock.now() - start) / 1e9
+        result.seconds = Double(MonotonicClock.now() - start) / 1e9
         return result
     }
 
@@ -205,7 +206,7 @@ public struct Fuzzer: Sendable {
     func handle(_ w: Workload, _ events: [TraceEvent], _ o: TraceOutcome, _ signature: FailureSignature,
                 foundAfter: Double) -> Failure
     {
-        let started = FuzzClock.now()
+        let started = MonotonicClock.now()
         var failure = Failure(seed: w.seed, signature: signature, outcome: o, shrunkWorkload: nil, shrunkEvents: events,
                               shrunkOutcome: o, files: nil, foundAfter: foundAfter, shrinkSeconds: 0)
         let adapter = AdapterClient.Options(command: options.adapter)
@@ -233,7 +234,7 @@ public struct Fuzzer: Sendable {
             }
             log?("trace: \(r.events.count) → \(failure.shrunkEvents.count) events (\(t.tries) tries)")
         }
-        failure.shrinkSeconds = Double(FuzzClock.now() - started) / 1e9
+        failure.shrinkSeconds = Double(MonotonicClock.now() - started) / 1e9
         if let dir = options.outputDirectory {
             let header = [
                 "luna-conform fuzz: seed \(w.seed) diverges: \(signature)",

@@ -1,5 +1,6 @@
 import ConformanceKit
 import TraceFormat
+import LunaSupport
 
 /// The calls between events of a trace that removal must respect, so that a shrunk trace is
 /// still one a runtime could have recorded: a process keeps its spawn, a receive keeps the send
@@ -235,7 +236,7 @@ public struct TraceShrinker: Sendable {
 
     /// Shrinks `events`, whose first divergence is at `divergenceIndex` (nil: unknown).
     public func shrink(_ original: [TraceEvent], divergenceIndex: Int?) -> Result {
-        let deadline = FuzzClock.deadline(after: timeLimit)
+        let deadline = MonotonicClock.deadline(after: timeLimit)
         var tries = 0
         // Everything after the first divergence can go; so can events the replay never sends.
         let cut = divergenceIndex.map { min($0 + 1, original.count) } ?? original.count
@@ -262,7 +263,7 @@ public struct TraceShrinker: Sendable {
         }
         // ddmin on complements.
         var n = 2
-        while best.kept.count >= 2 && FuzzClock.now() < deadline {
+        while best.kept.count >= 2 && MonotonicClock.now() < deadline {
             let kept = best.kept
             let keptSet = Set(kept)
             let chunk = (kept.count + n - 1) / n
@@ -279,7 +280,7 @@ public struct TraceShrinker: Sendable {
             candidates.sort { $0.count < $1.count }
             var found = false
             var offset = 0
-            while offset < candidates.count && FuzzClock.now() < deadline {
+            while offset < candidates.count && MonotonicClock.now() < deadline {
                 let batch = Array(candidates[offset..<min(offset + 16, candidates.count)])
                 tries += batch.count
                 if let (i, o) = oracle.firstFailing(batch.map(materialize)) {

@@ -1,6 +1,7 @@
 import Foundation
 import LunaRuntime
 import TraceFormat
+import LunaSupport
 
 /// A resource standing in for a module, stream or socket in a native process's table.
 final class FuzzResource: Resource {
@@ -50,16 +51,16 @@ public struct WorkloadRecorder: Sendable {
             }
             monitor.spawned(0, pid: pid)
         }
-        let hardDeadline = FuzzClock.deadline(after: deadline)
+        let hardDeadline = MonotonicClock.deadline(after: deadline)
         var forced = false
         while true {
             if env.waitUntilAllExited(timeout: 0.002) { break }
-            if !forced && FuzzClock.now() > hardDeadline {
+            if !forced && MonotonicClock.now() > hardDeadline {
                 forced = true
                 monitor.force()
             }
             if monitor.looksQuiescent(env) || forced { monitor.poke() }
-            if forced && FuzzClock.now() > hardDeadline &+ 5_000_000_000 { break }
+            if forced && MonotonicClock.now() > hardDeadline &+ 5_000_000_000 { break }
         }
         let clean = !forced && env.liveCount == 0
         return Recording(events: collector.events, endedCleanly: clean,
@@ -297,13 +298,3 @@ final class RunMonitor: @unchecked Sendable {
     }
 }
 
-/// Monotonic nanoseconds.
-enum FuzzClock {
-    static func now() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    static func deadline(after seconds: Double) -> UInt64 { now() &+ UInt64(max(0, seconds) * 1e9) }
-}

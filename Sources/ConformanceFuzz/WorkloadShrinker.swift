@@ -1,5 +1,6 @@
 import ConformanceKit
 import TraceFormat
+import LunaSupport
 
 /// Shrinks a failing workload: fewer processes, fewer steps, smaller messages and timeouts,
 /// while its recorded trace still fails the same way against the adapter. Every candidate is
@@ -37,11 +38,11 @@ public struct WorkloadShrinker: Sendable {
 
     /// Shrinks `workload`, whose recording `events` failed with `outcome`.
     public func shrink(_ workload: Workload, events: [TraceEvent], outcome: TraceOutcome) -> Result {
-        let deadline = FuzzClock.deadline(after: timeLimit)
+        let deadline = MonotonicClock.deadline(after: timeLimit)
         var best = Result(workload: workload, events: events, outcome: outcome, tries: 0)
         func attempt(_ candidates: [Workload]) -> Bool {
             var offset = 0
-            while offset < candidates.count && FuzzClock.now() < deadline {
+            while offset < candidates.count && MonotonicClock.now() < deadline {
                 let batch = Array(candidates[offset..<min(offset + 12, candidates.count)]).map(Self.normalized)
                 offset += 12
                 best.tries += batch.count
@@ -62,7 +63,7 @@ public struct WorkloadShrinker: Sendable {
         }
         // Whole processes first, then chunks of steps (delta debugging), then values.
         var progress = true
-        while progress && FuzzClock.now() < deadline {
+        while progress && MonotonicClock.now() < deadline {
             progress = false
             let w = best.workload
             var whole = (1..<max(w.processes.count, 1)).reversed().map { Self.removing(process: $0, from: w) }
@@ -73,7 +74,7 @@ public struct WorkloadShrinker: Sendable {
                 continue
             }
             var n = 2
-            while FuzzClock.now() < deadline {
+            while MonotonicClock.now() < deadline {
                 let flat = Self.flatten(best.workload)
                 if flat.isEmpty { break }
                 let chunk = (flat.count + n - 1) / n

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The process groups of running adapters, so that a luna-conform ended by a signal ends them
 /// too (an adapter that ignores the end of its input would otherwise outlive it).
@@ -17,27 +18,22 @@ public enum AdapterGroups {
         p.initialize(repeating: 0, count: capacity)
         return p
     }()
-    nonisolated(unsafe) static var lock = pthread_mutex_t()
-    nonisolated(unsafe) static var lockReady: Bool = {
-        pthread_mutex_init(&lock, nil)
-        return true
-    }()
+    /// Serialises the clients' writes to `slots` (the handler reads without it).
+    static let writers = Mutex(())
 
     static func register(_ pid: Int32) {
-        _ = lockReady
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        for i in 0..<capacity where slots[i] == 0 {
-            slots[i] = pid
-            return
+        writers.withLock { _ in
+            for i in 0..<capacity where slots[i] == 0 {
+                slots[i] = pid
+                return
+            }
         }
     }
 
     static func unregister(_ pid: Int32) {
-        _ = lockReady
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        for i in 0..<capacity where slots[i] == pid { slots[i] = 0 }
+        writers.withLock { _ in
+            for i in 0..<capacity where slots[i] == pid { slots[i] = 0 }
+        }
     }
 
     /// Installs handlers for SIGINT, SIGTERM and SIGHUP that kill every adapter's process

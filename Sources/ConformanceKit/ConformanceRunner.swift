@@ -1,5 +1,6 @@
 import Foundation
 import TraceFormat
+import LunaSupport
 
 /// Replays traces against one adapter command, trace after trace, and collects the outcomes.
 ///

@@ -1,4 +1,5 @@
 import TraceFormat
+import LunaSupport
 
 /// Causal replay of waits that timed out: such a wait holds back only the requests that could
 /// end it before its timeout (a message it would take, a kill, a link death), not the whole

@@ -1,4 +1,5 @@
 import TraceFormat
+import LunaSupport
 
 /// Comparing answers with the trace.
 extension ReplayEngine {
@@ -230,7 +231,7 @@ extension ReplayEngine {
                     got: value["message"].map(describeGot) ?? value.serialized,
                     detail: "the call returned where the trace's never did")
         case .neverReturned:
-            let timedOut = value["code"]?.int == TimeoutCode
+            let timedOut = ResultCode.isTimeout(value["code"]?.int)
             diverge(call, timedOut ? .timeoutMismatch : .unexpectedMessage, "R-PROC-8",
                     expected: "no return (the process ended while waiting)",
                     got: value["message"].map(describeGot) ?? value.serialized,

@@ -1,4 +1,5 @@
 import TraceFormat
+import LunaSupport
 
 /// Limits of one replay.
 public struct ReplayOptions: Sendable {

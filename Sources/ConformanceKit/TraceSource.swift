@@ -1,3 +1,4 @@
+import Synchronization
 import TraceFormat
 
 /// Where a trace's events come from: a trace file, or events in memory.
@@ -61,10 +62,8 @@ public struct TraceSource: Sendable {
 }
 
 /// Holds the read error of the current pass.
-/// `@unchecked Sendable`: every access goes through `lock`.
-private final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLockShim()
-    private var value: String?
-    func set(_ v: String?) { lock.locked { value = v } }
-    func get() -> String? { lock.locked { value } }
+private final class ErrorBox: Sendable {
+    private let value = Mutex<String?>(nil)
+    func set(_ v: String?) { value.withLock { $0 = v } }
+    func get() -> String? { value.withLock { $0 } }
 }

@@ -7,6 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LunaSupport
 
 /// Guest workloads for `luna-bench` (measure in release: debug WasmKit is ~150× slower).
 public enum GuestBenchmarks {

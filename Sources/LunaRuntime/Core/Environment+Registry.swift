@@ -1,5 +1,6 @@
 import Synchronization
 import TraceFormat
+import LunaSupport
 
 /// The named-process registry of an environment (`lunatic::registry`): names map to a
 /// (node id, process id) pair. lunatic keeps one registry per environment; names are any UTF-8

@@ -1,5 +1,6 @@
 import Synchronization
 import TraceFormat
+import LunaSupport
 
 /// The pending `lunatic::timer::send_after` timers of an environment.
 ///

@@ -1,4 +1,5 @@
 import TraceFormat
+import LunaSupport
 
 extension Environment {
     /// Waits (async) until process `pid` has ended; returns its exit (a failure "no process"

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LunaSupport
 
 /// Something a `NativeExecutor` timer fires into.
 package protocol NativeTimerTarget: AnyObject {

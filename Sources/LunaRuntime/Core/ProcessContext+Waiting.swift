@@ -5,6 +5,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LunaSupport
 
 extension ProcessContext {
     /// Suspends the calling native task until `spec` is satisfied, the timeout passes, or the

@@ -1,5 +1,6 @@
 import CLunaClock
 import Synchronization
+import LunaSupport
 
 /// The clock of trace timestamps: nanoseconds since an anchor, read from the CPU's cycle
 /// counter (~9 ns) rather than `clock_gettime` (~25 ns), which was a third of the cost of

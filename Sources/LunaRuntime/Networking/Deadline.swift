@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LunaSupport
 
 /// When a blocking network operation gives up: never, or at a point on the monotonic clock.
 ///
@@ -18,7 +19,7 @@ struct Deadline: Sendable {
             return
         }
         let (ns, overflow) = ms.multipliedReportingOverflow(by: 1_000_000)
-        let (sum, overflow2) = Deadline.monotonicNow().addingReportingOverflow(ns)
+        let (sum, overflow2) = MonotonicClock.now().addingReportingOverflow(ns)
         expiry = overflow || overflow2 ? nil : sum
     }
 
@@ -28,7 +29,7 @@ struct Deadline: Sendable {
     /// Milliseconds left, rounded up, as `poll` wants them: -1 = forever, 0 = expired.
     var pollTimeout: Int32 {
         guard let expiry else { return -1 }
-        let now = Deadline.monotonicNow()
+        let now = MonotonicClock.now()
         if now >= expiry { return 0 }
         let ms = (expiry - now + 999_999) / 1_000_000
         return Int32(clamping: ms)
@@ -37,13 +38,6 @@ struct Deadline: Sendable {
     /// Whether the deadline has passed.
     var hasExpired: Bool {
         guard let expiry else { return false }
-        return Deadline.monotonicNow() >= expiry
-    }
-
-    /// The monotonic clock in nanoseconds.
-    static func monotonicNow() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        return MonotonicClock.now() >= expiry
     }
 }

@@ -51,11 +51,16 @@ public final class GuestModule: Resource {
         }
     }
 
-    /// Loads a module from a `.wasm` file.
+    /// Loads a module from a file: WebAssembly text when its name ends in `.wat`, else a
+    /// binary module. The module's name is the file's last path component.
     public convenience init(path: String) throws(GuestModuleError) {
         let bytes = try GuestModule.readFile(path)
         let base = path.split(separator: "/").last.map(String.init) ?? path
-        try self.init(bytes: bytes, name: base)
+        if path.hasSuffix(".wat") {
+            try self.init(wat: String(decoding: bytes, as: UTF8.self), name: base)
+        } else {
+            try self.init(bytes: bytes, name: base)
+        }
     }
 
     /// Loads a module from WebAssembly text (WAT).

@@ -1,6 +1,7 @@
 import Testing
 import TraceFormat
 @testable import LunaRuntime
+import LunaSupport
 
 /// When a kill or a link death takes effect, and what the trace says about it: a wait that a
 /// message has ended returned (whatever comes before the process runs again), and the deaths a

@@ -1,6 +1,7 @@
 import Testing
 import TraceFormat
 @testable import LunaRuntime
+import LunaSupport
 
 /// Lifecycle edge cases around kills, links and waits (R-PROC-2, R-PROC-5, R-PROC-8, R-SEND-2).
 @Suite struct ProcessEdgeCaseTests {

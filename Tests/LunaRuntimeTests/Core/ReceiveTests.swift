@@ -1,6 +1,7 @@
 import Testing
 import TraceFormat
 @testable import LunaRuntime
+import LunaSupport
 
 /// Sends an untagged-or-tagged message with `bytes` from `p` to `to`.
 func sendMessage(_ p: ProcessContext, to: ProcessID, tag: Int64, _ bytes: [UInt8] = []) throws {

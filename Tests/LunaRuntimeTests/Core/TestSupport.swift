@@ -1,6 +1,7 @@
 import Testing
 import TraceFormat
 @testable import LunaRuntime
+import LunaSupport
 
 /// A resource for tests: any kind, identified by a label.
 final class TestResource: Resource, @unchecked Sendable {

@@ -1,5 +1,7 @@
 import Testing
+@testable import TraceFormat
 @testable import LunaRuntime
+import LunaSupport
 
 /// The trace timestamp clock follows CLOCK_MONOTONIC and never goes backwards.
 @Suite struct TraceClockTests {
