@@ -4,9 +4,11 @@
     import Darwin
 #endif
 import ArgumentParser
+import LunaRunner
 import LunaRuntime
 import TraceAnalysis
 import TraceFormat
+import LunaSupport
 
 /// `luna-trace record GUEST.wasm [--entry NAME] [-o FILE] [-- ARGS…]`: runs a guest with tracing.
 public struct RecordCommand: StreamingCommand {
@@ -95,12 +97,7 @@ public struct RecordCommand: StreamingCommand {
         defer { io.flush() }
         let module: GuestModule
         do {
-            if guest.hasSuffix(".wat") {
-                let text = try Self.readText(guest)
-                module = try GuestModule(wat: text, name: Self.baseName(guest))
-            } else {
-                module = try GuestModule(path: guest)
-            }
+            module = try GuestModule(path: guest)
         } catch {
             io.err.line("luna-trace: \(guest): cannot load module: \(error)")
             throw ArgumentParser.ExitCode(Self.cannotLoad)
@@ -114,7 +111,7 @@ public struct RecordCommand: StreamingCommand {
         if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
         let header = TraceHeader(
             producer: "luna-trace record", clock: "monotonic",
-            wallClockStartNanos: Self.wallClockNanos(), metadata: metadata)
+            wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
         let capture: PayloadCapture
         switch payload {
         case .full: capture = .full
@@ -142,7 +139,7 @@ public struct RecordCommand: StreamingCommand {
         do {
             pid = try environment.spawnGuest(
                 module: module, entry: entry,
-                options: GuestOptions(output: guestOutput, arguments: [Self.baseName(guest)] + arguments))
+                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(guest)] + arguments))
         } catch {
             io.err.line("luna-trace: \(guest): \(error)")
             _ = try? writer?.close()
@@ -216,37 +213,6 @@ public struct RecordCommand: StreamingCommand {
         case .linkDied(let from): return "because linked process \(from) died"
         }
     }
-
-    private static func baseName(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
-    }
-
-    private static func wallClockNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    private static func readText(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw RecordError("cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw RecordError("read failed: \(String(cString: strerror(errno)))") }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// A problem reading the guest file.
-struct RecordError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Guest output when the trace itself goes to stdout: both guest streams go to stderr.

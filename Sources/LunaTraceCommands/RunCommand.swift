@@ -1,7 +1,9 @@
 import ArgumentParser
+import LunaRunner
 import LunaRuntime
 import TraceAnalysis
 import TraceFormat
+import LunaSupport
 
 /// `luna-trace run [-o FILE] MODULE.wasm [ARGS…]`: runs a program's `_start`, as `lunatic` did.
 public struct RunCommand: StreamingCommand {
@@ -76,7 +78,7 @@ public struct RunCommand: StreamingCommand {
             var metadata = ["guest": module, "entry": entry]
             if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
             let header = TraceHeader(producer: "luna-trace run", clock: "monotonic",
-                                     wallClockStartNanos: GuestProgram.wallClockNanos(), metadata: metadata)
+                                     wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
             do {
                 if let flightRecorder {
                     flight = try FlightRecording(path: output, header: header, size: flightRecorder, capture: .full)

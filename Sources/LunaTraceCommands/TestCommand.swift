@@ -1,6 +1,7 @@
 import ArgumentParser
-import TraceAnalysis
+import LunaRunner
 import LunaRuntime
+import TraceAnalysis
 
 /// `luna-trace test MODULE.wasm [FILTER] [--exact] [--ignored] [--nocapture] [--list --format terse] [-o DIR]`:
 /// a module's `#lunatic_test_` functions as a Rust test binary would run them.
@@ -99,6 +100,7 @@ public struct TestCommand: StreamingCommand {
         options.nocapture = nocapture
         options.showOutput = showOutput
         options.traceDirectory = output
+        options.observer = RecordingInterrupts.shared
         options.arguments = guestArguments
         options.environment = GuestProgram.hostEnvironment()
         options.preopenedDirectories = preopens

@@ -3,6 +3,7 @@ import LunaTestSupport
 import Testing
 import TraceFormat
 
+@testable import LunaRunner
 @testable import LunaTraceCommands
 @testable import TraceAnalysis
 

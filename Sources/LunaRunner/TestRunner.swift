@@ -1,6 +1,7 @@
 import LunaRuntime
 import TraceAnalysis
 import TraceFormat
+import LunaSupport
 
 /// Runs a module's `#lunatic_test_` functions the way lunatic's cargo-test mode did, printing
 /// libtest's lines (`running N tests`, `test NAME ... ok`, failures with their output, the
@@ -37,6 +38,9 @@ package struct TestRunner {
         package var preopenedDirectories: [String] = []
         /// Seconds to wait for processes a test left running after killing them.
         package var cleanupTimeout: Double = 2
+        /// Told when each test's run begins and ends, and asked before each test whether to
+        /// stop (the command line closes a test's trace on SIGINT/SIGTERM through it).
+        package var observer: (any TestRunObserver)?
 
         /// Default options: every non-ignored test, output captured, no traces.
         package init() {}
@@ -98,7 +102,7 @@ package struct TestRunner {
     /// Runs the selected tests one after another, printing as libtest does; returns the exit
     /// status (0 all passed, 101 some failed, as a Rust test binary).
     package func run(to out: any TextOutput) throws -> Int32 {
-        let started = GuestProgram.monotonicSeconds()
+        let started = Double(MonotonicClock.now()) / 1e9
         let chosen = selected
         let filteredOut = tests.count - chosen.count
         out.line()
@@ -107,7 +111,7 @@ package struct TestRunner {
         if let dir = options.traceDirectory { try GuestProgram.makeDirectory(dir) }
         var results: [Result] = []
         for test in chosen {
-            if RecordingInterrupts.shared.received != 0 { break }
+            if options.observer?.shouldStop == true { break }
             let result = try runOne(test)
             let label = test.expectedPanic != nil ? "test \(test.name) - should panic ..." : "test \(test.name) ..."
             switch result.outcome {
@@ -150,7 +154,7 @@ package struct TestRunner {
             out.line("failures:")
             for r in failed { out.line("    \(r.test.name)") }
         }
-        let seconds = GuestProgram.monotonicSeconds() - started
+        let seconds = Double(MonotonicClock.now()) / 1e9 - started
         let verdict = failed.isEmpty ? "ok" : "FAILED"
         out.line()
         out.line("test result: \(verdict). \(passed.count) passed; \(failed.count) failed; \(ignored) ignored; "
@@ -166,7 +170,7 @@ package struct TestRunner {
         let writer: TraceWriter?
         if let dir = options.traceDirectory {
             let header = TraceHeader(
-                producer: "luna-trace test", clock: "monotonic", wallClockStartNanos: GuestProgram.wallClockNanos(),
+                producer: "luna-trace test", clock: "monotonic", wallClockStartNanos: MonotonicClock.wallClockNanos(),
                 metadata: ["guest": programName, "test": test.name, "entry": test.exportName])
             writer = try TraceWriter(path: dir + "/" + Self.traceFileName(test.name), header: header,
                                      options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
@@ -183,14 +187,14 @@ package struct TestRunner {
                 options: GuestOptions(output: output, arguments: [programName] + options.arguments,
                                       environment: options.environment,
                                       preopenedDirectories: options.preopenedDirectories))
-            RecordingInterrupts.shared.begin(environment, writer)
+            options.observer?.began(environment, writer)
             exit = environment.waitForExitBlocking(of: pid)
         } catch {
             exit = .failure(reason: "\(error)")
         }
         _ = GuestProgram.stopRemaining(environment, timeout: options.cleanupTimeout)
         _ = try writer?.close()
-        RecordingInterrupts.shared.end()
+        options.observer?.ended()
         let text = String(decoding: capture.allChunks.flatMap(\.bytes), as: UTF8.self)
         return Result(test: test, outcome: Self.judge(test, exit: exit, output: text), output: text)
     }
@@ -227,4 +231,14 @@ package struct TestRunner {
         let fraction = hundredths % 100
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
+}
+
+/// What `TestRunner` tells about each test's run and asks between tests.
+package protocol TestRunObserver: Sendable {
+    /// A test's main process is running in `environment`, recorded into `writer` if any.
+    func began(_ environment: Environment, _ writer: TraceWriter?)
+    /// The test's processes have ended and its trace is closed.
+    func ended()
+    /// Whether to run no further test.
+    var shouldStop: Bool { get }
 }
