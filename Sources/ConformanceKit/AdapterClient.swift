@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LunaSupport
 
 /// A running adapter child process and the protocol client that talks to it.
 ///
@@ -27,7 +28,7 @@ public final class AdapterClient: @unchecked Sendable {
         public var stderrLines: Int
 
         /// Creates options.
-        public init(command: [String], handshakeTimeout: Double = 5, stderrLines: Int = 20) {
+        public init(command: [String], handshakeTimeout: Double = 30, stderrLines: Int = 20) {
             self.command = command
             self.handshakeTimeout = handshakeTimeout
             self.stderrLines = stderrLines
@@ -48,7 +49,7 @@ public final class AdapterClient: @unchecked Sendable {
     private var terminated = false
 
     // Guarded by `lock`.
-    private let lock = NSCondition()
+    private let lock = ConditionLock()
     private var arrived: [Int64: (AdapterResponse, UInt64)] = [:]
     private var readerFailure: AdapterFailure?
     private var stdoutClosed = false
@@ -213,7 +214,7 @@ public final class AdapterClient: @unchecked Sendable {
             let now = MonotonicClock.now()
             if now >= deadline { lock.unlock(); return nil }
             waitingFor = id
-            _ = lock.wait(until: Date(timeIntervalSinceNow: min(Double(deadline - now) / 1e9, 3600)))
+            lock.wait(untilMonotonicNs: deadline)
             waitingFor = 0
         }
     }
@@ -241,7 +242,7 @@ public final class AdapterClient: @unchecked Sendable {
             let now = MonotonicClock.now()
             if now >= deadline { lock.unlock(); return nil }
             waitingFor = id
-            _ = lock.wait(until: Date(timeIntervalSinceNow: min(Double(deadline - now) / 1e9, 3600)))
+            lock.wait(untilMonotonicNs: deadline)
             waitingFor = 0
         }
     }
@@ -294,7 +295,7 @@ public final class AdapterClient: @unchecked Sendable {
         let readersDeadline = MonotonicClock.deadline(after: 1)
         lock.lock()
         while readersDone < 2 && MonotonicClock.now() < readersDeadline {
-            _ = lock.wait(until: Date(timeIntervalSinceNow: 0.05))
+            lock.wait(untilMonotonicNs: min(readersDeadline, MonotonicClock.deadline(after: 0.05)))
         }
         lock.unlock()
     }
