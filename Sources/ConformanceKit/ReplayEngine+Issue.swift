@@ -8,6 +8,10 @@ extension ReplayEngine {
     /// An id that no resource table holds (for pushes of ids that were never valid).
     static func invalidResourceID(_ recorded: Int64) -> Int64 { Int64(1 << 40) + (recorded & 0xFFFF_FFFF) }
 
+    /// How many empty slots a recorded push may skip (a trace cut after earlier pushes);
+    /// bounds the model's memory by the trace, not by a recorded number.
+    static let slotGapLimit: Int64 = 4096
+
     /// The adapter pid standing for a recorded pid used as a target.
     func target(_ recorded: Int64) -> Int64 {
         procs[UInt64(bitPattern: recorded)]?.adapterPid ?? Self.missingPid(UInt64(bitPattern: recorded))
@@ -89,7 +93,7 @@ extension ReplayEngine {
             case .digest(let size, _):
                 bytes = Self.filler(count: Int(size), message: message, offset: model?.content.count ?? 0)
             case .none:
-                bytes = Self.filler(count: Int(e.result.value ?? e.args.at(0) ?? 0), message: message,
+                bytes = Self.filler(count: Int(max(0, recordedLength)), message: message,
                                     offset: model?.content.count ?? 0)
             }
             if !trapped, case .data = p.scratch { model?.content.append(contentsOf: bytes) }
@@ -128,7 +132,7 @@ extension ReplayEngine {
         case .sendReceiveSkipSearch:
             let tag = p.scratch.message.flatMap { messages[$0]?.tag } ?? 0
             try issueSkipSearch(index, e)
-            if (e.result.value ?? 0) == TimeoutCode, e.result.trapReason == nil {
+            if ResultCode.isTimeout(e.result.value), e.result.trapReason == nil {
                 let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
                 openWait(e.pid, request: client.lastRequestID, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout))
             }
@@ -196,7 +200,7 @@ extension ReplayEngine {
 
     /// A process that appears without a spawn event (a trace cut from a longer run).
     func spawnUnknown(_ pid: UInt64, index: Int, event: TraceEvent) throws(AdapterFailure) {
-        let e = TraceEvent(kind: .spawn, pid: 0, args: [Int64(pid), 0, 0, 0], result: .value(0))
+        let e = TraceEvent(kind: .spawn, pid: 0, args: [Int64(truncatingIfNeeded: pid), 0, 0, 0], result: .value(0))
         try issueSpawn(index, e)
     }
 
@@ -228,7 +232,11 @@ extension ReplayEngine {
             if kind != "module" { resourceMap.removeValue(forKey: key) }  // moved (R-RES-3) or lost (R-RES-4)
         }
         if !trapped, case .data(let m) = p.scratch, let model = messages[m] {
-            let slot = Int(e.result.value ?? Int64(model.slots.count))
+            // The recorded slot; one no runtime could answer (negative, or far past the next free
+            // slot) is reported by the answer check, and the model appends instead.
+            let recorded = e.result.value ?? Int64(model.slots.count)
+            let slot = recorded >= 0 && recorded <= Int64(model.slots.count) + Self.slotGapLimit
+                ? Int(recorded) : model.slots.count
             while model.slots.count < slot { model.slots.append(nil) }
             if slot == model.slots.count { model.slots.append(identity) } else { model.slots[slot] = identity }
         }
@@ -271,16 +279,16 @@ extension ReplayEngine {
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
         let fields = "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)"
         if let r = plan.skipSearchReturns[index] {
-            let code = r.event.result.value ?? TimeoutCode
+            let code = r.event.result.value ?? Int64(ResultCode.timeout)
             let tag = p.scratch.message.flatMap { messages[$0]?.tag } ?? 0
             defer {
-                if code == TimeoutCode, let id = openSkipSearch[r.index] {
+                if ResultCode.isTimeout(code), let id = openSkipSearch[r.index] {
                     openWait(e.pid, request: id, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout))
                 }
             }
             openSkipSearch[r.index] = try send(
                 "send_receive_skip_search", fields, index: r.index, event: r.event,
-                context: .receive(expected: code == TimeoutCode ? 0 : r.event.skipSearchReply, tags: [],
+                context: .receive(expected: ResultCode.isTimeout(code) ? 0 : r.event.skipSearchReply, tags: [],
                                   timeoutMs: timeout, skipSearch: true),
                 blocking: true, budget: budget(timeoutMs: timeout))
         } else {
@@ -298,7 +306,7 @@ extension ReplayEngine {
     /// (nothing later may reach the process before it timed out); a reply fills the scratch area.
     func atSkipSearchReturn(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         guard openSkipSearch.removeValue(forKey: index) != nil else { return }
-        if e.result.value != TimeoutCode, e.skipSearchReply != 0 {
+        if !ResultCode.isTimeout(e.result.value), e.skipSearchReply != 0 {
             let reply = e.skipSearchReply
             procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
         }
@@ -314,10 +322,10 @@ extension ReplayEngine {
         try send("send_receive_skip_search",
                  "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)",
                  index: index, event: e,
-                 context: .receive(expected: code == TimeoutCode ? 0 : reply, tags: [], timeoutMs: timeout, skipSearch: true),
+                 context: .receive(expected: ResultCode.isTimeout(code) ? 0 : reply, tags: [], timeoutMs: timeout, skipSearch: true),
                  blocking: true, budget: budget(timeoutMs: timeout))
         noteSent(p.scratch, by: e.pid, at: index, trapped: e.result.trapReason != nil)
-        if code != TimeoutCode, reply != 0 {
+        if !ResultCode.isTimeout(code), reply != 0 {
             procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
         }
     }
@@ -349,15 +357,15 @@ extension ReplayEngine {
             return try issueGuestFault(index, e, p, op: "receive",
                                        fields: "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)")
         }
-        let code = e.result.value ?? TimeoutCode
+        let code = e.result.value ?? Int64(ResultCode.timeout)
         let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
-        let expected = code == TimeoutCode ? 0 : e.message
+        let expected = ResultCode.isTimeout(code) ? 0 : e.message
         if expected != 0 { try awaitDelivery(of: expected) }
         let id = try send("receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
                           index: index, event: e,
                           context: .receive(expected: expected, tags: e.tags, timeoutMs: timeout, skipSearch: false),
                           blocking: true, budget: budget(timeoutMs: timeout))
-        if code == TimeoutCode {
+        if ResultCode.isTimeout(code) {
             // Nothing that could end it may reach this process before it timed out.
             openWait(e.pid, request: id, tags: e.tags, budget: budget(timeoutMs: timeout))
         } else if expected != 0 {
@@ -400,6 +408,3 @@ extension ReplayEngine {
         timeoutMs < 0 ? options.callTimeout : Double(timeoutMs) / 1000 + options.callTimeout
     }
 }
-
-/// The result code of a receive that timed out.
-let TimeoutCode: Int64 = 9027

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -9,18 +10,6 @@ import TraceFormat
 /// an analysis: the trace may come from a broken or foreign implementation.
 @Suite("bad input: arbitrary events through every analysis")
 struct BadInputTests {
-    /// A small deterministic generator (SplitMix64), so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func randomEvents(count: Int, seed: UInt64) -> [TraceEvent] {
         var rng = SplitMix(state: seed)
         let kinds = EventKind.allKnown + [EventKind(rawValue: 999)]
