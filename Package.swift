@@ -52,11 +52,14 @@ let package = Package(
         .target(name: "TraceFormat", dependencies: ["CZstd", "LunaSupport"]),
         // The CPU cycle counter for cheap trace timestamps (LunaRuntime/Core/TraceClock.swift).
         .target(name: "CLunaClock"),
+        // memfd and the kernel's mapping query, for guests' copy-on-write memory images
+        // (LunaRuntime/Wasm/MemoryImage.swift).
+        .target(name: "CLunaMemory"),
         // Processes, mailboxes, resources, WebAssembly guests, tracing.
         .target(
             name: "LunaRuntime",
             dependencies: [
-                "TraceFormat", "LunaSupport", "COpenSSL", "CLunaClock",
+                "TraceFormat", "LunaSupport", "COpenSSL", "CLunaClock", "CLunaMemory",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 // WASI preview 1 for guests (Wasm/GuestProcess+WASI.swift); WASI for its stdio SPI.

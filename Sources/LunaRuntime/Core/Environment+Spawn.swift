@@ -17,8 +17,9 @@ extension Environment {
         return p.id
     }
 
-    /// Spawns a process whose body runs on a dedicated thread (WebAssembly guests). The body
-    /// calls the *Blocking variants. Links as for `spawn`.
+    /// Spawns a process whose body runs on a thread of its own (WebAssembly guests): a thread
+    /// left by an ended process, or a new one (`ProcessThreads`). The body calls the *Blocking
+    /// variants. Links as for `spawn`.
     @discardableResult
     public func spawnThread(link: Int64 = 0, parent: ProcessID? = nil, entry: String,
                             moduleID: Int64 = -1, configID: Int64 = -1,
@@ -26,13 +27,14 @@ extension Environment {
     {
         let p = register(link: link, parent: parent, entry: entry, moduleID: moduleID,
                          configID: configID, isThread: true)
-        let started = startThread(stackSize: threadStackSize, name: "luna-\(p.id)") {
+        let started = ProcessThreads.shared.run(stackSize: threadStackSize, name: "luna-\(p.id)") {
             self.recordStart(p)
             var exit: ProcessExit = .normal
             if !p.mailbox.terminating.load(ordering: .relaxed) {
                 do { try body(p) } catch { exit = Self.exit(for: error) }
             }
             self.finish(p, exit)
+            p.releasedAfterExit = nil
         }
         if !started { finish(p, .failure(reason: "could not start a thread for process \(p.id)")) }
         return p.id

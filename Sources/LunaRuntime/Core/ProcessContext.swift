@@ -44,6 +44,10 @@ public final class ProcessContext: @unchecked Sendable {
 
     /// For a native process, the executor it runs on (to refuse blocking calls there).
     package var nativeExecutor: NativeExecutor?
+    /// What the body leaves to be freed after its exit is visible (a guest's store: unmapping
+    /// its memory and freeing its instance is nothing others wait for). Thread bodies only;
+    /// set by the body, cleared by `spawnThread` after `finish`.
+    @exclusivity(unchecked) package var releasedAfterExit: AnyObject?
 
     init(id: ProcessID, environment: Environment, entry: String, parent: ProcessID?, isThread: Bool) {
         self.id = id

@@ -37,7 +37,7 @@ package func startThread(stackSize: Int, name: String, _ body: @escaping @Sendab
 /// Names the calling thread (Linux keeps 15 bytes), so that profiles (`perf report --sort comm`)
 /// tell the threads apart. Glibc's `pthread_setname_np` needs `_GNU_SOURCE`, which the Glibc
 /// module does not define, so it is looked up once at run time.
-private func nameCurrentThread(_ name: String) {
+package func nameCurrentThread(_ name: String) {
     #if canImport(Glibc)
     typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
     guard let setName = UnsafeRawPointer(bitPattern: setThreadNameAddress) else { return }

@@ -27,22 +27,39 @@ public final class GuestModule: Resource {
     public let byteCount: Int
     /// The names of the exported functions (the possible entries).
     public let exportedFunctions: [String]
-    /// The parsed module, shared by all processes.
+    /// The parsed module, shared by all processes (without its active segments' bytes when
+    /// `memoryImage` holds them).
     package let wasm: Module
+    /// The initialised memory every instance maps, when the module's layout allows one
+    /// (`MemoryImageLayout`); nil: instantiation copies the data segments.
+    package let memoryImage: MemoryImage?
 
     /// Loads a module from its binary form.
-    public init(bytes: [UInt8], name: String = "module") throws(GuestModuleError) {
-        let module: Module
-        do {
-            module = try parseWasm(bytes: GuestModule.withoutCustomSections(bytes))
-        } catch {
-            throw .invalid(name: name, reason: "\(error)")
+    public convenience init(bytes: [UInt8], name: String = "module") throws(GuestModuleError) {
+        try self.init(bytes: bytes, name: name, memoryImages: true)
+    }
+
+    /// Loads a module from its binary form; `memoryImages: false` always copies data segments
+    /// at instantiation (the reference the image path is compared with).
+    package init(bytes: [UInt8], name: String, memoryImages: Bool) throws(GuestModuleError) {
+        let binary = GuestModule.withoutCustomSections(bytes)
+        let loaded: (Module, importTypes: [String: FunctionType], exportTypes: [String: FunctionType])
+        var image: MemoryImage?
+        // A module that does not load without its segments' bytes is loaded whole, so that its
+        // error is the one the copying path reports.
+        if memoryImages, let layout = MemoryImageLayout(bytes: binary),
+           let built = MemoryImage(layout: layout, binary: binary),
+           let stripped = try? GuestModule.load(layout.strippedBinary, name: name) {
+            loaded = stripped
+            image = built
+        } else {
+            loaded = try GuestModule.load(binary, name: name)
         }
-        let importTypes = try GuestModule.checkImports(of: module, name: name)
-        let exportTypes = try GuestModule.validateByInstantiating(module, name: name)
+        let (module, importTypes, exportTypes) = loaded
         self.name = name
         self.byteCount = bytes.count
         self.wasm = module
+        self.memoryImage = image
         self.exportTypes = exportTypes
         self.importTypes = importTypes
         self.exportedFunctions = module.exports.compactMap { export in
@@ -74,6 +91,19 @@ public final class GuestModule: Resource {
         try self.init(bytes: bytes, name: name)
     }
 
+    /// Instantiates the module in `store` and puts its memory image in place, before any guest
+    /// code runs. Returns the instance and how the image got into its memory (nil: no image).
+    package func instantiate(
+        store: Store, imports: Imports
+    ) throws -> (instance: Instance, placement: MemoryImage.Placement?) {
+        let instance = try wasm.instantiate(store: store, imports: imports)
+        guard let memoryImage else { return (instance, nil) }
+        guard let memory = instance.exports[memory: memoryImage.memoryExport] else {
+            throw LunaTrap("module \(name) has no memory \"\(memoryImage.memoryExport)\" for its memory image")
+        }
+        return (instance, try memoryImage.place(into: memory))
+    }
+
     /// The WebAssembly type of exported function `name`, if there is one.
     package func exportedFunctionType(_ name: String) -> FunctionType? { exportTypes[name] }
 
@@ -89,6 +119,21 @@ public final class GuestModule: Resource {
     private let importTypes: [String: FunctionType]
 
     // MARK: - Loading steps
+
+    /// Parses `binary` (custom sections already removed), checks its imports and validates it.
+    private static func load(
+        _ binary: [UInt8], name: String
+    ) throws(GuestModuleError) -> (Module, importTypes: [String: FunctionType], exportTypes: [String: FunctionType]) {
+        let module: Module
+        do {
+            module = try parseWasm(bytes: binary)
+        } catch {
+            throw .invalid(name: name, reason: "\(error)")
+        }
+        let importTypes = try checkImports(of: module, name: name)
+        let exportTypes = try validateByInstantiating(module, name: name)
+        return (module, importTypes, exportTypes)
+    }
 
     /// `bytes` without its custom sections (names, producers, DWARF), or `bytes` itself when
     /// its section structure cannot be walked (the parser then reports the error).

@@ -27,7 +27,7 @@ extension GuestProcess {
     /// A store for this process with its config's memory and fuel limits.
     package func makeLimitedStore() -> Store {
         let settings = config.settings
-        let store = Store(engine: GuestEngine.shared)
+        let store = Store(engine: GuestEngine.makeProcessEngine())
         if settings.maxFuel != 0 {
             let (budget, overflow) = settings.maxFuel.multipliedReportingOverflow(by: Self.instructionsPerFuelUnit)
             store.fuel = Fuel(remaining: overflow ? .max : budget)

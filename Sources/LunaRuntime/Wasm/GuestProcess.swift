@@ -41,9 +41,11 @@ package final class GuestProcess: @unchecked Sendable {
     /// `ProcessTerminated` through when the process is killed or dies from a link while blocked.
     package func run(entry: String, params: [GuestValue]) throws {
         // `memory` refers to the store, whose host functions refer to this process: dropping
-        // it at the end breaks that cycle, so the store and its memory are freed with the run.
+        // it at the end breaks that cycle, so the store and its memory are freed with the last
+        // reference to the store (the context's, after the exit).
         defer { closeWASI(); releaseRegistryIfHeld(); memory = nil }
         let store = makeLimitedStore()  // the config's max_memory / max_fuel (GuestProcess+ProcessConfig)
+        context.releasedAfterExit = store  // freed once the exit is visible
         // A kill or link death while WebAssembly runs stops it at its next fuel charge.
         let target = GuestInterrupter.Target(store: store)
         let mailbox = context.mailbox
@@ -60,7 +62,7 @@ package final class GuestProcess: @unchecked Sendable {
         if dying { throw ProcessTerminated() }
         let instance: Instance
         do {
-            instance = try module.wasm.instantiate(store: store, imports: makeImports(store: store))
+            instance = try module.instantiate(store: store, imports: makeImports(store: store)).instance
         } catch {
             throw guestFailure(error)
         }
