@@ -29,6 +29,8 @@ public final class ProcessContext: @unchecked Sendable {
     package let writer: Unmanaged<TraceWriter>?
     /// `trace` when it is a `FlightRecorder`, unretained, as `writer`.
     package let flight: Unmanaged<FlightRecorder>?
+    /// The sink's backlog gauge, when it writes in the background (see `waitForTraceWriter`).
+    package let backPressure: TraceBackPressure?
     @exclusivity(unchecked) package var scratch: Message?
     @exclusivity(unchecked) package var resources = ResourceTables()
     /// The mailbox of the last process sent to (kept alive here), for sends without a table lookup.
@@ -54,7 +56,9 @@ public final class ProcessContext: @unchecked Sendable {
         self.trace = environment.trace
         self.writer = environment.writer
         self.flight = environment.flight
+        self.backPressure = environment.trace?.backPressure
         mailbox.sink = environment.trace
+        mailbox.writer = environment.writer
         if environment.trace != nil { mailbox.clock = environment.clock }
     }
 
@@ -79,6 +83,25 @@ public final class ProcessContext: @unchecked Sendable {
         if let e = nativeExecutor, e.isCurrent {
             throw trap(call, [], "luna: \(call.name) blocking variant called from a native process (use the async one)")
         }
+    }
+
+    /// Waits while the trace sink's background writing is behind (`TraceBackPressure`),
+    /// blocking the calling thread; a kill ends the wait. Thread processes pass here at the start
+    /// of every host call and waiting call, where they hold no lock, so a slow disk stops only
+    /// the processes that go on producing events, and never one holding a runtime lock.
+    @inline(__always)
+    public func waitForTraceWriter() {
+        if let backPressure, backPressure.isBehind {
+            let mb = mailbox
+            backPressure.waitBlocking(unless: { mb.terminating.load(ordering: .relaxed) })
+        }
+    }
+
+    /// The same for native processes, at each waiting call: suspends only the calling task
+    /// (never the executor's thread), until the writer has caught up.
+    @inline(__always)
+    nonisolated(nonsending) public func waitForTraceWriter() async {
+        if let backPressure, backPressure.isBehind { await backPressure.wait() }
     }
 
     /// Records any other traced call (process/networking/wasi namespaces).
