@@ -25,6 +25,16 @@ extension ProcessContext {
     /// nothing, and the process's next call that can throw ends it (R-PROC-8).
     public func createData(tag: Int64, capacity: UInt64) {
         if mailbox.terminating.load(ordering: .relaxed) { return }
+        // A received message the process is done with becomes the new one: no allocation, and
+        // dropping it would record nothing (it was received and holds no resources).
+        if scratch != nil, scratch!.isReusable, isKnownUniquelyReferenced(&scratch!) {
+            let m = scratch!
+            m.reuse(tag: tag, capacity: capacity, id: trace != nil ? environment.newMessageID() : 0)
+            if trace != nil {
+                record(.call(.createData, pid: id, start: now(), message: m.id, tag, Int64(bitPattern: capacity)))
+            }
+            return
+        }
         if trace != nil {
             let m = Message(tag: tag, capacity: capacity, id: environment.newMessageID())
             replaceScratch(with: m)
