@@ -45,7 +45,7 @@ public final class ProcessContext: @unchecked Sendable {
     @exclusivity(unchecked) package var deferredLinkDeaths: [DeferredLinkDeath] = []
 
     /// For a native process, the executor it runs on (to refuse blocking calls there).
-    package var nativeExecutor: NativeExecutor?
+    @exclusivity(unchecked) package var nativeExecutor: NativeExecutor?
 
     init(id: ProcessID, environment: Environment, entry: String, parent: ProcessID?, isThread: Bool) {
         self.id = id
