@@ -16,8 +16,11 @@ import TraceFormat
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)
         let (readEnd, writeEnd) = (fds[0], fds[1])
-        // The pipe is read only once `drain` is signalled; until then the writer's background
-        // write(2) blocks as soon as the pipe's buffer is full.
+        // The smallest pipe buffer (one page, F_SETPIPE_SZ = 1031): the header fits, and the
+        // writer's first block (tens of KiB of incompressible payload) blocks in write(2) until
+        // the pipe is read, so the writer stays behind from then on.
+        try #require(fcntl(writeEnd, 1031, 4096) >= 0)
+        // The pipe is read only once `drain` is signalled.
         let drain = DispatchSemaphore(value: 0)
         let drained = DispatchSemaphore(value: 0)
         let bytes = Box<[UInt8]>([])
