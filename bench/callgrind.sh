@@ -7,13 +7,14 @@
 #       zstd decompression alone, and of `zstd -dc` (the CLI) on the same file.
 # Counts are differences between two sizes (N and 2N), so process start-up cancels out.
 # valgrind 3.19 cannot read Swift 6.3's debug info, so it runs a `strip -g` copy of luna-bench.
-# Usage: bench/callgrind.sh [--no-build] [N]   (default N: 100000 events/messages)
+# Usage: bench/callgrind.sh [--no-build] [N]   (default N: 40000 events/messages; larger N can
+# exceed the workloads' 120 s limits under valgrind on a loaded machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=1
 if [[ "${1:-}" == "--no-build" ]]; then build=0; shift; fi
-n="${1:-100000}"
+n="${1:-40000}"
 for tool in valgrind zstd strip; do
     command -v "$tool" >/dev/null || { echo "bench/callgrind.sh: $tool not found (apt-get install valgrind zstd binutils)" >&2; exit 1; }
 done
@@ -33,19 +34,23 @@ instructions() {
     awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 events() { awk '/^events / { print $2; exit }' "$work/out"; }
+# Inclusive instructions of the trace writer's background thread (BlockOutput.write: zstd and
+# write(2)) in the last run, so the producing threads' share can be told apart.
+writerIr() { callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | awk '/BlockOutputC5write/ && !seen { gsub(",", "", $1); print $1; seen = 1 }'; }
 per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
 
 echo "== instructions per event (valgrind --tool=callgrind, N=$n and 2N; $(valgrind --version)) =="
 for workload in one-way ping-pong; do
     # ping-pong records about 11 events per round trip, one-way 4 per message.
     count=$n; [[ $workload == ping-pong ]] && count=$((n / 11 * 4))
-    i1=$(instructions "$work/luna-bench" workload "$workload" --count "$count" --trace "$work/p1.trace"); e1=$(events)
-    i2=$(instructions "$work/luna-bench" workload "$workload" --count $((2 * count)) --trace "$work/p1.trace"); e2=$(events)
+    i1=$(instructions "$work/luna-bench" workload "$workload" --count "$count" --trace "$work/p1.trace"); e1=$(events); w1=$(writerIr)
+    i2=$(instructions "$work/luna-bench" workload "$workload" --count $((2 * count)) --trace "$work/p1.trace"); e2=$(events); w2=$(writerIr)
     u1=$(instructions "$work/luna-bench" workload "$workload" --count "$count")
     u2=$(instructions "$work/luna-bench" workload "$workload" --count $((2 * count)))
     de=$((e2 - e1))
     echo "P1 $workload: traced $(per $((i2 - i1)) $de) instructions/event, untraced $(per $((u2 - u1)) $de) per event-equivalent:" \
-         "tracing adds $(per $(( (i2 - i1) - (u2 - u1) )) $de) instructions per traced event ($de events)"
+         "tracing adds $(per $(( (i2 - i1) - (u2 - u1) )) $de) instructions per traced event ($de events):" \
+         "$(per $((w2 - w1)) $de) on the writer's thread (zstd, write), $(per $(( (i2 - i1) - (u2 - u1) - (w2 - w1) )) $de) on the producing threads"
 done
 
 "$bin" workload record --count "$n" --trace "$work/small.trace" >/dev/null

@@ -45,7 +45,7 @@ fi
 if [[ "${LUNA_BENCH_CALLGRIND:-1}" != 0 ]]; then
     echo
     if command -v valgrind >/dev/null; then
-        n=100000; [[ " $* " == *" --quick "* ]] && n=20000
+        n=40000; [[ " $* " == *" --quick "* ]] && n=20000
         bench/callgrind.sh --no-build "$n"
     else
         echo "== instruction counts skipped: valgrind not found (apt-get install valgrind) =="

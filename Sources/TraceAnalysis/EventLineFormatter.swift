@@ -49,7 +49,7 @@ package enum EventLineFormatter {
         case .value(let v):
             switch event.kind {
             case .receive, .sendReceiveSkipSearch, .sendReceiveSkipSearchReturn:
-                if v == 9027 { return "→ 9027 (timeout)" }
+                if ResultCode.isTimeout(v) { return "→ \(v) (timeout)" }
                 if v == 1 && event.kind == .receive { return "→ 1 (link died)" }
                 return "→ \(v)"
             default: return "→ \(v)"

@@ -217,55 +217,74 @@ struct BlockEncoder {
 
     /// Appends one event record given as plain fields and borrowed payload bytes (`nil` = no
     /// payload): the same bytes `encode(_:capture:)` writes for the equivalent `TraceEvent`,
-    /// without building one.
+    /// without building one. This is the hot path of tracing: it writes through a local cursor
+    /// (`RawCursor`), which the compiler keeps in a register, instead of `count`, which it must
+    /// reload after every byte stored through a raw pointer.
     @inline(__always)
     mutating func encode(_ e: EventRecord, payload: UnsafeRawBufferPointer?, capture: PayloadCapture) {
-        // Kind, length, flags, pid, two times, message, count, 4 args, result, digest: ≤ 16 × 10.
-        reserve(160)
         var flags: UInt8 = 0
         if e.argCount > 0 { flags |= EventFlags.args }
         if e.message != 0 { flags |= EventFlags.message }
         var digested = false
+        var payloadRoom = 0
         if let payload {
             digested = capture.digests(size: payload.count)
             flags |= (digested ? 2 : 1) << EventFlags.payloadShift
+            if !digested { payloadRoom = payload.count }
         }
         if e.hasResult { flags |= 1 << EventFlags.resultShift }
-        let (lengthAt, bodyStart) = begin(kind: e.kind, flags: flags, pid: e.pid, start: e.start, end: e.end)
+        // Kind, length, flags, pid, two times, message, count, 4 args, result, digest: ≤ 16 × 10.
+        reserve(160 + payloadRoom)
+        let prev = previousEnd(pid: e.pid, start: e.start, end: e.end)
+        var w = RawCursor(base + count)
+        w.varint(UInt64(e.kind.rawValue))
+        let lengthAt = w.p
+        w.put(0)
+        let bodyStart = w.p
+        w.put(flags)
+        w.varint(e.pid)
+        w.svarint(Int64(bitPattern: prev.startT &- prev.before))
+        w.svarint(Int64(bitPattern: prev.endT &- prev.startT))
         if e.argCount > 0 {
-            varint(UInt64(e.argCount))
-            for i in 0..<e.argCount { svarint(e.argument(i)) }
+            w.put(UInt8(e.argCount))
+            for i in 0..<e.argCount { w.svarint(e.argument(i)) }
         }
-        if e.message != 0 { messageDelta(e.message) }
+        if e.message != 0 {
+            w.svarint(Int64(bitPattern: e.message &- lastMessage))
+            lastMessage = e.message
+        }
         if let payload {
             if digested {
-                digest(size: UInt64(payload.count), XXH64.hash(payload))
+                w.varint(UInt64(payload.count))
+                w.p.storeBytes(of: XXH64.hash(payload).littleEndian, as: UInt64.self)
+                w.p += 8
             } else {
-                varint(UInt64(payload.count))
-                reserve(payload.count + BlockEncoder.tailRoom)
-                raw(payload)
+                w.varint(UInt64(payload.count))
+                if payload.count > 0 {
+                    w.p.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
+                    w.p += payload.count
+                }
             }
         }
-        if e.hasResult { svarint(e.resultValue) }
-        end(lengthAt: lengthAt, bodyStart: bodyStart)
+        if e.hasResult { w.svarint(e.resultValue) }
+        let bodyLen = w.p - bodyStart
+        count = w.p - base
+        if bodyLen < 0x80 {
+            lengthAt.storeBytes(of: UInt8(bodyLen), as: UInt8.self)
+            eventCount &+= 1
+        } else {
+            end(lengthAt: lengthAt - base, bodyStart: bodyStart - base)
+        }
     }
 
-    /// Writes an event's kind, a length placeholder, flags, pid and times; returns where the
-    /// length byte and the body start. Needs 64 reserved bytes.
+    /// The per-block bookkeeping of `begin` for an event of `pid` (first start, latest end, the
+    /// pid's previous end): returns the stored start and end and the end they are relative to.
     @inline(__always)
-    private mutating func begin(kind: EventKind, flags: UInt8, pid: ProcessID, start: UInt64, end: UInt64)
-        -> (lengthAt: Int, bodyStart: Int)
+    private mutating func previousEnd(pid: ProcessID, start: UInt64, end: UInt64)
+        -> (before: UInt64, startT: UInt64, endT: UInt64)
     {
         if eventCount == 0 { firstStart = start }
         if end > maxEnd { maxEnd = end }
-        varint(UInt64(kind.rawValue))
-        let lengthAt = count
-        put(0)
-        let bodyStart = count
-        put(flags)
-        varint(pid)
-        // Every time stamp rounds down the same way, so comparing any two stored times gives
-        // the same order as comparing the true ones (or a tie).
         let startT = unit == 1 ? start : start / unit
         let endT = unit == 1 ? end : end / unit
         let prev: UInt64
@@ -280,6 +299,24 @@ struct BlockEncoder {
             recentDirty = false
         }
         recentEnd = endT
+        return (prev, startT, endT)
+    }
+
+    /// Writes an event's kind, a length placeholder, flags, pid and times; returns where the
+    /// length byte and the body start. Needs 64 reserved bytes.
+    @inline(__always)
+    private mutating func begin(kind: EventKind, flags: UInt8, pid: ProcessID, start: UInt64, end: UInt64)
+        -> (lengthAt: Int, bodyStart: Int)
+    {
+        let (prev, startT, endT) = previousEnd(pid: pid, start: start, end: end)
+        varint(UInt64(kind.rawValue))
+        let lengthAt = count
+        put(0)
+        let bodyStart = count
+        put(flags)
+        varint(pid)
+        // Every time stamp rounds down the same way, so comparing any two stored times gives
+        // the same order as comparing the true ones (or a tie).
         svarint(Int64(bitPattern: startT &- prev))
         svarint(Int64(bitPattern: endT &- startT))
         return (lengthAt, bodyStart)
@@ -417,4 +454,27 @@ extension EventRecord {
         count = args.count0
         a0 = args.a0; a1 = args.a1; a2 = args.a2; a3 = args.a3
     }
+}
+
+/// A write position in reserved memory, held in a local so the compiler keeps it in a register.
+struct RawCursor {
+    var p: UnsafeMutableRawPointer
+
+    @inline(__always) init(_ p: UnsafeMutableRawPointer) { self.p = p }
+
+    @inline(__always) mutating func put(_ b: UInt8) {
+        p.storeBytes(of: b, as: UInt8.self)
+        p += 1
+    }
+
+    @inline(__always) mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            put(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        put(UInt8(truncatingIfNeeded: v))
+    }
+
+    @inline(__always) mutating func svarint(_ v: Int64) { varint(Zigzag.encode(v)) }
 }

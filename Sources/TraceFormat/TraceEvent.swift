@@ -215,8 +215,12 @@ public enum ResourceKind: Int64, Sendable, CaseIterable, CustomStringConvertible
 /// Something that accepts events as they happen: a trace writer, or an in-memory collector.
 ///
 /// `record` is called from many threads at once. Callers that need causal order (the runtime)
-/// call it while holding the lock that orders the two events, so an implementation must keep
-/// events in the order `record` was called and must not block for long.
+/// call it while holding the lock that orders the two events (a mailbox's, the environment's),
+/// so an implementation must keep events in the order `record` was called and must never wait
+/// in `record` for anything but its own short internal lock: a sink that waited there for a
+/// slow disk would stop every process that needs the lock the caller holds. A sink that
+/// writes in the background reports its backlog through `backPressure` instead, and the
+/// runtime makes producing processes wait where they hold no lock; nothing is dropped.
 public protocol TraceSink: AnyObject, Sendable {
     /// Accepts one event.
     func record(_ event: TraceEvent)
@@ -226,9 +230,16 @@ public protocol TraceSink: AnyObject, Sendable {
     /// runtime's hot calls record this way, which allocates nothing and counts no references;
     /// the default builds the equivalent `TraceEvent` and calls `record(_:)`.
     func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?)
+
+    /// The backlog gauge of a sink that writes in the background (nil: the sink never falls
+    /// behind, the default).
+    var backPressure: TraceBackPressure? { get }
 }
 
 extension TraceSink {
+    /// No backlog: `record` finishes its work itself.
+    public var backPressure: TraceBackPressure? { nil }
+
     /// Builds the equivalent `TraceEvent` (copying the payload) and records it.
     public func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?) {
         record(TraceEvent(event, payload: payload))

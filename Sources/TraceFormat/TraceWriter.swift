@@ -4,8 +4,13 @@ import Dispatch
 ///
 /// `record` is cheap and safe from many threads: it appends the event to the current batch under
 /// an uncontended lock, so events appear in the file in the order `record` was called. A full
-/// batch is handed to a background queue that encodes, compresses and writes it as one block;
-/// batches are written strictly in hand-off order.
+/// batch is handed to a background queue that compresses and writes it as one block; batches
+/// are written strictly in hand-off order.
+///
+/// `record` never waits for the file: callers hold runtime locks there. When more than
+/// `maxPendingBlocks` blocks wait for the background queue, `backPressure` says so, and the
+/// runtime makes each producing process wait at its next host call, holding no lock (see
+/// `TraceBackPressure`). No event is ever dropped.
 public final class TraceWriter: TraceSink {
     /// Writer settings.
     public struct Options: Sendable {
@@ -16,7 +21,8 @@ public final class TraceWriter: TraceSink {
         /// zstd compression level (1…19). Level 1 is the default: on traces it compresses as
         /// well as level 3 or better at twice the speed (figures in docs/BENCHMARKS.md).
         public var compressionLevel: Int
-        /// How many full blocks may wait for the background encoder before `record` waits.
+        /// How many full blocks may wait for the background writer before producers are asked
+        /// to wait (`backPressure`).
         public var maxPendingBlocks: Int
         /// Longest time (seconds) an event may wait in a partial block: a block whose first
         /// event is older is written as it is, so a killed recorder loses at most about this
@@ -53,7 +59,10 @@ public final class TraceWriter: TraceSink {
     private let pending: Locked<Pending>
     private let output: BlockOutput
     private let queue = DispatchQueue(label: "luna.trace.writer")
-    private let slots: DispatchSemaphore
+    /// Blocks queued for the background writer; producers wait on it outside every lock.
+    private let gauge: TraceBackPressure
+    /// The backlog of blocks waiting for the background writer (never nil for a writer).
+    public var backPressure: TraceBackPressure? { gauge }
     private let spare: BytesPool
     private let eventsPerBlock: Int
     private let capture: PayloadCapture
@@ -82,7 +91,7 @@ public final class TraceWriter: TraceSink {
         capture = options.payloadCapture
         let initialBytes = min(TraceWriter.blockSoftLimitBytes, options.eventsPerBlock * 16) + 4096
         pending = Locked(Pending(encoder: BlockEncoder(unit: header.timeUnitNanos, capacity: initialBytes)))
-        slots = DispatchSemaphore(value: options.maxPendingBlocks)
+        gauge = TraceBackPressure(limit: options.maxPendingBlocks)
         spare = BytesPool(keep: options.maxPendingBlocks + 1)
         output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
         maxAgeNanos = options.maxBlockAge.map { UInt64($0 * 1e9) } ?? 0
@@ -158,17 +167,17 @@ public final class TraceWriter: TraceSink {
     }
 
     /// Passes the current block to the background queue. Called with the lock held, so blocks
-    /// reach the queue in recording order. Waits when `maxPendingBlocks` are already queued.
+    /// reach the queue in recording order. Never waits: a backlog only raises `backPressure`.
     private func handOff(_ p: inout Pending) {
         guard p.encoder.eventCount > 0 else { return }
         let next = spare.take() ?? BlockBytes(capacity: p.encoder.storage.capacity)
         let block = p.encoder.take(firstEventIndex: p.count - UInt64(p.encoder.eventCount), next: next)
-        slots.wait()
-        let output = self.output, slots = self.slots, spare = self.spare
+        gauge.blockQueued()
+        let output = self.output, pressure = self.gauge, spare = self.spare
         queue.async {
             output.write(block)
             spare.give(block.storage)
-            slots.signal()
+            pressure.blockWritten()
         }
     }
 

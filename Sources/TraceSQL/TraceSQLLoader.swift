@@ -143,7 +143,7 @@ package final class TraceSQLLoader {
             case .trap: outcome = "trap"
             default:
                 let r = e.result.value
-                outcome = r == 9027 ? "timeout" : r == 0 || r == 1 ? "received" : "result \(r.map(String.init) ?? "none")"
+                outcome = ResultCode.isTimeout(r) ? "timeout" : r == 0 || r == 1 ? "received" : "result \(r.map(String.init) ?? "none")"
             }
             let message = e.kind == .receive ? e.message : e.skipSearchReply
             try s.insert(.int(seq), .u(e.pid), .text(e.kind == .receive ? "receive" : "send_receive_skip_search"),

@@ -78,6 +78,9 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// if it never returned (R-PROC-8 applies to waits still waiting when the kill comes).
     @exclusivity(unchecked) package var returnEvent: PendingEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
+    /// `sink` when it is a `TraceWriter`, unretained (the environment holds it): returns are
+    /// recorded into it directly, without a witness call or reference counting.
+    @exclusivity(unchecked) package var writer: Unmanaged<TraceWriter>?
     @exclusivity(unchecked) package var clock: TraceClock?
 
     package init() {}
@@ -179,22 +182,36 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// or, when nil, a timeout (9027).
     package func recordReturn(_ pending: PendingEvent?, _ m: Message?) {
         guard let pending, let sink else { return }
-        var e = pending.event
+        var e = pending.record
         e.end = clock?.now() ?? e.start
+        e.hasResult = true
         if let m {
             e.message = m.id
-            e.result = .value(e.kind == .receive && m.isLinkDied ? 1 : 0)
+            e.resultValue = e.kind == .receive && m.isLinkDied ? 1 : 0
         } else {
             e.message = 0
-            e.result = .value(Int64(ResultCode.timeout))
+            e.resultValue = Int64(ResultCode.timeout)
         }
-        sink.record(e)
+        if !pending.tags.isEmpty {
+            var full = TraceEvent(e, payload: nil)
+            full.tags = pending.tags
+            sink.record(full)
+        } else if let writer {
+            writer._withUnsafeGuaranteedRef { $0.record(e, payload: nil) }
+        } else {
+            sink.record(e, payload: nil)
+        }
     }
 }
 
-/// The event a wait records when it returns (its message and result filled in then), boxed so
-/// that waits (and async frames) carry one word instead of a whole event when tracing is off.
-package final class PendingEvent {
-    package var event: TraceEvent
-    package init(_ event: TraceEvent) { self.event = event }
+/// The event a wait records when it returns (its end, message and result filled in then): plain
+/// fields plus the receive's tag set, kept inline (no allocation per wait).
+package struct PendingEvent {
+    package var record: EventRecord
+    /// The tag set of a `receive` (empty: none, or another call).
+    package var tags: [Int64]
+    package init(_ record: EventRecord, tags: [Int64] = []) {
+        self.record = record
+        self.tags = tags
+    }
 }

@@ -22,7 +22,7 @@ package final class Message {
     /// The resource slots, in push order across kinds (R-RES-2); nil once taken (R-RES-5).
     @exclusivity(unchecked) package var slots: [(any Resource)?] = []
     /// The trace identity (0 when not traced).
-    package let id: MessageID
+    @exclusivity(unchecked) package private(set) var id: MessageID
     /// Arrival number in the receiving mailbox (for send_receive_skip_search).
     @exclusivity(unchecked) package var arrival: UInt64 = 0
     /// Whether a receive has taken it (so replacing it in a scratch area is no loss).
@@ -39,6 +39,32 @@ package final class Message {
         self.id = id
         buffer = []
         if capacity > 0 { buffer.reserveCapacity(Int(min(capacity, UInt64(Message.maximumReservation)))) }
+    }
+
+    /// Largest buffer a message keeps when it is reused for the next `create_data`.
+    static let maximumReusedCapacity = 1 << 16
+
+    /// Whether this message, once received and done with, may become the next data message of
+    /// the same process (`reuse`): a received data message with no resources left and a
+    /// modest buffer. The caller also checks that nothing else references it.
+    @inline(__always)
+    package var isReusable: Bool {
+        received && !isLinkDied && slots.isEmpty && buffer.capacity <= Message.maximumReusedCapacity
+    }
+
+    /// Turns a finished message into a fresh data message (as `init(tag:capacity:id:)` would
+    /// make it), keeping its object and its buffer's memory.
+    @inline(__always)
+    package func reuse(tag: Int64, capacity: UInt64, id: MessageID) {
+        self.tag = tag
+        self.id = id
+        buffer.removeAll(keepingCapacity: true)
+        if capacity > UInt64(buffer.capacity) {
+            buffer.reserveCapacity(Int(min(capacity, UInt64(Message.maximumReservation))))
+        }
+        position = 0
+        arrival = 0
+        received = false
     }
 
     /// A LinkDied message about `dead`, carrying the link's `tag`.

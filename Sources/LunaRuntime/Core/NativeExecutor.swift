@@ -36,6 +36,29 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) private var timerSequence: UInt64 = 0
     /// Whether the executor already spun since it last ran a job (executor thread only).
     private var spunSinceWork = false
+    /// Finished messages of the native processes, ready to become new ones (executor thread
+    /// only, so no lock): a message sent by one process and received by another returns here
+    /// and is the sender's next `create_data`, so a steady flow allocates nothing.
+    @exclusivity(unchecked) private var spareMessages: [Message] = []
+    /// Most messages kept in `spareMessages`.
+    static let maximumSpareMessages = 2048
+    /// Largest buffer a kept message may have (bytes).
+    static let maximumSpareCapacity = 512
+
+    /// Keeps `m`, a finished message nothing else references, for a later `create_data`
+    /// (executor thread only); drops it when the pool is full or its buffer is large.
+    @inline(__always)
+    package func keepSpare(_ m: Message) {
+        if spareMessages.count < NativeExecutor.maximumSpareMessages,
+           m.buffer.capacity <= NativeExecutor.maximumSpareCapacity
+        {
+            spareMessages.append(m)
+        }
+    }
+
+    /// A kept message, if any (executor thread only).
+    @inline(__always)
+    package func takeSpare() -> Message? { spareMessages.popLast() }
 
     /// Starts the executor's thread.
     package init(name: String = "luna-native") {

@@ -11,6 +11,12 @@ extension ProcessContext {
             environment.recordDrop(old, holder: id, reason: .replacedInScratch, trace,
                                    asMessage: !old.received)
         }
+        // A finished message of a native process goes to its executor's spare pool.
+        if scratch != nil, let e = nativeExecutor, scratch!.isReusable, isKnownUniquelyReferenced(&scratch!),
+           e.isCurrent
+        {
+            e.keepSpare(scratch!)
+        }
         scratch = m
     }
 
@@ -25,12 +31,27 @@ extension ProcessContext {
     /// nothing, and the process's next call that can throw ends it (R-PROC-8).
     public func createData(tag: Int64, capacity: UInt64) {
         if mailbox.terminating.load(ordering: .relaxed) { return }
-        if trace != nil {
-            let m = Message(tag: tag, capacity: capacity, id: environment.newMessageID())
-            replaceScratch(with: m)
-            record(.call(.createData, pid: id, start: now(), message: m.id, tag, Int64(bitPattern: capacity)))
+        // A received message the process is done with becomes the new one: no allocation, and
+        // dropping it would record nothing (it was received and holds no resources).
+        if scratch != nil, scratch!.isReusable, isKnownUniquelyReferenced(&scratch!) {
+            let m = scratch!
+            m.reuse(tag: tag, capacity: capacity, id: trace != nil ? environment.newMessageID() : 0)
+            if trace != nil {
+                record(.call(.createData, pid: id, start: now(), message: m.id, tag, Int64(bitPattern: capacity)))
+            }
+            return
+        }
+        let messageID = trace != nil ? environment.newMessageID() : 0
+        let m: Message
+        if let e = nativeExecutor, e.isCurrent, let spare = e.takeSpare() {
+            spare.reuse(tag: tag, capacity: capacity, id: messageID)
+            m = spare
         } else {
-            scratch = Message(tag: tag, capacity: capacity, id: 0)
+            m = Message(tag: tag, capacity: capacity, id: messageID)
+        }
+        replaceScratch(with: m)
+        if trace != nil {
+            record(.call(.createData, pid: id, start: now(), message: m.id, tag, Int64(bitPattern: capacity)))
         }
     }
 

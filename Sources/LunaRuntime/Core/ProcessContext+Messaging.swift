@@ -77,6 +77,7 @@ extension ProcessContext {
     /// up to `timeoutMs` (UInt64.max = forever, 0 = only what is queued, R-RECV-5).
     /// Returns 0 (data), 1 (LinkDied) or 9027 (timeout, scratch area unchanged) (R-RECV-6).
     nonisolated(nonsending) public func receive(tags: [Int64] = [], timeoutMs: UInt64 = .max) async throws -> Int32 {
+        await waitForTraceWriter()
         try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
@@ -87,6 +88,7 @@ extension ProcessContext {
 
     /// `receive` for thread (guest) processes: blocks the calling thread.
     public func receiveBlocking(tags: [Int64] = [], timeoutMs: UInt64 = .max) throws -> Int32 {
+        waitForTraceWriter()
         try checkAliveAtWait()
         if timeoutMs != 0 { try checkMayBlock(.receive) }
         let start = trace != nil ? now() : 0
@@ -103,7 +105,7 @@ extension ProcessContext {
         mb.lock.lock()
         if let i = mb.firstMatch(spec) {
             let m = mb.queue.remove(at: i)
-            if let trace { trace.record(receiveEvent(m, tags, timeoutMs, start, end: start)) }
+            if trace != nil { recordReceive(m, tags, timeoutMs, start) }
             mb.lock.unlock()
             return accept(m)
         }
@@ -135,17 +137,25 @@ extension ProcessContext {
         }
     }
 
-    private func receiveEvent(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64,
-                              end: UInt64? = nil) -> TraceEvent {
-        TraceEvent(kind: .receive, pid: id, start: start, end: end ?? now(), args: .of(Int64(bitPattern: timeoutMs)),
-                   tags: tags, message: m.id, result: .value(m.isLinkDied ? 1 : 0))
+    /// Records a receive that took `m` at once (its start is its end); without a tag set, on the
+    /// allocation-free path.
+    @inline(__always)
+    private func recordReceive(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) {
+        let r = EventRecord.call(.receive, pid: id, start: start, message: m.id, result: m.isLinkDied ? 1 : 0,
+                                 Int64(bitPattern: timeoutMs))
+        if tags.isEmpty {
+            record(r)
+        } else if let trace {
+            var e = TraceEvent(r, payload: nil)
+            e.tags = tags
+            trace.record(e)
+        }
     }
 
     /// The event a waiting receive records when it returns (see `Mailbox.recordReturn`).
     private func receiveReturnEvent(_ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) -> PendingEvent? {
         guard trace != nil else { return nil }
-        return PendingEvent(TraceEvent(kind: .receive, pid: id, start: start, args: .of(Int64(bitPattern: timeoutMs)),
-                                       tags: tags))
+        return PendingEvent(.call(.receive, pid: id, start: start, Int64(bitPattern: timeoutMs)), tags: tags)
     }
 
     /// Places a received message in the scratch area; returns 0 (data) or 1 (LinkDied).
@@ -171,6 +181,7 @@ extension ProcessContext {
     /// with the request's tag (any message if untagged); returns 0 (even for LinkDied) or
     /// 9027, after which the scratch area is empty (R-RECV-7, R-RECV-8).
     nonisolated(nonsending) public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
+        await waitForTraceWriter()
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
         let o = await waitAsync(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(m, pid, timeoutMs, start))
@@ -179,6 +190,7 @@ extension ProcessContext {
 
     /// `send_receive_skip_search` for thread (guest) processes: blocks the calling thread.
     public func sendReceiveSkipSearchBlocking(to pid: ProcessID, timeoutMs: UInt64) throws -> Int32 {
+        waitForTraceWriter()
         if timeoutMs != 0 { try checkMayBlock(.sendReceiveSkipSearch) }
         let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
         if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
@@ -247,8 +259,10 @@ extension ProcessContext {
                                        _ start: UInt64) -> PendingEvent?
     {
         guard trace != nil else { return nil }
-        return PendingEvent(TraceEvent(
-            kind: .sendReceiveSkipSearchReturn, pid: id, start: start,
-            args: .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs), Int64(bitPattern: m.id))))
+        var r = EventRecord(kind: .sendReceiveSkipSearchReturn, pid: id, start: start)
+        r.append(Int64(bitPattern: pid))
+        r.append(Int64(bitPattern: timeoutMs))
+        r.append(Int64(bitPattern: m.id))
+        return PendingEvent(r)
     }
 }

@@ -91,6 +91,7 @@ extension ProcessContext {
 
     /// `sleep_ms(ms)` for native processes; a kill meanwhile never returns (R-PROC-8).
     nonisolated(nonsending) public func sleep(ms: UInt64) async throws {
+        await waitForTraceWriter()
         try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         if ms > 0 {
@@ -101,6 +102,7 @@ extension ProcessContext {
 
     /// `sleep_ms(ms)` for thread (guest) processes.
     public func sleepBlocking(ms: UInt64) throws {
+        waitForTraceWriter()
         try checkAliveAtWait()
         if ms != 0 { try checkMayBlock(.sleepMs) }
         let start = trace != nil ? now() : 0

@@ -29,6 +29,8 @@ public final class ProcessContext: @unchecked Sendable {
     package let writer: Unmanaged<TraceWriter>?
     /// `trace` when it is a `FlightRecorder`, unretained, as `writer`.
     package let flight: Unmanaged<FlightRecorder>?
+    /// The sink's backlog gauge, when it writes in the background (see `waitForTraceWriter`).
+    package let backPressure: TraceBackPressure?
     @exclusivity(unchecked) package var scratch: Message?
     @exclusivity(unchecked) package var resources = ResourceTables()
     /// The mailbox of the last process sent to (kept alive here), for sends without a table lookup.
@@ -43,7 +45,7 @@ public final class ProcessContext: @unchecked Sendable {
     @exclusivity(unchecked) package var deferredLinkDeaths: [DeferredLinkDeath] = []
 
     /// For a native process, the executor it runs on (to refuse blocking calls there).
-    package var nativeExecutor: NativeExecutor?
+    @exclusivity(unchecked) package var nativeExecutor: NativeExecutor?
     /// What the body leaves to be freed after its exit is visible (a guest's store: unmapping
     /// its memory and freeing its instance is nothing others wait for). Thread bodies only;
     /// set by the body, cleared by `spawnThread` after `finish`.
@@ -58,7 +60,9 @@ public final class ProcessContext: @unchecked Sendable {
         self.trace = environment.trace
         self.writer = environment.writer
         self.flight = environment.flight
+        self.backPressure = environment.trace?.backPressure
         mailbox.sink = environment.trace
+        mailbox.writer = environment.writer
         if environment.trace != nil { mailbox.clock = environment.clock }
     }
 
@@ -83,6 +87,25 @@ public final class ProcessContext: @unchecked Sendable {
         if let e = nativeExecutor, e.isCurrent {
             throw trap(call, [], "luna: \(call.name) blocking variant called from a native process (use the async one)")
         }
+    }
+
+    /// Waits while the trace sink's background writing is behind (`TraceBackPressure`),
+    /// blocking the calling thread; a kill ends the wait. Thread processes pass here at the start
+    /// of every host call and waiting call, where they hold no lock, so a slow disk stops only
+    /// the processes that go on producing events, and never one holding a runtime lock.
+    @inline(__always)
+    public func waitForTraceWriter() {
+        if let backPressure, backPressure.isBehind {
+            let mb = mailbox
+            backPressure.waitBlocking(unless: { mb.terminating.load(ordering: .relaxed) })
+        }
+    }
+
+    /// The same for native processes, at each waiting call: suspends only the calling task
+    /// (never the executor's thread), until the writer has caught up.
+    @inline(__always)
+    nonisolated(nonsending) public func waitForTraceWriter() async {
+        if let backPressure, backPressure.isBehind { await backPressure.wait() }
     }
 
     /// Records any other traced call (process/networking/wasi namespaces).

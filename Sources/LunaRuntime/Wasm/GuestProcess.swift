@@ -94,6 +94,7 @@ package final class GuestProcess: @unchecked Sendable {
                     store: store, parameters: definition.type.parameters, results: definition.type.results
                 ) { caller, params, results in
                     if self.memory == nil { self.memory = caller.instance?.exports[memory: "memory"] }
+                    self.context.waitForTraceWriter()
                     try body(self, HostCall(params: params, results: results))
                 }
                 imports.define(module: imp.module, name: imp.name, function)
