@@ -43,6 +43,36 @@ public struct ConformanceRunner: Sendable {
                                  outcomes: outcomes)
     }
 
+    /// What `run(_:before:outcome:)` does with the next source.
+    public enum Step: Sendable {
+        /// Replay it.
+        case replay
+        /// Leave it out (no outcome).
+        case skip
+        /// Replay nothing more.
+        case stop
+    }
+
+    /// Replays sources in order through one adapter process, asking `before` about each first
+    /// (so a caller can leave out sources that another run has already decided, or stop once
+    /// it has its answer); `outcome` sees each replayed source's index and outcome.
+    public func run(_ sources: [TraceSource], before: (Int) -> Step, outcome: (Int, TraceOutcome) -> Void) {
+        var client: AdapterClient? = nil
+        defer { client?.terminate() }
+        loop: for (i, source) in sources.enumerated() {
+            switch before(i) {
+            case .replay: break
+            case .skip: continue loop
+            case .stop: break loop
+            }
+            let started = MonotonicClock.now()
+            var o = replayOne(source, client: &client)
+            o.seconds = Double(MonotonicClock.now() - started) / 1e9
+            if let expectations { o = expectations.apply(to: o) }
+            outcome(i, o)
+        }
+    }
+
     private func replayOne(_ source: TraceSource, client: inout AdapterClient?) -> TraceOutcome {
         // Plan first: a trace that cannot be read fails without touching the adapter.
         let plan: ReplayPlan
