@@ -15,6 +15,8 @@ public struct WorkloadShrinker: Sendable {
     public var recorder: WorkloadRecorder
     /// Stop after this many seconds with the best workload so far.
     public var timeLimit: Double
+    /// Candidates recorded, and adapter processes replaying, at the same time.
+    public var jobs = 4
 
     /// Creates a shrinker.
     public init(adapter: AdapterClient.Options, replay: ReplayOptions, signature: FailureSignature,
@@ -45,14 +47,12 @@ public struct WorkloadShrinker: Sendable {
                 let batch = Array(candidates[offset..<min(offset + 12, candidates.count)]).map(Self.normalized)
                 offset += 12
                 best.tries += batch.count
-                var recorded: [(Workload, [TraceEvent])] = []
-                for w in batch {
-                    let r = recorder.record(w)
-                    if r.endedCleanly { recorded.append((w, r.events)) }
-                }
+                let recorder = self.recorder
+                let recorded = zip(batch, Parallel.map(batch, jobs: jobs) { recorder.record($0) })
+                    .filter(\.1.endedCleanly).map { ($0.0, $0.1.events) }
                 if recorded.isEmpty { continue }
-                let report = ConformanceRunner(adapter: adapter, replay: replay)
-                    .run(recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") })
+                let report = Fuzzer.replay(recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") },
+                                           adapter: adapter, replay: replay, jobs: jobs)
                 for (r, o) in zip(recorded, report.outcomes) where FailureSignature(o) == signature {
                     best = Result(workload: r.0, events: r.1, outcome: o, tries: best.tries)
                     return true
