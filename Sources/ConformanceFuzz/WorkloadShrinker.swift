@@ -68,6 +68,7 @@ public struct WorkloadShrinker: Sendable {
             var whole = (1..<max(w.processes.count, 1)).reversed().map { Self.removing(process: $0, from: w) }
             if let p = Self.promoting(w) { whole.append(p) }
             whole += (1..<max(w.processes.count, 1)).compactMap { Self.merging($0, in: w) }
+            whole += (1..<max(w.processes.count, 1)).compactMap { Self.merging($0, in: w, atEnd: true) }
             if w.processes.count > 1, attempt(whole) {
                 progress = true
                 continue
@@ -149,9 +150,10 @@ public struct WorkloadShrinker: Sendable {
         return removed
     }
 
-    /// Process `k` folded into the process that spawns it: its steps replace the spawn step,
-    /// and whatever named either of them names the merged process.
-    static func merging(_ k: Int, in w: Workload) -> Workload? {
+    /// Process `k` folded into the process that spawns it: its steps replace the spawn step
+    /// (or, `atEnd`, come after the parent's own steps, so that what the child waited for has
+    /// been sent by then), and whatever named either of them names the merged process.
+    static func merging(_ k: Int, in w: Workload, atEnd: Bool = false) -> Workload? {
         guard let parent = w.processes.indices.first(where: { j in
             w.processes[j].contains { if case .spawn(let c, _) = $0 { return c == k } else { return false } }
         }), parent != k else { return nil }
@@ -168,13 +170,17 @@ public struct WorkloadShrinker: Sendable {
         }
         var merged: [FuzzStep] = []
         for step in w.processes[parent] {
-            if case .spawn(let c, _) = step, c == k { merged += child; continue }
+            if case .spawn(let c, _) = step, c == k {
+                if !atEnd { merged += child }
+                continue
+            }
             switch step {
             case .send(let t): merged.append(.send(t == .process(k) ? .me : t))
             case .skipSearch(let t, let to): merged.append(.skipSearch(t == .process(k) ? .me : t, to))
             default: merged.append(step)
             }
         }
+        if atEnd { merged += child }
         out.processes[parent] = merged
         // Others naming the child now name the parent.
         for p in out.processes.indices where p != parent && p != k {
