@@ -1,7 +1,7 @@
 import ConformanceKit
 import Foundation
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 /// The fuzzing loop: generate seeded workloads, record each on LunaRuntime, replay the traces
 /// against an adapter, and on the first divergence shrink it and write the minimal case.
@@ -28,7 +28,11 @@ public struct Fuzzer: Sendable {
         /// Generator knobs.
         public var generator = WorkloadGenerator.Options()
         /// Workloads recorded and replayed per adapter process.
-        public var batch = 16
+        public var batch = 32
+        /// Workloads recorded at the same time, and adapter processes replaying at the same time.
+        /// Most of a workload's time is waiting (timeouts that really elapse, round trips to the
+        /// adapter), so a few at once go faster even on few cores.
+        public var jobs = 4
         /// Whether a workload that fails against the adapter but also diverges on the reference
         /// counts as a divergence of Luna itself (recorder, replay engine or reference), is
         /// listed as such and does not stop the run. With `knownCauses` it stops the run instead:
@@ -81,6 +85,10 @@ public struct Fuzzer: Sendable {
         public var seconds: Double
         /// Wall time of generating, recording and replaying (no shrinking).
         public var fuzzSeconds: Double
+        /// Wall time the recording thread spent recording batches (it overlaps the replay).
+        public var recordingSeconds: Double = 0
+        /// Wall time spent replaying batches (on the reference adapter too, when it is asked).
+        public var replaySeconds: Double = 0
         /// Workloads that diverged on the reference adapter too (Luna's own divergences), with
         /// the reference's outcome.
         public var referenceFailures: [(seed: UInt64, outcome: TraceOutcome)] = []
@@ -118,6 +126,7 @@ public struct Fuzzer: Sendable {
         let producer = BatchProducer()
         let opts = options
         let fuzzer = self
+        var replayNs: UInt64 = 0
         let thread = Thread {
             var k = 0
             func more() -> Bool {
@@ -128,15 +137,17 @@ public struct Fuzzer: Sendable {
             while more() && !producer.stopped {
                 // Small batches first, so that a failure among the first seeds is reported at once.
                 let size = min(opts.batch, 2 << min(k / 8, 4))
-                var batch: [(Workload, WorkloadRecorder.Recording)] = []
-                while batch.count < size && more() {
+                var workloads: [Workload] = []
+                while workloads.count < size && more() {
                     let seed = fuzzer.seed(k)
-                    let w = opts.ringRounds.map { Workload.ring(processes: 4, rounds: $0, seed: seed) }
-                        ?? generator.generate(seed: seed)
+                    workloads.append(opts.ringRounds.map { Workload.ring(processes: 4, rounds: $0, seed: seed) }
+                        ?? generator.generate(seed: seed))
                     k += 1
-                    batch.append((w, recorder.record(w)))
                 }
-                if !producer.put(batch) { break }
+                let started = MonotonicClock.now()
+                let recordings = Parallel.map(workloads, jobs: opts.jobs) { recorder.record($0) }
+                producer.addRecording(MonotonicClock.now() - started)
+                if !producer.put(Array(zip(workloads, recordings))) { break }
             }
             producer.finish()
         }
@@ -160,13 +171,15 @@ public struct Fuzzer: Sendable {
                 sources.append(TraceSource.events(r.events, name: "seed \(w.seed)"))
             }
             if sources.isEmpty { break }
-            let report = ConformanceRunner(adapter: .init(command: options.adapter), replay: options.replay).run(sources)
+            let replayStarted = MonotonicClock.now()
+            defer { replayNs += MonotonicClock.now() - replayStarted }
+            let report = Self.replay(sources, adapter: .init(command: options.adapter), replay: options.replay, jobs: options.jobs)
             var failed = zip(batch, report.outcomes).filter { $0.1.countsAsFailure }.map(\.0.0.seed)
             var referenceOutcomes: [UInt64: TraceOutcome] = [:]
             if let reference = options.reference, options.filterWithReference, !failed.isEmpty {
                 let again = batch.filter { failed.contains($0.0.seed) }
-                let r = ConformanceRunner(adapter: .init(command: reference), replay: options.replay)
-                    .run(again.map { TraceSource.events($0.1, name: "seed \($0.0.seed)") })
+                let r = Self.replay(again.map { TraceSource.events($0.1, name: "seed \($0.0.seed)") }, adapter: .init(command: reference),
+                                    replay: options.replay, jobs: options.jobs)
                 for (b, o) in zip(again, r.outcomes) where o.countsAsFailure { referenceOutcomes[b.0.seed] = o }
                 failed.removeAll { referenceOutcomes[$0] != nil }
             }
@@ -193,13 +206,30 @@ public struct Fuzzer: Sendable {
             }
         }
         let fuzzSeconds = Double(MonotonicClock.now() - start) / 1e9
+        producer.stop()
         var result = Result(outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds,
+                            recordingSeconds: Double(producer.recordingNs) / 1e9, replaySeconds: Double(replayNs) / 1e9,
                             referenceFailures: referenceFailures, knownCauseHits: knownCauseHits)
         if let (w, events, o) = failing, let signature = FailureSignature(o) {
             result.failure = handle(w, events, o, signature, foundAfter: fuzzSeconds)
         }
         result.seconds = Double(MonotonicClock.now() - start) / 1e9
         return result
+    }
+
+    /// Replays `sources` through up to `jobs` adapter processes at once, each taking the next
+    /// source nobody has taken yet (so one slow replay does not hold up the sources behind it);
+    /// the outcomes come back in the order of `sources`.
+    static func replay(_ sources: [TraceSource], adapter: AdapterClient.Options, replay: ReplayOptions, jobs: Int) -> ConformanceReport {
+        let parts = max(1, min(jobs, sources.count))
+        let runner = ConformanceRunner(adapter: adapter, replay: replay)
+        if parts == 1 { return runner.run(sources) }
+        let claims = ResultSlots<Bool>(count: sources.count)
+        let outcomes = ResultSlots<TraceOutcome>(count: sources.count)
+        _ = Parallel.map(Array(0..<parts), jobs: parts) { _ in
+            runner.run(sources, before: { claims.claim($0, true) ? .replay : .skip }, outcome: { outcomes.set($0, $1) })
+        }
+        return ConformanceReport(adapterCommand: adapter.command, adapterName: nil, outcomes: outcomes.all())
     }
 
     /// Shrinks a failing workload and writes its minimal case.
@@ -217,8 +247,9 @@ public struct Fuzzer: Sendable {
         }
         if options.shrink && !o.divergences.isEmpty || options.shrink && o.adapterFailure != nil {
             log?("shrinking seed \(w.seed) (\(signature))")
-            let ws = WorkloadShrinker(adapter: adapter, replay: options.replay, signature: signature,
+            var ws = WorkloadShrinker(adapter: adapter, replay: options.replay, signature: signature,
                                       timeLimit: options.shrinkTime)
+            ws.jobs = options.jobs
             let r = ws.shrink(w, events: events, outcome: o)
             failure.shrunkWorkload = r.workload
             failure.shrunkEvents = r.events
@@ -255,6 +286,11 @@ final class BatchProducer: @unchecked Sendable {
     private var items: [[(Workload, WorkloadRecorder.Recording)]] = []
     private var done = false
     private var stopFlag = false
+    private var recording: UInt64 = 0
+
+    /// Nanoseconds the producer has spent recording.
+    var recordingNs: UInt64 { cond.lock(); defer { cond.unlock() }; return recording }
+    func addRecording(_ ns: UInt64) { cond.lock(); recording += ns; cond.unlock() }
 
     var stopped: Bool { cond.lock(); defer { cond.unlock() }; return stopFlag }
 
@@ -290,4 +326,57 @@ final class BatchProducer: @unchecked Sendable {
         while !done { cond.wait() }
         cond.unlock()
     }
+}
+
+/// Runs work on a few threads at once.
+enum Parallel {
+    /// `transform` of every element, computed on up to `jobs` threads (the calling one too),
+    /// each taking the next element nobody has taken; the results come back in order.
+    static func map<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ transform: @escaping @Sendable (T) -> R) -> [R] {
+        let threads = max(1, min(jobs, items.count))
+        if threads <= 1 { return items.map(transform) }
+        let results = ResultSlots<R>(count: items.count)
+        let work: @Sendable () -> Void = {
+            while let i = results.takeIndex() { results.set(i, transform(items[i])) }
+        }
+        let group = DispatchGroup()
+        for _ in 1..<threads {
+            group.enter()
+            let thread = Thread {
+                work()
+                group.leave()
+            }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+        work()
+        group.wait()
+        return results.all()
+    }
+}
+
+/// Results filled in by several threads. `@unchecked Sendable`: guarded by `lock`.
+final class ResultSlots<R>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [R?]
+    private var taken = 0
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    /// The next index no thread has taken yet, if any.
+    func takeIndex() -> Int? {
+        lock.withLock {
+            guard taken < slots.count else { return nil }
+            taken += 1
+            return taken - 1
+        }
+    }
+    func set(_ i: Int, _ r: R) { lock.withLock { slots[i] = r } }
+    /// Fills slot `i` if it is empty; returns whether this call did.
+    func claim(_ i: Int, _ r: R) -> Bool {
+        lock.withLock {
+            if slots[i] != nil { return false }
+            slots[i] = r
+            return true
+        }
+    }
+    func all() -> [R] { lock.withLock { slots.map { $0! } } }
 }

@@ -1,170 +1,7 @@
 import ConformanceKit
-import TraceFormat
+import Foundation
 import LunaSupport
-
-/// The calls between events of a trace that removal must respect, so that a shrunk trace is
-/// still one a runtime could have recorded: a process keeps its spawn, a receive keeps the send
-/// of its message, a send keeps the message's creation, a take keeps the pushes into its
-/// message, a push of a taken resource keeps that take, calls on the scratch area keep the call
-/// that put the message there, and the two halves of a skip-search call stay together.
-public struct TraceDependencies: Sendable {
-    /// For each event, the events it needs.
-    public private(set) var needs: [[Int]]
-    /// For each event, the events that need it.
-    public private(set) var neededBy: [[Int]]
-
-    /// Whether an event is replayed at all (the others are dropped before shrinking).
-    public static func isReplayed(_ e: TraceEvent) -> Bool {
-        switch e.kind {
-        case .createData, .writeData, .readData, .seekData, .getTag, .dataSize, .send, .sendReceiveSkipSearch,
-            .sendReceiveSkipSearchReturn, .receive,
-            .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket,
-            .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket,
-            .link, .unlink, .kill, .dieWhenLinkDies, .trap, .exit, .spawn, .linkDied:
-            return true
-        default:
-            return false
-        }
-    }
-
-    /// Computes the dependencies of `events`.
-    public init(_ events: [TraceEvent]) {
-        needs = Array(repeating: [], count: events.count)
-        neededBy = Array(repeating: [], count: events.count)
-        var spawnOf: [UInt64: Int] = [:]
-        var createOf: [MessageID: Int] = [:]
-        var sendOf: [MessageID: Int] = [:]
-        var linkDiedOf: [MessageID: Int] = [:]
-        var pushesInto: [MessageID: [Int]] = [:]
-        var scratch: [UInt64: (message: MessageID, at: Int)] = [:]
-        var takenAt: [String: Int] = [:]
-        var openSkipSearch: [UInt64: Int] = [:]
-        var exitOf: [UInt64: Int] = [:]
-        var lastKillOf: [UInt64: Int] = [:]
-        var dyingNoticeOf: [UInt64: Int] = [:]
-        func key(_ pid: UInt64, _ kind: EventKind, _ id: Int64) -> String {
-            "\(pid):\(TraceEvent.resourceKindName(kind) ?? "?"):\(id)"
-        }
-        for (i, e) in events.enumerated() {
-            var deps: [Int] = []
-            if e.pid != 0, let s = spawnOf[e.pid] { deps.append(s) }
-            switch e.kind {
-            case .spawn:
-                if let child = e.args.at(0) { spawnOf[UInt64(bitPattern: child)] = i }
-            case .createData:
-                if e.message != 0 { createOf[e.message] = i }
-                scratch[e.pid] = (e.message, i)
-            case .writeData, .readData, .seekData, .getTag, .dataSize:
-                if let s = scratch[e.pid] { deps.append(s.at) }
-            case .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket:
-                if let s = scratch[e.pid] {
-                    deps.append(s.at)
-                    if e.result.value != nil { pushesInto[s.message, default: []].append(i) }
-                }
-                if let t = takenAt[key(e.pid, e.kind, e.args.at(0) ?? -1)] { deps.append(t) }
-            case .takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket:
-                if let s = scratch[e.pid] {
-                    deps.append(s.at)
-                    deps.append(contentsOf: pushesInto[s.message] ?? [])
-                }
-                if let id = e.result.value { takenAt[key(e.pid, e.kind, id)] = i }
-            case .send:
-                if let c = createOf[e.message] { deps.append(c) }
-                if let s = scratch[e.pid] { deps.append(s.at) }
-                if e.message != 0, e.result.trapReason == nil { sendOf[e.message] = i }
-                scratch[e.pid] = nil
-            case .sendReceiveSkipSearch where !e.isCombinedSkipSearch:
-                if let c = createOf[e.message] { deps.append(c) }
-                if let s = scratch[e.pid] { deps.append(s.at) }
-                if e.message != 0, e.result.trapReason == nil {
-                    sendOf[e.message] = i
-                    openSkipSearch[e.pid] = i
-                }
-                scratch[e.pid] = nil
-            case .sendReceiveSkipSearchReturn:
-                if let half = openSkipSearch.removeValue(forKey: e.pid) {
-                    deps.append(half)
-                    needs[half].append(i)  // the halves go together
-                    neededBy[i].append(half)
-                }
-                let reply = e.skipSearchReply
-                if reply != 0 {
-                    if let s = sendOf[reply] { deps.append(s) }
-                    if let l = linkDiedOf[reply] { deps.append(l) }
-                    scratch[e.pid] = (reply, i)
-                }
-            case .receive:
-                if e.message != 0, e.result.value == 0 || e.result.value == 1 {
-                    if let s = sendOf[e.message] { deps.append(s) }
-                    if let l = linkDiedOf[e.message] { deps.append(l) }
-                    scratch[e.pid] = (e.message, i)
-                }
-            case .linkDied:
-                // A notice needs the death it reports: the dead process's spawn, and its end
-                // when that was recorded first, else the kill or notice that decided it (the
-                // notices of a death decided by others go out at once, before its end).
-                let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
-                if let s = spawnOf[dead] { deps.append(s) }
-                if let x = exitOf[dead] {
-                    deps.append(x)
-                } else {
-                    if let k = lastKillOf[dead] { deps.append(k) }
-                    if let n = dyingNoticeOf[dead] { deps.append(n) }
-                }
-                if e.message != 0 { linkDiedOf[e.message] = i }
-                if (e.args.at(2) ?? 0) != 0 { dyingNoticeOf[e.pid] = i }
-            case .kill:
-                lastKillOf[UInt64(bitPattern: e.args.at(0) ?? 0)] = i
-            case .exit:
-                // An end caused by another process needs its cause.
-                switch e.args.at(0) ?? 0 {
-                case ExitCode.killed.rawValue: if let k = lastKillOf[e.pid] { deps.append(k) }
-                case ExitCode.linkDied.rawValue: if let n = dyingNoticeOf[e.pid] { deps.append(n) }
-                default: break
-                }
-                exitOf[e.pid] = i
-            default:
-                break
-            }
-            needs[i].append(contentsOf: deps)
-            for d in deps { neededBy[d].append(i) }
-        }
-    }
-
-    /// `removed` and every event that (transitively) needs one of them.
-    public func closure(removing removed: [Int], from kept: Set<Int>) -> Set<Int> {
-        var out = Set<Int>()
-        var stack = removed.filter { kept.contains($0) }
-        while let i = stack.popLast() {
-            guard out.insert(i).inserted else { continue }
-            for j in neededBy[i] where kept.contains(j) && !out.contains(j) { stack.append(j) }
-        }
-        return out
-    }
-
-    /// `wanted` and every event it (transitively) needs.
-    public func backwardClosure(of wanted: [Int]) -> Set<Int> {
-        var out = Set<Int>()
-        var stack = wanted
-        while let i = stack.popLast() {
-            guard out.insert(i).inserted else { continue }
-            for j in needs[i] where !out.contains(j) { stack.append(j) }
-        }
-        return out
-    }
-}
-
-extension TraceEvent {
-    static func resourceKindName(_ kind: EventKind) -> String? {
-        switch kind {
-        case .pushModule, .takeModule: return "module"
-        case .pushTcpStream, .takeTcpStream: return "tcp_stream"
-        case .pushTlsStream, .takeTlsStream: return "tls_stream"
-        case .pushUdpSocket, .takeUdpSocket: return "udp_socket"
-        default: return nil
-        }
-    }
-}
+import TraceFormat
 
 /// Judges candidate traces: the same failure against the adapter under test and, when a
 /// reference adapter is given, no divergence there (so that every candidate is a trace the
@@ -190,20 +27,97 @@ public struct ShrinkOracle: Sendable {
     }
 
     /// The index of the first candidate that still fails the same way (with its outcome), or
-    /// nil. Candidates are replayed in batches through one adapter process each.
+    /// nil. The adapter under test and the reference replay the candidates at the same time,
+    /// each through one adapter process, in order; each leaves out what the other has ruled
+    /// out, and both stop once the answer is known.
     public func firstFailing(_ candidates: [[TraceEvent]]) -> (index: Int, outcome: TraceOutcome)? {
         if candidates.isEmpty { return nil }
-        var valid = Array(candidates.indices)
-        if let reference {
-            let report = ConformanceRunner(adapter: reference, replay: replay)
-                .run(valid.map { TraceSource.events(candidates[$0], name: "candidate \($0)") })
-            valid = zip(valid, report.outcomes).filter { $0.1.status == .passed }.map(\.0)
+        let sources = candidates.enumerated().map { TraceSource.events($0.element, name: "candidate \($0.offset)") }
+        let verdicts = CandidateVerdicts(count: candidates.count, checksReference: reference != nil)
+        let signature = self.signature
+        let underTest = ConformanceRunner(adapter: adapter, replay: replay)
+        func runUnderTest() {
+            underTest.run(sources, before: { verdicts.step(reference: false, $0) }, outcome: { i, o in
+                verdicts.set(reference: false, i, FailureSignature(o) == signature ? o : nil)
+            })
         }
-        if valid.isEmpty { return nil }
-        let report = ConformanceRunner(adapter: adapter, replay: replay)
-            .run(valid.map { TraceSource.events(candidates[$0], name: "candidate \($0)") })
-        for (i, o) in zip(valid, report.outcomes) where FailureSignature(o) == signature { return (i, o) }
-        return nil
+        guard let reference else {
+            runUnderTest()
+            return verdicts.answer()
+        }
+        let referenceRunner = ConformanceRunner(adapter: reference, replay: replay)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            referenceRunner.run(sources, before: { verdicts.step(reference: true, $0) }, outcome: { i, o in
+                verdicts.set(reference: true, i, o.status == .passed ? o : nil)
+            })
+            done.signal()
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+        runUnderTest()
+        done.wait()
+        return verdicts.answer()
+    }
+}
+
+/// What the two replays of `ShrinkOracle.firstFailing` have found so far, shared between them.
+/// `@unchecked Sendable`: every field is guarded by `lock`.
+final class CandidateVerdicts: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Per candidate: nil while not replayed; the outcome when it fails the same way (adapter
+    /// under test) or passes (reference); `.none` inside when it does not.
+    private var underTest: [TraceOutcome??]
+    private var reference: [Bool?]
+
+    init(count: Int, checksReference: Bool) {
+        underTest = Array(repeating: nil, count: count)
+        reference = Array(repeating: checksReference ? nil : true, count: count)
+    }
+
+    func set(reference isReference: Bool, _ i: Int, _ outcome: TraceOutcome?) {
+        lock.withLock {
+            if isReference { reference[i] = outcome != nil } else { underTest[i] = .some(outcome) }
+        }
+    }
+
+    /// Whether replay `reference` should replay candidate `i`.
+    func step(reference isReference: Bool, _ i: Int) -> ConformanceRunner.Step {
+        lock.withLock {
+            switch decided() {
+            case .found, .none: return .stop
+            case .open(let first):
+                if i < first { return .skip }
+                let ruledOut = isReference ? underTest[i].map { $0 == nil } ?? false : reference[i] == false
+                return ruledOut ? .skip : .replay
+            }
+        }
+    }
+
+    /// The first candidate that fails the same way and passes the reference, once known.
+    func answer() -> (index: Int, outcome: TraceOutcome)? {
+        lock.withLock {
+            if case .found(let i, let o) = decided() { return (i, o) }
+            return nil
+        }
+    }
+
+    private enum Decision {
+        case found(Int, TraceOutcome)
+        case none
+        /// Undecided; candidates before `first` are ruled out.
+        case open(first: Int)
+    }
+
+    private func decided() -> Decision {
+        for i in underTest.indices {
+            if reference[i] == false { continue }
+            guard let u = underTest[i] else { return .open(first: i) }
+            guard let o = u else { continue }
+            guard reference[i] == true else { return .open(first: i) }
+            return .found(i, o)
+        }
+        return .none
     }
 }
 
@@ -235,6 +149,12 @@ public struct TraceShrinker: Sendable {
     }
 
     /// Shrinks `events`, whose first divergence is at `divergenceIndex` (nil: unknown).
+    ///
+    /// Stages: the backward slice of the divergent call (without, then with, its process's
+    /// earlier calls); whole processes (each spawn with everything that needs it); delta
+    /// debugging over events. Candidates have their resource ids renumbered densely
+    /// (`compactingResourceIDs`) once a compacted slice is seen to fail the same way, so that
+    /// the replay does not create the resources of the takes that were cut.
     public func shrink(_ original: [TraceEvent], divergenceIndex: Int?) -> Result {
         let deadline = MonotonicClock.deadline(after: timeLimit)
         var tries = 0
@@ -243,23 +163,60 @@ public struct TraceShrinker: Sendable {
         let events = Array(original[..<cut]).filter(TraceDependencies.isReplayed)
         let deps = TraceDependencies(events)
         var best: (kept: [Int], outcome: TraceOutcome?) = (Array(events.indices), nil)
-        func materialize(_ kept: [Int]) -> [TraceEvent] { kept.map { events[$0] } }
+        var compact = false
+        func materialize(_ kept: [Int], compact: Bool) -> [TraceEvent] {
+            let picked = kept.map { events[$0] }
+            return compact ? Self.compactingResourceIDs(picked) : picked
+        }
+        func materialize(_ kept: [Int]) -> [TraceEvent] { materialize(kept, compact: compact) }
+        /// The first of `candidates` that fails the same way, tried in batches of 16.
+        func firstFailing(_ candidates: [[Int]]) -> (kept: [Int], outcome: TraceOutcome)? {
+            var offset = 0
+            while offset < candidates.count && MonotonicClock.now() < deadline {
+                let batch = Array(candidates[offset..<min(offset + 16, candidates.count)])
+                tries += batch.count
+                if let (i, o) = oracle.firstFailing(batch.map(materialize)) { return (batch[i], o) }
+                offset += 16
+            }
+            return nil
+        }
 
-        // First try: only what the divergent call needs, and its process's earlier calls.
+        // First try: only what the divergent call needs, then also its process's earlier calls;
+        // each with compacted resource ids first.
         let target = events.count - 1
         if target >= 0, let divergentPid = events.last?.pid {
             var wanted = [target]
             for (i, e) in events.enumerated() where e.pid == divergentPid { wanted.append(i) }
-            let slice = deps.backwardClosure(of: wanted).sorted()
             let sliceOnly = deps.backwardClosure(of: [target]).sorted()
-            var candidates: [[Int]] = []
-            if sliceOnly.count < events.count { candidates.append(sliceOnly) }
-            if slice.count < events.count && slice != sliceOnly { candidates.append(slice) }
-            tries += candidates.count
-            if let (i, o) = oracle.firstFailing(candidates.map(materialize)) {
-                best = (candidates[i], o)
-                log?("slice of \(best.kept.count) events still fails")
+            let slice = deps.backwardClosure(of: wanted).sorted()
+            var slices = [sliceOnly]
+            if slice != sliceOnly { slices.append(slice) }
+            for s in slices where s.count < events.count && best.outcome == nil && MonotonicClock.now() < deadline {
+                for c in [true, false] {
+                    tries += 1
+                    if let (_, o) = oracle.firstFailing([materialize(s, compact: c)]) {
+                        best = (s, o)
+                        compact = c
+                        log?("slice of \(s.count) events still fails")
+                        break
+                    }
+                }
             }
+        }
+        // Whole processes: drop a spawn and everything that needs it, smallest result first,
+        // until no process can go.
+        while MonotonicClock.now() < deadline {
+            let keptSet = Set(best.kept)
+            let candidates = best.kept.filter { events[$0].kind == .spawn }
+                .map { spawn -> [Int] in
+                    let gone = deps.closure(removing: [spawn], from: keptSet)
+                    return best.kept.filter { !gone.contains($0) }
+                }
+                .filter { !$0.isEmpty && $0.last == best.kept.last }
+                .sorted { $0.count < $1.count }
+            guard let (kept, o) = firstFailing(candidates) else { break }
+            best = (kept, o)
+            log?("\(best.kept.count) events still fail (a process removed)")
         }
         // ddmin on complements.
         var n = 2
@@ -278,25 +235,22 @@ public struct TraceShrinker: Sendable {
             }
             // Smallest first: the biggest cut that still fails wins.
             candidates.sort { $0.count < $1.count }
-            var found = false
-            var offset = 0
-            while offset < candidates.count && MonotonicClock.now() < deadline {
-                let batch = Array(candidates[offset..<min(offset + 16, candidates.count)])
-                tries += batch.count
-                if let (i, o) = oracle.firstFailing(batch.map(materialize)) {
-                    best = (batch[i], o)
-                    found = true
-                    break
-                }
-                offset += 16
-            }
-            if found {
+            if let (k, o) = firstFailing(candidates) {
+                best = (k, o)
                 log?("\(best.kept.count) events still fail")
                 n = max(n - 1, 2)
                 continue
             }
             if n >= kept.count { break }
             n = min(n * 2, kept.count)
+        }
+        // Renumbered resource ids, if the slice did not already settle that.
+        if !compact && MonotonicClock.now() < deadline {
+            tries += 1
+            if let (_, o) = oracle.firstFailing([materialize(best.kept, compact: true)]) {
+                compact = true
+                best.outcome = o
+            }
         }
         var outcome = best.outcome
         if outcome == nil {

@@ -16,6 +16,8 @@ public struct WorkloadShrinker: Sendable {
     public var recorder: WorkloadRecorder
     /// Stop after this many seconds with the best workload so far.
     public var timeLimit: Double
+    /// Candidates recorded, and adapter processes replaying, at the same time.
+    public var jobs = 4
 
     /// Creates a shrinker.
     public init(adapter: AdapterClient.Options, replay: ReplayOptions, signature: FailureSignature,
@@ -46,14 +48,12 @@ public struct WorkloadShrinker: Sendable {
                 let batch = Array(candidates[offset..<min(offset + 12, candidates.count)]).map(Self.normalized)
                 offset += 12
                 best.tries += batch.count
-                var recorded: [(Workload, [TraceEvent])] = []
-                for w in batch {
-                    let r = recorder.record(w)
-                    if r.endedCleanly { recorded.append((w, r.events)) }
-                }
+                let recorder = self.recorder
+                let recorded = zip(batch, Parallel.map(batch, jobs: jobs) { recorder.record($0) })
+                    .filter(\.1.endedCleanly).map { ($0.0, $0.1.events) }
                 if recorded.isEmpty { continue }
-                let report = ConformanceRunner(adapter: adapter, replay: replay)
-                    .run(recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") })
+                let report = Fuzzer.replay(recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") },
+                                           adapter: adapter, replay: replay, jobs: jobs)
                 for (r, o) in zip(recorded, report.outcomes) where FailureSignature(o) == signature {
                     best = Result(workload: r.0, events: r.1, outcome: o, tries: best.tries)
                     return true
@@ -69,6 +69,7 @@ public struct WorkloadShrinker: Sendable {
             var whole = (1..<max(w.processes.count, 1)).reversed().map { Self.removing(process: $0, from: w) }
             if let p = Self.promoting(w) { whole.append(p) }
             whole += (1..<max(w.processes.count, 1)).compactMap { Self.merging($0, in: w) }
+            whole += (1..<max(w.processes.count, 1)).compactMap { Self.merging($0, in: w, atEnd: true) }
             if w.processes.count > 1, attempt(whole) {
                 progress = true
                 continue
@@ -150,9 +151,10 @@ public struct WorkloadShrinker: Sendable {
         return removed
     }
 
-    /// Process `k` folded into the process that spawns it: its steps replace the spawn step,
-    /// and whatever named either of them names the merged process.
-    static func merging(_ k: Int, in w: Workload) -> Workload? {
+    /// Process `k` folded into the process that spawns it: its steps replace the spawn step
+    /// (or, `atEnd`, come after the parent's own steps, so that what the child waited for has
+    /// been sent by then), and whatever named either of them names the merged process.
+    static func merging(_ k: Int, in w: Workload, atEnd: Bool = false) -> Workload? {
         guard let parent = w.processes.indices.first(where: { j in
             w.processes[j].contains { if case .spawn(let c, _) = $0 { return c == k } else { return false } }
         }), parent != k else { return nil }
@@ -169,13 +171,17 @@ public struct WorkloadShrinker: Sendable {
         }
         var merged: [FuzzStep] = []
         for step in w.processes[parent] {
-            if case .spawn(let c, _) = step, c == k { merged += child; continue }
+            if case .spawn(let c, _) = step, c == k {
+                if !atEnd { merged += child }
+                continue
+            }
             switch step {
             case .send(let t): merged.append(.send(t == .process(k) ? .me : t))
             case .skipSearch(let t, let to): merged.append(.skipSearch(t == .process(k) ? .me : t, to))
             default: merged.append(step)
             }
         }
+        if atEnd { merged += child }
         out.processes[parent] = merged
         // Others naming the child now name the parent.
         for p in out.processes.indices where p != parent && p != k {

@@ -44,6 +44,36 @@ public struct ConformanceRunner: Sendable {
                                  outcomes: outcomes)
     }
 
+    /// What `run(_:before:outcome:)` does with the next source.
+    public enum Step: Sendable {
+        /// Replay it.
+        case replay
+        /// Leave it out (no outcome).
+        case skip
+        /// Replay nothing more.
+        case stop
+    }
+
+    /// Replays sources in order through one adapter process, asking `before` about each first
+    /// (so a caller can leave out sources that another run has already decided, or stop once
+    /// it has its answer); `outcome` sees each replayed source's index and outcome.
+    public func run(_ sources: [TraceSource], before: (Int) -> Step, outcome: (Int, TraceOutcome) -> Void) {
+        var client: AdapterClient? = nil
+        defer { client?.terminate() }
+        loop: for (i, source) in sources.enumerated() {
+            switch before(i) {
+            case .replay: break
+            case .skip: continue loop
+            case .stop: break loop
+            }
+            let started = MonotonicClock.now()
+            var o = replayOne(source, client: &client)
+            o.seconds = Double(MonotonicClock.now() - started) / 1e9
+            if let expectations { o = expectations.apply(to: o) }
+            outcome(i, o)
+        }
+    }
+
     private func replayOne(_ source: TraceSource, client: inout AdapterClient?) -> TraceOutcome {
         // Plan first: a trace that cannot be read fails without touching the adapter.
         let plan: ReplayPlan
@@ -91,8 +121,8 @@ public struct ConformanceRunner: Sendable {
             failure?.stderrTail = c.stderrTail()
             client = nil
         }
-        if failure == nil, !engine.lateTimeouts.isEmpty {
-            failure = confirmLateTimeouts(engine, source, plan: plan, client: &client)
+        if failure == nil, !engine.timingDivergences.isEmpty {
+            failure = confirmTimingDivergences(engine, source, plan: plan, client: &client)
         }
         if let why = engine.unreplayable, failure == nil {
             return TraceOutcome(name: source.name, status: .skipped, note: why, eventCount: plan.eventCount,
@@ -107,14 +137,17 @@ public struct ConformanceRunner: Sendable {
                             requestCount: engine.requestCount)
     }
 
-    /// Timeouts that came late are replayed again: one is reported only when it is late in
-    /// every one of three replays (a machine busy for a moment must not make a false alarm).
-    /// Returns an adapter failure met on the way.
-    private func confirmLateTimeouts(_ engine: ReplayEngine, _ source: TraceSource, plan: ReplayPlan,
+    /// Divergences a busy machine can cause (a late timeout, a finite wait that timed out before
+    /// its message came) are replayed again: one is reported only when it comes back in every
+    /// one of three replays (a machine busy for a moment must not make a false alarm). When the
+    /// first divergence of every process was such a one and a replay again passes cleanly, the
+    /// rest followed from it and the trace passes. Returns an adapter failure met on the way.
+    private func confirmTimingDivergences(_ engine: ReplayEngine, _ source: TraceSource, plan: ReplayPlan,
                                      client: inout AdapterClient?) -> AdapterFailure?
     {
-        var confirmed = Set(engine.lateTimeouts.map { engine.divergences[$0].eventIndex })
+        var confirmed = Set(engine.timingDivergences.map { engine.divergences[$0].eventIndex })
         var failure: AdapterFailure? = nil
+        var cleanReplay = false
         for _ in 0..<2 where !confirmed.isEmpty {
             guard let c = client else { break }
             let again = ReplayEngine(client: c, options: replay)
@@ -127,9 +160,16 @@ public struct ConformanceRunner: Sendable {
                 client = nil
                 break
             }
-            confirmed.formIntersection(again.lateTimeouts.map { again.divergences[$0].eventIndex })
+            confirmed.formIntersection(again.timingDivergences.map { again.divergences[$0].eventIndex })
+            if again.divergences.isEmpty { cleanReplay = true }
         }
-        let drop = Set(engine.lateTimeouts.filter { !confirmed.contains(engine.divergences[$0].eventIndex) })
+        let timing = Set(engine.timingDivergences)
+        let firstCauses = engine.divergences.indices.filter { !engine.divergences[$0].isConsequence }
+        if cleanReplay, failure == nil, firstCauses.allSatisfy({ timing.contains($0) && !confirmed.contains(engine.divergences[$0].eventIndex) }) {
+            engine.divergences = []
+            return nil
+        }
+        let drop = Set(engine.timingDivergences.filter { !confirmed.contains(engine.divergences[$0].eventIndex) })
         engine.divergences = engine.divergences.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
         return failure
     }

@@ -120,6 +120,7 @@ extension ReplayEngine {
                             got: "9027 after \(waited)", detail: "timed out well before the \(timeout) ms timeout")
                 } else {
                     let rule = skipSearch && messages[expected]?.isLinkDied == true ? "R-RECV-8" : lostRule(expected)
+                    if timeout > 0 { timingDivergences.append(divergences.count) }
                     diverge(call, .lostMessage, rule, expected: describeExpected(expected),
                             got: "9027 after \(waited)", detail: lostDetail(expected),
                             explainedElsewhere: senderDiverged(expected))

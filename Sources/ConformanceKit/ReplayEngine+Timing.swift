@@ -49,7 +49,7 @@ extension ReplayEngine {
         let lagMs = Double(adapterLag(from: start, to: arrival)) / 1e6
         let allowed = Double(timeout) + Self.lateTolerance(timeoutMs: timeout) + lagMs
         guard waitedMs > allowed else { return }
-        lateTimeouts.append(divergences.count)
+        timingDivergences.append(divergences.count)
         diverge(call, .timeoutMismatch, call.context.isSkipSearch ? "R-RECV-8" : "R-RECV-5",
                 expected: "9027 after \(timeout) ms", got: "9027 after \(String(format: "%.1f", waitedMs)) ms",
                 detail: String(format: "the timeout came late: more than %.0f ms after it elapsed (tolerance %.0f ms + %.0f%% of the timeout + %.0f ms the adapter took to answer other calls meanwhile)",

@@ -104,8 +104,10 @@ final class ReplayEngine {
     var missingLinks: Set<PidPair> = []
     /// Positions in `divergences` of calls that got no answer at all.
     var unansweredPositions: [Int] = []
-    /// Positions in `divergences` of timeouts judged late.
-    var lateTimeouts: [Int] = []
+    /// Positions in `divergences` that a busy machine can cause: a timeout judged late, and a
+    /// finite wait that timed out where the trace has it return a message (the message may
+    /// have been on its way). The runner reports them only when every replay repeats them.
+    var timingDivergences: [Int] = []
     /// When the latest answer to a non-blocking request arrived (checked in request order): a
     /// later request cannot have started in the adapter before it.
     var lastNonblockingArrival: UInt64 = 0

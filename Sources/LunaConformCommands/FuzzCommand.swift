@@ -79,6 +79,9 @@ public struct FuzzCommand: ParsableCommand {
     @Option(help: "Instead of generated workloads, run a trap-free ring of 4 processes for this many rounds (about 36 events a round): a long trace for soak tests.")
     public var ring: Int?
 
+    @Option(help: "Workloads recorded, and adapter processes replaying, at the same time.")
+    public var jobs: Int = 4
+
     @Flag(help: "Print every workload's outcome, not only failures.")
     public var verbose = false
 
@@ -91,6 +94,7 @@ public struct FuzzCommand: ParsableCommand {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         if let time { _ = try Self.duration(time) }
         if let shard { _ = try Self.shard(shard) }
+        if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be between 1 and 64") }
         if let ring, ring < 1 || ring > 1_000_000 { throw ValidationError("--ring must be between 1 and 1000000") }
         _ = try Self.range(calls)
     }
@@ -147,6 +151,7 @@ public struct FuzzCommand: ParsableCommand {
         options.generator.lifecycle = !noLifecycle
         options.generator.skipSearchWaits = !noSkipSearchWait
         options.ringRounds = ring
+        options.jobs = jobs
         let streaming = report == .text && reportFile == nil
         let err = FileHandle.standardError
         let fuzzer = Fuzzer(options: options) { line in err.write(Data(("  " + line + "\n").utf8)) }
@@ -158,8 +163,9 @@ public struct FuzzCommand: ParsableCommand {
         let summary = ConformanceReport(adapterCommand: command, adapterName: nil, outcomes: result.outcomes)
         var lines: [String] = []
         let rate = result.fuzzSeconds > 0 ? Double(result.outcomes.count) / result.fuzzSeconds : 0
-        lines.append(String(format: "%d workloads in %.1f s (%.1f workloads/s), seeds from %llu, shard %d/%d",
-                            result.outcomes.count, result.fuzzSeconds, rate, seed, options.shard.index, options.shard.count))
+        lines.append(String(format: "%d workloads in %.1f s (%.1f workloads/s; recording %.1f s, replay %.1f s, overlapping), seeds from %llu, shard %d/%d",
+                            result.outcomes.count, result.fuzzSeconds, rate, result.recordingSeconds, result.replaySeconds,
+                            seed, options.shard.index, options.shard.count))
         if !result.referenceFailures.isEmpty {
             lines.append("\(result.referenceFailures.count) workloads diverged on the reference adapter too (divergences of Luna, not of this adapter; skipped):")
             for (s, o) in result.referenceFailures.prefix(20) {

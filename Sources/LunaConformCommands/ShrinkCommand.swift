@@ -73,22 +73,23 @@ public struct ShrinkCommand: ParsableCommand {
         let out = FileHandle.standardOutput
         func say(_ s: String) { out.write(Data((s + "\n").utf8)) }
         let started = Date()
+        var ref: [String]? = noReference ? nil : (reference.map(ReplayCommand.split) ?? builtin)
+        if ref == command { ref = nil }
+        // The adapter under test and the reference replay the whole trace at the same time.
+        let referenceCheck = ref.map { r in
+            Concurrent { ConformanceRunner(adapter: .init(command: r), replay: replay).run([TraceSource.events(events, name: "trace")]).outcomes[0] }
+        }
         let first = ConformanceRunner(adapter: .init(command: command), replay: replay)
             .run([TraceSource.events(events, name: trace)]).outcomes[0]
+        let check = referenceCheck?.value()
         guard let signature = FailureSignature(first) else {
             throw ValidationError("\(trace) does not diverge against \(command.joined(separator: " ")) (\(first.status.rawValue)): nothing to shrink")
         }
         say("\(trace): \(events.count) events, first divergence \(signature)")
         if let d = first.firstCauses.first { say("  first cause: " + d.line) }
-        var ref: [String]? = noReference ? nil : (reference.map(ReplayCommand.split) ?? builtin)
-        if ref == command { ref = nil }
-        if let r = ref {
-            let check = ConformanceRunner(adapter: .init(command: r), replay: replay)
-                .run([TraceSource.events(events, name: trace)]).outcomes[0]
-            if check.status != .passed {
-                say("  the reference adapter diverges on this trace too: candidates are not checked against it")
-                ref = nil
-            }
+        if let check, check.status != .passed {
+            say("  the reference adapter diverges on this trace too: candidates are not checked against it")
+            ref = nil
         }
         let oracle = ShrinkOracle(adapter: .init(command: command), reference: ref.map { .init(command: $0) },
                                   replay: replay, signature: signature)
@@ -114,5 +115,27 @@ public struct ShrinkCommand: ParsableCommand {
                    events.count, result.events.count, Date().timeIntervalSince(started), result.tries, files.requestCount))
         if let d = result.outcome?.firstCauses.first { say("  minimal case: " + d.line) }
         say("  \(output)\n  \(files.requests)  (pipe into the adapter)\n  \(files.listing)")
+    }
+}
+
+/// A value computed on its own thread while the caller does something else.
+/// `@unchecked Sendable`: `result` is written once by the thread before `done` is signalled.
+final class Concurrent<T>: @unchecked Sendable {
+    private var result: T?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ work: @escaping @Sendable () -> T) {
+        let thread = Thread { [self] in
+            result = work()
+            done.signal()
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    /// Waits for the value.
+    func value() -> T {
+        done.wait()
+        return result!
     }
 }

@@ -128,6 +128,55 @@ struct TraceShrinkTests {
         #expect(checked > 100)
     }
 
+    @Test("a resource's trip round a ring shrinks to its last hop, with resource ids from 0")
+    func ringShrinksToLastHop() async throws {
+        // Each round, every process of the ring takes a resource out of the message it receives
+        // and pushes one into the next; the fault shows at the take of one round's second slot.
+        let events = WorkloadRecorder().record(Workload.ring(processes: 4, rounds: 30)).events
+        let adapter = AdapterClient.Options(command: FuzzSupport.builtin + ["--fault", "take-other-slot"])
+        let replay = ReplayOptions(callTimeout: 3, traceTimeout: 60)
+        let result = await offPool { () -> (TraceOutcome?, TraceShrinker.Result?) in
+            let first = ConformanceRunner(adapter: adapter, replay: replay).run([.events(events, name: "ring")]).outcomes.first
+            guard let first, let signature = FailureSignature(first) else { return (first, nil) }
+            let oracle = ShrinkOracle(adapter: adapter, reference: .init(command: FuzzSupport.builtin), replay: replay,
+                                      signature: signature)
+            return (first, TraceShrinker(oracle: oracle, timeLimit: 120)
+                .shrink(events, divergenceIndex: first.firstCauses.first?.eventIndex))
+        }
+        let shrunk = try #require(result.1, "the ring did not diverge: \(result.0.map(\.note) ?? "")")
+        #expect(shrunk.outcome.flatMap(FailureSignature.init)?.rule == "R-RES-5")
+        let listing = shrunk.events.map(MinimalCase.describe).joined(separator: "\n")
+        // Two spawns, create, two pushes, send, receive, take.
+        #expect(shrunk.events.count <= 8, "\(listing)")
+        let ids = shrunk.events.compactMap { e -> Int64? in
+            switch e.kind {
+            case .pushTcpStream, .pushModule, .pushTlsStream, .pushUdpSocket: return e.args.at(0)
+            case .takeTcpStream, .takeModule, .takeTlsStream, .takeUdpSocket: return e.result.value
+            default: return nil
+            }
+        }
+        #expect(ids.allSatisfy { $0 < 4 }, "\(listing)")
+    }
+
+    @Test("renumbering resource ids keeps their order per table and leaves ids never held unheld")
+    func compactIDs() {
+        func take(_ pid: UInt64, _ id: Int64) -> TraceEvent {
+            TraceEvent(kind: .takeTcpStream, pid: pid, start: 0, end: 0, args: [0], result: .value(id))
+        }
+        func push(_ pid: UInt64, _ id: Int64, trap: Bool = false) -> TraceEvent {
+            TraceEvent(kind: .pushTcpStream, pid: pid, start: 0, end: 0, args: [id],
+                       result: trap ? .trap("lunatic::message::push_tcp_stream") : .value(0))
+        }
+        let events = [take(2, 40), push(2, 12), push(2, 40), take(2, 41), push(2, 1 << 30, trap: true), push(2, 7, trap: true),
+                      take(3, 40), push(3, 40)]
+        let out = TraceShrinker.compactingResourceIDs(events)
+        func id(_ e: TraceEvent) -> Int64? { e.kind == .takeTcpStream ? e.result.value : e.args.at(0) }
+        // pid 2 held 12, 40, 41: 0, 1, 2; the unheld 7 and 2^30 come after them; pid 3 has its own table.
+        #expect(out.map(id) == [1, 0, 1, 2, 4, 3, 0, 0])
+        #expect(out.map(\.kind) == events.map(\.kind))
+        #expect(out[4].result.trapReason != nil)
+    }
+
     @Test("luna-conform shrink reduces a diverging trace file and writes the three files")
     func shrinkCommand() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-shrink-\(UUID().uuidString)").path

@@ -99,17 +99,24 @@ struct LunaDivergenceTests {
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
     }
 
-    @Test("R-RECV-8: a deferred \"no process\" notice arrives while a skip-search call waits: its LinkDied message is the reply")
-    func deferredNoticeRepliesToSkipSearch() async throws {
+    @Test("R-RECV-8: a deferred \"no process\" notice arrives while a skip-search call waits: its LinkDied message is the reply",
+          arguments: [FuzzTimeout.ms(250), .zero, .forever])
+    func deferredNoticeRepliesToSkipSearch(_ timeout: FuzzTimeout) async throws {
         let w = Workload(seed: 0, processes: [
             [.dieWhenLinkDies(false), .link(tag: 4, .missing(999)), .createData(tag: 0, capacity: 0),
-             .skipSearch(.missing(998), .ms(250)), .getTag],
+             .skipSearch(.missing(998), timeout), .getTag],
         ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         let ret = try #require(r.events.first { $0.kind == .sendReceiveSkipSearchReturn })
         #expect(ret.result == .value(0) && ret.message != 0, "the skip-search call timed out")
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
+        // The built-in adapter, whose dispatcher runs the call on LunaRuntime, agrees.
+        let builtin = await offPool {
+            ConformanceRunner(adapter: .init(command: FuzzSupport.builtin), replay: .init(callTimeout: 3, traceTimeout: 30))
+                .run([.events(r.events, name: "workload")]).outcomes.first
+        }
+        #expect(builtin?.status == .passed, "\(Self.failures(builtin))")
     }
 
     @Test("R-PROC-3: a deferred notice that ends the caller ends a skip-search call before it sends its request")

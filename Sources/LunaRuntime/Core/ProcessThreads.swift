@@ -1,4 +1,5 @@
 import LunaSupport
+
 /// The OS threads that processes with a thread of their own (guests) run on, kept for reuse.
 ///
 /// Creating a thread maps a stack and ending one unmaps it, both under the process-wide memory

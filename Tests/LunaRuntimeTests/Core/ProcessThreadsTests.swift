@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Synchronization
 import Testing
