@@ -60,6 +60,7 @@ public final class AdapterClient: @unchecked Sendable {
     private var ignored: Set<Int64> = []
     /// One bit per request id that has been answered (a second answer is a protocol error).
     private var answeredBits: [UInt64] = []
+    private var lastAnswerAt: UInt64 = 0
 
     /// Starts the adapter and performs the handshake.
     public init(options: Options) throws(AdapterFailure) {
@@ -259,6 +260,14 @@ public final class AdapterClient: @unchecked Sendable {
         }
     }
 
+    /// When the adapter last answered any request (monotonic ns; 0 = never): an adapter that
+    /// keeps answering is working through its queue, not hung.
+    public var lastAnswerTime: UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return lastAnswerAt
+    }
+
     /// The response to `id` if it has arrived, without collecting it.
     public func peek(_ id: Int64) -> AdapterResponse? {
         lock.lock()
@@ -379,6 +388,7 @@ public final class AdapterClient: @unchecked Sendable {
             return
         }
         answeredBits[word] |= bit
+        lastAnswerAt = now
         if ignored.remove(id) != nil { lock.unlock(); return }
         arrived[id] = (response, now)
         if waitingFor != 0 { lock.signal() }

@@ -242,10 +242,20 @@ final class ReplayEngine {
         }
         // A request queued behind a blocking call of its process starts when that call returns.
         let started = max(call.sentAt, busyUntil[call.event.pid] ?? 0)
-        let ownDeadline = MonotonicClock.adding(call.budget, to: started)
-        let deadline: UInt64? = wait ? min(ownDeadline, traceDeadline) : nil
+        var ownDeadline = MonotonicClock.adding(call.budget, to: started)
         if wait { try client.flush() }
-        guard let (response, arrival) = try client.response(for: call.requestID, deadline: deadline) else {
+        var answer = try client.response(for: call.requestID, deadline: wait ? min(ownDeadline, traceDeadline) : nil)
+        // A call that cannot block is only overdue once the adapter has stopped answering for
+        // its whole budget: requests are pipelined, so on a loaded machine an adapter may still
+        // be working through earlier ones when a call's budget, counted from its send, runs
+        // out. Each answer to anything restarts the budget (bounded by the trace's deadline).
+        while wait && answer == nil && !call.blocking {
+            let progress = MonotonicClock.adding(call.budget, to: client.lastAnswerTime)
+            guard progress > ownDeadline, MonotonicClock.now() < traceDeadline else { break }
+            ownDeadline = progress
+            answer = try client.response(for: call.requestID, deadline: min(ownDeadline, traceDeadline))
+        }
+        guard let (response, arrival) = answer else {
             if !wait { return false }
             if MonotonicClock.now() >= traceDeadline && traceDeadline < ownDeadline { throw traceTimedOut() }
             head += 1

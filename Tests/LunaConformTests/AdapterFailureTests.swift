@@ -43,6 +43,18 @@ struct AdapterFailureTests {
         #expect(report.text().contains("last adapter stderr lines"))
     }
 
+    @Test("an adapter that answers slowly but steadily is not hung: each answer restarts a call's budget")
+    func slowAdapterIsNotHung() {
+        // Each answer is held 60 ms: the dozen pipelined requests of these traces are answered
+        // long after a 0.5 s budget counted from their send, but the adapter never stops answering.
+        let traces = ["msg_seek", "msg_kinds"].map { TraceSource.file(TestSupport.packageRoot + "/traces/corpus/\($0).trace") }
+        let runner = ConformanceRunner(adapter: .init(command: Self.fixture("slow_adapter.py")),
+                                       replay: .init(callTimeout: 0.5, traceTimeout: 60))
+        let report = runner.run(traces)
+        #expect(report.outcomes.allSatisfy { $0.adapterFailure == nil }, "\(report.text())")
+        #expect(report.summaryLine == "2 passed, 0 failed, 0 skipped", "\(report.text())")
+    }
+
     @Test("a command that does not exist is a clear failure")
     func missingCommand() {
         let runner = ConformanceRunner(adapter: .init(command: ["/nonexistent/adapter"], handshakeTimeout: 1))
