@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import LunaTestSupport
 import Testing
@@ -99,22 +94,28 @@ import TraceFormat
     // MARK: measuring
 
     /// Runs `argv` and returns its exit status (128 + N for signal N) and the peak resident
-    /// memory of the process and the children it waited for.
+    /// memory of the process and the children it waited for. A small Python parent starts it
+    /// and reports its `ru_maxrss`: a child spawned straight from this (large) test process
+    /// would inherit the test process's high-water mark at `exec`.
     static func runMeasured(_ argv: [String]) throws -> (status: Int32, peakBytes: Int) {
-        var pid: pid_t = 0
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var nullOut = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&nullOut)
-        defer { posix_spawn_file_actions_destroy(&nullOut) }
-        posix_spawn_file_actions_addopen(&nullOut, 1, "/dev/null", O_WRONLY, 0)
-        let rc = posix_spawn(&pid, argv[0], &nullOut, nil, cArgs, environ)
-        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
-        var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return (code, Int(usage.ru_maxrss) * 1024)
+        let result = NSTemporaryDirectory() + "luna-peak-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: result) }
+        let script = """
+            import os, subprocess, sys
+            p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(p.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            open(sys.argv[1], "w").write("%d %d" % (code if code >= 0 else 128 - code, usage.ru_maxrss))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, result] + argv
+        try process.run()
+        process.waitUntilExit()
+        let fields = try String(contentsOfFile: result, encoding: .utf8).split(separator: " ")
+        guard fields.count == 2, let status = Int32(fields[0]), let kib = Int(fields[1]) else {
+            throw POSIXError(.EIO)
+        }
+        return (status, kib * 1024)
     }
 }
