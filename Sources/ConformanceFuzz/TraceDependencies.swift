@@ -150,15 +150,3 @@ public struct TraceDependencies: Sendable {
         return out
     }
 }
-
-extension TraceEvent {
-    static func resourceKindName(_ kind: EventKind) -> String? {
-        switch kind {
-        case .pushModule, .takeModule: return "module"
-        case .pushTcpStream, .takeTcpStream: return "tcp_stream"
-        case .pushTlsStream, .takeTlsStream: return "tls_stream"
-        case .pushUdpSocket, .takeUdpSocket: return "udp_socket"
-        default: return nil
-        }
-    }
-}

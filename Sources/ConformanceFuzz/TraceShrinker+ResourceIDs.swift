@@ -19,7 +19,7 @@ extension TraceShrinker {
         var held: [Table: Set<Int64>] = [:]
         var unheld: [Table: Set<Int64>] = [:]
         for e in events {
-            guard let kind = TraceEvent.resourceKindName(e.kind) else { continue }
+            guard let kind = e.kind.resourceKindName else { continue }
             let table = Table(pid: e.pid, kind: kind)
             let trapped = e.result.trapReason != nil
             if isTake(e.kind) {
@@ -36,7 +36,7 @@ extension TraceShrinker {
             renumber[table] = map
         }
         return events.map { e in
-            guard let kind = TraceEvent.resourceKindName(e.kind),
+            guard let kind = e.kind.resourceKindName,
                   let map = renumber[Table(pid: e.pid, kind: kind)]
             else { return e }
             var e = e

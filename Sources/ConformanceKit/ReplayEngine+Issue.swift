@@ -205,7 +205,7 @@ extension ReplayEngine {
     }
 
     func issuePush(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
-        let kind = ReplayPlan.resourceKind(of: e.kind)!
+        let kind = e.kind.resourceKindName!
         let recorded = e.args.at(0) ?? 0
         let key = ResourceKey(pid: e.pid, kind: kind, id: recorded)
         let trapped = e.result.trapReason != nil
@@ -243,7 +243,7 @@ extension ReplayEngine {
     }
 
     func issueTake(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
-        let kind = ReplayPlan.resourceKind(of: e.kind)!
+        let kind = e.kind.resourceKindName!
         let slot = e.args.at(0) ?? 0
         var expected: Int? = nil
         var wrongKind = false

@@ -26,17 +26,6 @@ struct ReplayPlan {
     /// all to die at once, so the replay kills them in one request, at the last one's index.
     var hostKillGroups: [Int: [Int64]] = [:]
 
-    /// The resource kind name a push or take event concerns.
-    static func resourceKind(of kind: EventKind) -> String? {
-        switch kind {
-        case .pushModule, .takeModule: return "module"
-        case .pushTcpStream, .takeTcpStream: return "tcp_stream"
-        case .pushTlsStream, .takeTlsStream: return "tls_stream"
-        case .pushUdpSocket, .takeUdpSocket: return "udp_socket"
-        default: return nil
-        }
-    }
-
     /// Builds the plan from one pass over `events`.
     init(_ events: AnyIterator<TraceEvent>) {
         var lastIndexOf: [UInt64: Int] = [:]
@@ -53,7 +42,7 @@ struct ReplayPlan {
             if e.kind == .kill && e.pid == 0 { hostKills.add(index, e) }
             maxEnd = max(maxEnd, e.end)
             prefixMaxEnd.append(maxEnd)
-            if let kind = Self.resourceKind(of: e.kind) { resourceKinds.insert(kind) }
+            if let kind = e.kind.resourceKindName { resourceKinds.insert(kind) }
             switch e.kind {
             case .link, .unlink, .kill, .dieWhenLinkDies, .linkDied:
                 namespaces.insert("lifecycle")
