@@ -215,6 +215,19 @@ extension ReplayEngine {
         noticePending.insert(caller)
     }
 
+    /// A LinkDied message at event `index` that is a "no process" notice still pending in the
+    /// replay: the recorded process queued it as its next waiting call began. When that call is
+    /// a receive that returned a message, send the receive now, so that the adapter queues the
+    /// notice here too and not behind messages sent before the receive returned.
+    func issueReceiveAtNotice(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
+        guard noticePending.contains(e.pid), missingLinks.contains(PidPair(a: e.pid, b: dead)),
+            let call = plan.noticeReceives[index], !plan.issuedEarly.contains(call.index)
+        else { return }
+        issuedAtNotice.insert(call.index)
+        try issue(call.index, call.event)
+    }
+
     /// The process died of a "no process" notice at a waiting call the trace did not record
     /// (it never returned): give the adapter that waiting call (a receive with timeout 0, not
     /// judged), so that the notice takes effect before its end is checked.

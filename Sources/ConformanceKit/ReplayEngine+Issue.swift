@@ -43,6 +43,7 @@ extension ReplayEngine {
                 let model = MessageModel(id: e.message, tag: e.args.at(1) ?? 0, isLinkDied: true)
                 model.deadPid = UInt64(bitPattern: e.args.at(0) ?? 0)
                 messages[e.message] = model
+                try issueReceiveAtNotice(index, e)
             }
             return
         default:

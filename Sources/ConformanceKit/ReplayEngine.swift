@@ -97,6 +97,9 @@ final class ReplayEngine {
     /// Processes that linked to a missing pid and have not made a waiting call since: the
     /// "no process" notice may take effect at any call up to that one (R-PROC-3).
     var noticePending: Set<UInt64> = []
+    /// Receives issued at the "no process" notice they let in (see `ReplayPlan.noticeReceives`),
+    /// by index: at their own index only their position is checked.
+    var issuedAtNotice: Set<Int> = []
     /// Processes whose death the trace has decided (killed, or brought down by a link) but
     /// whose end it has not recorded yet: for the others they are gone already.
     var dyingInTrace: Set<UInt64> = []
@@ -141,7 +144,7 @@ final class ReplayEngine {
             if let early = plan.earlyCalls[index] {
                 for (j, e) in early { try issue(j, e) }
             }
-            if plan.issuedEarly.contains(index) {
+            if plan.issuedEarly.contains(index) || issuedAtNotice.remove(index) != nil {
                 try atRecordedPosition(index, event)
             } else {
                 try issue(index, event)

@@ -22,6 +22,12 @@ struct ReplayPlan {
     var issuedEarly: Set<Int> = []
     /// For each received message: the receiving process and the index of the receive.
     var receivedAt: [MessageID: (pid: UInt64, index: Int)] = [:]
+    /// For each LinkDied message event (`link_died` with action 0): the receive its process made
+    /// next, when that receive returned a message. A "no process" notice (R-PROC-3) is queued
+    /// when its process's next waiting call begins, but that receive is recorded when it
+    /// returns, possibly after later sends; the engine issues it at the notice instead, so that
+    /// the adapter queues the notice before those messages, as the trace has it.
+    var noticeReceives: [Int: (index: Int, event: TraceEvent)] = [:]
     /// Kills by the host (pid 0) recorded together (one time stamp): the runtime marked them
     /// all to die at once, so the replay kills them in one request, at the last one's index.
     var hostKillGroups: [Int: [Int64]] = [:]
@@ -37,8 +43,16 @@ struct ReplayPlan {
         var index = 0
         var maxEnd: UInt64 = 0
         var hostKills = HostKillGrouping()
+        var openNotice: [UInt64: Int] = [:]  // pid → index of its latest LinkDied message event
         while let e = events.next() {
             defer { index += 1 }
+            if e.kind == .linkDied {
+                if (e.args.at(2) ?? 0) == 0 { openNotice[e.pid] = index }
+            } else if let notice = openNotice.removeValue(forKey: e.pid), e.kind == .receive, e.message != 0,
+                e.result.trapReason == nil
+            {
+                noticeReceives[notice] = (index, e)
+            }
             if e.kind == .kill && e.pid == 0 { hostKills.add(index, e) }
             maxEnd = max(maxEnd, e.end)
             prefixMaxEnd.append(maxEnd)

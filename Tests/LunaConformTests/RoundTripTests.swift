@@ -90,6 +90,27 @@ struct RoundTripTests {
         }
     }
 
+    /// `link` to a missing pid with die_when_link_dies off, then a selective receive that waits:
+    /// the notice's LinkDied message is queued as the receive begins, before the two messages
+    /// sent later (the second one ends that receive), so the next receive takes the notice
+    /// first (R-PROC-3). The receive is recorded at its return, after both sends.
+    static func linkMissingNoticeFirst() -> [TraceEvent] {
+        ScenarioTraces.record { ctx in
+            let me = ctx.id
+            _ = try ctx.spawn(entry: "sender") { s in
+                try await s.sleep(ms: 20)  // the receive below is waiting by then
+                s.createData(tag: 0, capacity: 0)
+                _ = try s.send(to: me)
+                s.createData(tag: 1, capacity: 0)
+                _ = try s.send(to: me)
+            }
+            try ctx.dieWhenLinkDies(false)
+            try ctx.link(tag: 4, to: 4242)
+            _ = try await ctx.receive(tags: [1], timeoutMs: .max)
+            _ = try await ctx.receive(tags: [], timeoutMs: .max)
+        }
+    }
+
     /// Pairs of workers blocked in receive; the main process wakes both, and each answers at
     /// once, so the two answers race to the main process's mailbox. Replay must deliver them in
     /// the trace's order, although each answer is queued behind its worker's receive.
@@ -123,6 +144,7 @@ struct RoundTripTests {
         ("host-kill-cascades", hostKillCascades()),
         ("send-after", sendAfter()),
         ("link-missing", linkMissing()),
+        ("link-missing-notice-first", linkMissingNoticeFirst()),
     ]
 
     static var sources: [TraceSource] { traces.map { TraceSource.events($0.1, name: $0.0) } }
@@ -133,6 +155,20 @@ struct RoundTripTests {
         #expect(events.filter { $0.kind == .kill && $0.pid == 0 }.count == 3)
         let unfinished = events.filter { $0.kind == .receive && $0.result == .none }
         #expect(unfinished.count == 3, "\(events.map(\.kind))")
+    }
+
+    @Test("R-PROC-3: the notice of a missing pid is recorded where the waiting receive began, before later sends")
+    func noticeRecordedFirst() {
+        let events = Self.linkMissingNoticeFirst()
+        let notice = events.firstIndex { $0.kind == .linkDied }
+        let firstSend = events.firstIndex { $0.kind == .send }
+        let selective = events.firstIndex { $0.kind == .receive }
+        #expect(notice != nil && firstSend != nil && selective != nil)
+        if let notice, let firstSend, let selective {
+            #expect(notice < firstSend && firstSend < selective, "\(events.map(\.kind))")
+            // The second receive takes the notice (result 1), not the earlier message.
+            #expect(events.last { $0.kind == .receive }?.result.value == 1)
+        }
     }
 
     @Test("the built-in adapter replays them")
