@@ -44,6 +44,8 @@ public struct TraceDependencies: Sendable {
         var exitOf: [UInt64: Int] = [:]
         var lastKillOf: [UInt64: Int] = [:]
         var dyingNoticeOf: [UInt64: Int] = [:]
+        var linkOf: [SIMD2<UInt64>: Int] = [:]  // (process, other) → the `link` call joining them
+        var flagOf: [UInt64: Int] = [:]  // the latest `die_when_link_dies` of each process
         for (i, e) in events.enumerated() {
             var deps: [Int] = []
             if e.pid != 0, let s = spawnOf[e.pid] { deps.append(s) }
@@ -108,8 +110,18 @@ public struct TraceDependencies: Sendable {
                     if let k = lastKillOf[dead] { deps.append(k) }
                     if let n = dyingNoticeOf[dead] { deps.append(n) }
                 }
+                // And the link it came through, and (as a message) the flag that made it one:
+                // without them a notice of a missing pid (R-PROC-3) has no cause left.
+                if let l = linkOf[SIMD2(e.pid, dead)] { deps.append(l) }
+                if (e.args.at(2) ?? 0) == 0, let f = flagOf[e.pid] { deps.append(f) }
                 if e.message != 0 { linkDiedOf[e.message] = i }
                 if (e.args.at(2) ?? 0) != 0 { dyingNoticeOf[e.pid] = i }
+            case .link:
+                let other = UInt64(bitPattern: e.args.at(1) ?? 0)
+                linkOf[SIMD2(e.pid, other)] = i
+                linkOf[SIMD2(other, e.pid)] = i
+            case .dieWhenLinkDies:
+                flagOf[e.pid] = i
             case .kill:
                 lastKillOf[UInt64(bitPattern: e.args.at(0) ?? 0)] = i
             case .exit:

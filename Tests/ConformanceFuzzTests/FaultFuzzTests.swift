@@ -76,10 +76,21 @@ struct TraceShrinkTests {
         var pushed: [MessageID: Int] = [:]
         var scratch: [UInt64: MessageID] = [:]
         var notices: Set<MessageID> = []
+        var linked: Set<SIMD2<UInt64>> = []
+        var flagOff: Set<UInt64> = []
         for (i, e) in events.enumerated() {
             if e.pid != 0 && !spawned.contains(e.pid) { out.append("#\(i): pid \(e.pid) acts without its spawn") }
             switch e.kind {
-            case .spawn: if let c = e.args.at(0) { spawned.insert(UInt64(c)) }
+            case .spawn:
+                if let c = e.args.at(0) {
+                    spawned.insert(UInt64(c))
+                    if (e.args.at(1) ?? 0) != 0 { linked.formUnion([SIMD2(e.pid, UInt64(c)), SIMD2(UInt64(c), e.pid)]) }
+                }
+            case .link:
+                let other = UInt64(bitPattern: e.args.at(1) ?? 0)
+                linked.formUnion([SIMD2(e.pid, other), SIMD2(other, e.pid)])
+            case .dieWhenLinkDies:
+                if (e.args.at(0) ?? 1) == 0 { flagOff.insert(e.pid) } else { flagOff.remove(e.pid) }
             case .createData: created.insert(e.message); scratch[e.pid] = e.message
             case .send, .sendReceiveSkipSearch:
                 if e.result.trapReason == nil && e.message != 0 {
@@ -93,7 +104,14 @@ struct TraceShrinkTests {
                 if e.result.value != nil, let m = scratch[e.pid], (pushed[m] ?? 0) <= Int(e.args.at(0) ?? 0) {
                     out.append("#\(i): takes slot \(e.args.at(0) ?? 0) of message #\(m) with \(pushed[m] ?? 0) pushes")
                 }
-            case .linkDied: if e.message != 0 { notices.insert(e.message) }
+            case .linkDied:
+                if e.message != 0 { notices.insert(e.message) }
+                // A notice comes through a link; as a message, only with die_when_link_dies off.
+                let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
+                if !linked.contains(SIMD2(e.pid, dead)) { out.append("#\(i): pid \(e.pid) notified of \(dead) without a link") }
+                if (e.args.at(2) ?? 0) == 0 && !flagOff.contains(e.pid) {
+                    out.append("#\(i): a LinkDied message for pid \(e.pid) with die_when_link_dies on")
+                }
             case .receive, .sendReceiveSkipSearchReturn:
                 let m = e.kind == .receive ? (e.result.value == 9027 ? 0 : e.message) : e.skipSearchReply
                 if m != 0 {
