@@ -8,7 +8,8 @@ import TraceFormat
 /// it: not before it was sent, nor before the previous call of its process returned, nor before
 /// the answer to the previous request (the adapter starts requests in order). On top of a fixed
 /// and a relative slack, the tolerance adds the adapter's own slowness at the time: the longest
-/// any non-blocking request took to be answered around the wait. A trace whose timeouts look
+/// any non-blocking request took to be answered around the wait, and how late this machine ran
+/// due threads during the wait (`SchedulingDelayMonitor`). A trace whose timeouts look
 /// late is replayed again (see `ConformanceRunner`) and a timeout is reported late only when it
 /// is late every time.
 extension ReplayEngine {
@@ -47,13 +48,14 @@ extension ReplayEngine {
         guard arrival > start else { return }
         let waitedMs = Double(arrival - start) / 1e6
         let lagMs = Double(adapterLag(from: start, to: arrival)) / 1e6
-        let allowed = Double(timeout) + Self.lateTolerance(timeoutMs: timeout) + lagMs
+        let stallMs = Double(SchedulingDelayMonitor.shared.worstDelay(from: start, to: arrival)) / 1e6
+        let allowed = Double(timeout) + Self.lateTolerance(timeoutMs: timeout) + lagMs + stallMs
         guard waitedMs > allowed else { return }
         timingDivergences.append(divergences.count)
         diverge(call, .timeoutMismatch, call.context.isSkipSearch ? "R-RECV-8" : "R-RECV-5",
                 expected: "9027 after \(timeout) ms", got: "9027 after \(String(format: "%.1f", waitedMs)) ms",
-                detail: String(format: "the timeout came late: more than %.0f ms after it elapsed (tolerance %.0f ms + %.0f%% of the timeout + %.0f ms the adapter took to answer other calls meanwhile)",
-                               waitedMs - Double(timeout), Self.lateSlackMs, Self.lateSlackFraction * 100, lagMs))
+                detail: String(format: "the timeout came late: more than %.0f ms after it elapsed (tolerance %.0f ms + %.0f%% of the timeout + %.0f ms the adapter took to answer other calls meanwhile + %.0f ms this machine was late to run threads meanwhile)",
+                               waitedMs - Double(timeout), Self.lateSlackMs, Self.lateSlackFraction * 100, lagMs, stallMs))
     }
 
     /// Overtaken messages: a reorder when the overtaken message arrived later in this replay, a

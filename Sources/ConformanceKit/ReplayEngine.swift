@@ -125,6 +125,8 @@ final class ReplayEngine {
     /// Replays `source`; throws when the adapter fails (crash, hang, garbage).
     func run(_ source: TraceSource, plan: ReplayPlan) throws(AdapterFailure) {
         self.plan = plan
+        SchedulingDelayMonitor.shared.acquire()
+        defer { SchedulingDelayMonitor.shared.release() }
         traceDeadline = MonotonicClock.deadline(after: options.traceTimeout)
         let reset = client.request("reset", "")
         requestCount += 1
