@@ -67,6 +67,8 @@ package final class TraceStatistics {
         package var message: MessageID
         /// The call's result.
         package var result: Int64?
+        /// A sleep the process ended in (killed or brought down by a link).
+        package var neverReturned = false
     }
 
     /// Time of the last event seen.
@@ -204,7 +206,8 @@ package final class TraceStatistics {
             if let tag = tracker.tag(of: request), tag != 0 { tags = [tag] }
             call = .sendReceiveSkipSearch
         }
-        let wait = Wait(pid: e.pid, call: call, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
+        var wait = Wait(pid: e.pid, call: call, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
+        wait.neverReturned = e.kind == .sleepMs && e.args.at(1) == 1
         let i = longestWaits.firstIndex { $0.duration < wait.duration } ?? longestWaits.count
         longestWaits.insert(wait, at: i)
         if longestWaits.count > longestWaitsKept { longestWaits.removeLast() }
@@ -253,7 +256,7 @@ package final class TraceStatistics {
                 }
                 let outcome: String
                 if w.call == .sleepMs {
-                    outcome = ""
+                    outcome = w.neverReturned ? " → never returned" : ""
                 } else if ResultCode.isTimeout(w.result) {
                     outcome = " → timed out"
                 } else if w.message != 0 {

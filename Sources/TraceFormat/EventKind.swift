@@ -254,7 +254,7 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
         add(.dropModule, "drop_module", .process, ["module_id"])
         add(.createConfig, "create_config", .process, [])
         add(.dropConfig, "drop_config", .process, ["config_id"])
-        add(.sleepMs, "sleep_ms", .process, ["ms"])
+        add(.sleepMs, "sleep_ms", .process, ["ms", "never_returned"])
         add(.processId, "process_id", .process, [])
         add(.environmentId, "environment_id", .process, [])
         add(.configCall, "config_call", .process, [])

@@ -95,7 +95,7 @@ extension ProcessContext {
         try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         if ms > 0 {
-            if case .terminated = await waitAsync(.sleep, timeoutMs: ms, returnEvent: nil) { throw ProcessTerminated() }
+            if case .terminated = await waitAsync(.sleep, timeoutMs: ms, returnEvent: nil) { throw sleepEnded(ms, start) }
         }
         recordSleep(ms, start)
     }
@@ -107,9 +107,18 @@ extension ProcessContext {
         if ms != 0 { try checkMayBlock(.sleepMs) }
         let start = trace != nil ? now() : 0
         if ms > 0 {
-            if case .terminated = waitBlocking(.sleep, timeoutMs: ms, returnEvent: nil) { throw ProcessTerminated() }
+            if case .terminated = waitBlocking(.sleep, timeoutMs: ms, returnEvent: nil) { throw sleepEnded(ms, start) }
         }
         recordSleep(ms, start)
+    }
+
+    /// A sleep the process was killed in (or died from a link in): it never returns (R-PROC-8).
+    /// Recorded with `never_returned` = 1, so that the trace shows where the process was.
+    private func sleepEnded(_ ms: UInt64, _ start: UInt64) -> ProcessTerminated {
+        if let trace {
+            trace.record(TraceEvent(kind: .sleepMs, pid: id, start: start, end: now(), args: [Int64(bitPattern: ms), 1]))
+        }
+        return ProcessTerminated()
     }
 
     private func recordSleep(_ ms: UInt64, _ start: UInt64) {

@@ -210,7 +210,8 @@ import TraceFormat
     }
 
     @Test func rPROC8_killedWhileBlockedNeverReturns() async throws {
-        let env = Environment()
+        let collector = TraceCollector()
+        let env = Environment(trace: collector)
         let returned = Box<[String]>([])
         let inReceive = env.spawn { p in
             _ = try? await p.receive(tags: [], timeoutMs: .max)
@@ -232,14 +233,28 @@ import TraceFormat
             returned.update { $0.append("blocking receive returned") }
         }
         try await Task.sleep(nanoseconds: 20_000_000)
-        for pid in [inReceive, inSleep, inSkipSearch, inThread] { env.kill(pid) }
-        for (name, pid) in [("sleep", inSleep), ("skip-search", inSkipSearch), ("thread receive", inThread)] {
+        let inThreadSleep = env.spawnThread(entry: "guest") { p in
+            try p.sleepBlocking(ms: 86_400_000)
+            returned.update { $0.append("blocking sleep returned") }
+        }
+        try await Task.sleep(nanoseconds: 20_000_000)
+        for pid in [inReceive, inSleep, inSkipSearch, inThread, inThreadSleep] { env.kill(pid) }
+        for (name, pid) in [("sleep", inSleep), ("skip-search", inSkipSearch), ("thread receive", inThread),
+                            ("thread sleep", inThreadSleep)] {
             let exit = await env.waitForExit(of: pid, timeout: 60)
             #expect(exit == .killed, "the process blocked in \(name) ended \(String(describing: exit))")
         }
         #expect(await env.waitForExit(of: inReceive, timeout: 60) == .killed)
         // `try?` swallowed ProcessTerminated, yet the exit is "killed" and nothing else ran a call.
         #expect(returned.value.allSatisfy { $0 == "receive returned" }, "returned: \(returned.value)")
+        // The trace shows each call the process ended in, as one that never returned.
+        let events = collector.events
+        for pid in [inSleep, inThreadSleep] {
+            let sleeps = events.filter { $0.kind == .sleepMs && $0.pid == pid }
+            #expect(sleeps.count == 1 && sleeps.first?.args.at(1) == 1, "sleep of \(pid): \(sleeps)")
+        }
+        let receive = events.filter { $0.kind == .receive && $0.pid == inThread }
+        #expect(receive.count == 1 && receive.first?.result == CallResult.none, "\(receive)")
     }
 
     @Test func rPROC8_linkDeathWhileBlockedNeverReturns() async throws {
