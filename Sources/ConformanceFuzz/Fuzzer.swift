@@ -282,7 +282,7 @@ public struct Fuzzer: Sendable {
 /// Batches of recorded workloads handed from the recording thread to the replaying one, at
 /// most one batch ahead. `@unchecked Sendable`: every field is guarded by `cond`.
 final class BatchProducer: @unchecked Sendable {
-    private let cond = NSCondition()
+    private let cond = ConditionLock()
     private var items: [[(Workload, WorkloadRecorder.Recording)]] = []
     private var done = false
     private var stopFlag = false
@@ -298,7 +298,7 @@ final class BatchProducer: @unchecked Sendable {
     func put(_ batch: [(Workload, WorkloadRecorder.Recording)]) -> Bool {
         cond.lock()
         defer { cond.unlock() }
-        while items.count >= 1 && !stopFlag { cond.wait() }
+        while items.count >= 1 && !stopFlag { cond.wait(untilMonotonicNs: nil) }
         if stopFlag { return false }
         items.append(batch)
         cond.broadcast()
@@ -309,7 +309,7 @@ final class BatchProducer: @unchecked Sendable {
     func take() -> [(Workload, WorkloadRecorder.Recording)]? {
         cond.lock()
         defer { cond.unlock() }
-        while items.isEmpty && !done { cond.wait() }
+        while items.isEmpty && !done { cond.wait(untilMonotonicNs: nil) }
         if items.isEmpty { return nil }
         let b = items.removeFirst()
         cond.broadcast()
@@ -323,7 +323,7 @@ final class BatchProducer: @unchecked Sendable {
         cond.lock()
         stopFlag = true
         cond.broadcast()
-        while !done { cond.wait() }
+        while !done { cond.wait(untilMonotonicNs: nil) }
         cond.unlock()
     }
 }
@@ -357,7 +357,7 @@ enum Parallel {
 
 /// Results filled in by several threads. `@unchecked Sendable`: guarded by `lock`.
 final class ResultSlots<R>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var slots: [R?]
     private var taken = 0
     init(count: Int) { slots = Array(repeating: nil, count: count) }

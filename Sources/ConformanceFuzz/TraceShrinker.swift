@@ -64,7 +64,7 @@ public struct ShrinkOracle: Sendable {
 /// What the two replays of `ShrinkOracle.firstFailing` have found so far, shared between them.
 /// `@unchecked Sendable`: every field is guarded by `lock`.
 final class CandidateVerdicts: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     /// Per candidate: nil while not replayed; the outcome when it fails the same way (adapter
     /// under test) or passes (reference); `.none` inside when it does not.
     private var underTest: [TraceOutcome??]

@@ -181,7 +181,7 @@ public struct WorkloadRecorder: Sendable {
 final class RunMonitor: @unchecked Sendable {
     enum State { case notSpawned, running, blockedForever, done }
 
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var states: [State]
     private var pids: [ProcessID?]
     private var contexts: [ProcessContext?]

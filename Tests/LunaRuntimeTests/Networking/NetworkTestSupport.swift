@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 import TraceFormat
 @testable import LunaRuntime
@@ -6,7 +7,7 @@ import TraceFormat
 /// Collects every event, in order, for assertions on networking traces.
 final class NetworkEventCollector: TraceSink, @unchecked Sendable {
     // @unchecked Sendable: `events` is only touched under `lock`.
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var stored: [TraceEvent] = []
 
     func record(_ event: TraceEvent) {
