@@ -1,5 +1,6 @@
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 import TraceFormat
 
@@ -131,7 +132,7 @@ extension AllBench {
         let n = Double(trace.events)
         for _ in 0..<s.repeats {
             let devNull = FileDescriptorOutput(fd: open("/dev/null", O_WRONLY), closeOnDeinit: true)
-            let t0 = Measure.now()
+            let t0 = MonotonicClock.now()
             let statistics = TraceStatistics()
             let source = try TraceReader(path: trace.path)
             var event = TraceEvent(kind: .send, pid: 0)
@@ -143,7 +144,7 @@ extension AllBench {
             let r = try TraceReader(path: trace.path)
             var e = TraceEvent(kind: .send, pid: 0)
             var count = 0.0
-            let r0 = Measure.now()
+            let r0 = MonotonicClock.now()
             while try r.next(into: &e) { count += 1 }
             reader.append(count / Measure.seconds(since: r0))
         }

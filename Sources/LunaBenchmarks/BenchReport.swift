@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 
 /// One line of the `luna-bench all` table: a figure, what it is compared with (measured in the
 /// same run), the goal, and whether the goal is met.
@@ -61,11 +62,8 @@ final class BenchReport {
 
 /// Small measuring helpers shared by the `all` figures.
 enum Measure {
-    /// Monotonic nanoseconds.
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
     /// Seconds since `t0`.
-    static func seconds(since t0: UInt64) -> Double { Double(now() - t0) / 1e9 }
+    static func seconds(since t0: UInt64) -> Double { Double(MonotonicClock.now() - t0) / 1e9 }
 
     /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
     static func median(_ values: [Double]) -> Double {
@@ -117,7 +115,7 @@ enum Measure {
         }
         defer { try? out.close() }
         process.standardOutput = out
-        let t0 = now()
+        let t0 = MonotonicClock.now()
         do { try process.run() } catch {
             throw BenchFailure("cannot run \(arguments.joined(separator: " ")): \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// Flight recorder figures (docs/BENCHMARKS.md, P1): recording into a ring, and the time to dump
@@ -25,11 +26,11 @@ enum FlightRecorderBench {
         let ring = wrapped()
         var writerBest = Double.infinity, flightBest = Double.infinity
         for round in 0..<7 {
-            let t0 = Measure.now()
+            let t0 = MonotonicClock.now()
             records(events, into: writer)
             let w = Measure.seconds(since: t0) * 1e9 / Double(events)
             try writer.flush()
-            let t1 = Measure.now()
+            let t1 = MonotonicClock.now()
             records(events, into: ring)
             let f = Measure.seconds(since: t1) * 1e9 / Double(events)
             if round >= 1 {  // the first round warms the writer's buffers
@@ -58,7 +59,7 @@ enum FlightRecorderBench {
     static func fill(_ recorder: FlightRecorder) -> Double {
         let before = recorder.droppedEvents
         var i = 0
-        let t0 = Measure.now()
+        let t0 = MonotonicClock.now()
         while recorder.droppedEvents == before {
             records(65_536, into: recorder)
             i += 65_536

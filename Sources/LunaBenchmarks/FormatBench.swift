@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// Benchmarks of the format layer (see docs/BENCHMARKS.md): encode+compress and decode speed and
@@ -55,11 +56,11 @@ public struct FormatBench: ParsableCommand {
         for round in 0..<60 {
             let from = (round * block) % max(1, stream.count - block)
             for sink in [writer, null] as [any TraceSink] {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.now()
                 stream.withUnsafeBufferPointer { events in
                     for i in from..<(from + block) { sink.record(events[i]) }
                 }
-                let t1 = DispatchTime.now().uptimeNanoseconds
+                let t1 = MonotonicClock.now()
                 let ns = Double(t1 - t0) / Double(block)
                 if sink === writer { best = min(best, ns) } else { baseline = min(baseline, ns) }
             }
@@ -77,13 +78,13 @@ public struct FormatBench: ParsableCommand {
         for _ in 0..<repeats {
             let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
                                          options: options)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.now()
             stream.withUnsafeBufferPointer { events in
                 for i in events.indices { writer.record(events[i]) }
             }
-            let t1 = DispatchTime.now().uptimeNanoseconds
+            let t1 = MonotonicClock.now()
             let summary = try writer.close()
-            let t2 = DispatchTime.now().uptimeNanoseconds
+            let t2 = MonotonicClock.now()
             f.encodeRate = max(f.encodeRate, Double(stream.count) / (Double(t2 - t0) / 1e9))
             f.recordNanos = min(f.recordNanos, Double(t1 - t0) / Double(stream.count))
             f.fileBytes = Int(summary.fileBytes)
@@ -93,7 +94,7 @@ public struct FormatBench: ParsableCommand {
             // Decode with the reusing scan (next(into:)) and with plain next().
             for reuse in [true, false] {
                 let reader = try TraceReader(path: path)
-                let d0 = DispatchTime.now().uptimeNanoseconds
+                let d0 = MonotonicClock.now()
                 var n = 0
                 var checksum: UInt64 = 0
                 if reuse {
@@ -108,7 +109,7 @@ public struct FormatBench: ParsableCommand {
                         checksum &+= e.end
                     }
                 }
-                let d1 = DispatchTime.now().uptimeNanoseconds
+                let d1 = MonotonicClock.now()
                 guard n == stream.count, case .complete = reader.stop else {
                     throw ValidationError("decoded \(n) of \(stream.count) events, stop \(reader.stop)")
                 }

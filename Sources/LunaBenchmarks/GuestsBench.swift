@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// `luna-bench guests`: the figures real lunatic programs depend on, measured on a large
 /// generated guest (`LargeGuest`: ~16 MB, thousands of functions). Measure a release build:
-/// debug WasmKit is ~150× slower.
+/// debug WasmKit is far slower (docs/BENCHMARKS.md).
 public struct GuestsBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "guests",
@@ -23,13 +24,13 @@ public struct GuestsBench: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let t0 = Date()
+        let t0 = MonotonicClock.now()
         let bytes = try LargeGuest.build(functions: functions, dataBytes: dataMib << 20)
         Self.say(String(format: "large guest: %d bytes, %d functions, %d MiB data (clang %.1f s)",
-                     bytes.count, functions, dataMib, Date().timeIntervalSince(t0)))
-        let t1 = Date()
+                     bytes.count, functions, dataMib, Double(MonotonicClock.now() - t0) / 1e9))
+        let t1 = MonotonicClock.now()
         let module = try GuestModule(bytes: bytes, name: "large.wasm")
-        Self.say(String(format: "  load (parse + validate once):         %8.1f ms", Date().timeIntervalSince(t1) * 1e3))
+        Self.say(String(format: "  load (parse + validate once):         %8.1f ms", Double(MonotonicClock.now() - t1) / 1e6))
         try spawnLatency(module)
         try chainOfSpawns(module)
         try panicToTrap(module)
@@ -67,13 +68,13 @@ public struct GuestsBench: ParsableCommand {
     func chainOfSpawns(_ module: GuestModule) throws {
         let env = Environment()
         let root = env.spawn(entry: "root") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         try env.spawnGuest(module: module, entry: "chain", params: [.i32(Int32(chain)), .i64(Int64(root))],
                            options: GuestOptions(output: DiscardingGuestOutput()))
         guard env.waitForExitBlocking(of: root, timeout: 600) == .normal else {
             throw ValidationError("the chain did not reach its end")
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let seconds = Double(MonotonicClock.now() - t0) / 1e9
         _ = env.waitUntilAllExited(timeout: 60)
         Self.say(String(format: "  %d recursive guest spawns:           %8.3f s (goal ≤ 1 s)", chain, seconds))
     }
@@ -143,13 +144,13 @@ public struct GuestsBench: ParsableCommand {
             let env = Environment()
             let pid = try env.spawnGuest(module: module, entry: "spin", options: GuestOptions(output: DiscardingGuestOutput()))
             Thread.sleep(forTimeInterval: 0.05)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.now()
             env.kill(pid)
             guard env.waitForExitBlocking(of: pid, timeout: 10) == .killed else {
                 Self.say("  kill of a looping guest: not ended within 10 s")
                 return
             }
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            times.append(Double(MonotonicClock.now() - t0) / 1e6)
         }
         Self.say(String(format: "  kill of a looping guest → exit:       %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
                      Self.percentile(times, 0.5), times.max() ?? 0, times.count))
@@ -166,19 +167,19 @@ public struct GuestsBench: ParsableCommand {
         }
         var pids: [ProcessID] = []
         pids.reserveCapacity(blocked)
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         for _ in 0..<blocked {
             pids.append(try env.spawnGuest(module: module, entry: "idle", params: [.i64(Int64(ready))],
                                            options: GuestOptions(output: DiscardingGuestOutput())))
         }
         guard env.waitForExitBlocking(of: ready, timeout: 600) == .normal else { throw ValidationError("guests did not start") }
-        let started = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let t1 = DispatchTime.now().uptimeNanoseconds
+        let started = Double(MonotonicClock.now() - t0) / 1e9
+        let t1 = MonotonicClock.now()
         for pid in pids { env.kill(pid) }
         var last = 0.0, exits: [Double] = []
         for pid in pids {
             _ = env.waitForExitBlocking(of: pid, timeout: 120)
-            last = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+            last = Double(MonotonicClock.now() - t1) / 1e9
             exits.append(last)
         }
         _ = env.waitUntilAllExited(timeout: 60)
@@ -194,10 +195,10 @@ public struct GuestsBench: ParsableCommand {
             pids2.append(try env2.spawnGuest(module: module, entry: "idle", params: [.i64(Int64(sink))],
                                              options: GuestOptions(output: DiscardingGuestOutput())))
         }
-        let t2 = DispatchTime.now().uptimeNanoseconds
+        let t2 = MonotonicClock.now()
         for pid in pids2 { env2.kill(pid) }
         for pid in pids2 { _ = env2.waitForExitBlocking(of: pid, timeout: 120) }
-        let whileStarting = Double(DispatchTime.now().uptimeNanoseconds - t2) / 1e9
+        let whileStarting = Double(MonotonicClock.now() - t2) / 1e9
         env2.kill(sink)
         _ = env2.waitUntilAllExited(timeout: 60)
         Self.say(String(format: "  kill of %d guests just spawned → all exits: %6.3f s (goal ≤ 1 s)", blocked, whileStarting))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConformanceKit
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// Benchmarks of the replay layer (see docs/BENCHMARKS.md): replay ops/s through an adapter on
@@ -39,7 +40,7 @@ public struct ReplayBench: ParsableCommand {
     /// taken. Throws when the trace does not pass.
     static func timeReplay(_ trace: [TraceEvent], command: [String]) throws -> (requests: Int, seconds: Double) {
         let runner = ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 10, traceTimeout: 3600))
-        let t0 = Measure.now()
+        let t0 = MonotonicClock.now()
         let report = runner.run([.events(trace, name: "synthetic-\(trace.count)")])
         let seconds = Measure.seconds(since: t0)
         guard let outcome = report.outcomes.first, outcome.status == .passed else {
@@ -53,7 +54,7 @@ public struct ReplayBench: ParsableCommand {
     static func timeLockStep(_ count: Int, command: [String]) throws -> Double {
         let client = try AdapterClient(options: .init(command: command))
         defer { client.terminate() }
-        let t0 = Measure.now()
+        let t0 = MonotonicClock.now()
         for _ in 0..<count {
             let id = client.request("hello", "\"protocol\":1")
             try client.flush()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// Benchmarks of the runtime layer (see docs/BENCHMARKS.md): native message throughput,
@@ -53,7 +54,7 @@ public struct RuntimeBench: ParsableCommand {
     }
 
     private static func seconds(_ t0: UInt64) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        Double(MonotonicClock.now() - t0) / 1e9
     }
 
     /// One sender blasts `count` 8-byte messages at one receiver; returns messages per second.
@@ -66,7 +67,7 @@ public struct RuntimeBench: ParsableCommand {
                 _ = try withUnsafeMutableBytes(of: &buffer) { try p.readData(into: $0) }
             }
         }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         env.spawn(entry: "sender") { p in
             for i in 0..<count {
                 p.createData(tag: 0, capacity: 8)
@@ -97,7 +98,7 @@ public struct RuntimeBench: ParsableCommand {
                 try p.send(to: 2)
             }
         }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         let client = env.spawn(entry: "ping") { p in
             var value: UInt64 = 0
             for _ in 0..<count {
@@ -139,7 +140,7 @@ public struct RuntimeBench: ParsableCommand {
                     try p.send(to: 2)
                 }
             }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         let client = env.spawnThread(entry: "ping") { p in
             for _ in 0..<count {
                 p.createData(tag: 0, capacity: 8)
@@ -159,7 +160,7 @@ public struct RuntimeBench: ParsableCommand {
     /// from the first spawn until every child has ended.
     func spawnRate(count: Int) -> Double {
         let env = Environment()
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         env.spawn(entry: "spawner") { p in
             for i in 0..<count {
                 try p.spawn(entry: "child") { _ in }
@@ -247,9 +248,9 @@ public struct RuntimeBench: ParsableCommand {
         func timed(_ body: () throws -> Void) rethrows -> Double {
             var best = Double.infinity
             for _ in 0..<5 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.now()
                 try body()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(events))
+                best = min(best, Double(MonotonicClock.now() - t0) / Double(events))
             }
             return best
         }
@@ -274,9 +275,9 @@ public struct RuntimeBench: ParsableCommand {
         func timedRounds(_ w: TraceWriter, _ body: () -> Void) throws -> Double {
             var best = Double.infinity
             for round in 0..<7 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.now()
                 body()
-                let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(events)
+                let t = Double(MonotonicClock.now() - t0) / Double(events)
                 try w.flush()
                 if round >= 2 { best = min(best, t) }
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConformanceFuzz
 import ConformanceKit
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// `luna-conform shrink`: reduce a diverging trace to a small one with the same first divergence.
@@ -72,7 +73,7 @@ public struct ShrinkCommand: ParsableCommand {
         let replay = ReplayOptions(callTimeout: timeout, traceTimeout: traceTimeout)
         let out = FileHandle.standardOutput
         func say(_ s: String) { out.write(Data((s + "\n").utf8)) }
-        let started = Date()
+        let started = MonotonicClock.now()
         var ref: [String]? = noReference ? nil : (reference.map(ReplayCommand.split) ?? builtin)
         if ref == command { ref = nil }
         // The adapter under test and the reference replay the whole trace at the same time.
@@ -112,7 +113,7 @@ public struct ShrinkCommand: ParsableCommand {
             throw ValidationError("cannot write \(output): \(error)")
         }
         say(String(format: "shrunk %d → %d events in %.1f s (%d candidates); %d adapter requests",
-                   events.count, result.events.count, Date().timeIntervalSince(started), result.tries, files.requestCount))
+                   events.count, result.events.count, Double(MonotonicClock.now() - started) / 1e9, result.tries, files.requestCount))
         if let d = result.outcome?.firstCauses.first { say("  minimal case: " + d.line) }
         say("  \(output)\n  \(files.requests)  (pipe into the adapter)\n  \(files.listing)")
     }

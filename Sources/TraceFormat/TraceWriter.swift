@@ -1,4 +1,5 @@
 import Dispatch
+import LunaSupport
 
 /// Writes events into a trace file (see `docs/TRACE_FORMAT.md`).
 ///
@@ -117,7 +118,7 @@ public final class TraceWriter: TraceSink {
 
     /// Hands off the current block if its first event waited `maxBlockAge` or longer.
     private func writeAgedBlock() {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = MonotonicClock.now()
         pending.withLock { p in
             guard !p.closed, p.encoder.eventCount > 0, now &- p.blockStarted >= maxAgeNanos else { return }
             handOff(&p)
@@ -127,7 +128,7 @@ public final class TraceWriter: TraceSink {
     /// Notes when a block gets its first event (only when blocks have a maximum age).
     @inline(__always)
     private func noteFirstEvent(_ p: inout Pending) {
-        if maxAgeNanos > 0 && p.encoder.eventCount == 1 { p.blockStarted = DispatchTime.now().uptimeNanoseconds }
+        if maxAgeNanos > 0 && p.encoder.eventCount == 1 { p.blockStarted = MonotonicClock.now() }
     }
 
     deinit {

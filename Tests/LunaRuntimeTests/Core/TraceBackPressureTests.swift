@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -128,9 +129,9 @@ import TraceFormat
 
     /// Polls `condition` until it holds or a loose bound (minutes, for a loaded machine) passes.
     private static func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = DispatchTime.now().uptimeNanoseconds + 180_000_000_000
+        let deadline = MonotonicClock.deadline(after: 180)
         while !condition() {
-            if DispatchTime.now().uptimeNanoseconds > deadline { return false }
+            if MonotonicClock.now() > deadline { return false }
             usleep(1_000)
         }
         return true
