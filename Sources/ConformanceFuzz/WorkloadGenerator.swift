@@ -1,3 +1,4 @@
+import LunaSupport
 import TraceFormat
 
 /// Generates workloads from a seed: the same seed and options always give the same workload.
@@ -44,12 +45,12 @@ public struct WorkloadGenerator: Sendable {
 
     /// The workload of `seed`.
     public func generate(seed: UInt64) -> Workload {
-        var g = Builder(rng: FuzzRandom(seed: seed), options: options)
+        var g = Builder(rng: SplitMix(seed: seed), options: options)
         return Workload(seed: seed, processes: g.build())
     }
 
     struct Builder {
-        var rng: FuzzRandom
+        var rng: SplitMix
         let options: Options
         var scripts: [[FuzzStep]] = []
         var calls = 0

@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -51,7 +52,7 @@ import TraceFormat
             while let e = try reader.next(), events.count < 400 { events.append(e) }
             if !events.isEmpty { sources.append(events) }
         }
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)
         var written = 0
         for i in 0..<count {
             var events = sources[Int(rng.next() % UInt64(sources.count))]

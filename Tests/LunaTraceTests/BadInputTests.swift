@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -11,7 +12,7 @@ import TraceFormat
 @Suite("bad input: arbitrary events through every analysis")
 struct BadInputTests {
     static func randomEvents(count: Int, seed: UInt64) -> [TraceEvent] {
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)
         let kinds = EventKind.allKnown + [EventKind(rawValue: 999)]
         let extremes: [Int64] = [0, 1, 2, 3, -1, .max, .min, 9027, 42]
         func value() -> Int64 {

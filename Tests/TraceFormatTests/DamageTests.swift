@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 @testable import TraceFormat
 
@@ -7,6 +8,7 @@ import Testing
     /// A realistic multi-block file: 200 ping-pong events in blocks of 32.
     static let sample: (events: [TraceEvent], bytes: [UInt8]) = {
         let events = TraceSamples.pingPong(rounds: 20)
+        // swift-format-ignore: NeverUseForceTry
         let file = try! TraceSamples.write(events, options: .init(eventsPerBlock: 32))
         try? FileManager.default.removeItem(atPath: file.path)
         return (events, file.bytes)
@@ -63,7 +65,7 @@ import Testing
 
     @Test func thousandsOfRandomByteFlipsNeverCrashOrHang() {
         let (events, bytes) = Self.sample
-        var rng = SplitMix64(seed: 0x1234_5678)
+        var rng = SplitMix(seed: 0x1234_5678)
         let began = Date()
         var outcomes: [String: Int] = [:]
         for round in 0..<4000 {
@@ -163,18 +165,5 @@ import Testing
         let reader = try TraceReader(bytes: file)
         #expect(throws: TraceFormatError.self) { try reader.next() }
         #expect(reader.stop.error?.kind == .corruptFrame)
-    }
-}
-
-/// A small deterministic generator for reproducible damage.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

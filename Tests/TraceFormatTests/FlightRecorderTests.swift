@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 
 @testable import TraceFormat
@@ -163,18 +164,6 @@ import Testing
         #expect(Array(read[1].args) == Array(wide.args.prefix(chunk / 80)))
     }
 
-    /// A seeded generator (SplitMix64), so a failure repeats.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Whether the ring's memory is within its capacity, every chunk exactly one chunk long
     /// (no encoder ever grew one).
     static func withinBounds(_ recorder: FlightRecorder) -> Bool {
@@ -187,7 +176,7 @@ import Testing
 
     @Test(arguments: [64 << 10, 300 << 10])
     func memoryNeverExceedsTheRingWhateverTheEventSizes(capacity: Int) throws {
-        var random = Seeded(state: UInt64(capacity))
+        var random = SplitMix(seed: UInt64(capacity))
         let recorder = Self.recorder(capacity: capacity)
         let chunk = recorder.options.chunkBytes
         var violations = 0

@@ -1,3 +1,4 @@
+import LunaSupport
 import Testing
 import WAT
 import WasmKit
@@ -36,18 +37,9 @@ struct MemoryImageTests {
     /// The placement an image gets where the kernel can confirm the memory's reservation.
     static var expectedPlacement: MemoryImage.Placement { MemoryImage.canQueryMappings ? .mapped : .copied }
 
-    /// A deterministic generator (SplitMix64), so a failing module can be generated again.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    /// `random`'s next value modulo `n`: the modules of the seeds below were generated so (not
+    /// with `SplitMix.below`'s multiply-shift), and a seed must keep giving the same module.
+    static func below(_ n: Int, _ random: inout SplitMix) -> Int { Int(random.next() % UInt64(n)) }
 
     static func watString(_ bytes: [UInt8]) -> String {
         bytes.map { "\\" + String($0, radix: 16).leftPadded(to: 2) }.joined()
@@ -56,25 +48,25 @@ struct MemoryImageTests {
     /// A module of one memory (1–3 pages) with active segments at random offsets (overlapping,
     /// crossing pages, ending at the memory's end, all zeros, empty) and a passive one.
     static func generatedModule(seed: UInt64) -> String {
-        var random = Generator(state: seed)
-        let pages = 1 + random.below(3)
+        var random = SplitMix(seed: seed)
+        let pages = 1 + below(3, &random)
         let size = pages * 65536
         var segments: [String] = []
-        for i in 0..<(1 + random.below(12)) {
+        for i in 0..<(1 + below(12, &random)) {
             let length: Int
-            switch random.below(5) {
+            switch below(5, &random) {
             case 0: length = 0
-            case 1: length = 1 + random.below(16)
-            case 2: length = 4096 + random.below(9000)
-            default: length = 1 + random.below(3000)
+            case 1: length = 1 + below(16, &random)
+            case 2: length = 4096 + below(9000, &random)
+            default: length = 1 + below(3000, &random)
             }
-            let offset = i == 0 && random.below(2) == 0 ? size - length : random.below(size - length + 1)
-            let zeros = random.below(6) == 0
+            let offset = i == 0 && below(2, &random) == 0 ? size - length : below(size - length + 1, &random)
+            let zeros = below(6, &random) == 0
             let bytes = (0..<length).map { _ in zeros ? UInt8(0) : UInt8(truncatingIfNeeded: random.next() | 1) }
-            let memory = random.below(2) == 0 ? "" : "(memory 0) "
+            let memory = below(2, &random) == 0 ? "" : "(memory 0) "
             segments.append(#"(data \#(memory)(i32.const \#(offset)) "\#(watString(bytes))")"#)
         }
-        let passive = (0..<(1 + random.below(64))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let passive = (0..<(1 + below(64, &random))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         return """
             (module
               (memory (export "memory") \(pages))
