@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// `luna-conform coverage [DIR]`: which corpus traces exercise each rule of docs/SEMANTICS.md §2–§6.
@@ -214,7 +215,7 @@ package struct CorpusCoverage: Sendable {
     }
 
     private static func shortName(_ file: String) -> String {
-        let base = file.split(separator: "/").last.map(String.init) ?? file
+        let base = Paths.baseName(file)
         return base.hasSuffix(TraceFileName.suffix) ? String(base.dropLast(TraceFileName.suffix.count)) : base
     }
 }

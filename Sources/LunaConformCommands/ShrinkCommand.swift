@@ -97,7 +97,7 @@ public struct ShrinkCommand: ParsableCommand {
         let index = first.firstCauses.first?.eventIndex ?? first.divergences.first?.eventIndex
         let result = TraceShrinker(oracle: oracle, timeLimit: time).shrink(events, divergenceIndex: index)
         let dir = (output as NSString).deletingLastPathComponent
-        let base = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
+        let base = (Paths.baseName(output) as NSString).deletingPathExtension
         let header = ["luna-conform shrink: \(trace) diverges: \(signature)", "adapter: \(command.joined(separator: " "))"]
             + (result.outcome?.firstCauses.first.map { ["first cause: " + $0.line] } ?? [])
         let files: MinimalCase.Files

@@ -139,7 +139,7 @@ public struct RecordCommand: StreamingCommand {
         do {
             pid = try environment.spawnGuest(
                 module: module, entry: entry,
-                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(guest)] + arguments))
+                options: GuestOptions(output: guestOutput, arguments: [Paths.baseName(guest)] + arguments))
         } catch {
             io.err.line("luna-trace: \(guest): \(error)")
             _ = try? writer?.close()

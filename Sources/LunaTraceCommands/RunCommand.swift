@@ -96,7 +96,7 @@ public struct RunCommand: StreamingCommand {
         do {
             pid = try environment.spawnGuest(
                 module: loaded, entry: entry,
-                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(module)] + arguments,
+                options: GuestOptions(output: guestOutput, arguments: [Paths.baseName(module)] + arguments,
                                       environment: GuestProgram.hostEnvironment(), preopenedDirectories: preopens,
                                       standardInput: 0))
         } catch {
@@ -123,7 +123,7 @@ public struct RunCommand: StreamingCommand {
         }
         try RecordingInterrupts.shared.exitIfInterrupted()
         if case .failure(let reason) = exit, !reason.hasPrefix("proc_exit(") {
-            io.err.line("luna-trace: \(GuestProgram.baseName(module)): process \(pid) failed: \(reason)")
+            io.err.line("luna-trace: \(Paths.baseName(module)): process \(pid) failed: \(reason)")
         }
         let status = RecordCommand.status(of: exit)
         if status != 0 { throw ArgumentParser.ExitCode(status) }

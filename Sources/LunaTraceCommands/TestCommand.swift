@@ -1,6 +1,7 @@
 import ArgumentParser
 import LunaRunner
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 
 /// `luna-trace test MODULE.wasm [FILTER] [--exact] [--ignored] [--nocapture] [--list --format terse] [-o DIR]`:
@@ -104,7 +105,7 @@ public struct TestCommand: StreamingCommand {
         options.arguments = guestArguments
         options.environment = GuestProgram.hostEnvironment()
         options.preopenedDirectories = preopens
-        let runner = TestRunner(module: loaded, programName: GuestProgram.baseName(module), options: options)
+        let runner = TestRunner(module: loaded, programName: Paths.baseName(module), options: options)
         if list {
             runner.list(to: io.out)
             if format != "terse" {

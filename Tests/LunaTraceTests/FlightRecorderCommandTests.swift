@@ -40,7 +40,7 @@ struct FlightRecorderCommandTests {
     /// itself long enough for the ring to wrap, then sends three tag-5 messages to `sleeper`,
     /// which waits for tag 99 until the host kills it; then the tag-7 message.
     static func windowedRun(in dir: URL) async throws -> (whole: String, window: String) {
-        let whole = dir.appendingPathComponent("whole.luna").path, window = dir.appendingPathComponent("window.luna").path
+        let whole = dir.appendingPathComponent("whole.trace").path, window = dir.appendingPathComponent("window.trace").path
         let header = TraceHeader(producer: "luna-trace tests", wallClockStartNanos: 1)
         let both = Both(try TraceWriter(path: whole, header: header),
                         FlightRecorder(header: header, options: .init(capacityBytes: 64 << 10)))
@@ -149,7 +149,7 @@ struct FlightRecorderCommandTests {
     func runOnExit() async throws {
         let dir = try TraceFixtures.directory()
         let guest = try FlightGuest.file(in: dir, rounds: 3_000)
-        let trace = dir.appendingPathComponent("run.luna").path
+        let trace = dir.appendingPathComponent("run.trace").path
         let r = await offPool { TraceFixtures.run(["run", "--flight-recorder", "64k", "-o", trace, guest]) }
         #expect(r.code == 0, "\(r.err)")
         #expect(r.err.contains("luna-trace: flight recorder, exit: \(trace) written:"))
@@ -170,7 +170,7 @@ struct FlightRecorderCommandTests {
     func recordOnTrap() async throws {
         let dir = try TraceFixtures.directory()
         let guest = try FlightGuest.file(in: dir, rounds: 3_000, ending: .traps)
-        let trace = dir.appendingPathComponent("trap.luna").path
+        let trace = dir.appendingPathComponent("trap.trace").path
         let r = await offPool { TraceFixtures.run(["record", guest, "--flight-recorder", "100k", "-o", trace, "--grace", "0"]) }
         #expect(r.code == 1, "\(r.err)")
         #expect(r.err.contains("luna-trace: flight recorder, trap: \(trace) written:"))
@@ -201,7 +201,7 @@ struct FlightRecorderCommandTests {
         #expect(stdout.code == 64 && stdout.err.contains("not standard output"))
         let noFile = TraceFixtures.run(["run", "--flight-recorder", "64k", guest])
         #expect(noFile.code == 64 && noFile.err.contains("needs -o FILE"))
-        let unwritable = TraceFixtures.run(["run", "--flight-recorder", "64k", "-o", "/nonexistent-dir/t.luna", guest])
+        let unwritable = TraceFixtures.run(["run", "--flight-recorder", "64k", "-o", "/nonexistent-dir/t.trace", guest])
         #expect(unwritable.code == 73 && unwritable.err.contains("cannot create trace"))
     }
 }

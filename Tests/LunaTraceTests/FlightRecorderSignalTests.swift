@@ -63,7 +63,7 @@ struct FlightRecorderSignalTests {
         guard let binary = TraceFixtures.binary else { throw Failure(description: "luna-trace not built") }
         let dir = try TraceFixtures.directory()
         let guest = try FlightGuest.file(in: dir, rounds: nil, ready: 200)
-        let trace = dir.appendingPathComponent("flight.luna").path
+        let trace = dir.appendingPathComponent("flight.trace").path
         let status = try await offPool { () throws -> Int32 in
             let p = Process()
             p.executableURL = binary

@@ -1,4 +1,5 @@
 @_spi(Fuzzing) @_spi(OnlyForCLI) import WasmKit
+import LunaSupport
 import TraceFormat
 import WAT
 
@@ -72,7 +73,7 @@ public final class GuestModule: Resource {
     /// binary module. The module's name is the file's last path component.
     public convenience init(path: String) throws(GuestModuleError) {
         let bytes = try GuestModule.readFile(path)
-        let base = path.split(separator: "/").last.map(String.init) ?? path
+        let base = Paths.baseName(path)
         if path.hasSuffix(".wat") {
             try self.init(wat: String(decoding: bytes, as: UTF8.self), name: base)
         } else {
