@@ -10,7 +10,8 @@ import Synchronization
 /// A value guarded by a spin lock: one atomic compare-exchange to lock and a plain releasing
 /// store to unlock. `TraceWriter.record` takes it once per event, almost always uncontended
 /// (native processes all run on one executor thread), where a pthread mutex costs two atomic
-/// read-modify-writes and two library calls, and `Synchronization.Mutex` ~30 ns on Linux.
+/// read-modify-writes and two library calls, and `Synchronization.Mutex` more still on Linux
+/// (docs/BENCHMARKS.md, "Cost figures behind choices in the code").
 /// A waiter spins briefly, then yields its CPU, then sleeps in short naps, so a holder that
 /// waits (a writer whose background queue is full) does not make the others burn a CPU.
 ///
