@@ -37,7 +37,8 @@ public final class AdapterClient: @unchecked Sendable {
 
     /// The options it was started with.
     public let options: Options
-    /// The adapter's `hello` answer.
+    /// The adapter's `hello` answer (set by `init`, which throws when there is none).
+    // swift-format-ignore: NeverUseImplicitlyUnwrappedOptionals
     public private(set) var handshake: AdapterHandshake!
 
     private let process = Process()
