@@ -125,19 +125,25 @@ let package = Package(
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "LunaRunner", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaSupport",
-                           "LunaTestSupport"]
+            dependencies: [
+                "LunaTraceCommands", "LunaRunner", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaSupport",
+                "LunaTestSupport",
+            ]
         ),
         .testTarget(
             name: "LunaConformTests",
-            dependencies: ["LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime",
-                           "LunaSupport", "LunaTestSupport"],
+            dependencies: [
+                "LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime",
+                "LunaSupport", "LunaTestSupport",
+            ],
             exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
         ),
         .testTarget(
             name: "ConformanceFuzzTests",
-            dependencies: ["ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime",
-                           "LunaSupport", "LunaTestSupport"]
+            dependencies: [
+                "ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime",
+                "LunaSupport", "LunaTestSupport",
+            ]
         ),
     ]
 )

@@ -17,9 +17,10 @@ public struct ShrinkOracle: Sendable {
     public var signature: FailureSignature
 
     /// Creates an oracle.
-    public init(adapter: AdapterClient.Options, reference: AdapterClient.Options?, replay: ReplayOptions,
-                signature: FailureSignature)
-    {
+    public init(
+        adapter: AdapterClient.Options, reference: AdapterClient.Options?, replay: ReplayOptions,
+        signature: FailureSignature
+    ) {
         self.adapter = adapter
         self.reference = reference
         self.replay = replay
@@ -37,9 +38,11 @@ public struct ShrinkOracle: Sendable {
         let signature = self.signature
         let underTest = ConformanceRunner(adapter: adapter, replay: replay)
         func runUnderTest() {
-            underTest.run(sources, before: { verdicts.step(reference: false, $0) }, outcome: { i, o in
-                verdicts.set(reference: false, i, FailureSignature(o) == signature ? o : nil)
-            })
+            underTest.run(
+                sources, before: { verdicts.step(reference: false, $0) },
+                outcome: { i, o in
+                    verdicts.set(reference: false, i, FailureSignature(o) == signature ? o : nil)
+                })
         }
         guard let reference else {
             runUnderTest()
@@ -48,9 +51,11 @@ public struct ShrinkOracle: Sendable {
         let referenceRunner = ConformanceRunner(adapter: reference, replay: replay)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            referenceRunner.run(sources, before: { verdicts.step(reference: true, $0) }, outcome: { i, o in
-                verdicts.set(reference: true, i, o.status == .passed ? o : nil)
-            })
+            referenceRunner.run(
+                sources, before: { verdicts.step(reference: true, $0) },
+                outcome: { i, o in
+                    verdicts.set(reference: true, i, o.status == .passed ? o : nil)
+                })
             done.signal()
         }
         thread.stackSize = 16 << 20

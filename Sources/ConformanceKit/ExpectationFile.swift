@@ -1,3 +1,4 @@
+import Foundation
 import LunaSupport
 
 /// Known failures (`--expect FILE`), as in wasi-testsuite: traces listed there are expected to
@@ -40,5 +41,3 @@ public struct ExpectationFile: Sendable {
         return o
     }
 }
-
-import Foundation

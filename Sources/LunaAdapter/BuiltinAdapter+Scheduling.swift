@@ -169,7 +169,7 @@ extension BuiltinAdapter {
     /// (its call returns 9027); returns whether it did.
     func endDueWait() -> Bool {
         guard let due = nextWaitDeadline, due <= MonotonicClock.now(),
-              let p = timedWaits.first(where: { $0.deadline == due })
+            let p = timedWaits.first(where: { $0.deadline == due })
         else { return false }
         p.deadline = nil
         let mb = p.ctx.mailbox

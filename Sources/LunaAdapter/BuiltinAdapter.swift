@@ -145,10 +145,12 @@ public final class BuiltinAdapter: @unchecked Sendable {
     func hello(_ r: Request) {
         let offered = r.body["protocols"]?.array?.compactMap(\.int) ?? [r.body["protocol"]?.int ?? 1]
         protocolVersion = offered.filter { Self.protocolVersions.contains($0) }.max() ?? 1
-        out.result(r.id, "{\"name\":\"luna-runtime\",\"version\":\"\(LunaRuntimeInfo.version)\",\"protocol\":\(protocolVersion),"
-            + "\"resource_kinds\":[\"module\",\"tcp_stream\",\"tls_stream\",\"udp_socket\"],"
-            + "\"namespaces\":[\"lunatic::message\",\"lifecycle\"],\"faults\":["
-            + faults.faults.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]}")
+        out.result(
+            r.id,
+            "{\"name\":\"luna-runtime\",\"version\":\"\(LunaRuntimeInfo.version)\",\"protocol\":\(protocolVersion),"
+                + "\"resource_kinds\":[\"module\",\"tcp_stream\",\"tls_stream\",\"udp_socket\"],"
+                + "\"namespaces\":[\"lunatic::message\",\"lifecycle\"],\"faults\":["
+                + faults.faults.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]}")
     }
 
     // MARK: environment

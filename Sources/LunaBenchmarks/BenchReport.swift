@@ -33,7 +33,9 @@ final class BenchReport {
     func add(_ row: BenchRow) {
         rows.append(row)
         // Each row is printed as soon as it is measured, so a long run shows progress.
-        print("  \(row.id)  \(row.what): \(row.figure)  |  vs \(row.comparison)  |  goal \(row.goal.isEmpty ? "-" : row.goal): \(row.verdict)")
+        print(
+            "  \(row.id)  \(row.what): \(row.figure)  |  vs \(row.comparison)  |  goal \(row.goal.isEmpty ? "-" : row.goal): \(row.verdict)"
+        )
         fflush(nil)
     }
 
@@ -51,7 +53,8 @@ final class BenchReport {
         var widths = header.map(\.count)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ row: [String]) -> String {
-            "| " + row.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
+            "| "
+                + row.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
                 .joined(separator: " | ") + " |"
         }
         var out = [line(header), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]

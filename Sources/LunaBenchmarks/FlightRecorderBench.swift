@@ -12,7 +12,8 @@ enum FlightRecorderBench {
     /// where every chunk's memory has been touched (a fresh ring pays a page fault per 4 KiB of
     /// events first, which `fill` measures).
     static func wrapped() -> FlightRecorder {
-        let recorder = FlightRecorder(header: TraceHeader(producer: "luna-bench flight"), options: .init(capacityBytes: capacityBytes))
+        let recorder = FlightRecorder(
+            header: TraceHeader(producer: "luna-bench flight"), options: .init(capacityBytes: capacityBytes))
         _ = fill(recorder)
         return recorder
     }
@@ -21,8 +22,9 @@ enum FlightRecorderBench {
     /// TraceWriter (one big block, so no zstd in the loop; flushed between rounds) and into a
     /// wrapped 64 MiB ring: best of 7 rounds of `events`, the two alternating.
     static func recordCost(events: Int, path: String) throws -> (writerNs: Double, flightNs: Double) {
-        let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench flight"),
-                                     options: .init(eventsPerBlock: events + 1))
+        let writer = try TraceWriter(
+            path: path, header: TraceHeader(producer: "luna-bench flight"),
+            options: .init(eventsPerBlock: events + 1))
         let ring = wrapped()
         var writerBest = Double.infinity, flightBest = Double.infinity
         for round in 0..<7 {
@@ -46,8 +48,9 @@ enum FlightRecorderBench {
     private static func records(_ count: Int, into sink: some TraceSink) {
         var value: UInt64 = 0
         for i in 0..<count {
-            var r = EventRecord(kind: .writeData, pid: UInt64(1 + (i >> 2) & 1), start: UInt64(i) * 40,
-                                message: UInt64(i >> 2), result: 8)
+            var r = EventRecord(
+                kind: .writeData, pid: UInt64(1 + (i >> 2) & 1), start: UInt64(i) * 40,
+                message: UInt64(i >> 2), result: 8)
             r.append(8)
             value = UInt64(i)
             withUnsafeBytes(of: &value) { sink.record(r, payload: $0) }
@@ -70,7 +73,8 @@ enum FlightRecorderBench {
     /// Fills a fresh ring until it wraps (first touch of its memory), fills it round once more
     /// (steady state), then dumps it to `path`.
     static func fullRingDump(path: String) throws -> (freshNs: Double, steadyNs: Double, dump: FlightDump) {
-        let recorder = FlightRecorder(header: TraceHeader(producer: "luna-bench flight"), options: .init(capacityBytes: capacityBytes))
+        let recorder = FlightRecorder(
+            header: TraceHeader(producer: "luna-bench flight"), options: .init(capacityBytes: capacityBytes))
         let fresh = fill(recorder)
         var steady = 0.0
         for _ in 0..<16 { steady += fill(recorder) / 16 }  // 16 chunks: once round the ring

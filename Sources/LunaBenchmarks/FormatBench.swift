@@ -26,15 +26,24 @@ public struct FormatBench: ParsableCommand {
             let r = try measure(stream, unit: unit)
             let mark = unit == TraceHeader.defaultTimeUnitNanos ? " (default)" : ""
             print("time unit \(unit) ns\(mark), level \(level), \(eventsPerBlock) events/block:")
-            print(String(format: "  encode+compress  %6.2f M events/s  (record() loop %.1f ns/event)",
-                         r.encodeRate / 1e6, r.recordNanos))
+            print(
+                String(
+                    format: "  encode+compress  %6.2f M events/s  (record() loop %.1f ns/event)",
+                    r.encodeRate / 1e6, r.recordNanos))
             let hot = try hotPath(stream, unit: unit)
-            print(String(format: "  record() alone   %6.1f ns/event   (%.1f ns above a no-op sink; one block, compression outside the timing)",
-                         hot.writer, hot.writer - hot.baseline))
-            print(String(format: "  decode           %6.2f M events/s  (next(into:); %.2f M/s with next())",
-                         r.decodeRate / 1e6, r.decodeNextRate / 1e6))
-            print(String(format: "  size             %6.3f bytes/event  (%d bytes, raw %.2f bytes/event)",
-                         r.bytesPerEvent, r.fileBytes, r.rawPerEvent))
+            print(
+                String(
+                    format:
+                        "  record() alone   %6.1f ns/event   (%.1f ns above a no-op sink; one block, compression outside the timing)",
+                    hot.writer, hot.writer - hot.baseline))
+            print(
+                String(
+                    format: "  decode           %6.2f M events/s  (next(into:); %.2f M/s with next())",
+                    r.decodeRate / 1e6, r.decodeNextRate / 1e6))
+            print(
+                String(
+                    format: "  size             %6.3f bytes/event  (%d bytes, raw %.2f bytes/event)",
+                    r.bytesPerEvent, r.fileBytes, r.rawPerEvent))
         }
     }
 
@@ -49,8 +58,9 @@ public struct FormatBench: ParsableCommand {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-format-hot-\(getpid()).trace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let block = min(stream.count, eventsPerBlock - 1)
-        let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
-                                     options: TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level))
+        let writer = try TraceWriter(
+            path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
+            options: TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level))
         let null = NullSink()
         var best = Double.infinity, baseline = Double.infinity
         for round in 0..<60 {
@@ -76,8 +86,9 @@ public struct FormatBench: ParsableCommand {
         var f = Figures()
         let options = TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level)
         for _ in 0..<repeats {
-            let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
-                                         options: options)
+            let writer = try TraceWriter(
+                path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
+                options: options)
             let t0 = MonotonicClock.now()
             stream.withUnsafeBufferPointer { events in
                 for i in events.indices { writer.record(events[i]) }
@@ -146,7 +157,7 @@ struct PingPongModel {
     mutating func events(count: Int) -> [TraceEvent] {
         var out: [TraceEvent] = []
         out.reserveCapacity(count + 10)
-        var clock: [UInt64] = [0, 1_000, 1_500]   // per-process "now" (index = pid)
+        var clock: [UInt64] = [0, 1_000, 1_500]  // per-process "now" (index = pid)
         var receiveStart: [UInt64] = [0, 0, 1_500]
         var message: UInt64 = 0
         let bodies: [[UInt8]] = [Array("ping".utf8), Array("pong".utf8)]
@@ -163,24 +174,32 @@ struct PingPongModel {
                 t = e.end
             }
             t += gap()
-            call(.createData, from, jitter(100, 60)) { $0.args = [1, 16]; $0.message = message; $0.result = .value(0) }
+            call(.createData, from, jitter(100, 60)) {
+                $0.args = [1, 16]; $0.message = message; $0.result = .value(0)
+            }
             t += gap()
-            call(.writeData, from, jitter(80, 50)) { $0.args = [4]; $0.payload = .bytes(body); $0.result = .value(4) }
+            call(.writeData, from, jitter(80, 50)) {
+                $0.args = [4]; $0.payload = .bytes(body); $0.result = .value(4)
+            }
             t += gap()
-            call(.send, from, jitter(200, 150)) { $0.args = [Int64(to)]; $0.message = message; $0.result = .value(0) }
+            call(.send, from, jitter(200, 150)) {
+                $0.args = [Int64(to)]; $0.message = message; $0.result = .value(0)
+            }
             let sent = t
             // The receiver's pending receive completes.
             let wake = sent + jitter(1_000, 3_000)
-            var r = TraceEvent(kind: .receive, pid: to, start: receiveStart[Int(to)], end: wake, args: [-1],
-                               tags: [1], message: message, result: .value(0))
+            var r = TraceEvent(
+                kind: .receive, pid: to, start: receiveStart[Int(to)], end: wake, args: [-1],
+                tags: [1], message: message, result: .value(0))
             r.end = max(r.end, r.start)
             out.append(r)
             t += gap()
-            receiveStart[Int(from)] = t   // the sender now waits for the answer
+            receiveStart[Int(from)] = t  // the sender now waits for the answer
             clock[Int(from)] = t
             var u = wake + gap()
-            let read = TraceEvent(kind: .readData, pid: to, start: u, end: u + jitter(70, 40), args: [64],
-                                  payload: .bytes(body), result: .value(4))
+            let read = TraceEvent(
+                kind: .readData, pid: to, start: u, end: u + jitter(70, 40), args: [64],
+                payload: .bytes(body), result: .value(4))
             out.append(read)
             u = read.end
             clock[Int(to)] = u

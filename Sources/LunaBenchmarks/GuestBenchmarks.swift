@@ -1,4 +1,5 @@
 import LunaRuntime
+import LunaSupport
 import Synchronization
 import TraceFormat
 
@@ -7,7 +8,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import LunaSupport
 
 /// Guest workloads for `luna-bench` (measure in release: debug WasmKit is far slower, docs/BENCHMARKS.md).
 public enum GuestBenchmarks {
@@ -101,7 +101,8 @@ public enum GuestBenchmarks {
             module: module, entry: skipSearch ? "ping" : "ping_receive",
             params: [.i64(Int64(pong)), .i32(1)], options: options)
         guard environment.waitForExitBlocking(of: warmUp, timeout: 60) == .normal,
-              environment.waitForExitBlocking(of: pong, timeout: 60) == .normal else {
+            environment.waitForExitBlocking(of: pong, timeout: 60) == .normal
+        else {
             throw Failure(description: "guest ping-pong warm-up failed")
         }
         let pong2 = try environment.spawnGuest(module: module, entry: "pong", options: options)
@@ -130,7 +131,11 @@ public enum GuestBenchmarks {
             let lock = ConditionLock()
             var finished = 0
             var seconds = 0.0
-            func finish() { lock.withLock { finished += 1; lock.broadcast() } }
+            func finish() {
+                lock.withLock {
+                    finished += 1; lock.broadcast()
+                }
+            }
         }
         let pair = Pair()
         let rounds = max(1, roundTrips)
@@ -143,17 +148,19 @@ public enum GuestBenchmarks {
             }
             pair.finish()
         }
-        let startedPing = startedPong && startThread(stackSize: 1 << 20, name: "handoff-ping") {
-            var state = SpinState()
-            let start = MonotonicClock.now()
-            for _ in 0..<rounds {
-                pair.pong.store(true, ordering: .releasing)
-                while !ProcessContext.spin(until: pair.ping, deadline: nil, state: &state) {}
-                pair.ping.store(false, ordering: .relaxed)
+        let startedPing =
+            startedPong
+            && startThread(stackSize: 1 << 20, name: "handoff-ping") {
+                var state = SpinState()
+                let start = MonotonicClock.now()
+                for _ in 0..<rounds {
+                    pair.pong.store(true, ordering: .releasing)
+                    while !ProcessContext.spin(until: pair.ping, deadline: nil, state: &state) {}
+                    pair.ping.store(false, ordering: .relaxed)
+                }
+                pair.seconds = Double(MonotonicClock.now() - start) / 1e9
+                pair.finish()
             }
-            pair.seconds = Double(MonotonicClock.now() - start) / 1e9
-            pair.finish()
-        }
         guard startedPing else { return 0 }
         pair.lock.withLock {
             while pair.finished < 2 { pair.lock.wait(untilMonotonicNs: nil) }

@@ -29,11 +29,15 @@ public struct ReplayBench: ParsableCommand {
         let command = adapter.map { $0.split(separator: " ").map(String.init) } ?? [Self.siblingLunaConform(), "adapter"]
         let trace = Self.syntheticTrace(events: events)
         let (requests, seconds) = try Self.timeReplay(trace, command: command)
-        print(String(format: "replay: %d events, %d requests in %.2f s: %.0f ops/s (%.0f events/s)",
-                     trace.count, requests, seconds, Double(requests) / seconds, Double(trace.count) / seconds))
+        print(
+            String(
+                format: "replay: %d events, %d requests in %.2f s: %.0f ops/s (%.0f events/s)",
+                trace.count, requests, seconds, Double(requests) / seconds, Double(trace.count) / seconds))
         let lockstep = try Self.timeLockStep(roundTrips, command: command)
-        print(String(format: "lock-step round trips (no work): %d in %.2f s: %.0f ops/s",
-                     roundTrips, lockstep, Double(roundTrips) / lockstep))
+        print(
+            String(
+                format: "lock-step round trips (no work): %d in %.2f s: %.0f ops/s",
+                roundTrips, lockstep, Double(roundTrips) / lockstep))
     }
 
     /// Replays `trace` through the adapter `command`; returns the requests sent and the seconds

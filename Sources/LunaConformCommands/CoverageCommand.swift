@@ -151,7 +151,9 @@ package struct CorpusManifest: Sendable {
             if raw.hasPrefix("#") || raw.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard cols.count == 6, let exit = Int32(cols[3]) else {
-                throw ManifestError(description: "\(name):\(n + 1): expected 6 tab-separated columns (file, guest, entry, exit, rules, description)")
+                throw ManifestError(
+                    description:
+                        "\(name):\(n + 1): expected 6 tab-separated columns (file, guest, entry, exit, rules, description)")
             }
             let rules = cols[4].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             entries.append(Entry(file: cols[0], guest: cols[1], entry: cols[2], exit: exit, rules: rules, description: cols[5]))

@@ -36,8 +36,10 @@ public struct TestCommand: StreamingCommand {
     @Argument(help: "Further arguments for the guests (WASI arguments after the program name).")
     var guestArguments: [String] = []
 
-    @Option(name: .customLong("dir"), help: ArgumentHelp(
-        "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
+    @Option(
+        name: .customLong("dir"),
+        help: ArgumentHelp(
+            "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
     var directories: [String] = []
 
     @Flag(help: "Match FILTER exactly.")

@@ -64,16 +64,21 @@ extension FlightRecorder {
                 seal(&r)
             }
             for c in r.chunks { c.pinned = true }
-            return (r.chunks, TraceWindow(droppedEvents: r.dropped, droppedBytes: r.droppedBytes,
-                                          startNanos: r.droppedUntil, trigger: trigger))
+            return (
+                r.chunks,
+                TraceWindow(
+                    droppedEvents: r.dropped, droppedBytes: r.droppedBytes,
+                    startNanos: r.droppedUntil, trigger: trigger)
+            )
         }
         var unwritten = chunks[...]
         defer { release(Array(unwritten)) }  // the chunks not written, after a failure
         var header = self.header
         header.window = window
         let fd = try FileDescriptorIO.openForWriting(path)
-        let output = BlockOutput(fd: fd, owned: true, header: header,
-                                 options: TraceWriter.Options(compressionLevel: options.compressionLevel))
+        let output = BlockOutput(
+            fd: fd, owned: true, header: header,
+            options: TraceWriter.Options(compressionLevel: options.compressionLevel))
         do {
             try output.writeHeader()
         } catch {

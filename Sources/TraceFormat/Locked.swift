@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// A value guarded by a spin lock: one atomic compare-exchange to lock and a plain releasing
 /// store to unlock. `TraceWriter.record` takes it once per event, almost always uncontended
@@ -41,7 +42,7 @@ final class Locked<Value>: @unchecked Sendable {
         var attempts = 0
         while true {
             if !held.load(ordering: .relaxed),
-               held.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+                held.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
             {
                 return
             }

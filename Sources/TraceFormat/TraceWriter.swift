@@ -36,8 +36,10 @@ public final class TraceWriter: TraceSink {
         public static let recordingMaxBlockAge = 0.05
 
         /// Creates options; the defaults suit tracing a runtime.
-        public init(payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
-                    compressionLevel: Int = 1, maxPendingBlocks: Int = 4, maxBlockAge: Double? = nil) {
+        public init(
+            payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
+            compressionLevel: Int = 1, maxPendingBlocks: Int = 4, maxBlockAge: Double? = nil
+        ) {
             self.payloadCapture = payloadCapture
             self.eventsPerBlock = max(1, eventsPerBlock)
             self.compressionLevel = compressionLevel
@@ -96,7 +98,9 @@ public final class TraceWriter: TraceSink {
         spare = BytesPool(keep: options.maxPendingBlocks + 1)
         output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
         maxAgeNanos = options.maxBlockAge.map { UInt64($0 * 1e9) } ?? 0
-        ageTimer = maxAgeNanos > 0 ? TimerSource(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "luna.trace.writer.age"))) : nil
+        ageTimer =
+            maxAgeNanos > 0
+            ? TimerSource(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "luna.trace.writer.age"))) : nil
         do {
             try output.writeHeader()
         } catch {

@@ -42,8 +42,9 @@ struct FlightRecorderCommandTests {
     static func windowedRun(in dir: URL) async throws -> (whole: String, window: String) {
         let whole = dir.appendingPathComponent("whole.trace").path, window = dir.appendingPathComponent("window.trace").path
         let header = TraceHeader(producer: "luna-trace tests", wallClockStartNanos: 1)
-        let both = Both(try TraceWriter(path: whole, header: header),
-                        FlightRecorder(header: header, options: .init(capacityBytes: 64 << 10)))
+        let both = Both(
+            try TraceWriter(path: whole, header: header),
+            FlightRecorder(header: header, options: .init(capacityBytes: 64 << 10)))
         let environment = Environment(trace: both)
         let late = environment.spawn(entry: "late_reader") { ctx in
             _ = try await ctx.receive(tags: [7])
@@ -101,7 +102,8 @@ struct FlightRecorderCommandTests {
         let lostWhole = TraceFixtures.run(["lost", whole]), lostWindow = TraceFixtures.run(["lost", window])
         #expect(lostWhole.code == 1 && lostWindow.code == 1)
         var lines = lostWindow.out.split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines.first?.hasPrefix("note: flight recorder window, written on exit: \(w.droppedEvents) earlier events") == true)
+        #expect(
+            lines.first?.hasPrefix("note: flight recorder window, written on exit: \(w.droppedEvents) earlier events") == true)
         lines.removeFirst()
         #expect(lines.joined(separator: "\n") == lostWhole.out)
         #expect(lostWhole.out.contains("receiver exited with it still queued"))
@@ -136,7 +138,9 @@ struct FlightRecorderCommandTests {
         #expect(jsonl.out.hasPrefix("{") && jsonl.err.contains("flight recorder window"))
 
         let verify = TraceFixtures.run(["verify", window])
-        #expect(verify.code == 0 && verify.out.contains("format: 1.2") && verify.out.contains("flight recorder window, written on exit"))
+        #expect(
+            verify.code == 0 && verify.out.contains("format: 1.2")
+                && verify.out.contains("flight recorder window, written on exit"))
     }
 
     static func window(_ path: String) throws -> (TraceWindow, [TraceEvent], TraceStop) {

@@ -1,6 +1,7 @@
 import Foundation
 import LunaSupport
 import Testing
+
 @testable import TraceFormat
 
 /// Bad input: every kind gives a specific error with its offset, never a crash or a hang.
@@ -58,8 +59,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         let (read, stop) = TraceSamples.readAll(try TraceReader(bytes: file.bytes))
         #expect(read == events)
-        #expect(stop == .incomplete(lastGoodOffset: UInt64(file.bytes.count),
-                                    reason: stop.error ?? TraceFormatError(.io, offset: 0, "")))
+        #expect(
+            stop
+                == .incomplete(
+                    lastGoodOffset: UInt64(file.bytes.count),
+                    reason: stop.error ?? TraceFormatError(.io, offset: 0, "")))
         #expect(stop.error?.kind == .missingSummary)
     }
 
@@ -107,7 +111,9 @@ import Testing
     }
 
     @Test func nonTraceFiles() throws {
-        for input in [Array("hello, this is not a trace\n".utf8), [0x28, 0xB5, 0x2F, 0xFD, 0, 0, 0, 0], [0x50, 0x2A, 0x4D, 0x19]] {
+        for input in [
+            Array("hello, this is not a trace\n".utf8), [0x28, 0xB5, 0x2F, 0xFD, 0, 0, 0, 0], [0x50, 0x2A, 0x4D, 0x19],
+        ] {
             do {
                 _ = try TraceReader(bytes: input)
                 Issue.record("accepted \(input)")
@@ -133,7 +139,8 @@ import Testing
             #expect(e.offset == 12)
             #expect(e.detail.contains("2.0"))
         }
-        let minor = try TraceSamples.write(TraceSamples.pingPong(rounds: 2), header: TraceHeader(timeUnitNanos: 1, formatMinor: 9))
+        let minor = try TraceSamples.write(
+            TraceSamples.pingPong(rounds: 2), header: TraceHeader(timeUnitNanos: 1, formatMinor: 9))
         defer { try? FileManager.default.removeItem(atPath: minor.path) }
         let reader = try TraceReader(bytes: minor.bytes)
         #expect(reader.header.formatMinor == 9)

@@ -1,6 +1,6 @@
 import CLunaClock
-import Synchronization
 import LunaSupport
+import Synchronization
 
 /// The clock of trace timestamps: nanoseconds since an anchor, read from the CPU's cycle
 /// counter rather than `clock_gettime`, which costs several times more per event (figures in

@@ -3,6 +3,7 @@ import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// A trace writer that cannot write (its file is a pipe nobody reads) must stop only the process
@@ -41,8 +42,9 @@ import TraceFormat
         var draining = false
         defer { if !draining { drain.signal(); close(writeEnd) } }
 
-        let writer = try TraceWriter(fileDescriptor: writeEnd, header: TraceHeader(producer: "back-pressure test"),
-                                     options: .init(eventsPerBlock: 32, maxPendingBlocks: 1))
+        let writer = try TraceWriter(
+            fileDescriptor: writeEnd, header: TraceHeader(producer: "back-pressure test"),
+            options: .init(eventsPerBlock: 32, maxPendingBlocks: 1))
         let pressure = try #require(writer.backPressure)
         let env = Environment(trace: writer)
 
@@ -93,7 +95,7 @@ import TraceFormat
         mailbox.lock.lock()
         let queued = mailbox.queue.count
         mailbox.lock.unlock()
-        #expect(queued == 2)   // its own last message and that of `other`
+        #expect(queued == 2)  // its own last message and that of `other`
         env.kill(producer)
         #expect(env.waitForExitBlocking(of: producer, timeout: 120) == .killed)
         // All of that happened while the writer was still stalled, and the producer did no

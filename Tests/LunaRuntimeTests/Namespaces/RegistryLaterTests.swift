@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// `lunatic::registry::get_or_put_later` (traces/guests/ns_registry.c): lunatic's atomic
@@ -46,8 +47,9 @@ struct RegistryLaterTests {
         #expect(registry.waitingCalls == 0)
     }
 
-    @Test("get or remove after a miss, while holding the registry, traps as in lunatic",
-          arguments: [("later_then_get", "get"), ("later_then_remove", "remove")])
+    @Test(
+        "get or remove after a miss, while holding the registry, traps as in lunatic",
+        arguments: [("later_then_get", "get"), ("later_then_remove", "remove")])
     func deadlockTrap(entry: String, function: String) async throws {
         let run = try await runGuest(try Self.guest, entry)
         #expect(run.exit == .failure(reason: "calling `lunatic::registry::\(function)` after `get_or_put_later` will deadlock"))
@@ -57,11 +59,13 @@ struct RegistryLaterTests {
     func releasedAtEnd() async throws {
         let environment = Environment()
         let output = CapturedGuestOutput()
-        let holder = try environment.spawnGuest(module: try Self.guest, entry: "hold_and_end",
-                                                options: GuestOptions(output: output))
+        let holder = try environment.spawnGuest(
+            module: try Self.guest, entry: "hold_and_end",
+            options: GuestOptions(output: output))
         #expect(await environment.waitForExit(of: holder, timeout: 20) == .normal)
-        let next = try environment.spawnGuest(module: try Self.guest, entry: "lookup_missing",
-                                              options: GuestOptions(output: output))
+        let next = try environment.spawnGuest(
+            module: try Self.guest, entry: "lookup_missing",
+            options: GuestOptions(output: output))
         #expect(await environment.waitForExit(of: next, timeout: 5) == .normal)
         #expect(output.stdout == "free\n")
     }

@@ -2,6 +2,7 @@ import Foundation
 import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// Collects every event, in order, for assertions on networking traces.
@@ -62,8 +63,10 @@ enum TestCertificate {
             guard process.terminationStatus == 0 else {
                 return .failure(GenerationError(description: "openssl req exited with \(process.terminationStatus)"))
             }
-            return .success(Material(certificatePEM: Array(try Data(contentsOf: cert)),
-                                     keyPEM: Array(try Data(contentsOf: key))))
+            return .success(
+                Material(
+                    certificatePEM: Array(try Data(contentsOf: cert)),
+                    keyPEM: Array(try Data(contentsOf: key))))
         } catch {
             return .failure(GenerationError(description: "certificate generation failed: \(error)"))
         }

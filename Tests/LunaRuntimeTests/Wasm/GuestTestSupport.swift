@@ -2,6 +2,7 @@ import Foundation
 import LunaTestSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// The committed guest modules (traces/guests/*.c, built by traces/guests/build.sh), loaded

@@ -2,6 +2,7 @@ import LunaSupport
 import Testing
 import WAT
 import WasmKit
+
 @testable import LunaRuntime
 
 /// Copy-on-write memory images: an instance whose memory is the mapped image must hold exactly
@@ -109,12 +110,13 @@ struct MemoryImageTests {
 
     @Test("writes stay in the instance that made them; later instances see the image")
     func copyOnWrite() throws {
-        let module = try GuestModule(wat: """
-            (module
-              (memory (export "memory") 1)
-              (data (i32.const 100) "original")
-              (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (memory (export "memory") 1)
+                  (data (i32.const 100) "original")
+                  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
+                """)
         let first = try Self.instantiate(module)
         let second = try Self.instantiate(module)
         _ = try first.instance.exports[function: "poke"]!.invoke([.i32(100), .i32(UInt32(UInt8(ascii: "X")))])
@@ -131,7 +133,8 @@ struct MemoryImageTests {
 
     @Test("memory.init and data.drop of passive segments behave as on the copying path")
     func passiveSegments() throws {
-        let pair = try Pair("""
+        let pair = try Pair(
+            """
             (module
               (memory (export "memory") 1)
               (data $active (i32.const 16) "active")
@@ -154,7 +157,7 @@ struct MemoryImageTests {
             }
             call("init_passive", [.i32(1000), .i32(0), .i32(13)])
             call("init_passive", [.i32(2000), .i32(8), .i32(6)])  // past the segment's end
-            call("init_active", [.i32(3000), .i32(0), .i32(0)])   // dropped: only length 0 works
+            call("init_active", [.i32(3000), .i32(0), .i32(0)])  // dropped: only length 0 works
             call("init_active", [.i32(3000), .i32(0), .i32(1)])
             call("drop_passive")
             call("init_passive", [.i32(4000), .i32(0), .i32(1)])
@@ -172,14 +175,15 @@ struct MemoryImageTests {
 
     @Test("memory.grow after an image mapping keeps the image and adds zeroed, writable pages")
     func growAfterImage() throws {
-        let module = try GuestModule(wat: """
-            (module
-              (memory (export "memory") 2 10)
-              (data (i32.const 65530) "across the page end")
-              (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-              (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
-              (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (memory (export "memory") 2 10)
+                  (data (i32.const 65530) "across the page end")
+                  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+                  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+                  (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))
+                """)
         let (instance, memory, placement) = try Self.instantiate(module)
         #expect(placement == Self.expectedPlacement)
         #expect(try instance.exports[function: "grow"]!.invoke([.i32(3)]) == [.i32(2)])
@@ -187,16 +191,19 @@ struct MemoryImageTests {
         _ = try instance.exports[function: "poke"]!.invoke([.i32(4 * 65536 + 7), .i32(42)])
         #expect(try instance.exports[function: "peek"]!.invoke([.i32(4 * 65536 + 7)]) == [.i32(42)])
         #expect(try instance.exports[function: "peek"]!.invoke([.i32(3 * 65536)]) == [.i32(0)])
-        #expect(memory.withUnsafeBufferPointer(offset: 65530, count: 19) { String(decoding: $0, as: UTF8.self) }
+        #expect(
+            memory.withUnsafeBufferPointer(offset: 65530, count: 19) { String(decoding: $0, as: UTF8.self) }
                 == "across the page end")
         #expect(try instance.exports[function: "grow"]!.invoke([.i32(6)]) == [.i32(UInt32(bitPattern: -1))])
         #expect(throws: (any Error).self) { try instance.exports[function: "peek"]!.invoke([.i32(5 * 65536)]) }
     }
 
-    @Test("offsets that are not constants keep the copying path", arguments: [
-        "(global $g i32 (i32.const 4096)) (data (global.get $g) \"from a global\")",
-        "(data (i32.add (i32.const 4000) (i32.const 96)) \"from a global\")",
-    ])
+    @Test(
+        "offsets that are not constants keep the copying path",
+        arguments: [
+            "(global $g i32 (i32.const 4096)) (data (global.get $g) \"from a global\")",
+            "(data (i32.add (i32.const 4000) (i32.const 96)) \"from a global\")",
+        ])
     func nonConstantOffset(declarations: String) throws {
         let wat = """
             (module
@@ -215,16 +222,18 @@ struct MemoryImageTests {
         #expect(module.memoryImage == nil)
         let (_, memory, placement) = try Self.instantiate(module)
         #expect(placement == nil)
-        #expect(memory.withUnsafeBufferPointer(offset: 4096, count: 13) { String(decoding: $0, as: UTF8.self) }
+        #expect(
+            memory.withUnsafeBufferPointer(offset: 4096, count: 13) { String(decoding: $0, as: UTF8.self) }
                 == "from a global")
     }
 
     @Test("a start function, an unexported memory, or an out-of-bounds segment keep the copying path")
     func unsupportedShapes() throws {
-        let start = try GuestModule(wat: """
-            (module (memory (export "memory") 1) (data (i32.const 8) "x")
-              (func $s (i32.store8 (i32.const 8) (i32.const 89))) (start $s))
-            """)
+        let start = try GuestModule(
+            wat: """
+                (module (memory (export "memory") 1) (data (i32.const 8) "x")
+                  (func $s (i32.store8 (i32.const 8) (i32.const 89))) (start $s))
+                """)
         #expect(start.memoryImage == nil)
         #expect(try Self.instantiate(start).memory.withUnsafeBufferPointer(offset: 8, count: 1) { $0[0] } == 89)
 
