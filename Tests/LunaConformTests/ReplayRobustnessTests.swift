@@ -1,5 +1,6 @@
 import ConformanceKit
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -14,9 +15,9 @@ struct ReplayRobustnessTests {
     func concurrentTimeouts() async throws {
         let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000) }
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
-            let started = Date()
+            let started = MonotonicClock.now()
             let report = await offPool { TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3) }
-            let seconds = Date().timeIntervalSince(started)
+            let seconds = Double(MonotonicClock.now() - started) / 1e9
             #expect(report.allPassed, "\(report.text())")
             // One after another they cannot take less than 8 s; together about 1 s. Any time
             // below 8 s proves they overlapped, however loaded the machine (figures: BENCHMARKS.md).
@@ -30,16 +31,16 @@ struct ReplayRobustnessTests {
         "a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes",
         .enabled(if: ProcessInfo.processInfo.environment["LUNA_SLOW_TESTS"] == "1"))
     func ringOf300() async throws {
-        let recordStart = Date()
+        let recordStart = MonotonicClock.now()
         let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000) }
-        let recorded = Date().timeIntervalSince(recordStart)
+        let recorded = Double(MonotonicClock.now() - recordStart) / 1e9
         for (name, command) in [("python", TestSupport.pythonAdapter), ("built-in", TestSupport.builtinAdapter())] {
-            let started = Date()
+            let started = MonotonicClock.now()
             let report = await offPool {
                 ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 3, traceTimeout: 60))
                     .run([.events(events, name: "ring-300")])
             }
-            let seconds = Date().timeIntervalSince(started)
+            let seconds = Double(MonotonicClock.now() - started) / 1e9
             print(
                 "ring of 300, 5 s timeouts: recorded in \(String(format: "%.1f", recorded)) s, replayed (\(name)) in \(String(format: "%.1f", seconds)) s"
             )

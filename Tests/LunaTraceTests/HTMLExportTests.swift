@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 
 @testable import LunaTraceCommands
@@ -38,8 +39,8 @@ enum HeadlessBrowser {
         process.standardOutput = outHandle
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
+        let deadline = MonotonicClock.deadline(after: timeout)
+        while process.isRunning && MonotonicClock.now() < deadline { usleep(50_000) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()

@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 
 @testable import TraceFormat
@@ -112,8 +113,8 @@ import Testing
         }
         threads.forEach { $0.start() }
         turns[0].signal()
-        let deadline = Date().addingTimeInterval(120)
-        while writer.eventCount < UInt64(2 * rounds) && Date() < deadline { usleep(1_000) }
+        let deadline = MonotonicClock.deadline(after: 120)
+        while writer.eventCount < UInt64(2 * rounds) && MonotonicClock.now() < deadline { usleep(1_000) }
         try #require(writer.eventCount == UInt64(2 * rounds), "the writers stalled at \(writer.eventCount) events")
         try writer.close()
         let (events, _) = TraceSamples.readAll(try TraceReader(path: path))

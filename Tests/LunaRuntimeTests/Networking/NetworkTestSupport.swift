@@ -75,8 +75,8 @@ enum TestCertificate {
 
 /// Waits (polling, at most `seconds`) until `box` holds a value.
 func waitForValue<T: Sendable>(_ box: Box<T?>, seconds: Double = 5) -> T? {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = MonotonicClock.deadline(after: seconds)
+    while MonotonicClock.now() < deadline {
         if let v = box.value { return v }
         Thread.sleep(forTimeInterval: 0.005)
     }

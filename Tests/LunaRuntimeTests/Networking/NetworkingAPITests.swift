@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 import TraceFormat
 
@@ -46,9 +47,9 @@ struct NetworkingAPITests {
             let address = try ctx.resolveNext(ctx.tcpLocalAddress(listener).expectSuccess("local"))!
             let client = try ctx.tcpConnect(address, timeoutMs: 2000).expectSuccess("connect")
             try ctx.setTcpTimeout(client, .read, ms: 150)
-            let started = Date()
+            let started = MonotonicClock.now()
             let (outcome, _) = try ctx.tcpRead(client, maxCount: 16)
-            let elapsed = Date().timeIntervalSince(started)
+            let elapsed = Double(MonotonicClock.now() - started) / 1e9
             try ctx.setTcpTimeout(client, .read, ms: .max)
             observed.value = (outcome, elapsed, try ctx.tcpTimeout(client, .read))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -89,8 +90,8 @@ func runRule(_ entry: String, _ params: [GuestValue] = []) async throws -> Guest
 
 /// Polls `condition` every few milliseconds for up to `seconds`.
 func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = MonotonicClock.deadline(after: seconds)
+    while MonotonicClock.now() < deadline {
         if condition() { return true }
         try? await Task.sleep(nanoseconds: 2_000_000)
     }
