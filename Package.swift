@@ -1,7 +1,7 @@
 // swift-tools-version:6.3
 // Layers depend only downward (README.md draws the graph):
-//   CZstd → TraceFormat → TraceAnalysis | ConformanceKit | LunaRuntime → LunaAdapter
-//   → LunaTraceCommands | LunaConformCommands → thin executables; LunaBenchmarks on the libraries.
+//   LunaSupport (below everything), CZstd → TraceFormat → TraceAnalysis | ConformanceKit | LunaRuntime
+//   → LunaAdapter → LunaTraceCommands | LunaConformCommands → thin executables; LunaBenchmarks on the libraries.
 import PackageDescription
 
 // Warnings become errors when LUNA_WARNINGS_AS_ERRORS is set (test.sh and CI set it); opt-in, as
@@ -46,9 +46,10 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
         ),
-        // The trace file format: events, encoding, writer, reader. No runtime dependency.
-        // The clock, the condition lock and small concurrency helpers every module shares.
+        // The clock, the condition lock, the seeded PRNG and small concurrency helpers every
+        // module shares; the bottom module (no dependencies).
         .target(name: "LunaSupport"),
+        // The trace file format: events, encoding, writer, reader. No runtime dependency.
         .target(name: "TraceFormat", dependencies: ["CZstd", "LunaSupport"]),
         // The CPU cycle counter for cheap trace timestamps (LunaRuntime/Core/TraceClock.swift).
         .target(name: "CLunaClock"),
@@ -94,7 +95,7 @@ let package = Package(
         .target(
             name: "LunaConformCommands",
             dependencies: [
-                "ConformanceKit", "ConformanceFuzz", "LunaAdapter", "TraceFormat", "LunaRuntime",
+                "ConformanceKit", "ConformanceFuzz", "LunaAdapter", "TraceFormat", "LunaRuntime", "LunaSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -113,7 +114,7 @@ let package = Package(
 
         // What several test targets share (not a product).
         .target(name: "LunaTestSupport", path: "Tests/LunaTestSupport"),
-        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "LunaSupport"]),
         .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaRuntime", "LunaTestSupport"]),
         .testTarget(
             name: "LunaRuntimeTests",
@@ -124,18 +125,25 @@ let package = Package(
         ),
         .testTarget(
             name: "LunaTraceTests",
-            dependencies: ["LunaTraceCommands", "LunaRunner", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaTestSupport"]
+            dependencies: [
+                "LunaTraceCommands", "LunaRunner", "TraceAnalysis", "TraceFormat", "LunaRuntime", "LunaSupport",
+                "LunaTestSupport",
+            ]
         ),
         .testTarget(
             name: "LunaConformTests",
-            dependencies: ["LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime",
-                           "LunaTestSupport"],
+            dependencies: [
+                "LunaConformCommands", "LunaAdapter", "ConformanceKit", "TraceFormat", "LunaRuntime",
+                "LunaSupport", "LunaTestSupport",
+            ],
             exclude: ["Fixtures"]  // adapter scripts the tests run by path with python3
         ),
         .testTarget(
             name: "ConformanceFuzzTests",
-            dependencies: ["ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime",
-                           "LunaTestSupport"]
+            dependencies: [
+                "ConformanceFuzz", "LunaConformCommands", "ConformanceKit", "TraceFormat", "LunaRuntime",
+                "LunaSupport", "LunaTestSupport",
+            ]
         ),
     ]
 )

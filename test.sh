@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # The tests in one command: installs what is missing (scripts/setup.sh), then
+#   0. scripts/format.sh --check --all   every Swift file formatted as .swift-format says
+#                                    (seconds; before any build, so it fails fast);
 #   1. swift test                    every unit, integration and golden test (debug build);
 #                                    (the corpus checks are in it: CorpusTests);
 #   2. swift test -c release         the guest, networking and runner tests again on a release
@@ -14,11 +16,14 @@
 # Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
 #
 #   ./test.sh            everything
-#   ./test.sh --quick    step 1 only
+#   ./test.sh --quick    steps 0 and 1 only
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/setup.sh
 export LUNA_WARNINGS_AS_ERRORS=1
+
+echo "== format check (scripts/format.sh --check --all)"
+bash scripts/format.sh --check --all
 
 echo "== swift test (debug)"
 swift test

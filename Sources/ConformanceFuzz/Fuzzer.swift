@@ -140,8 +140,9 @@ public struct Fuzzer: Sendable {
                 var workloads: [Workload] = []
                 while workloads.count < size && more() {
                     let seed = fuzzer.seed(k)
-                    workloads.append(opts.ringRounds.map { Workload.ring(processes: 4, rounds: $0, seed: seed) }
-                        ?? generator.generate(seed: seed))
+                    workloads.append(
+                        opts.ringRounds.map { Workload.ring(processes: 4, rounds: $0, seed: seed) }
+                            ?? generator.generate(seed: seed))
                     k += 1
                 }
                 let started = MonotonicClock.now()
@@ -160,8 +161,9 @@ public struct Fuzzer: Sendable {
             for (w, r) in recorded {
                 if !r.endedCleanly {
                     // LunaRuntime itself did not finish the workload: a bug in Luna, reported as such.
-                    let o = TraceOutcome(name: "seed \(w.seed)", status: .failed,
-                                         note: "LunaRuntime did not end this workload within \(recorder.deadline) s (\(r.processStates))")
+                    let o = TraceOutcome(
+                        name: "seed \(w.seed)", status: .failed,
+                        note: "LunaRuntime did not end this workload within \(recorder.deadline) s (\(r.processStates))")
                     outcomes.append(o)
                     progress?(o)
                     failing = (w, r.events, o)
@@ -173,13 +175,15 @@ public struct Fuzzer: Sendable {
             if sources.isEmpty { break }
             let replayStarted = MonotonicClock.now()
             defer { replayNs += MonotonicClock.now() - replayStarted }
-            let report = Self.replay(sources, adapter: .init(command: options.adapter), replay: options.replay, jobs: options.jobs)
+            let report = Self.replay(
+                sources, adapter: .init(command: options.adapter), replay: options.replay, jobs: options.jobs)
             var failed = zip(batch, report.outcomes).filter { $0.1.countsAsFailure }.map(\.0.0.seed)
             var referenceOutcomes: [UInt64: TraceOutcome] = [:]
             if let reference = options.reference, options.filterWithReference, !failed.isEmpty {
                 let again = batch.filter { failed.contains($0.0.seed) }
-                let r = Self.replay(again.map { TraceSource.events($0.1, name: "seed \($0.0.seed)") }, adapter: .init(command: reference),
-                                    replay: options.replay, jobs: options.jobs)
+                let r = Self.replay(
+                    again.map { TraceSource.events($0.1, name: "seed \($0.0.seed)") }, adapter: .init(command: reference),
+                    replay: options.replay, jobs: options.jobs)
                 for (b, o) in zip(again, r.outcomes) where o.countsAsFailure { referenceOutcomes[b.0.seed] = o }
                 failed.removeAll { referenceOutcomes[$0] != nil }
             }
@@ -187,18 +191,23 @@ public struct Fuzzer: Sendable {
                 var o = o
                 if let ro = referenceOutcomes[b.0.seed] {
                     referenceFailures.append((b.0.seed, ro))
-                    log?("seed \(b.0.seed): the reference adapter diverges too (\(FailureSignature(ro).map(\.description) ?? "?")): a divergence of Luna, not of the adapter")
+                    log?(
+                        "seed \(b.0.seed): the reference adapter diverges too (\(FailureSignature(ro).map(\.description) ?? "?")): a divergence of Luna, not of the adapter"
+                    )
                     if options.knownCauses.isEmpty {
                         o.status = .skipped
                         o.note = "the reference adapter diverges on this trace too: " + (ro.firstCauses.first?.line ?? ro.note)
                     } else {
-                        o.note = "the reference adapter diverges on this trace too (a divergence of Luna itself): "
+                        o.note =
+                            "the reference adapter diverges on this trace too (a divergence of Luna itself): "
                             + (ro.firstCauses.first?.line ?? ro.note)
                     }
                 } else if o.countsAsFailure, let cause = options.knownCauses.first(where: { $0.matches(o) }) {
                     knownCauseHits.append((b.0.seed, cause, o))
                     o.status = .skipped
-                    o.note = "known cause \(cause.label) of this adapter: " + (o.firstCauses.first?.line ?? o.adapterFailure?.description ?? o.note)
+                    o.note =
+                        "known cause \(cause.label) of this adapter: "
+                        + (o.firstCauses.first?.line ?? o.adapterFailure?.description ?? o.note)
                 }
                 outcomes.append(o)
                 progress?(o)
@@ -207,9 +216,10 @@ public struct Fuzzer: Sendable {
         }
         let fuzzSeconds = Double(MonotonicClock.now() - start) / 1e9
         producer.stop()
-        var result = Result(outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds,
-                            recordingSeconds: Double(producer.recordingNs) / 1e9, replaySeconds: Double(replayNs) / 1e9,
-                            referenceFailures: referenceFailures, knownCauseHits: knownCauseHits)
+        var result = Result(
+            outcomes: outcomes, failure: nil, seconds: 0, fuzzSeconds: fuzzSeconds,
+            recordingSeconds: Double(producer.recordingNs) / 1e9, replaySeconds: Double(replayNs) / 1e9,
+            referenceFailures: referenceFailures, knownCauseHits: knownCauseHits)
         if let (w, events, o) = failing, let signature = FailureSignature(o) {
             result.failure = handle(w, events, o, signature, foundAfter: fuzzSeconds)
         }
@@ -220,7 +230,9 @@ public struct Fuzzer: Sendable {
     /// Replays `sources` through up to `jobs` adapter processes at once, each taking the next
     /// source nobody has taken yet (so one slow replay does not hold up the sources behind it);
     /// the outcomes come back in the order of `sources`.
-    static func replay(_ sources: [TraceSource], adapter: AdapterClient.Options, replay: ReplayOptions, jobs: Int) -> ConformanceReport {
+    static func replay(
+        _ sources: [TraceSource], adapter: AdapterClient.Options, replay: ReplayOptions, jobs: Int
+    ) -> ConformanceReport {
         let parts = max(1, min(jobs, sources.count))
         let runner = ConformanceRunner(adapter: adapter, replay: replay)
         if parts == 1 { return runner.run(sources) }
@@ -233,12 +245,14 @@ public struct Fuzzer: Sendable {
     }
 
     /// Shrinks a failing workload and writes its minimal case.
-    func handle(_ w: Workload, _ events: [TraceEvent], _ o: TraceOutcome, _ signature: FailureSignature,
-                foundAfter: Double) -> Failure
-    {
+    func handle(
+        _ w: Workload, _ events: [TraceEvent], _ o: TraceOutcome, _ signature: FailureSignature,
+        foundAfter: Double
+    ) -> Failure {
         let started = MonotonicClock.now()
-        var failure = Failure(seed: w.seed, signature: signature, outcome: o, shrunkWorkload: nil, shrunkEvents: events,
-                              shrunkOutcome: o, files: nil, foundAfter: foundAfter, shrinkSeconds: 0)
+        var failure = Failure(
+            seed: w.seed, signature: signature, outcome: o, shrunkWorkload: nil, shrunkEvents: events,
+            shrunkOutcome: o, files: nil, foundAfter: foundAfter, shrinkSeconds: 0)
         let adapter = AdapterClient.Options(command: options.adapter)
         if let dir = options.outputDirectory {
             // The trace that failed, as recorded: a race may not come back when the seed reruns.
@@ -247,17 +261,21 @@ public struct Fuzzer: Sendable {
         }
         if options.shrink && !o.divergences.isEmpty || options.shrink && o.adapterFailure != nil {
             log?("shrinking seed \(w.seed) (\(signature))")
-            var ws = WorkloadShrinker(adapter: adapter, replay: options.replay, signature: signature,
-                                      timeLimit: options.shrinkTime)
+            var ws = WorkloadShrinker(
+                adapter: adapter, replay: options.replay, signature: signature,
+                timeLimit: options.shrinkTime)
             ws.jobs = options.jobs
             let r = ws.shrink(w, events: events, outcome: o)
             failure.shrunkWorkload = r.workload
             failure.shrunkEvents = r.events
             failure.shrunkOutcome = r.outcome
-            log?("workload: \(w.stepCount) → \(r.workload.stepCount) steps, \(w.processes.count) → \(r.workload.processes.count) processes (\(r.tries) tries)")
+            log?(
+                "workload: \(w.stepCount) → \(r.workload.stepCount) steps, \(w.processes.count) → \(r.workload.processes.count) processes (\(r.tries) tries)"
+            )
             let index = r.outcome.firstCauses.first?.eventIndex ?? r.outcome.divergences.first?.eventIndex
-            let oracle = ShrinkOracle(adapter: adapter, reference: options.reference.map { .init(command: $0) },
-                                      replay: options.replay, signature: signature)
+            let oracle = ShrinkOracle(
+                adapter: adapter, reference: options.reference.map { .init(command: $0) },
+                replay: options.replay, signature: signature)
             let t = TraceShrinker(oracle: oracle, timeLimit: options.shrinkTime).shrink(r.events, divergenceIndex: index)
             if let to = t.outcome, FailureSignature(to) == signature {
                 failure.shrunkEvents = t.events
@@ -267,13 +285,15 @@ public struct Fuzzer: Sendable {
         }
         failure.shrinkSeconds = Double(MonotonicClock.now() - started) / 1e9
         if let dir = options.outputDirectory {
-            let header = [
-                "luna-conform fuzz: seed \(w.seed) diverges: \(signature)",
-                "adapter: \(options.adapter.joined(separator: " "))",
-            ] + (failure.shrunkOutcome?.firstCauses.first.map { ["first cause: " + $0.line] } ?? [])
-            failure.files = try? MinimalCase.write(events: failure.shrunkEvents, workload: failure.shrunkWorkload,
-                                                  header: header, adapter: options.adapter, reference: options.reference,
-                                                  replay: options.replay, directory: dir, base: "seed-\(w.seed)")
+            let header =
+                [
+                    "luna-conform fuzz: seed \(w.seed) diverges: \(signature)",
+                    "adapter: \(options.adapter.joined(separator: " "))",
+                ] + (failure.shrunkOutcome?.firstCauses.first.map { ["first cause: " + $0.line] } ?? [])
+            failure.files = try? MinimalCase.write(
+                events: failure.shrunkEvents, workload: failure.shrunkWorkload,
+                header: header, adapter: options.adapter, reference: options.reference,
+                replay: options.replay, directory: dir, base: "seed-\(w.seed)")
         }
         return failure
     }
@@ -282,7 +302,7 @@ public struct Fuzzer: Sendable {
 /// Batches of recorded workloads handed from the recording thread to the replaying one, at
 /// most one batch ahead. `@unchecked Sendable`: every field is guarded by `cond`.
 final class BatchProducer: @unchecked Sendable {
-    private let cond = NSCondition()
+    private let cond = ConditionLock()
     private var items: [[(Workload, WorkloadRecorder.Recording)]] = []
     private var done = false
     private var stopFlag = false
@@ -298,7 +318,7 @@ final class BatchProducer: @unchecked Sendable {
     func put(_ batch: [(Workload, WorkloadRecorder.Recording)]) -> Bool {
         cond.lock()
         defer { cond.unlock() }
-        while items.count >= 1 && !stopFlag { cond.wait() }
+        while items.count >= 1 && !stopFlag { cond.wait(untilMonotonicNs: nil) }
         if stopFlag { return false }
         items.append(batch)
         cond.broadcast()
@@ -309,7 +329,7 @@ final class BatchProducer: @unchecked Sendable {
     func take() -> [(Workload, WorkloadRecorder.Recording)]? {
         cond.lock()
         defer { cond.unlock() }
-        while items.isEmpty && !done { cond.wait() }
+        while items.isEmpty && !done { cond.wait(untilMonotonicNs: nil) }
         if items.isEmpty { return nil }
         let b = items.removeFirst()
         cond.broadcast()
@@ -323,7 +343,7 @@ final class BatchProducer: @unchecked Sendable {
         cond.lock()
         stopFlag = true
         cond.broadcast()
-        while !done { cond.wait() }
+        while !done { cond.wait(untilMonotonicNs: nil) }
         cond.unlock()
     }
 }
@@ -357,7 +377,7 @@ enum Parallel {
 
 /// Results filled in by several threads. `@unchecked Sendable`: guarded by `lock`.
 final class ResultSlots<R>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var slots: [R?]
     private var taken = 0
     init(count: Int) { slots = Array(repeating: nil, count: count) }

@@ -23,9 +23,10 @@ public enum MinimalCase {
     }
 
     /// Writes the case under `directory` with file names starting with `base`.
-    public static func write(events: [TraceEvent], workload: Workload?, header: [String], adapter: [String],
-                             reference: [String]?, replay: ReplayOptions, directory: String, base: String) throws -> Files
-    {
+    public static func write(
+        events: [TraceEvent], workload: Workload?, header: [String], adapter: [String],
+        reference: [String]?, replay: ReplayOptions, directory: String, base: String
+    ) throws -> Files {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let stem = (directory as NSString).appendingPathComponent(base)
         let files = Files(trace: TraceFileName.named(stem), requests: stem + ".ndjson", listing: stem + ".txt", requestCount: 0)
@@ -59,7 +60,9 @@ public enum MinimalCase {
 
     /// Replays `events` through `adapter` with its stdin and stdout copied to files; returns
     /// the requests (in order) and the answers by request id.
-    static func capture(_ events: [TraceEvent], adapter: [String], replay: ReplayOptions, scratch: String)
+    static func capture(
+        _ events: [TraceEvent], adapter: [String], replay: ReplayOptions, scratch: String
+    )
         -> (requests: [(String, JSONValue)], answers: [Int64: JSONValue])
     {
         let inFile = scratch + ".capture-in", outFile = scratch + ".capture-out"
@@ -91,7 +94,9 @@ public enum MinimalCase {
     public static func describe(_ e: TraceEvent) -> String {
         var s = "pid \(e.pid) \(e.kind.name)"
         var args = e.args.map { String($0) }
-        if e.kind == .receive { args = ["tags \(e.tags)", "timeout \(e.args.at(0).map { $0 < 0 ? "forever" : String($0) } ?? "?")"] }
+        if e.kind == .receive {
+            args = ["tags \(e.tags)", "timeout \(e.args.at(0).map { $0 < 0 ? "forever" : String($0) } ?? "?")"]
+        }
         s += "(" + args.joined(separator: ", ") + ")"
         if e.message != 0 { s += " message #\(e.message)" }
         switch e.payload {

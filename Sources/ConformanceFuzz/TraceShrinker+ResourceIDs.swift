@@ -37,7 +37,7 @@ extension TraceShrinker {
         }
         return events.map { e in
             guard let kind = e.kind.resourceKindName,
-                  let map = renumber[Table(pid: e.pid, kind: kind)]
+                let map = renumber[Table(pid: e.pid, kind: kind)]
             else { return e }
             var e = e
             if isTake(e.kind) {

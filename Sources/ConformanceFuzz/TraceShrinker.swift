@@ -17,9 +17,10 @@ public struct ShrinkOracle: Sendable {
     public var signature: FailureSignature
 
     /// Creates an oracle.
-    public init(adapter: AdapterClient.Options, reference: AdapterClient.Options?, replay: ReplayOptions,
-                signature: FailureSignature)
-    {
+    public init(
+        adapter: AdapterClient.Options, reference: AdapterClient.Options?, replay: ReplayOptions,
+        signature: FailureSignature
+    ) {
         self.adapter = adapter
         self.reference = reference
         self.replay = replay
@@ -37,9 +38,11 @@ public struct ShrinkOracle: Sendable {
         let signature = self.signature
         let underTest = ConformanceRunner(adapter: adapter, replay: replay)
         func runUnderTest() {
-            underTest.run(sources, before: { verdicts.step(reference: false, $0) }, outcome: { i, o in
-                verdicts.set(reference: false, i, FailureSignature(o) == signature ? o : nil)
-            })
+            underTest.run(
+                sources, before: { verdicts.step(reference: false, $0) },
+                outcome: { i, o in
+                    verdicts.set(reference: false, i, FailureSignature(o) == signature ? o : nil)
+                })
         }
         guard let reference else {
             runUnderTest()
@@ -48,9 +51,11 @@ public struct ShrinkOracle: Sendable {
         let referenceRunner = ConformanceRunner(adapter: reference, replay: replay)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
-            referenceRunner.run(sources, before: { verdicts.step(reference: true, $0) }, outcome: { i, o in
-                verdicts.set(reference: true, i, o.status == .passed ? o : nil)
-            })
+            referenceRunner.run(
+                sources, before: { verdicts.step(reference: true, $0) },
+                outcome: { i, o in
+                    verdicts.set(reference: true, i, o.status == .passed ? o : nil)
+                })
             done.signal()
         }
         thread.stackSize = 16 << 20
@@ -64,7 +69,7 @@ public struct ShrinkOracle: Sendable {
 /// What the two replays of `ShrinkOracle.firstFailing` have found so far, shared between them.
 /// `@unchecked Sendable`: every field is guarded by `lock`.
 final class CandidateVerdicts: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     /// Per candidate: nil while not replayed; the outcome when it fails the same way (adapter
     /// under test) or passes (reference); `.none` inside when it does not.
     private var underTest: [TraceOutcome??]

@@ -1,3 +1,4 @@
+import LunaSupport
 import TraceFormat
 
 /// Generates workloads from a seed: the same seed and options always give the same workload.
@@ -44,12 +45,12 @@ public struct WorkloadGenerator: Sendable {
 
     /// The workload of `seed`.
     public func generate(seed: UInt64) -> Workload {
-        var g = Builder(rng: FuzzRandom(seed: seed), options: options)
+        var g = Builder(rng: SplitMix(seed: seed), options: options)
         return Workload(seed: seed, processes: g.build())
     }
 
     struct Builder {
-        var rng: FuzzRandom
+        var rng: SplitMix
         let options: Options
         var scripts: [[FuzzStep]] = []
         var calls = 0
@@ -63,7 +64,11 @@ public struct WorkloadGenerator: Sendable {
             for child in 1..<max(n, 1) {
                 let parent = rng.chance(0.6) ? 0 : rng.below(child)
                 let link: Int64 = options.lifecycle && rng.chance(0.45) ? rng.pick([1, 2, 5, 7, -3]) : 0
-                if rng.chance(0.15) { late.append((parent, child, link)) } else { append(parent, .spawn(child: child, link: link)) }
+                if rng.chance(0.15) {
+                    late.append((parent, child, link))
+                } else {
+                    append(parent, .spawn(child: child, link: link))
+                }
             }
             for p in 0..<n where options.lifecycle && rng.chance(0.35) { append(p, .dieWhenLinkDies(false)) }
             let target = rng.int(options.calls)
@@ -288,7 +293,9 @@ public struct WorkloadGenerator: Sendable {
         /// Several processes waiting with timeouts at once.
         mutating func concurrentTimeouts() {
             for _ in 0..<rng.int(2...4) {
-                append(anyProcess(), .receive(tags: rng.chance(0.5) ? [WorkloadGenerator.quietTag] : tagSet(including: nil), timeout()))
+                append(
+                    anyProcess(),
+                    .receive(tags: rng.chance(0.5) ? [WorkloadGenerator.quietTag] : tagSet(including: nil), timeout()))
             }
         }
 

@@ -1,7 +1,7 @@
 import Foundation
 import LunaRuntime
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 /// A resource standing in for a module, stream or socket in a native process's table.
 final class FuzzResource: Resource {
@@ -63,8 +63,9 @@ public struct WorkloadRecorder: Sendable {
             if forced && MonotonicClock.now() > hardDeadline &+ 5_000_000_000 { break }
         }
         let clean = !forced && env.liveCount == 0
-        return Recording(events: collector.events, endedCleanly: clean,
-                         processStates: clean ? "" : monitor.describe(env))
+        return Recording(
+            events: collector.events, endedCleanly: clean,
+            processStates: clean ? "" : monitor.describe(env))
     }
 
     static func reap(_ ctx: ProcessContext, _ monitor: RunMonitor) async throws {
@@ -181,7 +182,7 @@ public struct WorkloadRecorder: Sendable {
 final class RunMonitor: @unchecked Sendable {
     enum State { case notSpawned, running, blockedForever, done }
 
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var states: [State]
     private var pids: [ProcessID?]
     private var contexts: [ProcessContext?]
@@ -297,4 +298,3 @@ final class RunMonitor: @unchecked Sendable {
         }
     }
 }
-

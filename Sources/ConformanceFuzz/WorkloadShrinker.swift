@@ -1,6 +1,6 @@
 import ConformanceKit
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 /// Shrinks a failing workload: fewer processes, fewer steps, smaller messages and timeouts,
 /// while its recorded trace still fails the same way against the adapter. Every candidate is
@@ -20,9 +20,10 @@ public struct WorkloadShrinker: Sendable {
     public var jobs = 4
 
     /// Creates a shrinker.
-    public init(adapter: AdapterClient.Options, replay: ReplayOptions, signature: FailureSignature,
-                recorder: WorkloadRecorder = .init(), timeLimit: Double = 30)
-    {
+    public init(
+        adapter: AdapterClient.Options, replay: ReplayOptions, signature: FailureSignature,
+        recorder: WorkloadRecorder = .init(), timeLimit: Double = 30
+    ) {
         self.adapter = adapter
         self.replay = replay
         self.signature = signature
@@ -52,8 +53,9 @@ public struct WorkloadShrinker: Sendable {
                 let recorded = zip(batch, Parallel.map(batch, jobs: jobs) { recorder.record($0) })
                     .filter(\.1.endedCleanly).map { ($0.0, $0.1.events) }
                 if recorded.isEmpty { continue }
-                let report = Fuzzer.replay(recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") },
-                                           adapter: adapter, replay: replay, jobs: jobs)
+                let report = Fuzzer.replay(
+                    recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") },
+                    adapter: adapter, replay: replay, jobs: jobs)
                 for (r, o) in zip(recorded, report.outcomes) where FailureSignature(o) == signature {
                     best = Result(workload: r.0, events: r.1, outcome: o, tries: best.tries)
                     return true
@@ -120,19 +122,20 @@ public struct WorkloadShrinker: Sendable {
         }
         var procs: [[FuzzStep]] = []
         for (i, steps) in w.processes.enumerated() where i != k {
-            procs.append(steps.compactMap { s -> FuzzStep? in
-                switch s {
-                case .spawn(let c, let link):
-                    if c == k { return nil }
-                    return .spawn(child: c > k ? c - 1 : c, link: link)
-                case .send(let t): return .send(retarget(t))
-                case .skipSearch(let t, let to): return .skipSearch(retarget(t), to)
-                case .link(let tag, let t): return .link(tag: tag, retarget(t))
-                case .unlink(let t): return .unlink(retarget(t))
-                case .kill(let t): return .kill(retarget(t))
-                default: return s
-                }
-            })
+            procs.append(
+                steps.compactMap { s -> FuzzStep? in
+                    switch s {
+                    case .spawn(let c, let link):
+                        if c == k { return nil }
+                        return .spawn(child: c > k ? c - 1 : c, link: link)
+                    case .send(let t): return .send(retarget(t))
+                    case .skipSearch(let t, let to): return .skipSearch(retarget(t), to)
+                    case .link(let tag, let t): return .link(tag: tag, retarget(t))
+                    case .unlink(let t): return .unlink(retarget(t))
+                    case .kill(let t): return .kill(retarget(t))
+                    default: return s
+                    }
+                })
         }
         return Workload(seed: w.seed, processes: procs)
     }
@@ -140,7 +143,8 @@ public struct WorkloadShrinker: Sendable {
     /// Process 1 as the root instead of process 0 (which loses its other steps but keeps
     /// spawning its other children), when process 0 spawns process 1.
     static func promoting(_ w: Workload) -> Workload? {
-        guard w.processes.count > 1, w.processes[0].contains(.spawn(child: 1, link: 0))
+        guard w.processes.count > 1,
+            w.processes[0].contains(.spawn(child: 1, link: 0))
                 || w.processes[0].contains(where: { if case .spawn(1, _) = $0 { return true } else { return false } })
         else { return nil }
         var out = w
@@ -155,9 +159,11 @@ public struct WorkloadShrinker: Sendable {
     /// (or, `atEnd`, come after the parent's own steps, so that what the child waited for has
     /// been sent by then), and whatever named either of them names the merged process.
     static func merging(_ k: Int, in w: Workload, atEnd: Bool = false) -> Workload? {
-        guard let parent = w.processes.indices.first(where: { j in
-            w.processes[j].contains { if case .spawn(let c, _) = $0 { return c == k } else { return false } }
-        }), parent != k else { return nil }
+        guard
+            let parent = w.processes.indices.first(where: { j in
+                w.processes[j].contains { if case .spawn(let c, _) = $0 { return c == k } else { return false } }
+            }), parent != k
+        else { return nil }
         var out = w
         let child = w.processes[k].map { step -> FuzzStep in
             switch step {
@@ -210,7 +216,8 @@ public struct WorkloadShrinker: Sendable {
             while changed {
                 changed = false
                 for p in reachable.sorted() {
-                    for case .spawn(let c, _) in out.processes[p] where c > p && c < out.processes.count && !reachable.contains(c) {
+                    for case .spawn(let c, _) in out.processes[p] where c > p && c < out.processes.count && !reachable.contains(c)
+                    {
                         reachable.insert(c)
                         changed = true
                     }
@@ -239,7 +246,9 @@ public struct WorkloadShrinker: Sendable {
                     if cap != 0 { repl.append(.createData(tag: tag, capacity: 0)) }
                     if tag > 1 { repl.append(.createData(tag: 1, capacity: cap)) }
                 case .receive(let tags, let t):
-                    if tags.count > 1 { for j in tags.indices { var tt = tags; tt.remove(at: j); repl.append(.receive(tags: tt, t)) } }
+                    if tags.count > 1 {
+                        for j in tags.indices { var tt = tags; tt.remove(at: j); repl.append(.receive(tags: tt, t)) }
+                    }
                     if case .ms(let n) = t, n > 1 { repl.append(.receive(tags: tags, .ms(n / 2))) }
                 case .skipSearch(let target, .ms(let n)) where n > 1:
                     repl.append(.skipSearch(target, .ms(n / 2)))

@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import TraceFormat
 
 #if canImport(Glibc)
@@ -6,7 +7,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import LunaSupport
 
 /// A running adapter child process and the protocol client that talks to it.
 ///
@@ -37,7 +37,8 @@ public final class AdapterClient: @unchecked Sendable {
 
     /// The options it was started with.
     public let options: Options
-    /// The adapter's `hello` answer.
+    /// The adapter's `hello` answer (set by `init`, which throws when there is none).
+    // swift-format-ignore: NeverUseImplicitlyUnwrappedOptionals
     public private(set) var handshake: AdapterHandshake!
 
     private let process = Process()
@@ -101,7 +102,8 @@ public final class AdapterClient: @unchecked Sendable {
             // "protocol" stays 1 for adapters that check it; "protocols" lists what we speak.
             let id = request("hello", "\"protocol\":1,\"protocols\":[1,2]")
             try flush()
-            guard let (response, _) = try response(for: id, deadline: MonotonicClock.deadline(after: options.handshakeTimeout)) else {
+            guard let (response, _) = try response(for: id, deadline: MonotonicClock.deadline(after: options.handshakeTimeout))
+            else {
                 throw failure(.noHandshake, "no answer to hello within \(options.handshakeTimeout) s")
             }
             guard case .result(let value) = response, let hs = AdapterHandshake(value) else {
@@ -329,9 +331,14 @@ public final class AdapterClient: @unchecked Sendable {
         let t1 = Thread { [self] in
             // A line over the limit is reported with its first 200 bytes; the rest is skipped, so
             // memory stays bounded whatever the adapter writes.
-            LineReader.readLines(fd: out, runawayLimit: Self.maxLineBytes, runaway: { line in
-                self.setReaderFailure(.overlongLine, "stdout line longer than \(Self.maxLineBytes) bytes (no newline within them): \(Self.excerpt(line))")
-            }) { self.handleStdoutLine($0) }
+            LineReader.readLines(
+                fd: out, runawayLimit: Self.maxLineBytes,
+                runaway: { line in
+                    self.setReaderFailure(
+                        .overlongLine,
+                        "stdout line longer than \(Self.maxLineBytes) bytes (no newline within them): \(Self.excerpt(line))")
+                }
+            ) { self.handleStdoutLine($0) }
             readerEnded(stdout: true)
         }
         let t2 = Thread { [self] in
@@ -371,7 +378,8 @@ public final class AdapterClient: @unchecked Sendable {
             return
         }
         guard let id = parsed["id"]?.int, let response = AdapterResponse(parsed) else {
-            setReaderFailure(.garbage, "stdout line is not a response (needs id and result/trap/ended/error): \(Self.excerpt(line))")
+            setReaderFailure(
+                .garbage, "stdout line is not a response (needs id and result/trap/ended/error): \(Self.excerpt(line))")
             return
         }
         lock.lock()

@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The process groups of running adapters, so that a luna-conform ended by a signal ends them
 /// too (an adapter that ignores the end of its input would otherwise outlive it).

@@ -65,7 +65,9 @@ public struct ConformanceReport: Sendable {
         for d in causes { lines.append("  first cause: " + d.line) }
         let consequences = o.divergences.filter(\.isConsequence)
         if !consequences.isEmpty {
-            lines.append("  \(consequences.count) later divergence\(consequences.count == 1 ? "" : "s") follow\(consequences.count == 1 ? "s" : "") from \(causes.count == 1 ? "it" : "those")")
+            lines.append(
+                "  \(consequences.count) later divergence\(consequences.count == 1 ? "" : "s") follow\(consequences.count == 1 ? "s" : "") from \(causes.count == 1 ? "it" : "those")"
+            )
             if showConsequences {
                 for d in consequences.prefix(10) { lines.append("    then: " + d.line) }
                 if consequences.count > 10 { lines.append("    … \(consequences.count - 10) more") }
@@ -124,22 +126,30 @@ public struct ConformanceReport: Sendable {
     public func junit(suffix: String? = nil) -> String {
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         let total = outcomes.reduce(0) { $0 + $1.seconds }
-        x += "<testsuites name=\"luna-conform\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", total))\">\n"
+        x +=
+            "<testsuites name=\"luna-conform\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", total))\">\n"
         let suite = (adapterName ?? adapterCommand.joined(separator: " ")) + (suffix.map { " (\($0))" } ?? "")
-        x += "  <testsuite name=\"\(Self.xml(suite))\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
+        x +=
+            "  <testsuite name=\"\(Self.xml(suite))\" tests=\"\(outcomes.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\">\n"
         for o in outcomes {
-            x += "    <testcase classname=\"luna-conform\" name=\"\(Self.xml(o.name))\" time=\"\(String(format: "%.3f", o.seconds))\""
+            x +=
+                "    <testcase classname=\"luna-conform\" name=\"\(Self.xml(o.name))\" time=\"\(String(format: "%.3f", o.seconds))\""
             let body = Self.textLines(o).dropFirst().joined(separator: "\n")
             switch o.status {
             case .passed, .expectedFailure:
-                x += o.status == .expectedFailure ? ">\n      <system-out>\(Self.xml("expected failure\n" + body))</system-out>\n    </testcase>\n" : "/>\n"
+                x +=
+                    o.status == .expectedFailure
+                    ? ">\n      <system-out>\(Self.xml("expected failure\n" + body))</system-out>\n    </testcase>\n" : "/>\n"
             case .skipped:
                 x += ">\n      <skipped message=\"\(Self.xml(o.note))\"/>\n    </testcase>\n"
             case .failed, .unexpectedPass:
-                let first = o.firstCauses.first.map { "\($0.category.rawValue) (\($0.rule)) at event #\($0.eventIndex)" }
-                    ?? o.adapterFailure.map { "adapter \($0.kind.rawValue)" } ?? (o.status == .unexpectedPass ? "unexpected pass" : o.note)
+                let first =
+                    o.firstCauses.first.map { "\($0.category.rawValue) (\($0.rule)) at event #\($0.eventIndex)" }
+                    ?? o.adapterFailure.map { "adapter \($0.kind.rawValue)" }
+                    ?? (o.status == .unexpectedPass ? "unexpected pass" : o.note)
                 let type = o.firstCauses.first?.category.rawValue ?? o.adapterFailure?.kind.rawValue ?? o.status.rawValue
-                x += ">\n      <failure message=\"\(Self.xml(first))\" type=\"\(Self.xml(type))\">\(Self.xml(body))</failure>\n    </testcase>\n"
+                x +=
+                    ">\n      <failure message=\"\(Self.xml(first))\" type=\"\(Self.xml(type))\">\(Self.xml(body))</failure>\n    </testcase>\n"
             }
         }
         x += "  </testsuite>\n</testsuites>\n"

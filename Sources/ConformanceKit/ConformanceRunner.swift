@@ -1,6 +1,6 @@
 import Foundation
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 /// Replays traces against one adapter command, trace after trace, and collects the outcomes.
 ///
@@ -40,8 +40,9 @@ public struct ConformanceRunner: Sendable {
             outcomes.append(outcome)
             progress?(outcome)
         }
-        return ConformanceReport(adapterCommand: adapter.command, adapterName: handshake.map { "\($0.name) \($0.version)" },
-                                 outcomes: outcomes)
+        return ConformanceReport(
+            adapterCommand: adapter.command, adapterName: handshake.map { "\($0.name) \($0.version)" },
+            outcomes: outcomes)
     }
 
     /// What `run(_:before:outcome:)` does with the next source.
@@ -87,9 +88,10 @@ public struct ConformanceRunner: Sendable {
         }
         let incomplete = source.incompleteness
         if let incomplete, !allowIncomplete {
-            return TraceOutcome(name: source.name, status: .failed,
-                                note: incomplete + " (not replayed; allow incomplete traces to replay the recovered events)",
-                                eventCount: plan.eventCount)
+            return TraceOutcome(
+                name: source.name, status: .failed,
+                note: incomplete + " (not replayed; allow incomplete traces to replay the recovered events)",
+                eventCount: plan.eventCount)
         }
         if client == nil {
             do {
@@ -105,9 +107,10 @@ public struct ConformanceRunner: Sendable {
             var why: [String] = []
             if !missingKinds.isEmpty { why.append("resource kinds \(missingKinds.joined(separator: ", "))") }
             if !missingNamespaces.isEmpty { why.append("namespaces \(missingNamespaces.joined(separator: ", "))") }
-            return TraceOutcome(name: source.name, status: .skipped,
-                                note: "the adapter does not support " + why.joined(separator: " and "),
-                                eventCount: plan.eventCount)
+            return TraceOutcome(
+                name: source.name, status: .skipped,
+                note: "the adapter does not support " + why.joined(separator: " and "),
+                eventCount: plan.eventCount)
         }
         let engine = ReplayEngine(client: c, options: replay)
         var failure: AdapterFailure? = nil
@@ -125,16 +128,18 @@ public struct ConformanceRunner: Sendable {
             failure = confirmTimingDivergences(engine, source, plan: plan, client: &client)
         }
         if let why = engine.unreplayable, failure == nil {
-            return TraceOutcome(name: source.name, status: .skipped, note: why, eventCount: plan.eventCount,
-                                requestCount: engine.requestCount)
+            return TraceOutcome(
+                name: source.name, status: .skipped, note: why, eventCount: plan.eventCount,
+                requestCount: engine.requestCount)
         }
         var note = ""
         if let err = source.readError { note = "corrupt trace: \(err)" }
         let failed = failure != nil || !engine.divergences.isEmpty || !note.isEmpty
         if let incomplete, note.isEmpty { note = incomplete + " (allowed: the recovered events were replayed)" }
-        return TraceOutcome(name: source.name, status: failed ? .failed : .passed, divergences: engine.divergences,
-                            adapterFailure: failure, note: note, eventCount: plan.eventCount,
-                            requestCount: engine.requestCount)
+        return TraceOutcome(
+            name: source.name, status: failed ? .failed : .passed, divergences: engine.divergences,
+            adapterFailure: failure, note: note, eventCount: plan.eventCount,
+            requestCount: engine.requestCount)
     }
 
     /// Divergences a busy machine can cause (a late timeout, a finite wait that timed out before
@@ -142,9 +147,10 @@ public struct ConformanceRunner: Sendable {
     /// one of three replays (a machine busy for a moment must not make a false alarm). When the
     /// first divergence of every process was such a one and a replay again passes cleanly, the
     /// rest followed from it and the trace passes. Returns an adapter failure met on the way.
-    private func confirmTimingDivergences(_ engine: ReplayEngine, _ source: TraceSource, plan: ReplayPlan,
-                                     client: inout AdapterClient?) -> AdapterFailure?
-    {
+    private func confirmTimingDivergences(
+        _ engine: ReplayEngine, _ source: TraceSource, plan: ReplayPlan,
+        client: inout AdapterClient?
+    ) -> AdapterFailure? {
         var confirmed = Set(engine.timingDivergences.map { engine.divergences[$0].eventIndex })
         var failure: AdapterFailure? = nil
         var cleanReplay = false
@@ -165,7 +171,9 @@ public struct ConformanceRunner: Sendable {
         }
         let timing = Set(engine.timingDivergences)
         let firstCauses = engine.divergences.indices.filter { !engine.divergences[$0].isConsequence }
-        if cleanReplay, failure == nil, firstCauses.allSatisfy({ timing.contains($0) && !confirmed.contains(engine.divergences[$0].eventIndex) }) {
+        if cleanReplay, failure == nil,
+            firstCauses.allSatisfy({ timing.contains($0) && !confirmed.contains(engine.divergences[$0].eventIndex) })
+        {
             engine.divergences = []
             return nil
         }

@@ -49,9 +49,10 @@ public struct Divergence: Sendable, Hashable {
     public var isConsequence: Bool
 
     /// Creates a divergence.
-    public init(category: DivergenceCategory, rule: String, eventIndex: Int, pid: UInt64, call: String,
-                expected: String, got: String, detail: String = "", isConsequence: Bool = false)
-    {
+    public init(
+        category: DivergenceCategory, rule: String, eventIndex: Int, pid: UInt64, call: String,
+        expected: String, got: String, detail: String = "", isConsequence: Bool = false
+    ) {
         self.category = category
         self.rule = rule
         self.eventIndex = eventIndex

@@ -1,3 +1,6 @@
+import Foundation
+import LunaSupport
+
 /// Known failures (`--expect FILE`), as in wasi-testsuite: traces listed there are expected to
 /// fail. A listed trace that fails is an expected failure (xfail, not counted as a failure); a
 /// listed trace that passes is an unexpected pass (xpass, counted as a failure so the list is
@@ -22,7 +25,7 @@ public struct ExpectationFile: Sendable {
     public func expectsFailure(_ name: String) -> Bool {
         entries.contains { entry in
             name == entry || name.hasSuffix("/" + entry) || entry.hasSuffix("/" + name)
-                || (name.split(separator: "/").last.map(String.init) == entry)
+                || Paths.baseName(name) == entry
         }
     }
 
@@ -38,5 +41,3 @@ public struct ExpectationFile: Sendable {
         return o
     }
 }
-
-import Foundation

@@ -20,7 +20,8 @@ extension ConformanceReport {
             suites.append(String(doc[headEnd.upperBound..<close.lowerBound]).trimmingCharacters(in: .newlines))
         }
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites name=\"luna-conform\" tests=\"\(tests)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", time))\">\n"
+        x +=
+            "<testsuites name=\"luna-conform\" tests=\"\(tests)\" failures=\"\(failures)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", time))\">\n"
         for s in suites where !s.isEmpty { x += s + "\n" }
         return x + "</testsuites>\n"
     }

@@ -1,5 +1,5 @@
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 /// Causal replay of waits that timed out: such a wait holds back only the requests that could
 /// end it before its timeout (a message it would take, a kill, a link death), not the whole
@@ -233,7 +233,8 @@ extension ReplayEngine {
     /// judged), so that the notice takes effect before its end is checked.
     func probeWaitingCall(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
         noticePending.remove(e.pid)
-        try send("receive", "\"process\":\(p.adapterPid),\"tags\":[],\"timeout_ms\":0", index: index, event: e,
-                 context: .unjudged)
+        try send(
+            "receive", "\"process\":\(p.adapterPid),\"tags\":[],\"timeout_ms\":0", index: index, event: e,
+            context: .unjudged)
     }
 }

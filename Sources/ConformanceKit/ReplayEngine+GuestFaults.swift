@@ -16,7 +16,8 @@ extension ReplayEngine {
         if count <= 0 { return true }
         let allowance = Int64(contentBudget) + Int64(Self.contentPerEvent) * Int64(index + 1)
         guard count <= allowance else {
-            unreplayable = "not replayed: event #\(index) writes \(count) bytes the trace did not keep, past what the replay makes up for a trace of this size (\(Self.contentLimit >> 20) MiB + \(Self.contentPerEvent) bytes per event)"
+            unreplayable =
+                "not replayed: event #\(index) writes \(count) bytes the trace did not keep, past what the replay makes up for a trace of this size (\(Self.contentLimit >> 20) MiB + \(Self.contentPerEvent) bytes per event)"
             return false
         }
         contentBudget -= Int(count)

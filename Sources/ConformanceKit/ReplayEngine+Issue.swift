@@ -61,8 +61,9 @@ extension ReplayEngine {
             let model = MessageModel(id: e.message, tag: tag, isLinkDied: false)
             model.sender = e.pid
             if e.message != 0 { messages[e.message] = model }
-            try send("create_data", pf + ",\"tag\":\(tag),\"capacity\":\(e.args.at(1) ?? 0)", index: index, event: e,
-                     context: .createData(e.message))
+            try send(
+                "create_data", pf + ",\"tag\":\(tag),\"capacity\":\(e.args.at(1) ?? 0)", index: index, event: e,
+                context: .createData(e.message))
             p.scratch = .data(e.message)
             procs[e.pid]!.scratch = p.scratch
         case .writeData:
@@ -82,11 +83,15 @@ extension ReplayEngine {
             }()
             if trapped {
                 // It traps on its scratch area (empty or a LinkDied message): the bytes do not matter.
-                try send("write_data", pf + ",\"hex\":\"\(Hex.encode(Self.filler(count: Int(min(max(0, recordedLength), 16)), message: message, offset: 0)))\"",
-                         index: index, event: e)
+                try send(
+                    "write_data",
+                    pf
+                        + ",\"hex\":\"\(Hex.encode(Self.filler(count: Int(min(max(0, recordedLength), 16)), message: message, offset: 0)))\"",
+                    index: index, event: e)
                 return
             }
-            if case .bytes = e.payload {} else {
+            if case .bytes = e.payload {
+            } else {
                 guard spendContent(recordedLength, at: index) else { return }  // bytes the replay makes up
             }
             switch e.payload {
@@ -94,8 +99,9 @@ extension ReplayEngine {
             case .digest(let size, _):
                 bytes = Self.filler(count: Int(size), message: message, offset: model?.content.count ?? 0)
             case .none:
-                bytes = Self.filler(count: Int(max(0, recordedLength)), message: message,
-                                    offset: model?.content.count ?? 0)
+                bytes = Self.filler(
+                    count: Int(max(0, recordedLength)), message: message,
+                    offset: model?.content.count ?? 0)
             }
             if !trapped, case .data = p.scratch { model?.content.append(contentsOf: bytes) }
             try send("write_data", pf + ",\"hex\":\"\(Hex.encode(bytes))\"", index: index, event: e)
@@ -107,9 +113,10 @@ extension ReplayEngine {
             if case .bytes(let b) = e.payload { expected = b }
             // Its answer carries up to `len` bytes as hex.
             let answerBytes = min(max(0, e.result.value ?? e.args.at(0) ?? 0), Int64(ReplayEngine.contentLimit)) * 2
-            try send("read_data", pf + ",\"len\":\(e.args.at(0) ?? 0)", index: index, event: e,
-                     context: .readData(expected: expected),
-                     budget: options.callTimeout + Self.sizeAllowance(bytes: Int(answerBytes)))
+            try send(
+                "read_data", pf + ",\"len\":\(e.args.at(0) ?? 0)", index: index, event: e,
+                context: .readData(expected: expected),
+                budget: options.callTimeout + Self.sizeAllowance(bytes: Int(answerBytes)))
         case .seekData:
             try send("seek_data", pf + ",\"index\":\(e.args.at(0) ?? 0)", index: index, event: e)
         case .getTag:
@@ -124,7 +131,8 @@ extension ReplayEngine {
             let to = e.args.at(0) ?? 0
             let missing = procs[UInt64(bitPattern: to)].map { $0.endedInTrace } ?? true
             let busy = unansweredBlockingCall(of: e.pid)
-            let id = try send("send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
+            let id = try send(
+                "send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
             // Queued behind a waiting call of the sender, the message arrives once the send answers.
             noteSent(p.scratch, by: e.pid, at: index, trapped: trapped, deliveredBy: busy == nil ? nil : id)
             if busy != nil, !trapped { queuedDeliveries[UInt64(bitPattern: to), default: []].append((e.pid, id)) }
@@ -189,8 +197,9 @@ extension ReplayEngine {
         guard let child = e.args.at(0), child > 0, (e.result.value ?? 0) == 0 else { return }
         let parent = e.pid == 0 ? 0 : (procs[e.pid]?.adapterPid ?? 0)
         if (e.args.at(1) ?? 0) != 0, e.pid != 0 { spawnLinks.insert(PidPair(a: e.pid, b: UInt64(child))) }
-        let id = try send("spawn", "\"parent\":\(parent),\"link\":\(e.args.at(1) ?? 0)", index: index, event: e,
-                          context: .spawn(child: UInt64(child)))
+        let id = try send(
+            "spawn", "\"parent\":\(parent),\"link\":\(e.args.at(1) ?? 0)", index: index, event: e,
+            context: .spawn(child: UInt64(child)))
         // The child's pid is needed now; its answer is still checked in order.
         if case .result(let v)? = try awaitAnswer(id, pid: e.pid), let apid = v["pid"]?.int {
             if procs[UInt64(child)] == nil { procs[UInt64(child)] = ProcState(adapterPid: apid) }
@@ -227,8 +236,9 @@ extension ReplayEngine {
         }
         let pushedBefore = pushedKeys.contains(key)
         if !trapped { pushedKeys.insert(key) }
-        try send(e.kind.name, "\"process\":\(p.adapterPid),\"resource\":\(adapterID)", index: index, event: e,
-                 context: .push(identity: identity, pushedBefore: pushedBefore))
+        try send(
+            e.kind.name, "\"process\":\(p.adapterPid),\"resource\":\(adapterID)", index: index, event: e,
+            context: .push(identity: identity, pushedBefore: pushedBefore))
         if kind != "module" || trapped {
             if kind != "module" { resourceMap.removeValue(forKey: key) }  // moved (R-RES-3) or lost (R-RES-4)
         }
@@ -236,7 +246,8 @@ extension ReplayEngine {
             // The recorded slot; one no runtime could answer (negative, or far past the next free
             // slot) is reported by the answer check, and the model appends instead.
             let recorded = e.result.value ?? Int64(model.slots.count)
-            let slot = recorded >= 0 && recorded <= Int64(model.slots.count) + Self.slotGapLimit
+            let slot =
+                recorded >= 0 && recorded <= Int64(model.slots.count) + Self.slotGapLimit
                 ? Int(recorded) : model.slots.count
             while model.slots.count < slot { model.slots.append(nil) }
             if slot == model.slots.count { model.slots.append(identity) } else { model.slots[slot] = identity }
@@ -260,11 +271,13 @@ extension ReplayEngine {
         var expectedID: Int64? = nil
         if let newID = e.result.value, e.result.trapReason == nil {
             key = ResourceKey(pid: e.pid, kind: kind, id: newID)
-            expectedID = try prepareTake(TableKey(pid: e.pid, kind: kind), newID: newID, index: index, event: e,
-                                         adapterPid: p.adapterPid)
+            expectedID = try prepareTake(
+                TableKey(pid: e.pid, kind: kind), newID: newID, index: index, event: e,
+                adapterPid: p.adapterPid)
         }
-        let id = try send(e.kind.name, "\"process\":\(p.adapterPid),\"index\":\(slot)", index: index, event: e,
-                          context: .take(index: slot, expected: expected, wrongKind: wrongKind, key: key, expectedID: expectedID))
+        let id = try send(
+            e.kind.name, "\"process\":\(p.adapterPid),\"index\":\(slot)", index: index, event: e,
+            context: .take(index: slot, expected: expected, wrongKind: wrongKind, key: key, expectedID: expectedID))
         if let key {
             resourceMap[key] = ResourceEntry(identity: expected, adapterID: nil, pendingRequest: id)
             if let model, slot >= 0, slot < model.slots.count { model.slots[Int(slot)] = nil }
@@ -289,12 +302,14 @@ extension ReplayEngine {
             }
             openSkipSearch[r.index] = try send(
                 "send_receive_skip_search", fields, index: r.index, event: r.event,
-                context: .receive(expected: ResultCode.isTimeout(code) ? 0 : r.event.skipSearchReply, tags: [],
-                                  timeoutMs: timeout, skipSearch: true),
+                context: .receive(
+                    expected: ResultCode.isTimeout(code) ? 0 : r.event.skipSearchReply, tags: [],
+                    timeoutMs: timeout, skipSearch: true),
                 blocking: true, budget: budget(timeoutMs: timeout))
         } else {
-            try send("send_receive_skip_search", fields, index: index, event: e, context: .unfinishedSkipSearch,
-                     blocking: true, budget: budget(timeoutMs: timeout))
+            try send(
+                "send_receive_skip_search", fields, index: index, event: e, context: .unfinishedSkipSearch,
+                blocking: true, budget: budget(timeoutMs: timeout))
         }
         noteSent(p.scratch, by: e.pid, at: index, trapped: false, deliveredBy: busy)
         if let busy {
@@ -320,11 +335,12 @@ extension ReplayEngine {
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
         let reply = MessageID(bitPattern: e.args.at(2) ?? 0)
         let code = e.result.value ?? 0
-        try send("send_receive_skip_search",
-                 "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)",
-                 index: index, event: e,
-                 context: .receive(expected: ResultCode.isTimeout(code) ? 0 : reply, tags: [], timeoutMs: timeout, skipSearch: true),
-                 blocking: true, budget: budget(timeoutMs: timeout))
+        try send(
+            "send_receive_skip_search",
+            "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)",
+            index: index, event: e,
+            context: .receive(expected: ResultCode.isTimeout(code) ? 0 : reply, tags: [], timeoutMs: timeout, skipSearch: true),
+            blocking: true, budget: budget(timeoutMs: timeout))
         noteSent(p.scratch, by: e.pid, at: index, trapped: e.result.trapReason != nil)
         if !ResultCode.isTimeout(code), reply != 0 {
             procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
@@ -344,8 +360,9 @@ extension ReplayEngine {
     func issueNeverReturnedReceive(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
         let timeout = Self.timeoutMs(e.args.at(0) ?? -1)
         let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
-        try send("receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
-                 index: index, event: e, context: .neverReturned, blocking: true, budget: budget(timeoutMs: timeout))
+        try send(
+            "receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
+            index: index, event: e, context: .neverReturned, blocking: true, budget: budget(timeoutMs: timeout))
     }
 
     func issueReceive(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
@@ -355,17 +372,19 @@ extension ReplayEngine {
         if e.result.trapReason != nil {
             // receive traps only when its tag array lies outside guest memory (R-RECV-9).
             let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
-            return try issueGuestFault(index, e, p, op: "receive",
-                                       fields: "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)")
+            return try issueGuestFault(
+                index, e, p, op: "receive",
+                fields: "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)")
         }
         let code = e.result.value ?? Int64(ResultCode.timeout)
         let tags = "[" + e.tags.map(String.init).joined(separator: ",") + "]"
         let expected = ResultCode.isTimeout(code) ? 0 : e.message
         if expected != 0 { try awaitDelivery(of: expected) }
-        let id = try send("receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
-                          index: index, event: e,
-                          context: .receive(expected: expected, tags: e.tags, timeoutMs: timeout, skipSearch: false),
-                          blocking: true, budget: budget(timeoutMs: timeout))
+        let id = try send(
+            "receive", "\"process\":\(p.adapterPid),\"tags\":\(tags),\"timeout_ms\":\(timeout)",
+            index: index, event: e,
+            context: .receive(expected: expected, tags: e.tags, timeoutMs: timeout, skipSearch: false),
+            blocking: true, budget: budget(timeoutMs: timeout))
         if ResultCode.isTimeout(code) {
             // Nothing that could end it may reach this process before it timed out.
             openWait(e.pid, request: id, tags: e.tags, budget: budget(timeoutMs: timeout))
@@ -397,8 +416,9 @@ extension ReplayEngine {
             }
             if expected == "link_died", noticePending.contains(e.pid) { try probeWaitingCall(index, e, p) }
             let ms = Int(min(options.callTimeout * 1000, 1e12))
-            try send("wait_exit", pf + ",\"timeout_ms\":\(ms)", index: index, event: e,
-                     context: .waitExit(expected: expected), budget: options.callTimeout + 2)
+            try send(
+                "wait_exit", pf + ",\"timeout_ms\":\(ms)", index: index, event: e,
+                context: .waitExit(expected: expected), budget: options.callTimeout + 2)
         }
     }
 

@@ -33,7 +33,8 @@ extension ReplayEngine {
     func lostDetail(_ m: MessageID) -> String {
         guard let model = messages[m] else { return "" }
         if model.isLinkDied { return "the link-death notice never arrived" }
-        return model.sendIndex >= 0 ? "it was sent at event #\(model.sendIndex) and never arrived" : "it was never sent in the replay"
+        return model.sendIndex >= 0
+            ? "it was sent at event #\(model.sendIndex) and never arrived" : "it was never sent in the replay"
     }
 
     /// Whether the sender of `m` diverged before sending it (so its loss is a consequence).
@@ -89,26 +90,31 @@ extension ReplayEngine {
                 if !ResultCode.isTimeout(code) {
                     diverge(call, .wrongReturnCode, timeoutRule, expected: "9027", got: value.serialized)
                 } else if timeout > 0 && elapsedMs < Double(timeout) / 2 {
-                    diverge(call, .timeoutMismatch, "R-RECV-5", expected: "9027 after \(timeout) ms",
-                            got: "9027 after \(waited)", detail: "returned well before the timeout")
+                    diverge(
+                        call, .timeoutMismatch, "R-RECV-5", expected: "9027 after \(timeout) ms",
+                        got: "9027 after \(waited)", detail: "returned well before the timeout")
                 }
                 return
             }
             let got = describeGot(msg)
             if let token = msg["message"]?.string, let first = deliveredTokens[token] {
-                diverge(call, .unexpectedMessage, "R-SEND-1", expected: "9027 after \(timeout) ms",
-                        got: got, detail: "a duplicate: that message was already received at event #\(first)")
+                diverge(
+                    call, .unexpectedMessage, "R-SEND-1", expected: "9027 after \(timeout) ms",
+                    got: got, detail: "a duplicate: that message was already received at event #\(first)")
             } else if !skipSearch, !Self.matches(msg, tags) {
-                diverge(call, .unexpectedMessage, Self.tagRule(msg, tags), expected: "9027 after \(timeout) ms", got: got,
-                        detail: "it does not match the tag set \(tags)")
+                diverge(
+                    call, .unexpectedMessage, Self.tagRule(msg, tags), expected: "9027 after \(timeout) ms", got: got,
+                    detail: "it does not match the tag set \(tags)")
             } else if skipSearch, let m = identify(msg, expected: 0), let model = messages[m],
                 sentBeforeCall(model, call)
             {
-                diverge(call, .wrongOrder, "R-RECV-7", expected: "9027 after \(timeout) ms", got: got,
-                        detail: "it was already queued when the call began; skip-search must not look at the queue")
+                diverge(
+                    call, .wrongOrder, "R-RECV-7", expected: "9027 after \(timeout) ms", got: got,
+                    detail: "it was already queued when the call began; skip-search must not look at the queue")
             } else {
-                diverge(call, .unexpectedMessage, "R-RECV-4", expected: "9027 after \(timeout) ms", got: got,
-                        detail: "delivered where the trace timed out")
+                diverge(
+                    call, .unexpectedMessage, "R-RECV-4", expected: "9027 after \(timeout) ms", got: got,
+                    detail: "delivered where the trace timed out")
             }
             return
         }
@@ -116,18 +122,21 @@ extension ReplayEngine {
         guard let msg, !ResultCode.isTimeout(code) else {
             if ResultCode.isTimeout(code) {
                 if timeout > 0 && elapsedMs < Double(timeout) / 2 {
-                    diverge(call, .timeoutMismatch, "R-RECV-5", expected: describeExpected(expected),
-                            got: "9027 after \(waited)", detail: "timed out well before the \(timeout) ms timeout")
+                    diverge(
+                        call, .timeoutMismatch, "R-RECV-5", expected: describeExpected(expected),
+                        got: "9027 after \(waited)", detail: "timed out well before the \(timeout) ms timeout")
                 } else {
                     let rule = skipSearch && messages[expected]?.isLinkDied == true ? "R-RECV-8" : lostRule(expected)
                     if timeout > 0 { timingDivergences.append(divergences.count) }
-                    diverge(call, .lostMessage, rule, expected: describeExpected(expected),
-                            got: "9027 after \(waited)", detail: lostDetail(expected),
-                            explainedElsewhere: senderDiverged(expected))
+                    diverge(
+                        call, .lostMessage, rule, expected: describeExpected(expected),
+                        got: "9027 after \(waited)", detail: lostDetail(expected),
+                        explainedElsewhere: senderDiverged(expected))
                 }
             } else {
-                diverge(call, .wrongReturnCode, skipSearch ? "R-RECV-8" : "R-RECV-6",
-                        expected: "\(e.result.value ?? 0) with \(describeExpected(expected))", got: value.serialized)
+                diverge(
+                    call, .wrongReturnCode, skipSearch ? "R-RECV-8" : "R-RECV-6",
+                    expected: "\(e.result.value ?? 0) with \(describeExpected(expected))", got: value.serialized)
             }
             return
         }
@@ -139,19 +148,22 @@ extension ReplayEngine {
         let got = describeGot(msg)
         let want = describeExpected(expected)
         if let token = msg["message"]?.string, let first = deliveredTokens[token] {
-            diverge(call, .unexpectedMessage, "R-SEND-1", expected: want, got: got,
-                    detail: "a duplicate: that message was already received at event #\(first)")
+            diverge(
+                call, .unexpectedMessage, "R-SEND-1", expected: want, got: got,
+                detail: "a duplicate: that message was already received at event #\(first)")
             return
         }
         if !skipSearch, !Self.matches(msg, tags) {
-            diverge(call, .unexpectedMessage, Self.tagRule(msg, tags), expected: want, got: got,
-                    detail: "it does not match the tag set \(tags)")
+            diverge(
+                call, .unexpectedMessage, Self.tagRule(msg, tags), expected: want, got: got,
+                detail: "it does not match the tag set \(tags)")
             return
         }
         if let gotID, let gotModel = messages[gotID] {
             if skipSearch, gotModel.sendIndex >= 0, sentBeforeCall(gotModel, call) {
-                diverge(call, .wrongOrder, "R-RECV-7", expected: want, got: got,
-                        detail: "it was already queued when the call began; skip-search must not look at the queue")
+                diverge(
+                    call, .wrongOrder, "R-RECV-7", expected: want, got: got,
+                    detail: "it was already queued when the call began; skip-search must not look at the queue")
                 return
             }
             if let exp = messages[expected], exp.sender == gotModel.sender, exp.sendIndex >= 0,
@@ -159,25 +171,32 @@ extension ReplayEngine {
             {
                 // A reorder if #expected arrives later, a loss if it never does: decided at the end.
                 overtaken.append((divergences.count, expected))
-                diverge(call, .wrongOrder, "R-SEND-4", expected: want, got: got,
-                        detail: "a later message from the same sender (sent at event #\(gotModel.sendIndex)) came first: messages from one sender arrive in the order they were sent",
-                        explainedElsewhere: senderDiverged(expected))
+                diverge(
+                    call, .wrongOrder, "R-SEND-4", expected: want, got: got,
+                    detail:
+                        "a later message from the same sender (sent at event #\(gotModel.sendIndex)) came first: messages from one sender arrive in the order they were sent",
+                    explainedElsewhere: senderDiverged(expected))
                 return
             }
             if let earlier = plan.receivedAt[gotID], earlier.pid == pid, earlier.index < call.index {
                 let sameSender = messages[expected].map { $0.sender == gotModel.sender && !$0.isLinkDied } ?? false
-                diverge(call, .wrongOrder, sameSender ? "R-SEND-4" : "R-RECV-2", expected: want, got: got,
-                        detail: "the trace received it earlier, at event #\(earlier.index): it arrives late here")
+                diverge(
+                    call, .wrongOrder, sameSender ? "R-SEND-4" : "R-RECV-2", expected: want, got: got,
+                    detail: "the trace received it earlier, at event #\(earlier.index): it arrives late here")
                 return
             }
             if let later = plan.receivedAt[gotID], later.pid == pid, later.index > call.index {
-                diverge(call, .wrongOrder, "R-RECV-2", expected: want, got: got,
-                        detail: "the trace receives it later, at event #\(later.index): the first matching message in queue order comes first")
+                diverge(
+                    call, .wrongOrder, "R-RECV-2", expected: want, got: got,
+                    detail:
+                        "the trace receives it later, at event #\(later.index): the first matching message in queue order comes first"
+                )
                 return
             }
         }
-        diverge(call, .unexpectedMessage, "R-RECV-2", expected: want, got: got,
-                detail: "the trace never delivers this message here", explainedElsewhere: senderDiverged(expected))
+        diverge(
+            call, .unexpectedMessage, "R-RECV-2", expected: want, got: got,
+            detail: "the trace never delivers this message here", explainedElsewhere: senderDiverged(expected))
     }
 
     /// Whether a message had reached the mailbox before the skip-search call was sent: events
@@ -193,8 +212,9 @@ extension ReplayEngine {
         let want = e.result.value ?? 0
         guard let model = messages[expected] else { return }
         if let code, code != want {
-            diverge(call, .wrongReturnCode, skipSearch ? "R-RECV-8" : "R-RECV-6", expected: "\(want)", got: "\(code)",
-                    detail: model.isLinkDied && !skipSearch ? "receive returns 1 for a LinkDied message" : "")
+            diverge(
+                call, .wrongReturnCode, skipSearch ? "R-RECV-8" : "R-RECV-6", expected: "\(want)", got: "\(code)",
+                detail: model.isLinkDied && !skipSearch ? "receive returns 1 for a LinkDied message" : "")
             return
         }
         let isLinkDied = msg["kind"]?.string == "link_died"
@@ -204,9 +224,10 @@ extension ReplayEngine {
         }
         if let tag = msg["tag"]?.int, tag != model.tag {
             if model.isLinkDied {
-                diverge(call, .wrongData, linkTagRule(receiver: e.pid, dead: model.deadPid),
-                        expected: "a LinkDied message with tag \(model.tag) (the link to pid \(model.deadPid))", got: "tag \(tag)",
-                        detail: "a link-death notice carries the tag the receiving side remembers for that link")
+                diverge(
+                    call, .wrongData, linkTagRule(receiver: e.pid, dead: model.deadPid),
+                    expected: "a LinkDied message with tag \(model.tag) (the link to pid \(model.deadPid))", got: "tag \(tag)",
+                    detail: "a link-death notice carries the tag the receiving side remembers for that link")
             } else {
                 diverge(call, .wrongData, "R-MSG-2", expected: "tag \(model.tag)", got: "tag \(tag)")
             }
@@ -218,8 +239,9 @@ extension ReplayEngine {
             return
         }
         if let hex = msg["hex"]?.string, let bytes = Hex.decode(hex), bytes != model.content {
-            diverge(call, .wrongData, "R-MSG-5", expected: "content \(Hex.encode(model.content.prefix(32)))",
-                    got: "content \(Hex.encode(bytes.prefix(32)))")
+            diverge(
+                call, .wrongData, "R-MSG-5", expected: "content \(Hex.encode(model.content.prefix(32)))",
+                got: "content \(Hex.encode(bytes.prefix(32)))")
             return
         }
         if let slots = msg["slots"]?.array {
@@ -232,8 +254,9 @@ extension ReplayEngine {
             for (i, ident) in model.sentSlots.enumerated() {
                 guard let ident, let wantToken = resources[ident].token, let got = slots[i]["token"]?.string else { continue }
                 if got != wantToken {
-                    diverge(call, .wrongResourceIndex, "R-RES-2", expected: "slot \(i) holding token \(wantToken)",
-                            got: "slot \(i) holding token \(got)")
+                    diverge(
+                        call, .wrongResourceIndex, "R-RES-2", expected: "slot \(i) holding token \(wantToken)",
+                        got: "slot \(i) holding token \(got)")
                     return
                 }
             }

@@ -21,9 +21,10 @@ extension ReplayEngine {
     /// recorded id it gets. Returns false when the table cannot be followed (its ids are then
     /// not compared).
     @discardableResult
-    func fillTable(_ table: TableKey, to count: Int64, index: Int, event: TraceEvent,
-                   adapterPid: Int64) throws(AdapterFailure) -> Bool
-    {
+    func fillTable(
+        _ table: TableKey, to count: Int64, index: Int, event: TraceEvent,
+        adapterPid: Int64
+    ) throws(AdapterFailure) -> Bool {
         if untrackedTables.contains(table) { return false }
         let have = insertions(table)
         if count < have || count - have > Self.maxTableGap {
@@ -42,15 +43,17 @@ extension ReplayEngine {
     /// Sends a `new_resource` for the recorded resource `key` (the answer is checked against
     /// `expectedID` and fills `resourceMap`); returns its identity.
     @discardableResult
-    func createResource(_ key: ResourceKey, index: Int, event: TraceEvent, adapterPid: Int64,
-                        expectedID: Int64?) throws(AdapterFailure) -> Int
-    {
+    func createResource(
+        _ key: ResourceKey, index: Int, event: TraceEvent, adapterPid: Int64,
+        expectedID: Int64?
+    ) throws(AdapterFailure) -> Int {
         let ident = resources.count
         resources.append(ResourceIdentity(kind: key.kind, token: nil))
         let table = TableKey(pid: key.pid, kind: key.kind)
         tableCount[table] = insertions(table) + 1
-        let id = try send("new_resource", "\"process\":\(adapterPid),\"kind\":\"\(key.kind)\"", index: index, event: event,
-                          context: .newResource(key: key, identity: ident, expectedID: expectedID))
+        let id = try send(
+            "new_resource", "\"process\":\(adapterPid),\"kind\":\"\(key.kind)\"", index: index, event: event,
+            context: .newResource(key: key, identity: ident, expectedID: expectedID))
         resourceMap[key] = ResourceEntry(identity: ident, adapterID: nil, pendingRequest: id)
         return ident
     }
@@ -72,7 +75,9 @@ extension ReplayEngine {
 
     /// Before a take whose recorded new id is `newID`: fills the table up to it. Returns the id
     /// the adapter must give, or nil when the table cannot be followed.
-    func prepareTake(_ table: TableKey, newID: Int64, index: Int, event: TraceEvent, adapterPid: Int64) throws(AdapterFailure) -> Int64? {
+    func prepareTake(
+        _ table: TableKey, newID: Int64, index: Int, event: TraceEvent, adapterPid: Int64
+    ) throws(AdapterFailure) -> Int64? {
         guard try fillTable(table, to: newID, index: index, event: event, adapterPid: adapterPid) else { return nil }
         tableCount[table] = newID + 1
         return newID
@@ -94,9 +99,10 @@ extension ReplayEngine {
     /// Compares an id the adapter gave with the one R-RES-1 gives.
     func checkResourceID(_ call: PendingCall, kind: String, got: Int64?, expected: Int64?, what: String) {
         guard let expected, let got, got != expected else { return }
-        diverge(call, .wrongResourceIndex, "R-RES-1",
-                expected: "id \(expected) (the \(Self.ordinal(expected + 1)) \(kind) in pid \(call.event.pid)'s table)",
-                got: "id \(got)",
-                detail: "\(what): ids start at 0, grow by one per insertion and are never reused")
+        diverge(
+            call, .wrongResourceIndex, "R-RES-1",
+            expected: "id \(expected) (the \(Self.ordinal(expected + 1)) \(kind) in pid \(call.event.pid)'s table)",
+            got: "id \(got)",
+            detail: "\(what): ids start at 0, grow by one per insertion and are never reused")
     }
 }

@@ -33,14 +33,18 @@ extension ReplayEngine {
         try settle(through: id)
         guard let h = procs[helper] else { return }
         timerHelpers[e.message] = helper
-        let handOver = TraceEvent(kind: .send, pid: e.pid, start: e.start, end: e.end,
-                                  args: [Int64(bitPattern: helper)], message: e.message, result: .value(0))
-        try send("send", "\"process\":\(p.adapterPid),\"to\":\(h.adapterPid)", index: index, event: handOver,
-                 context: .send(targetMissing: false))
-        let taken = TraceEvent(kind: .receive, pid: helper, start: e.start, end: e.end, args: [0],
-                               message: e.message, result: .value(0))
-        try send("receive", "\"process\":\(h.adapterPid),\"tags\":[],\"timeout_ms\":-1", index: index, event: taken,
-                 blocking: true, budget: options.callTimeout)
+        let handOver = TraceEvent(
+            kind: .send, pid: e.pid, start: e.start, end: e.end,
+            args: [Int64(bitPattern: helper)], message: e.message, result: .value(0))
+        try send(
+            "send", "\"process\":\(p.adapterPid),\"to\":\(h.adapterPid)", index: index, event: handOver,
+            context: .send(targetMissing: false))
+        let taken = TraceEvent(
+            kind: .receive, pid: helper, start: e.start, end: e.end, args: [0],
+            message: e.message, result: .value(0))
+        try send(
+            "receive", "\"process\":\(h.adapterPid),\"tags\":[],\"timeout_ms\":-1", index: index, event: taken,
+            blocking: true, budget: options.callTimeout)
         procs[e.pid]?.scratch = .empty
     }
 
@@ -49,10 +53,12 @@ extension ReplayEngine {
         guard let helper = timerHelpers.removeValue(forKey: e.message), let h = procs[helper], !h.stuck else { return }
         let to = e.args.at(0) ?? 0
         let missing = procs[UInt64(bitPattern: to)].map { $0.endedInTrace } ?? true
-        let delivery = TraceEvent(kind: .send, pid: helper, start: e.start, end: e.end, args: e.args,
-                                  message: e.message, result: e.result)
-        try send("send", "\"process\":\(h.adapterPid),\"to\":\(target(to))", index: index, event: delivery,
-                 context: .send(targetMissing: missing))
+        let delivery = TraceEvent(
+            kind: .send, pid: helper, start: e.start, end: e.end, args: e.args,
+            message: e.message, result: e.result)
+        try send(
+            "send", "\"process\":\(h.adapterPid),\"to\":\(target(to))", index: index, event: delivery,
+            context: .send(targetMissing: missing))
         if let model = messages[e.message] {
             model.sender = e.pid
             model.sendIndex = index

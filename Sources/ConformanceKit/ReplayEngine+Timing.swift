@@ -69,7 +69,8 @@ extension ReplayEngine {
             }
             divergences[position].category = .lostMessage
             divergences[position].rule = "R-SEND-1"
-            divergences[position].detail = "a later message from the same sender came first and #\(m) never arrived: " + lostDetail(m)
+            divergences[position].detail =
+                "a later message from the same sender came first and #\(m) never arrived: " + lostDetail(m)
         }
         overtaken = []
     }

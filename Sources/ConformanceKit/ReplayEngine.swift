@@ -1,5 +1,5 @@
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 /// Limits of one replay.
 public struct ReplayOptions: Sendable {
@@ -131,7 +131,8 @@ final class ReplayEngine {
         let reset = client.request("reset", "")
         requestCount += 1
         try client.flush()
-        guard let (answer, _) = try client.response(for: reset, deadline: MonotonicClock.deadline(after: options.callTimeout + 5)) else {
+        guard let (answer, _) = try client.response(for: reset, deadline: MonotonicClock.deadline(after: options.callTimeout + 5))
+        else {
             throw client.failure(.hung, "no answer to reset within \(options.callTimeout + 5) s")
         }
         if case .error(let text) = answer { throw client.failure(.rejectedRequest, "reset rejected: \(text)") }
@@ -177,8 +178,11 @@ final class ReplayEngine {
         guard let (answer, _) = try client.response(for: id, deadline: MonotonicClock.deadline(after: budget)) else {
             let dropped = Set(unansweredPositions)
             divergences = divergences.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
-            throw client.failure(.hung, "no answer to the reset that ends the trace within \(budget) s"
-                + (unansweredPositions.isEmpty ? "" : " (the \(unansweredPositions.count) call(s) left waiting are not judged)"))
+            throw client.failure(
+                .hung,
+                "no answer to the reset that ends the trace within \(budget) s"
+                    + (unansweredPositions.isEmpty
+                        ? "" : " (the \(unansweredPositions.count) call(s) left waiting are not judged)"))
         }
         try client.checkReaderFailure()  // a stray line written before this answer
         if case .error(let text) = answer { throw client.failure(.rejectedRequest, "reset rejected: \(text)") }
@@ -192,17 +196,20 @@ final class ReplayEngine {
 
     /// Queues a request for the call at `index` and remembers how to check its answer.
     @discardableResult
-    func send(_ op: String, _ fields: String, index: Int, event: TraceEvent, context: Context = .plain,
-              blocking: Bool = false, budget: Double? = nil) throws(AdapterFailure) -> Int64
-    {
+    func send(
+        _ op: String, _ fields: String, index: Int, event: TraceEvent, context: Context = .plain,
+        blocking: Bool = false, budget: Double? = nil
+    ) throws(AdapterFailure) -> Int64 {
         let id = client.request(op, fields)
         requestCount += 1
         let scratch = procs[event.pid]?.scratch ?? .empty
         // A large request (megabytes of hex) takes a slow adapter longer to read and parse.
         let sizeAllowance = Self.sizeAllowance(bytes: fields.utf8.count)
-        pending.append(PendingCall(requestID: id, index: index, event: event, op: op, scratchBefore: scratch,
-                                   context: context, budget: (budget ?? options.callTimeout) + sizeAllowance, blocking: blocking,
-                                   issuedAt: position, sentAt: MonotonicClock.now()))
+        pending.append(
+            PendingCall(
+                requestID: id, index: index, event: event, op: op, scratchBefore: scratch,
+                context: context, budget: (budget ?? options.callTimeout) + sizeAllowance, blocking: blocking,
+                issuedAt: position, sentAt: MonotonicClock.now()))
         if noticePending.contains(event.pid) { pending[pending.count - 1].noticePending = true }
         if blocking {
             lastBlocking[event.pid] = id

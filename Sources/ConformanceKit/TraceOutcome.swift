@@ -32,9 +32,10 @@ public struct TraceOutcome: Sendable {
     public var seconds: Double
 
     /// Creates an outcome.
-    public init(name: String, status: Status, divergences: [Divergence] = [], adapterFailure: AdapterFailure? = nil,
-                note: String = "", eventCount: Int = 0, requestCount: Int = 0, seconds: Double = 0)
-    {
+    public init(
+        name: String, status: Status, divergences: [Divergence] = [], adapterFailure: AdapterFailure? = nil,
+        note: String = "", eventCount: Int = 0, requestCount: Int = 0, seconds: Double = 0
+    ) {
         self.name = name
         self.status = status
         self.divergences = divergences

@@ -16,24 +16,27 @@ public struct TraceSource: Sendable {
     public static func file(_ path: String) -> TraceSource {
         let box = ErrorBox()
         let cut = ErrorBox()
-        return TraceSource(name: path, open: {
-            let reader = try TraceReader(path: path)
-            box.set(nil)
-            cut.set(nil)
-            return AnyIterator {
-                do {
-                    if let e = try reader.next() { return e }
-                    if case .incomplete(let lastGood, let reason) = reader.stop {
-                        cut.set("\(path): incomplete trace: \(reason.detail); \(reader.eventsRead) events recovered, "
-                            + "cut at byte \(lastGood)")
+        return TraceSource(
+            name: path,
+            open: {
+                let reader = try TraceReader(path: path)
+                box.set(nil)
+                cut.set(nil)
+                return AnyIterator {
+                    do {
+                        if let e = try reader.next() { return e }
+                        if case .incomplete(let lastGood, let reason) = reader.stop {
+                            cut.set(
+                                "\(path): incomplete trace: \(reason.detail); \(reader.eventsRead) events recovered, "
+                                    + "cut at byte \(lastGood)")
+                        }
+                        return nil
+                    } catch {
+                        box.set("\(path): \(error) (after \(reader.eventsRead) events)")
+                        return nil
                     }
-                    return nil
-                } catch {
-                    box.set("\(path): \(error) (after \(reader.eventsRead) events)")
-                    return nil
                 }
-            }
-        }, failure: { box.get() }, incomplete: { cut.get() })
+            }, failure: { box.get() }, incomplete: { cut.get() })
     }
 
     /// Events held in memory.
@@ -41,9 +44,10 @@ public struct TraceSource: Sendable {
         TraceSource(name: name, open: { AnyIterator(events.makeIterator()) }, failure: { nil }, incomplete: { nil })
     }
 
-    private init(name: String, open: @escaping @Sendable () throws -> AnyIterator<TraceEvent>,
-                 failure: @escaping @Sendable () -> String?, incomplete: @escaping @Sendable () -> String?)
-    {
+    private init(
+        name: String, open: @escaping @Sendable () throws -> AnyIterator<TraceEvent>,
+        failure: @escaping @Sendable () -> String?, incomplete: @escaping @Sendable () -> String?
+    ) {
         self.name = name
         self.open = open
         self.failure = failure

@@ -1,5 +1,6 @@
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// One process of the built-in adapter: a native LunaRuntime process whose body only waits.
@@ -53,20 +54,25 @@ final class AdapterProcess: @unchecked Sendable {
     /// The environment generation the process belongs to (message tokens carry it).
     let generation: Int
     var state: State = .idle
-    /// When the dispatcher ends its current wait with a timeout (nil: it waits for good).
-    var deadline: Date?
+    /// When the dispatcher ends its current wait with a timeout, in `MonotonicClock` nanoseconds
+    /// (nil: it waits for good).
+    var deadline: UInt64?
     /// Requests that arrived while it waited, each with its arrival number.
     var queue: [(seq: UInt64, request: BuiltinAdapter.Request)] = []
 
-    private let cond = NSCondition()
+    private let cond = ConditionLock()
     private var context: ProcessContext?
     private var jobs: [Job] = []
     private var jobWaiter: UnsafeContinuation<Job, Never>?
 
     init(generation: Int) { self.generation = generation }
 
-    /// The process's context, for the dispatcher (set by `waitUntilStarted`).
-    private(set) var ctx: ProcessContext!
+    /// The process's context, for the dispatcher (set by `waitUntilStarted`, before any use).
+    var ctx: ProcessContext {
+        guard let started else { preconditionFailure("AdapterProcess.ctx: process \(pid) used before it started") }
+        return started
+    }
+    private var started: ProcessContext?
 
     var isIdle: Bool { if case .idle = state { return true } else { return false } }
     var isWaiting: Bool { if case .waiting = state { return true } else { return false } }
@@ -102,8 +108,8 @@ final class AdapterProcess: @unchecked Sendable {
     /// Blocks until the body has started and publishes its context to the dispatcher.
     func waitUntilStarted() {
         cond.lock()
-        while context == nil { cond.wait() }
-        ctx = context
+        while context == nil { cond.wait(untilMonotonicNs: nil) }
+        started = context
         cond.unlock()
     }
 

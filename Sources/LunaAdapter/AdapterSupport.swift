@@ -1,6 +1,7 @@
 import ConformanceKit
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// What the dispatcher waits for: requests from the reading thread, the ends of blocking calls
@@ -17,7 +18,7 @@ final class Inbox: @unchecked Sendable {
         case endOfInput
     }
 
-    private let cond = NSCondition()
+    private let cond = ConditionLock()
     private var requests: [BuiltinAdapter.Request] = []
     private var head = 0
     private var completions: [ObjectIdentifier: (process: AdapterProcess, completion: AdapterProcess.Completion)] = [:]
@@ -64,12 +65,13 @@ final class Inbox: @unchecked Sendable {
     /// Takes the end of `p`'s blocking call, waiting for its body to post it at most `timeout`
     /// seconds (nil when it did not).
     func takeCompletion(of p: AdapterProcess, timeout: Double) -> AdapterProcess.Completion? {
-        let deadline = Date(timeIntervalSinceNow: timeout)
+        let deadline = MonotonicClock.deadline(after: timeout)
         cond.lock()
         defer { cond.unlock() }
         while true {
             if let c = completions.removeValue(forKey: ObjectIdentifier(p)) { return c.completion }
-            if !cond.wait(until: deadline) { return completions.removeValue(forKey: ObjectIdentifier(p))?.completion }
+            if MonotonicClock.now() >= deadline { return nil }
+            cond.wait(untilMonotonicNs: deadline)
         }
     }
 
@@ -82,8 +84,8 @@ final class Inbox: @unchecked Sendable {
 
     /// The next thing to do: a posted completion first, then the oldest request, then the end
     /// of input. Calls `beforeBlocking` (outside the lock) when it has to wait, at most until
-    /// `deadline`.
-    func next(until deadline: Date?, beforeBlocking: () -> Void) -> Event {
+    /// `deadline` (monotonic nanoseconds, `MonotonicClock`).
+    func next(until deadline: UInt64?, beforeBlocking: () -> Void) -> Event {
         var flushed = false
         cond.lock()
         while true {
@@ -106,11 +108,8 @@ final class Inbox: @unchecked Sendable {
                 cond.lock()
                 continue
             }
-            if let deadline {
-                if !cond.wait(until: deadline) { cond.unlock(); return .deadline }
-            } else {
-                cond.wait()
-            }
+            if let deadline, MonotonicClock.now() >= deadline { cond.unlock(); return .deadline }
+            cond.wait(untilMonotonicNs: deadline)
         }
     }
 }
@@ -138,7 +137,7 @@ final class AdapterResource: Resource {
 
 /// Unique resource tokens. `@unchecked Sendable`: the counter is guarded by `lock`.
 final class TokenCounter: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var next = 0
     func make(_ prefix: String) -> String {
         lock.lock()
@@ -150,7 +149,7 @@ final class TokenCounter: @unchecked Sendable {
 
 /// Buffered, locked stdout. `@unchecked Sendable`: every access holds `lock`.
 final class ResponseWriter: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var buffer: [UInt8] = []
     private let fd: Int32
 

@@ -126,7 +126,8 @@ extension BuiltinAdapter {
     }
 
     func skipSearchResult(_ code: Int32, _ ctx: ProcessContext, generation: Int) -> String {
-        code == ResultCode.timeout ? "{\"code\":\(ResultCode.timeout)}"
+        code == ResultCode.timeout
+            ? "{\"code\":\(ResultCode.timeout)}"
             : "{\"code\":\(code),\"message\":\(describeScratch(ctx, generation: generation))}"
     }
 
@@ -257,14 +258,16 @@ extension BuiltinAdapter {
     func describeScratch(_ ctx: ProcessContext, generation: Int) -> String {
         guard let m = ctx.scratch else { return "null" }
         if m.isLinkDied {
-            return "{\"message\":\"\(Self.messageToken(m, generation: generation))\",\"kind\":\"link_died\",\"tag\":\(m.tag),\"size\":0,\"hex\":\"\",\"slots\":[]}"
+            return
+                "{\"message\":\"\(Self.messageToken(m, generation: generation))\",\"kind\":\"link_died\",\"tag\":\(m.tag),\"size\":0,\"hex\":\"\",\"slots\":[]}"
         }
         let slots = m.slots.map { r -> String in
             guard let r else { return "null" }
             let token = (r as? AdapterResource)?.token ?? "unknown"
             return "{\"kind\":\"\(Self.kindName(r.resourceKind))\",\"token\":\"\(token)\"}"
         }
-        return "{\"message\":\"\(Self.messageToken(m, generation: generation))\",\"kind\":\"data\",\"tag\":\(m.tag),\"size\":\(m.buffer.count),"
+        return
+            "{\"message\":\"\(Self.messageToken(m, generation: generation))\",\"kind\":\"data\",\"tag\":\(m.tag),\"size\":\(m.buffer.count),"
             + "\"hex\":\"\(Hex.encode(m.buffer))\",\"slots\":[\(slots.joined(separator: ","))]}"
     }
 

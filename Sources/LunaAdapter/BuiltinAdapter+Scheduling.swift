@@ -1,5 +1,6 @@
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// In which order requests run (docs/ADAPTER_PROTOCOL.md section 2.1), on the dispatcher.
@@ -142,13 +143,13 @@ extension BuiltinAdapter {
     /// an earlier timeout released is still on its way.
     func startWaiting(_ r: Request, on p: AdapterProcess, timeoutMs: UInt64) {
         p.state = .waiting(r)
-        p.deadline = timeoutMs == .max ? nil : Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
+        p.deadline = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         if p.deadline != nil { timedWaits.append(p) }
         p.give(.wait(r))
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Self.bodyPatience * 1e9)
+        let deadline = MonotonicClock.deadline(after: Self.bodyPatience)
         var spins = 0
         while !inbox.hasCompletion(p) && !p.isInWait {
-            if DispatchTime.now().uptimeNanoseconds > deadline {
+            if MonotonicClock.now() > deadline {
                 log("process \(p.pid): its body did not start blocking call \(r.id) within \(Self.bodyPatience) s")
                 return
             }
@@ -158,8 +159,8 @@ extension BuiltinAdapter {
         suspect(p)  // it may have finished at once (a trap, a reply to itself)
     }
 
-    /// The earliest deadline of a wait, if any.
-    var nextWaitDeadline: Date? {
+    /// The earliest deadline of a wait (`MonotonicClock` nanoseconds), if any.
+    var nextWaitDeadline: UInt64? {
         timedWaits.removeAll { !$0.isWaiting || $0.deadline == nil }
         return timedWaits.compactMap(\.deadline).min()
     }
@@ -167,8 +168,8 @@ extension BuiltinAdapter {
     /// Ends the wait whose deadline is earliest if it has passed, as the runtime's timer would
     /// (its call returns 9027); returns whether it did.
     func endDueWait() -> Bool {
-        guard let due = nextWaitDeadline, due <= Date(),
-              let p = timedWaits.first(where: { $0.deadline == due })
+        guard let due = nextWaitDeadline, due <= MonotonicClock.now(),
+            let p = timedWaits.first(where: { $0.deadline == due })
         else { return false }
         p.deadline = nil
         let mb = p.ctx.mailbox

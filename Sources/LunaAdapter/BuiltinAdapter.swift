@@ -1,6 +1,7 @@
 import ConformanceKit
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// `luna-conform adapter`: LunaRuntime behind the stdio adapter protocol
@@ -42,7 +43,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
     /// Processes that wait with a deadline (see `startWaiting`).
     var timedWaits: [AdapterProcess] = []
     /// `wait_exit` requests not answered yet.
-    var exitWaiters: [(id: Int64, process: AdapterProcess, deadline: Date?)] = []
+    var exitWaiters: [(id: Int64, process: AdapterProcess, deadline: UInt64?)] = []
 
     /// The protocol versions this adapter speaks (version 2 adds `guest_fault`).
     static let protocolVersions: ClosedRange<Int64> = 1...2
@@ -144,10 +145,12 @@ public final class BuiltinAdapter: @unchecked Sendable {
     func hello(_ r: Request) {
         let offered = r.body["protocols"]?.array?.compactMap(\.int) ?? [r.body["protocol"]?.int ?? 1]
         protocolVersion = offered.filter { Self.protocolVersions.contains($0) }.max() ?? 1
-        out.result(r.id, "{\"name\":\"luna-runtime\",\"version\":\"\(LunaRuntimeInfo.version)\",\"protocol\":\(protocolVersion),"
-            + "\"resource_kinds\":[\"module\",\"tcp_stream\",\"tls_stream\",\"udp_socket\"],"
-            + "\"namespaces\":[\"lunatic::message\",\"lifecycle\"],\"faults\":["
-            + faults.faults.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]}")
+        out.result(
+            r.id,
+            "{\"name\":\"luna-runtime\",\"version\":\"\(LunaRuntimeInfo.version)\",\"protocol\":\(protocolVersion),"
+                + "\"resource_kinds\":[\"module\",\"tcp_stream\",\"tls_stream\",\"udp_socket\"],"
+                + "\"namespaces\":[\"lunatic::message\",\"lifecycle\"],\"faults\":["
+                + faults.faults.map { "\"\($0.rawValue)\"" }.sorted().joined(separator: ",") + "]}")
     }
 
     // MARK: environment
@@ -209,7 +212,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
         } else if timeoutMs == 0 {
             out.result(r.id, Self.describe(nil))
         } else {
-            exitWaiters.append((r.id, p, timeoutMs < 0 ? nil : Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)))
+            exitWaiters.append((r.id, p, timeoutMs < 0 ? nil : MonotonicClock.deadline(afterMs: UInt64(timeoutMs))))
         }
     }
 
@@ -224,7 +227,7 @@ public final class BuiltinAdapter: @unchecked Sendable {
     /// Answers `running` to the `wait_exit` requests whose timeout has passed.
     func answerExpiredExitWaits() {
         guard !exitWaiters.isEmpty else { return }
-        let now = Date()
+        let now = MonotonicClock.now()
         for w in exitWaiters where w.deadline.map({ $0 <= now }) ?? false { out.result(w.id, Self.describe(nil)) }
         exitWaiters.removeAll { $0.deadline.map { $0 <= now } ?? false }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 import TraceFormat
 
@@ -41,19 +42,24 @@ extension AllBench {
                 let bare = try withoutPayloads(trace)
                 let ratio = trace.bytesPerEvent / json.zstd3
                 let goal = trace.name == "ping-pong" ? 1.5 : 2.0
-                report.add(BenchRow(
-                    id: "P2", what: "trace bytes/event, native \(trace.name) (\(trace.events) events, real runtime)",
-                    figure: String(format: "%.3f B/event", trace.bytesPerEvent),
-                    comparison: String(format: "Chrome JSON %.1f B/event raw, %.2f zstd -3, %.2f zstd -19 (ours = %.2f of zstd -3); same events without payload bytes %.3f B/event",
-                                       json.raw, json.zstd3, json.zstd19, ratio, bare),
-                    goal: String(format: "≤ %.1f B/event and ≤ ¼ of zstd'd JSON", goal),
-                    met: trace.bytesPerEvent <= goal && ratio <= 0.25))
+                report.add(
+                    BenchRow(
+                        id: "P2", what: "trace bytes/event, native \(trace.name) (\(trace.events) events, real runtime)",
+                        figure: String(format: "%.3f B/event", trace.bytesPerEvent),
+                        comparison: String(
+                            format:
+                                "Chrome JSON %.1f B/event raw, %.2f zstd -3, %.2f zstd -19 (ours = %.2f of zstd -3); same events without payload bytes %.3f B/event",
+                            json.raw, json.zstd3, json.zstd19, ratio, bare),
+                        goal: String(format: "≤ %.1f B/event and ≤ ¼ of zstd'd JSON", goal),
+                        met: trace.bytesPerEvent <= goal && ratio <= 0.25))
             }
             if let corpus = try corpusFigure() {
-                report.add(BenchRow(
-                    id: "P2", what: "trace bytes/event, conformance corpus files (\(corpus.files) traces, \(corpus.events) events)",
-                    figure: String(format: "%.2f B/event", Double(corpus.bytes) / Double(max(corpus.events, 1))),
-                    comparison: "small files: headers and summaries dominate (informational)", goal: "", met: nil))
+                report.add(
+                    BenchRow(
+                        id: "P2",
+                        what: "trace bytes/event, conformance corpus files (\(corpus.files) traces, \(corpus.events) events)",
+                        figure: String(format: "%.2f B/event", Double(corpus.bytes) / Double(max(corpus.events, 1))),
+                        comparison: "small files: headers and summaries dominate (informational)", goal: "", met: nil))
             }
         }
         if wants("P3") { try decode(ping, s, report) }
@@ -87,8 +93,10 @@ extension AllBench {
         let n = Double(max(trace.events, 1))
         _ = try Measure.runTool(["zstd", "-q", "-3", "-c", json], stdoutPath: json + ".3.zst")
         _ = try Measure.runTool(["zstd", "-q", "-19", "-T0", "-c", json], stdoutPath: json + ".19.zst")
-        return (Double(Measure.fileSize(json)) / n, Double(Measure.fileSize(json + ".3.zst")) / n,
-                Double(Measure.fileSize(json + ".19.zst")) / n)
+        return (
+            Double(Measure.fileSize(json)) / n, Double(Measure.fileSize(json + ".3.zst")) / n,
+            Double(Measure.fileSize(json + ".19.zst")) / n
+        )
     }
 
     /// Bytes/event of the same events re-encoded with every payload dropped: how much of the
@@ -131,7 +139,7 @@ extension AllBench {
         let n = Double(trace.events)
         for _ in 0..<s.repeats {
             let devNull = FileDescriptorOutput(fd: open("/dev/null", O_WRONLY), closeOnDeinit: true)
-            let t0 = Measure.now()
+            let t0 = MonotonicClock.now()
             let statistics = TraceStatistics()
             let source = try TraceReader(path: trace.path)
             var event = TraceEvent(kind: .send, pid: 0)
@@ -143,16 +151,18 @@ extension AllBench {
             let r = try TraceReader(path: trace.path)
             var e = TraceEvent(kind: .send, pid: 0)
             var count = 0.0
-            let r0 = Measure.now()
+            let r0 = MonotonicClock.now()
             while try r.next(into: &e) { count += 1 }
             reader.append(count / Measure.seconds(since: r0))
         }
         let rate = Measure.median(stats), z = Measure.median(zstd)
-        report.add(BenchRow(
-            id: "P3", what: "decode events/s, luna-trace stats path (ping-pong file, \(trace.events) events)",
-            figure: String(format: "%@ (stats ÷ zstd -dc %.2f)", Measure.rate(rate), rate / max(z, 1)),
-            comparison: String(format: "zstd -dc of the same file %@ events (process start included); TraceReader alone %@",
-                               Measure.rate(z), Measure.rate(Measure.median(reader))),
-            goal: "stats ÷ zstd -dc ≥ 1.5", met: rate / max(z, 1) >= 1.5))
+        report.add(
+            BenchRow(
+                id: "P3", what: "decode events/s, luna-trace stats path (ping-pong file, \(trace.events) events)",
+                figure: String(format: "%@ (stats ÷ zstd -dc %.2f)", Measure.rate(rate), rate / max(z, 1)),
+                comparison: String(
+                    format: "zstd -dc of the same file %@ events (process start included); TraceReader alone %@",
+                    Measure.rate(z), Measure.rate(Measure.median(reader))),
+                goal: "stats ÷ zstd -dc ≥ 1.5", met: rate / max(z, 1) >= 1.5))
     }
 }

@@ -56,11 +56,14 @@ public struct AllBench: ParsableCommand {
     }
 
     var sizes: Sizes {
-        let base = quick
-            ? Sizes(quick: true, events: 20_000, repeats: 1, oneWay: 50_000, pingPong: 10_000, spawns: 5_000, idle: 1_000,
-                    guestRoundTrips: 2_000, lockStep: 2_000)
-            : Sizes(quick: false, events: 1_000_000, repeats: 3, oneWay: 2_000_000, pingPong: 200_000, spawns: 200_000,
-                    idle: 20_000, guestRoundTrips: 100_000, lockStep: 100_000)
+        let base =
+            quick
+            ? Sizes(
+                quick: true, events: 20_000, repeats: 1, oneWay: 50_000, pingPong: 10_000, spawns: 5_000, idle: 1_000,
+                guestRoundTrips: 2_000, lockStep: 2_000)
+            : Sizes(
+                quick: false, events: 1_000_000, repeats: 3, oneWay: 2_000_000, pingPong: 200_000, spawns: 200_000,
+                idle: 20_000, guestRoundTrips: 100_000, lockStep: 100_000)
         var s = base
         if let events { s.events = max(1_000, events) }
         if let repeats { s.repeats = max(1, repeats) }
@@ -82,7 +85,9 @@ public struct AllBench: ParsableCommand {
     func measure() throws -> BenchReport {
         let s = sizes
         let report = BenchReport()
-        print("luna-bench all: \(quick ? "QUICK (smoke sizes, figures not meaningful)" : "full sizes"), median of \(s.repeats) runs, \(Measure.pinning())")
+        print(
+            "luna-bench all: \(quick ? "QUICK (smoke sizes, figures not meaningful)" : "full sizes"), median of \(s.repeats) runs, \(Measure.pinning())"
+        )
         #if DEBUG
         print("warning: debug build; measure a release build (-c release)")
         #endif

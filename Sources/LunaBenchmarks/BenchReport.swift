@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 
 /// One line of the `luna-bench all` table: a figure, what it is compared with (measured in the
 /// same run), the goal, and whether the goal is met.
@@ -32,7 +33,9 @@ final class BenchReport {
     func add(_ row: BenchRow) {
         rows.append(row)
         // Each row is printed as soon as it is measured, so a long run shows progress.
-        print("  \(row.id)  \(row.what): \(row.figure)  |  vs \(row.comparison)  |  goal \(row.goal.isEmpty ? "-" : row.goal): \(row.verdict)")
+        print(
+            "  \(row.id)  \(row.what): \(row.figure)  |  vs \(row.comparison)  |  goal \(row.goal.isEmpty ? "-" : row.goal): \(row.verdict)"
+        )
         fflush(nil)
     }
 
@@ -50,7 +53,8 @@ final class BenchReport {
         var widths = header.map(\.count)
         for row in cells { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ row: [String]) -> String {
-            "| " + row.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
+            "| "
+                + row.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }
                 .joined(separator: " | ") + " |"
         }
         var out = [line(header), "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|"]
@@ -61,11 +65,8 @@ final class BenchReport {
 
 /// Small measuring helpers shared by the `all` figures.
 enum Measure {
-    /// Monotonic nanoseconds.
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
     /// Seconds since `t0`.
-    static func seconds(since t0: UInt64) -> Double { Double(now() - t0) / 1e9 }
+    static func seconds(since t0: UInt64) -> Double { Double(MonotonicClock.now() - t0) / 1e9 }
 
     /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
     static func median(_ values: [Double]) -> Double {
@@ -117,7 +118,7 @@ enum Measure {
         }
         defer { try? out.close() }
         process.standardOutput = out
-        let t0 = now()
+        let t0 = MonotonicClock.now()
         do { try process.run() } catch {
             throw BenchFailure("cannot run \(arguments.joined(separator: " ")): \(error)")
         }

@@ -43,8 +43,10 @@ struct ErlangBench {
         do {
             try FileManager.default.createDirectory(atPath: beamDirectory, withIntermediateDirectories: true)
             _ = try Self.output([erlc, "-o", beamDirectory, source])
-            let version = try Self.output([erl, "-noshell", "-eval",
-                                           "io:format(\"~s\", [erlang:system_info(otp_release)]), halt()."])
+            let version = try Self.output([
+                erl, "-noshell", "-eval",
+                "io:format(\"~s\", [erlang:system_info(otp_release)]), halt().",
+            ])
             release = version.trimmingCharacters(in: .whitespacesAndNewlines)
             unavailable = nil
         } catch {
@@ -61,8 +63,10 @@ struct ErlangBench {
     /// this process's CPU affinity, so a pinned luna-bench runs a pinned Erlang.
     func figure(_ workload: String, count: Int) throws -> Double {
         if let unavailable { throw BenchFailure(unavailable) }
-        let text = try Self.output([erl, "+S", "1", "-noshell", "-pa", beamDirectory, "-eval",
-                                    "luna_bench:main([\"\(workload)\", \"\(count)\"]), halt()."])
+        let text = try Self.output([
+            erl, "+S", "1", "-noshell", "-pa", beamDirectory, "-eval",
+            "luna_bench:main([\"\(workload)\", \"\(count)\"]), halt().",
+        ])
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             if words.count == 3, words[0] == "luna_bench", words[1] == workload, let value = Double(words[2]) {
@@ -108,8 +112,9 @@ struct ErlangBench {
         try? out.close()
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
-            throw BenchFailure("\(arguments.joined(separator: " ")) exited with status \(process.terminationStatus): "
-                + text.suffix(400).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw BenchFailure(
+                "\(arguments.joined(separator: " ")) exited with status \(process.terminationStatus): "
+                    + text.suffix(400).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return text
     }

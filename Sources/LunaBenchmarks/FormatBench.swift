@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// Benchmarks of the format layer (see docs/BENCHMARKS.md): encode+compress and decode speed and
@@ -25,15 +26,24 @@ public struct FormatBench: ParsableCommand {
             let r = try measure(stream, unit: unit)
             let mark = unit == TraceHeader.defaultTimeUnitNanos ? " (default)" : ""
             print("time unit \(unit) ns\(mark), level \(level), \(eventsPerBlock) events/block:")
-            print(String(format: "  encode+compress  %6.2f M events/s  (record() loop %.1f ns/event)",
-                         r.encodeRate / 1e6, r.recordNanos))
+            print(
+                String(
+                    format: "  encode+compress  %6.2f M events/s  (record() loop %.1f ns/event)",
+                    r.encodeRate / 1e6, r.recordNanos))
             let hot = try hotPath(stream, unit: unit)
-            print(String(format: "  record() alone   %6.1f ns/event   (%.1f ns above a no-op sink; one block, compression outside the timing)",
-                         hot.writer, hot.writer - hot.baseline))
-            print(String(format: "  decode           %6.2f M events/s  (next(into:); %.2f M/s with next())",
-                         r.decodeRate / 1e6, r.decodeNextRate / 1e6))
-            print(String(format: "  size             %6.3f bytes/event  (%d bytes, raw %.2f bytes/event)",
-                         r.bytesPerEvent, r.fileBytes, r.rawPerEvent))
+            print(
+                String(
+                    format:
+                        "  record() alone   %6.1f ns/event   (%.1f ns above a no-op sink; one block, compression outside the timing)",
+                    hot.writer, hot.writer - hot.baseline))
+            print(
+                String(
+                    format: "  decode           %6.2f M events/s  (next(into:); %.2f M/s with next())",
+                    r.decodeRate / 1e6, r.decodeNextRate / 1e6))
+            print(
+                String(
+                    format: "  size             %6.3f bytes/event  (%d bytes, raw %.2f bytes/event)",
+                    r.bytesPerEvent, r.fileBytes, r.rawPerEvent))
         }
     }
 
@@ -48,18 +58,19 @@ public struct FormatBench: ParsableCommand {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-format-hot-\(getpid()).trace").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let block = min(stream.count, eventsPerBlock - 1)
-        let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
-                                     options: TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level))
+        let writer = try TraceWriter(
+            path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
+            options: TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level))
         let null = NullSink()
         var best = Double.infinity, baseline = Double.infinity
         for round in 0..<60 {
             let from = (round * block) % max(1, stream.count - block)
             for sink in [writer, null] as [any TraceSink] {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.now()
                 stream.withUnsafeBufferPointer { events in
                     for i in from..<(from + block) { sink.record(events[i]) }
                 }
-                let t1 = DispatchTime.now().uptimeNanoseconds
+                let t1 = MonotonicClock.now()
                 let ns = Double(t1 - t0) / Double(block)
                 if sink === writer { best = min(best, ns) } else { baseline = min(baseline, ns) }
             }
@@ -75,15 +86,16 @@ public struct FormatBench: ParsableCommand {
         var f = Figures()
         let options = TraceWriter.Options(eventsPerBlock: eventsPerBlock, compressionLevel: level)
         for _ in 0..<repeats {
-            let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
-                                         options: options)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let writer = try TraceWriter(
+                path: path, header: TraceHeader(producer: "luna-bench", timeUnitNanos: unit),
+                options: options)
+            let t0 = MonotonicClock.now()
             stream.withUnsafeBufferPointer { events in
                 for i in events.indices { writer.record(events[i]) }
             }
-            let t1 = DispatchTime.now().uptimeNanoseconds
+            let t1 = MonotonicClock.now()
             let summary = try writer.close()
-            let t2 = DispatchTime.now().uptimeNanoseconds
+            let t2 = MonotonicClock.now()
             f.encodeRate = max(f.encodeRate, Double(stream.count) / (Double(t2 - t0) / 1e9))
             f.recordNanos = min(f.recordNanos, Double(t1 - t0) / Double(stream.count))
             f.fileBytes = Int(summary.fileBytes)
@@ -93,7 +105,7 @@ public struct FormatBench: ParsableCommand {
             // Decode with the reusing scan (next(into:)) and with plain next().
             for reuse in [true, false] {
                 let reader = try TraceReader(path: path)
-                let d0 = DispatchTime.now().uptimeNanoseconds
+                let d0 = MonotonicClock.now()
                 var n = 0
                 var checksum: UInt64 = 0
                 if reuse {
@@ -108,7 +120,7 @@ public struct FormatBench: ParsableCommand {
                         checksum &+= e.end
                     }
                 }
-                let d1 = DispatchTime.now().uptimeNanoseconds
+                let d1 = MonotonicClock.now()
                 guard n == stream.count, case .complete = reader.stop else {
                     throw ValidationError("decoded \(n) of \(stream.count) events, stop \(reader.stop)")
                 }
@@ -145,7 +157,7 @@ struct PingPongModel {
     mutating func events(count: Int) -> [TraceEvent] {
         var out: [TraceEvent] = []
         out.reserveCapacity(count + 10)
-        var clock: [UInt64] = [0, 1_000, 1_500]   // per-process "now" (index = pid)
+        var clock: [UInt64] = [0, 1_000, 1_500]  // per-process "now" (index = pid)
         var receiveStart: [UInt64] = [0, 0, 1_500]
         var message: UInt64 = 0
         let bodies: [[UInt8]] = [Array("ping".utf8), Array("pong".utf8)]
@@ -162,24 +174,32 @@ struct PingPongModel {
                 t = e.end
             }
             t += gap()
-            call(.createData, from, jitter(100, 60)) { $0.args = [1, 16]; $0.message = message; $0.result = .value(0) }
+            call(.createData, from, jitter(100, 60)) {
+                $0.args = [1, 16]; $0.message = message; $0.result = .value(0)
+            }
             t += gap()
-            call(.writeData, from, jitter(80, 50)) { $0.args = [4]; $0.payload = .bytes(body); $0.result = .value(4) }
+            call(.writeData, from, jitter(80, 50)) {
+                $0.args = [4]; $0.payload = .bytes(body); $0.result = .value(4)
+            }
             t += gap()
-            call(.send, from, jitter(200, 150)) { $0.args = [Int64(to)]; $0.message = message; $0.result = .value(0) }
+            call(.send, from, jitter(200, 150)) {
+                $0.args = [Int64(to)]; $0.message = message; $0.result = .value(0)
+            }
             let sent = t
             // The receiver's pending receive completes.
             let wake = sent + jitter(1_000, 3_000)
-            var r = TraceEvent(kind: .receive, pid: to, start: receiveStart[Int(to)], end: wake, args: [-1],
-                               tags: [1], message: message, result: .value(0))
+            var r = TraceEvent(
+                kind: .receive, pid: to, start: receiveStart[Int(to)], end: wake, args: [-1],
+                tags: [1], message: message, result: .value(0))
             r.end = max(r.end, r.start)
             out.append(r)
             t += gap()
-            receiveStart[Int(from)] = t   // the sender now waits for the answer
+            receiveStart[Int(from)] = t  // the sender now waits for the answer
             clock[Int(from)] = t
             var u = wake + gap()
-            let read = TraceEvent(kind: .readData, pid: to, start: u, end: u + jitter(70, 40), args: [64],
-                                  payload: .bytes(body), result: .value(4))
+            let read = TraceEvent(
+                kind: .readData, pid: to, start: u, end: u + jitter(70, 40), args: [64],
+                payload: .bytes(body), result: .value(4))
             out.append(read)
             u = read.end
             clock[Int(to)] = u

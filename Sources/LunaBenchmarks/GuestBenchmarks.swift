@@ -1,4 +1,5 @@
 import LunaRuntime
+import LunaSupport
 import Synchronization
 import TraceFormat
 
@@ -7,9 +8,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import LunaSupport
 
-/// Guest workloads for `luna-bench` (measure in release: debug WasmKit is ~150× slower).
+/// Guest workloads for `luna-bench` (measure in release: debug WasmKit is far slower, docs/BENCHMARKS.md).
 public enum GuestBenchmarks {
     /// The ping-pong guest (WebAssembly text, so the benchmark needs no files):
     /// `pong()` answers each tag-1 message to the pid in its first 8 bytes and returns on tag 2;
@@ -101,18 +101,19 @@ public enum GuestBenchmarks {
             module: module, entry: skipSearch ? "ping" : "ping_receive",
             params: [.i64(Int64(pong)), .i32(1)], options: options)
         guard environment.waitForExitBlocking(of: warmUp, timeout: 60) == .normal,
-              environment.waitForExitBlocking(of: pong, timeout: 60) == .normal else {
+            environment.waitForExitBlocking(of: pong, timeout: 60) == .normal
+        else {
             throw Failure(description: "guest ping-pong warm-up failed")
         }
         let pong2 = try environment.spawnGuest(module: module, entry: "pong", options: options)
-        let start = monotonicNanoseconds()
+        let start = MonotonicClock.now()
         let ping = try environment.spawnGuest(
             module: module, entry: skipSearch ? "ping" : "ping_receive",
             params: [.i64(Int64(pong2)), .i32(Int32(clamping: roundTrips))], options: options)
         guard environment.waitForExitBlocking(of: ping, timeout: 600) == .normal else {
             throw Failure(description: "guest ping did not end normally: \(String(describing: environment.exitStatus(of: ping)))")
         }
-        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        let seconds = Double(MonotonicClock.now() - start) / 1e9
         _ = environment.waitUntilAllExited(timeout: 60)
         return Double(roundTrips) / seconds
     }
@@ -130,7 +131,11 @@ public enum GuestBenchmarks {
             let lock = ConditionLock()
             var finished = 0
             var seconds = 0.0
-            func finish() { lock.withLock { finished += 1; lock.broadcast() } }
+            func finish() {
+                lock.withLock {
+                    finished += 1; lock.broadcast()
+                }
+            }
         }
         let pair = Pair()
         let rounds = max(1, roundTrips)
@@ -143,17 +148,19 @@ public enum GuestBenchmarks {
             }
             pair.finish()
         }
-        let startedPing = startedPong && startThread(stackSize: 1 << 20, name: "handoff-ping") {
-            var state = SpinState()
-            let start = monotonicNanoseconds()
-            for _ in 0..<rounds {
-                pair.pong.store(true, ordering: .releasing)
-                while !ProcessContext.spin(until: pair.ping, deadline: nil, state: &state) {}
-                pair.ping.store(false, ordering: .relaxed)
+        let startedPing =
+            startedPong
+            && startThread(stackSize: 1 << 20, name: "handoff-ping") {
+                var state = SpinState()
+                let start = MonotonicClock.now()
+                for _ in 0..<rounds {
+                    pair.pong.store(true, ordering: .releasing)
+                    while !ProcessContext.spin(until: pair.ping, deadline: nil, state: &state) {}
+                    pair.ping.store(false, ordering: .relaxed)
+                }
+                pair.seconds = Double(MonotonicClock.now() - start) / 1e9
+                pair.finish()
             }
-            pair.seconds = Double(monotonicNanoseconds() - start) / 1e9
-            pair.finish()
-        }
         guard startedPing else { return 0 }
         pair.lock.withLock {
             while pair.finished < 2 { pair.lock.wait(untilMonotonicNs: nil) }
@@ -196,12 +203,6 @@ public enum GuestBenchmarks {
         // @unchecked Sendable: only touched by the one collector process body.
         var value = 0
         func increment() { value += 1 }
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
     /// Resident set size of this process (Linux /proc/self/statm), 0 where unavailable.

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// `luna-bench guests`: the figures real lunatic programs depend on, measured on a large
 /// generated guest (`LargeGuest`: ~16 MB, thousands of functions). Measure a release build:
-/// debug WasmKit is ~150× slower.
+/// debug WasmKit is far slower (docs/BENCHMARKS.md).
 public struct GuestsBench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "guests",
@@ -23,13 +24,15 @@ public struct GuestsBench: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let t0 = Date()
+        let t0 = MonotonicClock.now()
         let bytes = try LargeGuest.build(functions: functions, dataBytes: dataMib << 20)
-        Self.say(String(format: "large guest: %d bytes, %d functions, %d MiB data (clang %.1f s)",
-                     bytes.count, functions, dataMib, Date().timeIntervalSince(t0)))
-        let t1 = Date()
+        Self.say(
+            String(
+                format: "large guest: %d bytes, %d functions, %d MiB data (clang %.1f s)",
+                bytes.count, functions, dataMib, Double(MonotonicClock.now() - t0) / 1e9))
+        let t1 = MonotonicClock.now()
         let module = try GuestModule(bytes: bytes, name: "large.wasm")
-        Self.say(String(format: "  load (parse + validate once):         %8.1f ms", Date().timeIntervalSince(t1) * 1e3))
+        Self.say(String(format: "  load (parse + validate once):         %8.1f ms", Double(MonotonicClock.now() - t1) / 1e6))
         try spawnLatency(module)
         try chainOfSpawns(module)
         try panicToTrap(module)
@@ -45,8 +48,9 @@ public struct GuestsBench: ParsableCommand {
     func spawnLatency(_ module: GuestModule) throws {
         let trace = TraceCollector()
         let env = Environment(trace: trace)
-        let pid = try env.spawnGuest(module: module, entry: "spawn_children", params: [.i32(Int32(spawns))],
-                                     options: GuestOptions(output: DiscardingGuestOutput()))
+        let pid = try env.spawnGuest(
+            module: module, entry: "spawn_children", params: [.i32(Int32(spawns))],
+            options: GuestOptions(output: DiscardingGuestOutput()))
         guard env.waitForExitBlocking(of: pid, timeout: 600) == .normal else {
             throw ValidationError("spawn_children did not end normally")
         }
@@ -58,8 +62,11 @@ public struct GuestsBench: ParsableCommand {
             else { return nil }
             return Double(first &- e.start) / 1e6
         }
-        Self.say(String(format: "  spawn → child's first host call:      %8.3f ms median, %.3f p90, %.3f max (%d children; goal ≤ 1 ms median)",
-                     Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.9), latencies.max() ?? 0, latencies.count))
+        Self.say(
+            String(
+                format:
+                    "  spawn → child's first host call:      %8.3f ms median, %.3f p90, %.3f max (%d children; goal ≤ 1 ms median)",
+                Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.9), latencies.max() ?? 0, latencies.count))
     }
 
     /// `chain` guests each spawning the next: from the host's spawn until the last one's
@@ -67,13 +74,14 @@ public struct GuestsBench: ParsableCommand {
     func chainOfSpawns(_ module: GuestModule) throws {
         let env = Environment()
         let root = env.spawn(entry: "root") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        try env.spawnGuest(module: module, entry: "chain", params: [.i32(Int32(chain)), .i64(Int64(root))],
-                           options: GuestOptions(output: DiscardingGuestOutput()))
+        let t0 = MonotonicClock.now()
+        try env.spawnGuest(
+            module: module, entry: "chain", params: [.i32(Int32(chain)), .i64(Int64(root))],
+            options: GuestOptions(output: DiscardingGuestOutput()))
         guard env.waitForExitBlocking(of: root, timeout: 600) == .normal else {
             throw ValidationError("the chain did not reach its end")
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let seconds = Double(MonotonicClock.now() - t0) / 1e9
         _ = env.waitUntilAllExited(timeout: 60)
         Self.say(String(format: "  %d recursive guest spawns:           %8.3f s (goal ≤ 1 s)", chain, seconds))
     }
@@ -88,13 +96,16 @@ public struct GuestsBench: ParsableCommand {
             _ = env.waitForExitBlocking(of: pid, timeout: 60)
             let events = trace.events
             guard let write = events.last(where: { $0.kind == .wasiCall && $0.text == "fd_write" }),
-                  let trap = events.first(where: { $0.kind == .trap }) else {
+                let trap = events.first(where: { $0.kind == .trap })
+            else {
                 throw ValidationError("the panicking guest recorded no fd_write or trap")
             }
             gaps.append(Double(trap.start &- write.end) / 1e6)
         }
-        Self.say(String(format: "  panic message → trap event:           %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
-                     Self.percentile(gaps, 0.5), gaps.max() ?? 0, gaps.count))
+        Self.say(
+            String(
+                format: "  panic message → trap event:           %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
+                Self.percentile(gaps, 0.5), gaps.max() ?? 0, gaps.count))
     }
 
     /// `grows` single-page `memory.grow` calls (a `grow(n)` run minus a `grow(0)` run), and
@@ -103,8 +114,9 @@ public struct GuestsBench: ParsableCommand {
         func run(_ pages: Int32) throws -> Double {
             let trace = TraceCollector()
             let env = Environment(trace: trace)
-            let pid = try env.spawnGuest(module: module, entry: "grow", params: [.i32(pages)],
-                                         options: GuestOptions(output: DiscardingGuestOutput()))
+            let pid = try env.spawnGuest(
+                module: module, entry: "grow", params: [.i32(pages)],
+                options: GuestOptions(output: DiscardingGuestOutput()))
             guard env.waitForExitBlocking(of: pid, timeout: 600) == .normal else { throw ValidationError("grow failed") }
             let events = trace.events
             guard let start = events.first(where: { $0.kind == .start }), let exit = events.last(where: { $0.kind == .exit })
@@ -117,23 +129,31 @@ public struct GuestsBench: ParsableCommand {
             grown.append(try run(Int32(grows)))
         }
         let ms = Self.percentile(grown, 0.5) - Self.percentile(base, 0.5)
-        Self.say(String(format: "  %d single-page memory.grow:          %8.3f ms (run %.3f ms − baseline %.3f ms; goal ≤ 10 ms)",
-                     grows, ms, Self.percentile(grown, 0.5), Self.percentile(base, 0.5)))
+        Self.say(
+            String(
+                format: "  %d single-page memory.grow:          %8.3f ms (run %.3f ms − baseline %.3f ms; goal ≤ 10 ms)",
+                grows, ms, Self.percentile(grown, 0.5), Self.percentile(base, 0.5)))
 
         // Host memory: the guest grows, writes every page, reports, and blocks.
         let env = Environment()
         let before = Self.residentBytes()
         let watcher = env.spawn(entry: "watcher") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
-        let guest = try env.spawnGuest(module: module, entry: "grow_touch_report",
-                                       params: [.i32(Int32(grows)), .i64(Int64(watcher))],
-                                       options: GuestOptions(output: DiscardingGuestOutput()))
-        guard env.waitForExitBlocking(of: watcher, timeout: 600) == .normal else { throw ValidationError("grow_touch_report failed") }
+        let guest = try env.spawnGuest(
+            module: module, entry: "grow_touch_report",
+            params: [.i32(Int32(grows)), .i64(Int64(watcher))],
+            options: GuestOptions(output: DiscardingGuestOutput()))
+        guard env.waitForExitBlocking(of: watcher, timeout: 600) == .normal else {
+            throw ValidationError("grow_touch_report failed")
+        }
         let after = Self.residentBytes()
         env.kill(guest)
         _ = env.waitUntilAllExited(timeout: 60)
         let guestBytes = Double(Int(grows) * 65536 + (dataMib << 20))
-        Self.say(String(format: "  host memory of a guest grown by %d pages, all touched: %.1f MiB for %.1f MiB of guest memory (%.0f%%; goal ≤ 110%%)",
-                     grows, Double(after - before) / 1048576, guestBytes / 1048576, Double(after - before) / guestBytes * 100))
+        Self.say(
+            String(
+                format:
+                    "  host memory of a guest grown by %d pages, all touched: %.1f MiB for %.1f MiB of guest memory (%.0f%%; goal ≤ 110%%)",
+                grows, Double(after - before) / 1048576, guestBytes / 1048576, Double(after - before) / guestBytes * 100))
     }
 
     /// A guest looping without host calls, killed by the host: from `kill` to its exit.
@@ -143,16 +163,18 @@ public struct GuestsBench: ParsableCommand {
             let env = Environment()
             let pid = try env.spawnGuest(module: module, entry: "spin", options: GuestOptions(output: DiscardingGuestOutput()))
             Thread.sleep(forTimeInterval: 0.05)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = MonotonicClock.now()
             env.kill(pid)
             guard env.waitForExitBlocking(of: pid, timeout: 10) == .killed else {
                 Self.say("  kill of a looping guest: not ended within 10 s")
                 return
             }
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            times.append(Double(MonotonicClock.now() - t0) / 1e6)
         }
-        Self.say(String(format: "  kill of a looping guest → exit:       %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
-                     Self.percentile(times, 0.5), times.max() ?? 0, times.count))
+        Self.say(
+            String(
+                format: "  kill of a looping guest → exit:       %8.3f ms median, %.3f max (%d guests; goal ≤ 10 ms)",
+                Self.percentile(times, 0.5), times.max() ?? 0, times.count))
     }
 
     /// `blocked` guests (a small module) blocked in `receive`, all killed by the host: from
@@ -166,24 +188,29 @@ public struct GuestsBench: ParsableCommand {
         }
         var pids: [ProcessID] = []
         pids.reserveCapacity(blocked)
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         for _ in 0..<blocked {
-            pids.append(try env.spawnGuest(module: module, entry: "idle", params: [.i64(Int64(ready))],
-                                           options: GuestOptions(output: DiscardingGuestOutput())))
+            pids.append(
+                try env.spawnGuest(
+                    module: module, entry: "idle", params: [.i64(Int64(ready))],
+                    options: GuestOptions(output: DiscardingGuestOutput())))
         }
         guard env.waitForExitBlocking(of: ready, timeout: 600) == .normal else { throw ValidationError("guests did not start") }
-        let started = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let t1 = DispatchTime.now().uptimeNanoseconds
+        let started = Double(MonotonicClock.now() - t0) / 1e9
+        let t1 = MonotonicClock.now()
         for pid in pids { env.kill(pid) }
         var last = 0.0, exits: [Double] = []
         for pid in pids {
             _ = env.waitForExitBlocking(of: pid, timeout: 120)
-            last = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+            last = Double(MonotonicClock.now() - t1) / 1e9
             exits.append(last)
         }
         _ = env.waitUntilAllExited(timeout: 60)
-        Self.say(String(format: "  kill of %d blocked guests → all exits:  %8.3f s (half by %.3f s; %.1f s to start them all; goal ≤ 1 s)",
-                     blocked, last, Self.percentile(exits, 0.5), started))
+        Self.say(
+            String(
+                format:
+                    "  kill of %d blocked guests → all exits:  %8.3f s (half by %.3f s; %.1f s to start them all; goal ≤ 1 s)",
+                blocked, last, Self.percentile(exits, 0.5), started))
 
         // The same number killed right after being spawned, most of them still starting.
         let env2 = Environment()
@@ -191,13 +218,15 @@ public struct GuestsBench: ParsableCommand {
         var pids2: [ProcessID] = []
         pids2.reserveCapacity(blocked)
         for _ in 0..<blocked {
-            pids2.append(try env2.spawnGuest(module: module, entry: "idle", params: [.i64(Int64(sink))],
-                                             options: GuestOptions(output: DiscardingGuestOutput())))
+            pids2.append(
+                try env2.spawnGuest(
+                    module: module, entry: "idle", params: [.i64(Int64(sink))],
+                    options: GuestOptions(output: DiscardingGuestOutput())))
         }
-        let t2 = DispatchTime.now().uptimeNanoseconds
+        let t2 = MonotonicClock.now()
         for pid in pids2 { env2.kill(pid) }
         for pid in pids2 { _ = env2.waitForExitBlocking(of: pid, timeout: 120) }
-        let whileStarting = Double(DispatchTime.now().uptimeNanoseconds - t2) / 1e9
+        let whileStarting = Double(MonotonicClock.now() - t2) / 1e9
         env2.kill(sink)
         _ = env2.waitUntilAllExited(timeout: 60)
         Self.say(String(format: "  kill of %d guests just spawned → all exits: %6.3f s (goal ≤ 1 s)", blocked, whileStarting))

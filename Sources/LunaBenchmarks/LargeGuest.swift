@@ -165,8 +165,10 @@ public enum LargeGuest {
         try cSource(functions: functions, dataBytes: dataBytes).write(to: source, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: clang)
-        process.arguments = ["--target=wasm32", "-nostdlib", "-O1", "-Wl,--no-entry", "-Wl,--allow-undefined",
-                             "-Wl,--export=memory", "-o", output.path, source.path]
+        process.arguments = [
+            "--target=wasm32", "-nostdlib", "-O1", "-Wl,--no-entry", "-Wl,--allow-undefined",
+            "-Wl,--export=memory", "-o", output.path, source.path,
+        ]
         let errors = Pipe()
         process.standardError = errors
         try process.run()

@@ -28,21 +28,22 @@ enum MixedWorkload {
             var workers: [ProcessID] = []
             let hub = p.id
             for w in 0..<Self.workers {
-                workers.append(try p.spawn(link: Int64(w + 1), entry: "worker") { c in
-                    let own = c.insert(BenchModule())
-                    while true {
-                        _ = try await c.receive(tags: [1, 2, 3], timeoutMs: .max)
-                        let tag = try c.getTag()
-                        if tag == 3 { return }
-                        let size = try c.dataSize()
-                        let bytes = try c.readData(count: Int(size))
-                        if tag == 2 { _ = try c.take(.module, index: 0) }
-                        c.createData(tag: tag, capacity: 32)
-                        _ = try c.writeData(bytes)
-                        if tag == 2 { _ = try c.push(.module, id: own) }
-                        _ = try c.send(to: hub)
-                    }
-                })
+                workers.append(
+                    try p.spawn(link: Int64(w + 1), entry: "worker") { c in
+                        let own = c.insert(BenchModule())
+                        while true {
+                            _ = try await c.receive(tags: [1, 2, 3], timeoutMs: .max)
+                            let tag = try c.getTag()
+                            if tag == 3 { return }
+                            let size = try c.dataSize()
+                            let bytes = try c.readData(count: Int(size))
+                            if tag == 2 { _ = try c.take(.module, index: 0) }
+                            c.createData(tag: tag, capacity: 32)
+                            _ = try c.writeData(bytes)
+                            if tag == 2 { _ = try c.push(.module, id: own) }
+                            _ = try c.send(to: hub)
+                        }
+                    })
             }
             var counter: UInt64 = 0
             for round in 0..<rounds {

@@ -27,15 +27,16 @@ extension ReplayBench {
         }
         var pids: [ProcessID] = []
         for _ in 0..<clients {
-            pids.append(env.spawn(entry: "client") { p in
-                var reply: UInt64 = 0
-                for _ in 0..<rounds {
-                    p.createData(tag: 1, capacity: 8)
-                    _ = try withUnsafeBytes(of: p.id) { try p.writeData($0) }
-                    _ = try await p.sendReceiveSkipSearch(to: server, timeoutMs: .max)
-                    _ = try withUnsafeMutableBytes(of: &reply) { try p.readData(into: $0) }
-                }
-            })
+            pids.append(
+                env.spawn(entry: "client") { p in
+                    var reply: UInt64 = 0
+                    for _ in 0..<rounds {
+                        p.createData(tag: 1, capacity: 8)
+                        _ = try withUnsafeBytes(of: p.id) { try p.writeData($0) }
+                        _ = try await p.sendReceiveSkipSearch(to: server, timeoutMs: .max)
+                        _ = try withUnsafeMutableBytes(of: &reply) { try p.readData(into: $0) }
+                    }
+                })
         }
         guard env.waitForExitBlocking(of: server, timeout: 600) == .normal else {
             throw BenchFailure("the \(clients)-client skip-search workload did not finish")

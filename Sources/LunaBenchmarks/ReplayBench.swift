@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConformanceKit
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// Benchmarks of the replay layer (see docs/BENCHMARKS.md): replay ops/s through an adapter on
@@ -28,18 +29,22 @@ public struct ReplayBench: ParsableCommand {
         let command = adapter.map { $0.split(separator: " ").map(String.init) } ?? [Self.siblingLunaConform(), "adapter"]
         let trace = Self.syntheticTrace(events: events)
         let (requests, seconds) = try Self.timeReplay(trace, command: command)
-        print(String(format: "replay: %d events, %d requests in %.2f s: %.0f ops/s (%.0f events/s)",
-                     trace.count, requests, seconds, Double(requests) / seconds, Double(trace.count) / seconds))
+        print(
+            String(
+                format: "replay: %d events, %d requests in %.2f s: %.0f ops/s (%.0f events/s)",
+                trace.count, requests, seconds, Double(requests) / seconds, Double(trace.count) / seconds))
         let lockstep = try Self.timeLockStep(roundTrips, command: command)
-        print(String(format: "lock-step round trips (no work): %d in %.2f s: %.0f ops/s",
-                     roundTrips, lockstep, Double(roundTrips) / lockstep))
+        print(
+            String(
+                format: "lock-step round trips (no work): %d in %.2f s: %.0f ops/s",
+                roundTrips, lockstep, Double(roundTrips) / lockstep))
     }
 
     /// Replays `trace` through the adapter `command`; returns the requests sent and the seconds
     /// taken. Throws when the trace does not pass.
     static func timeReplay(_ trace: [TraceEvent], command: [String]) throws -> (requests: Int, seconds: Double) {
         let runner = ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 10, traceTimeout: 3600))
-        let t0 = Measure.now()
+        let t0 = MonotonicClock.now()
         let report = runner.run([.events(trace, name: "synthetic-\(trace.count)")])
         let seconds = Measure.seconds(since: t0)
         guard let outcome = report.outcomes.first, outcome.status == .passed else {
@@ -53,7 +58,7 @@ public struct ReplayBench: ParsableCommand {
     static func timeLockStep(_ count: Int, command: [String]) throws -> Double {
         let client = try AdapterClient(options: .init(command: command))
         defer { client.terminate() }
-        let t0 = Measure.now()
+        let t0 = MonotonicClock.now()
         for _ in 0..<count {
             let id = client.request("hello", "\"protocol\":1")
             try client.flush()

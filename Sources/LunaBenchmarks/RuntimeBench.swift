@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LunaRuntime
+import LunaSupport
 import TraceFormat
 
 /// Benchmarks of the runtime layer (see docs/BENCHMARKS.md): native message throughput,
@@ -24,10 +25,14 @@ public struct RuntimeBench: ParsableCommand {
         // stacks are unmapped when the threads end, so they go first).
         let threadCount = max(100, idle / 10)
         let threadBytes = idleMemory(count: threadCount, thread: true)
-        print(String(format: "  memory per idle thread process  %8.0f bytes resident (%d processes; stack reserved 8 MiB virtual each)",
-                     threadBytes, threadCount))
+        print(
+            String(
+                format:
+                    "  memory per idle thread process  %8.0f bytes resident (%d processes; stack reserved 8 MiB virtual each)",
+                threadBytes, threadCount))
         let nativeBytes = idleMemory(count: idle, thread: false)
-        print(String(format: "  memory per idle native process  %8.0f bytes (%d processes blocked in receive)", nativeBytes, idle))
+        print(
+            String(format: "  memory per idle native process  %8.0f bytes (%d processes blocked in receive)", nativeBytes, idle))
         let oneWay = try best { try oneWayRate(count: messages, trace: nil) }
         print(String(format: "  native one-way messages     %8.2f M msg/s   (8-byte messages, goal >= 6M)", oneWay / 1e6))
         let pingPong = try best { try pingPongRate(count: roundTrips, trace: nil, skipSearch: false) }
@@ -35,9 +40,15 @@ public struct RuntimeBench: ParsableCommand {
         let pingPongSkip = try best { try pingPongRate(count: roundTrips, trace: nil, skipSearch: true) }
         print(String(format: "  native ping-pong (skip-search) %5.2f M round trips/s", pingPongSkip / 1e6))
         let threadPing = try best { try threadPingPongRate(count: min(roundTrips, 100_000), threadServer: false) }
-        print(String(format: "  thread->native ping-pong    %8.3f M round trips/s (a guest-style thread process pings a native one)", threadPing / 1e6))
+        print(
+            String(
+                format: "  thread->native ping-pong    %8.3f M round trips/s (a guest-style thread process pings a native one)",
+                threadPing / 1e6))
         let threadThread = try best { try threadPingPongRate(count: min(roundTrips, 100_000), threadServer: true) }
-        print(String(format: "  thread->thread ping-pong    %8.3f M round trips/s (two guest-style thread processes, no wasm)", threadThread / 1e6))
+        print(
+            String(
+                format: "  thread->thread ping-pong    %8.3f M round trips/s (two guest-style thread processes, no wasm)",
+                threadThread / 1e6))
         let spawns = best { spawnRate(count: self.spawns) }
         print(String(format: "  native spawn+exit           %8.3f M processes/s", spawns / 1e6))
         try tracingOverhead()
@@ -53,7 +64,7 @@ public struct RuntimeBench: ParsableCommand {
     }
 
     private static func seconds(_ t0: UInt64) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        Double(MonotonicClock.now() - t0) / 1e9
     }
 
     /// One sender blasts `count` 8-byte messages at one receiver; returns messages per second.
@@ -66,7 +77,7 @@ public struct RuntimeBench: ParsableCommand {
                 _ = try withUnsafeMutableBytes(of: &buffer) { try p.readData(into: $0) }
             }
         }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         env.spawn(entry: "sender") { p in
             for i in 0..<count {
                 p.createData(tag: 0, capacity: 8)
@@ -97,7 +108,7 @@ public struct RuntimeBench: ParsableCommand {
                 try p.send(to: 2)
             }
         }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         let client = env.spawn(entry: "ping") { p in
             var value: UInt64 = 0
             for _ in 0..<count {
@@ -124,7 +135,8 @@ public struct RuntimeBench: ParsableCommand {
     /// A thread process (as a WebAssembly guest runs) pings a native or another thread process.
     func threadPingPongRate(count: Int, threadServer: Bool) throws -> Double {
         let env = Environment()
-        let server = threadServer
+        let server =
+            threadServer
             ? env.spawnThread(entry: "pong") { p in
                 for _ in 0..<count {
                     _ = try p.receiveBlocking(tags: [], timeoutMs: .max)
@@ -139,7 +151,7 @@ public struct RuntimeBench: ParsableCommand {
                     try p.send(to: 2)
                 }
             }
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         let client = env.spawnThread(entry: "ping") { p in
             for _ in 0..<count {
                 p.createData(tag: 0, capacity: 8)
@@ -159,7 +171,7 @@ public struct RuntimeBench: ParsableCommand {
     /// from the first spawn until every child has ended.
     func spawnRate(count: Int) -> Double {
         let env = Environment()
-        let t0 = DispatchTime.now().uptimeNanoseconds
+        let t0 = MonotonicClock.now()
         env.spawn(entry: "spawner") { p in
             for i in 0..<count {
                 try p.spawn(entry: "child") { _ in }
@@ -222,24 +234,33 @@ public struct RuntimeBench: ParsableCommand {
         }
         let perEvent = Double(n) / Double(max(events, 1))  // seconds per round trip -> per event
         func overhead(_ t: Double) -> Double { (t - untraced) * 1e9 * perEvent }
-        print(String(format: "  tracing: %d events per ping-pong of %d round trips (%.1f per round trip)",
-                     events, n, Double(events) / Double(n)))
+        print(
+            String(
+                format: "  tracing: %d events per ping-pong of %d round trips (%.1f per round trip)",
+                events, n, Double(events) / Double(n)))
         print(String(format: "  tracing overhead, TraceWriter (zstd file)  %6.1f ns/event (goal <= 30)", overhead(writerTime)))
         print(String(format: "  tracing overhead, TraceCollector (memory)  %6.1f ns/event", overhead(collectorTime)))
-        print(String(format: "  tracing overhead, runtime side only        %6.1f ns/event (a sink that discards)", overhead(nullTime)))
+        print(
+            String(
+                format: "  tracing overhead, runtime side only        %6.1f ns/event (a sink that discards)", overhead(nullTime)))
         print(String(format: "  untraced round trip %.0f ns; traced into TraceWriter %.0f ns", untraced * 1e9, writerTime * 1e9))
         let parts = try Self.tracingParts(events: 150_000, path: path)
-        print(String(format: "  parts (one thread, best of 5 rounds): trace clock read %.1f ns; TraceWriter.record, lock + encode only:"
-                     + " a write_data-like EventRecord %.1f ns, a send-like TraceEvent %.1f ns; with zstd keeping up"
-                     + " (blocks of 16k events, compressed on the writer's thread) %.1f ns",
-                     parts.clock, parts.record, parts.event, parts.compressed))
+        print(
+            String(
+                format:
+                    "  parts (one thread, best of 5 rounds): trace clock read %.1f ns; TraceWriter.record, lock + encode only:"
+                    + " a write_data-like EventRecord %.1f ns, a send-like TraceEvent %.1f ns; with zstd keeping up"
+                    + " (blocks of 16k events, compressed on the writer's thread) %.1f ns",
+                parts.clock, parts.record, parts.event, parts.compressed))
     }
 
     /// The pieces of a traced call, each timed alone on one thread (best of 5): reading the
     /// trace clock; `TraceWriter.record` of a write_data-like `EventRecord` and of a send-like
     /// `TraceEvent` into one big block (lock and encoding only: no hand-off during the loop);
     /// and the EventRecord again with the default blocks, so the loop waits for zstd.
-    static func tracingParts(events: Int, path: String) throws
+    static func tracingParts(
+        events: Int, path: String
+    ) throws
         -> (clock: Double, record: Double, event: Double, compressed: Double)
     {
         let env = Environment()
@@ -247,23 +268,25 @@ public struct RuntimeBench: ParsableCommand {
         func timed(_ body: () throws -> Void) rethrows -> Double {
             var best = Double.infinity
             for _ in 0..<5 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.now()
                 try body()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(events))
+                best = min(best, Double(MonotonicClock.now() - t0) / Double(events))
             }
             return best
         }
         let clock = timed { for _ in 0..<events { sum &+= env.now() } }
         precondition(sum != 1)
         func writer(_ eventsPerBlock: Int) throws -> TraceWriter {
-            try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench parts"),
-                            options: .init(eventsPerBlock: eventsPerBlock))
+            try TraceWriter(
+                path: path, header: TraceHeader(producer: "luna-bench parts"),
+                options: .init(eventsPerBlock: eventsPerBlock))
         }
         func records(into w: TraceWriter) {
             var value: UInt64 = 0
             for i in 0..<events {
-                var r = EventRecord(kind: .writeData, pid: UInt64(1 + (i >> 2) & 1), start: UInt64(i) * 40,
-                                    message: UInt64(i >> 2), result: 8)
+                var r = EventRecord(
+                    kind: .writeData, pid: UInt64(1 + (i >> 2) & 1), start: UInt64(i) * 40,
+                    message: UInt64(i >> 2), result: 8)
                 r.append(8)
                 value = UInt64(i)
                 withUnsafeBytes(of: &value) { w.record(r, payload: $0) }
@@ -274,9 +297,9 @@ public struct RuntimeBench: ParsableCommand {
         func timedRounds(_ w: TraceWriter, _ body: () -> Void) throws -> Double {
             var best = Double.infinity
             for round in 0..<7 {
-                let t0 = DispatchTime.now().uptimeNanoseconds
+                let t0 = MonotonicClock.now()
                 body()
-                let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(events)
+                let t = Double(MonotonicClock.now() - t0) / Double(events)
                 try w.flush()
                 if round >= 2 { best = min(best, t) }
             }
@@ -288,8 +311,10 @@ public struct RuntimeBench: ParsableCommand {
         args.append(2)
         let event = try timedRounds(w) {
             for i in 0..<events {
-                w.record(TraceEvent(kind: .send, pid: UInt64(1 + (i >> 2) & 1), start: UInt64(i) * 40, args: args,
-                                    message: UInt64(i >> 2), result: .value(0)))
+                w.record(
+                    TraceEvent(
+                        kind: .send, pid: UInt64(1 + (i >> 2) & 1), start: UInt64(i) * 40, args: args,
+                        message: UInt64(i >> 2), result: .value(0)))
             }
         }
         _ = try w.close()

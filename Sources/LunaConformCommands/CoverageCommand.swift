@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// `luna-conform coverage [DIR]`: which corpus traces exercise each rule of docs/SEMANTICS.md §2–§6.
@@ -150,7 +151,9 @@ package struct CorpusManifest: Sendable {
             if raw.hasPrefix("#") || raw.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             let cols = raw.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard cols.count == 6, let exit = Int32(cols[3]) else {
-                throw ManifestError(description: "\(name):\(n + 1): expected 6 tab-separated columns (file, guest, entry, exit, rules, description)")
+                throw ManifestError(
+                    description:
+                        "\(name):\(n + 1): expected 6 tab-separated columns (file, guest, entry, exit, rules, description)")
             }
             let rules = cols[4].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             entries.append(Entry(file: cols[0], guest: cols[1], entry: cols[2], exit: exit, rules: rules, description: cols[5]))
@@ -214,7 +217,7 @@ package struct CorpusCoverage: Sendable {
     }
 
     private static func shortName(_ file: String) -> String {
-        let base = file.split(separator: "/").last.map(String.init) ?? file
+        let base = Paths.baseName(file)
         return base.hasSuffix(TraceFileName.suffix) ? String(base.dropLast(TraceFileName.suffix.count)) : base
     }
 }

@@ -61,22 +61,37 @@ public struct FuzzCommand: ParsableCommand {
     @Option(help: "The reference adapter for expected answers and for checking shrunk traces (default: the built-in adapter).")
     public var reference: String?
 
-    @Flag(name: .customLong("no-reference"), help: "No reference adapter: a workload that diverges fails even when Luna's own recording or replay is at fault.")
+    @Flag(
+        name: .customLong("no-reference"),
+        help: "No reference adapter: a workload that diverges fails even when Luna's own recording or replay is at fault.")
     public var noReference = false
 
-    @Option(name: .customLong("known-causes"), help: "A file of open causes of this adapter (LABEL CATEGORY RULE CALL per line): a workload that diverges by one of them, on a trace the reference replays cleanly, is reported and skipped; any other divergence, a Luna one included, fails.")
+    @Option(
+        name: .customLong("known-causes"),
+        help:
+            "A file of open causes of this adapter (LABEL CATEGORY RULE CALL per line): a workload that diverges by one of them, on a trace the reference replays cleanly, is reported and skipped; any other divergence, a Luna one included, fails."
+    )
     public var knownCauses: String?
 
     @Option(help: "Calls per workload, as MIN-MAX.")
     public var calls: String = "50-200"
 
-    @Flag(name: .customLong("no-lifecycle"), help: "Generate no kills, links, die_when_link_dies, traps or early returns (messages, resources, receives and timeouts only).")
+    @Flag(
+        name: .customLong("no-lifecycle"),
+        help:
+            "Generate no kills, links, die_when_link_dies, traps or early returns (messages, resources, receives and timeouts only)."
+    )
     public var noLifecycle = false
 
-    @Flag(name: .customLong("no-skip-search-wait"), help: "Give every send_receive_skip_search timeout 0 (it never waits for a reply).")
+    @Flag(
+        name: .customLong("no-skip-search-wait"),
+        help: "Give every send_receive_skip_search timeout 0 (it never waits for a reply).")
     public var noSkipSearchWait = false
 
-    @Option(help: "Instead of generated workloads, run a trap-free ring of 4 processes for this many rounds (about 36 events a round): a long trace for soak tests.")
+    @Option(
+        help:
+            "Instead of generated workloads, run a trap-free ring of 4 processes for this many rounds (about 36 events a round): a long trace for soak tests."
+    )
     public var ring: Int?
 
     @Option(help: "Workloads recorded, and adapter processes replaying, at the same time.")
@@ -163,11 +178,16 @@ public struct FuzzCommand: ParsableCommand {
         let summary = ConformanceReport(adapterCommand: command, adapterName: nil, outcomes: result.outcomes)
         var lines: [String] = []
         let rate = result.fuzzSeconds > 0 ? Double(result.outcomes.count) / result.fuzzSeconds : 0
-        lines.append(String(format: "%d workloads in %.1f s (%.1f workloads/s; recording %.1f s, replay %.1f s, overlapping), seeds from %llu, shard %d/%d",
-                            result.outcomes.count, result.fuzzSeconds, rate, result.recordingSeconds, result.replaySeconds,
-                            seed, options.shard.index, options.shard.count))
+        lines.append(
+            String(
+                format:
+                    "%d workloads in %.1f s (%.1f workloads/s; recording %.1f s, replay %.1f s, overlapping), seeds from %llu, shard %d/%d",
+                result.outcomes.count, result.fuzzSeconds, rate, result.recordingSeconds, result.replaySeconds,
+                seed, options.shard.index, options.shard.count))
         if !result.referenceFailures.isEmpty {
-            lines.append("\(result.referenceFailures.count) workloads diverged on the reference adapter too (divergences of Luna, not of this adapter; skipped):")
+            lines.append(
+                "\(result.referenceFailures.count) workloads diverged on the reference adapter too (divergences of Luna, not of this adapter; skipped):"
+            )
             for (s, o) in result.referenceFailures.prefix(20) {
                 lines.append("  seed \(s): " + (o.firstCauses.first?.line ?? o.note))
             }
@@ -175,9 +195,12 @@ public struct FuzzCommand: ParsableCommand {
         if !result.knownCauseHits.isEmpty {
             let counts = Dictionary(grouping: result.knownCauseHits, by: \.cause.label).mapValues(\.count)
             let byCause = counts.keys.sorted().map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ")
-            lines.append("\(result.knownCauseHits.count) workloads hit known causes of this adapter (\(byCause); skipped, not failures):")
+            lines.append(
+                "\(result.knownCauseHits.count) workloads hit known causes of this adapter (\(byCause); skipped, not failures):")
             for hit in result.knownCauseHits.prefix(20) {
-                lines.append("  seed \(hit.seed) [\(hit.cause.label)]: " + (hit.outcome.firstCauses.first?.line ?? hit.outcome.adapterFailure?.description ?? hit.outcome.note))
+                lines.append(
+                    "  seed \(hit.seed) [\(hit.cause.label)]: "
+                        + (hit.outcome.firstCauses.first?.line ?? hit.outcome.adapterFailure?.description ?? hit.outcome.note))
                 lines.append("    rerun: " + rerun(hit.seed, command: command))
             }
         }
@@ -216,7 +239,8 @@ public struct FuzzCommand: ParsableCommand {
     }
 
     static func shellQuote(_ s: String) -> String {
-        s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:".contains($0) } ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        s.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:".contains($0) }
+            ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     func failureLines(_ f: Fuzzer.Failure, command: [String]) -> [String] {
@@ -224,7 +248,9 @@ public struct FuzzCommand: ParsableCommand {
         if let d = f.outcome.firstCauses.first { lines.append("  first cause: " + d.line) }
         lines.append("  rerun: " + rerun(f.seed, command: command))
         if let w = f.shrunkWorkload {
-            lines.append("  shrunk in \(String(format: "%.1f", f.shrinkSeconds)) s to \(w.processes.count) processes, \(w.stepCount) steps; trace of \(f.shrunkEvents.count) events")
+            lines.append(
+                "  shrunk in \(String(format: "%.1f", f.shrinkSeconds)) s to \(w.processes.count) processes, \(w.stepCount) steps; trace of \(f.shrunkEvents.count) events"
+            )
         }
         if let d = f.shrunkOutcome?.firstCauses.first { lines.append("  minimal case: " + d.line) }
         if let files = f.files {
@@ -257,9 +283,10 @@ public struct FuzzCommand: ParsableCommand {
             fuzz["failure"] = .object(failure)
         }
         fuzz["reference_failures"] = .array(result.referenceFailures.map { .int(Int64(bitPattern: $0.seed)) })
-        fuzz["known_causes"] = .array(result.knownCauseHits.map {
-            .object(["seed": .int(Int64(bitPattern: $0.seed)), "cause": .string($0.cause.label)])
-        })
+        fuzz["known_causes"] = .array(
+            result.knownCauseHits.map {
+                .object(["seed": .int(Int64(bitPattern: $0.seed)), "cause": .string($0.cause.label)])
+            })
         root["fuzz"] = .object(fuzz)
         return JSONValue.object(root).serialized + "\n"
     }

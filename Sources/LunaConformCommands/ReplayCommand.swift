@@ -42,7 +42,10 @@ public struct ReplayCommand: ParsableCommand {
     public var expect: String?
 
     /// Replay only one part of the traces.
-    @Option(help: "Replay only part I of N of the traces (I/N, 1-based): the expanded list, in path order, dealt out round-robin, so N runners given the same paths cover every trace exactly once.")
+    @Option(
+        help:
+            "Replay only part I of N of the traces (I/N, 1-based): the expanded list, in path order, dealt out round-robin, so N runners given the same paths cover every trace exactly once."
+    )
     public var shard: String?
 
     /// Write the report here instead of stdout.
@@ -50,8 +53,11 @@ public struct ReplayCommand: ParsableCommand {
     public var output: String?
 
     /// Replay traces that end without their closing summary instead of failing them.
-    @Flag(name: .customLong("allow-incomplete"),
-          help: "Replay the recovered events of a trace that has no closing summary (a crashed or killed recorder, a cut file) instead of failing it.")
+    @Flag(
+        name: .customLong("allow-incomplete"),
+        help:
+            "Replay the recovered events of a trace that has no closing summary (a crashed or killed recorder, a cut file) instead of failing it."
+    )
     public var allowIncomplete = false
 
     public init() {}
@@ -87,9 +93,10 @@ public struct ReplayCommand: ParsableCommand {
         }
         let command = adapter.map(Self.split) ?? [Self.selfExecutable(), "adapter"]
         AdapterGroups.endOnSignals()  // a signal that ends us ends the adapters too
-        var runner = ConformanceRunner(adapter: .init(command: command),
-                                       replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
-                                       expectations: expectations)
+        var runner = ConformanceRunner(
+            adapter: .init(command: command),
+            replay: .init(callTimeout: timeout, traceTimeout: traceTimeout),
+            expectations: expectations)
         runner.allowIncomplete = allowIncomplete
         let streaming = report == .text && output == nil
         var out = ReportOutput()

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConformanceFuzz
 import ConformanceKit
 import Foundation
+import LunaSupport
 import TraceFormat
 
 /// `luna-conform shrink`: reduce a diverging trace to a small one with the same first divergence.
@@ -72,18 +73,23 @@ public struct ShrinkCommand: ParsableCommand {
         let replay = ReplayOptions(callTimeout: timeout, traceTimeout: traceTimeout)
         let out = FileHandle.standardOutput
         func say(_ s: String) { out.write(Data((s + "\n").utf8)) }
-        let started = Date()
+        let started = MonotonicClock.now()
         var ref: [String]? = noReference ? nil : (reference.map(ReplayCommand.split) ?? builtin)
         if ref == command { ref = nil }
         // The adapter under test and the reference replay the whole trace at the same time.
         let referenceCheck = ref.map { r in
-            Concurrent { ConformanceRunner(adapter: .init(command: r), replay: replay).run([TraceSource.events(events, name: "trace")]).outcomes[0] }
+            Concurrent {
+                ConformanceRunner(adapter: .init(command: r), replay: replay).run([TraceSource.events(events, name: "trace")])
+                    .outcomes[0]
+            }
         }
         let first = ConformanceRunner(adapter: .init(command: command), replay: replay)
             .run([TraceSource.events(events, name: trace)]).outcomes[0]
         let check = referenceCheck?.value()
         guard let signature = FailureSignature(first) else {
-            throw ValidationError("\(trace) does not diverge against \(command.joined(separator: " ")) (\(first.status.rawValue)): nothing to shrink")
+            throw ValidationError(
+                "\(trace) does not diverge against \(command.joined(separator: " ")) (\(first.status.rawValue)): nothing to shrink"
+            )
         }
         say("\(trace): \(events.count) events, first divergence \(signature)")
         if let d = first.firstCauses.first { say("  first cause: " + d.line) }
@@ -91,19 +97,22 @@ public struct ShrinkCommand: ParsableCommand {
             say("  the reference adapter diverges on this trace too: candidates are not checked against it")
             ref = nil
         }
-        let oracle = ShrinkOracle(adapter: .init(command: command), reference: ref.map { .init(command: $0) },
-                                  replay: replay, signature: signature)
+        let oracle = ShrinkOracle(
+            adapter: .init(command: command), reference: ref.map { .init(command: $0) },
+            replay: replay, signature: signature)
         let index = first.firstCauses.first?.eventIndex ?? first.divergences.first?.eventIndex
         let result = TraceShrinker(oracle: oracle, timeLimit: time).shrink(events, divergenceIndex: index)
         let dir = (output as NSString).deletingLastPathComponent
-        let base = ((output as NSString).lastPathComponent as NSString).deletingPathExtension
-        let header = ["luna-conform shrink: \(trace) diverges: \(signature)", "adapter: \(command.joined(separator: " "))"]
+        let base = (Paths.baseName(output) as NSString).deletingPathExtension
+        let header =
+            ["luna-conform shrink: \(trace) diverges: \(signature)", "adapter: \(command.joined(separator: " "))"]
             + (result.outcome?.firstCauses.first.map { ["first cause: " + $0.line] } ?? [])
         let files: MinimalCase.Files
         do {
-            files = try MinimalCase.write(events: result.events, workload: nil, header: header, adapter: command,
-                                          reference: ref ?? builtin, replay: replay, directory: dir.isEmpty ? "." : dir,
-                                          base: base)
+            files = try MinimalCase.write(
+                events: result.events, workload: nil, header: header, adapter: command,
+                reference: ref ?? builtin, replay: replay, directory: dir.isEmpty ? "." : dir,
+                base: base)
             if (output as NSString).pathExtension != "trace" {
                 try? FileManager.default.removeItem(atPath: output)
                 try FileManager.default.moveItem(atPath: files.trace, toPath: output)
@@ -111,8 +120,11 @@ public struct ShrinkCommand: ParsableCommand {
         } catch {
             throw ValidationError("cannot write \(output): \(error)")
         }
-        say(String(format: "shrunk %d → %d events in %.1f s (%d candidates); %d adapter requests",
-                   events.count, result.events.count, Date().timeIntervalSince(started), result.tries, files.requestCount))
+        say(
+            String(
+                format: "shrunk %d → %d events in %.1f s (%d candidates); %d adapter requests",
+                events.count, result.events.count, Double(MonotonicClock.now() - started) / 1e9, result.tries, files.requestCount)
+        )
         if let d = result.outcome?.firstCauses.first { say("  minimal case: " + d.line) }
         say("  \(output)\n  \(files.requests)  (pipe into the adapter)\n  \(files.listing)")
     }

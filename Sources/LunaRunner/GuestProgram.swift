@@ -9,11 +9,6 @@ import Darwin
 /// The host facts a program run (`run`) and a test run (`test`) share: the guest's name,
 /// environment variables and preopened directories, and the end of what a run left running.
 package enum GuestProgram {
-    /// The last path component.
-    package static func baseName(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
-    }
-
     /// Ends every process still running in `environment` (after the main one ended) and waits
     /// up to `timeout` seconds for them, so a trace is complete before it is closed. A guest
     /// spinning without host calls cannot be stopped; it is left behind after the timeout.

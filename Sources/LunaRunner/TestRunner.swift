@@ -1,7 +1,7 @@
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 import TraceFormat
-import LunaSupport
 
 /// Runs a module's `#lunatic_test_` functions the way lunatic's cargo-test mode did, printing
 /// libtest's lines (`running N tests`, `test NAME ... ok`, failures with their output, the
@@ -82,7 +82,8 @@ package struct TestRunner {
     package var selected: [TestRunnerCase] {
         tests.compactMap { test in
             guard test.matches(filter: options.filter, exact: options.exact),
-                  !options.skip.contains(where: { !$0.isEmpty && test.name.contains($0) }) else { return nil }
+                !options.skip.contains(where: { !$0.isEmpty && test.name.contains($0) })
+            else { return nil }
             var test = test
             if options.ignoredOnly {
                 guard test.ignored else { return nil }
@@ -157,8 +158,9 @@ package struct TestRunner {
         let seconds = Double(MonotonicClock.now()) / 1e9 - started
         let verdict = failed.isEmpty ? "ok" : "FAILED"
         out.line()
-        out.line("test result: \(verdict). \(passed.count) passed; \(failed.count) failed; \(ignored) ignored; "
-            + "0 measured; \(filteredOut) filtered out; finished in \(Self.formatSeconds(seconds))s")
+        out.line(
+            "test result: \(verdict). \(passed.count) passed; \(failed.count) failed; \(ignored) ignored; "
+                + "0 measured; \(filteredOut) filtered out; finished in \(Self.formatSeconds(seconds))s")
         out.line()
         out.flush()
         return failed.isEmpty ? 0 : 101
@@ -172,8 +174,9 @@ package struct TestRunner {
             let header = TraceHeader(
                 producer: "luna-trace test", clock: "monotonic", wallClockStartNanos: MonotonicClock.wallClockNanos(),
                 metadata: ["guest": programName, "test": test.name, "entry": test.exportName])
-            writer = try TraceWriter(path: dir + "/" + Self.traceFileName(test.name), header: header,
-                                     options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
+            writer = try TraceWriter(
+                path: dir + "/" + Self.traceFileName(test.name), header: header,
+                options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
         } else {
             writer = nil
         }
@@ -184,9 +187,10 @@ package struct TestRunner {
         do {
             let pid = try environment.spawnGuest(
                 module: module, entry: test.exportName,
-                options: GuestOptions(output: output, arguments: [programName] + options.arguments,
-                                      environment: options.environment,
-                                      preopenedDirectories: options.preopenedDirectories))
+                options: GuestOptions(
+                    output: output, arguments: [programName] + options.arguments,
+                    environment: options.environment,
+                    preopenedDirectories: options.preopenedDirectories))
             options.observer?.began(environment, writer)
             exit = environment.waitForExitBlocking(of: pid)
         } catch {
@@ -214,8 +218,9 @@ package struct TestRunner {
         }
         guard let reason else { return .failed(note: "note: test did not panic as expected") }
         if expected.isEmpty || output.contains(expected) || reason.contains(expected) { return .passed }
-        return .failed(note: "note: panic did not contain expected string\n"
-            + "      process failed: \(reason)\n expected substring: `\"\(expected)\"`")
+        return .failed(
+            note: "note: panic did not contain expected string\n"
+                + "      process failed: \(reason)\n expected substring: `\"\(expected)\"`")
     }
 
     /// A file name for a test's trace: the name with path separators and odd characters as '_'.

@@ -50,11 +50,14 @@ public struct DiffCommand: StreamingCommand {
         guard let d = FlowDifference.first(flowA, flowB) else {
             let steps = flowA.steps.values.reduce(0) { $0 + $1.count }
             let processes = flowA.order.filter { $0 != "host" }.count
-            io.out.line("same message flow: \(processes) processes, \(steps) calls compared (A \(flowA.events) events, B \(flowB.events) events)")
+            io.out.line(
+                "same message flow: \(processes) processes, \(steps) calls compared (A \(flowA.events) events, B \(flowB.events) events)"
+            )
             return
         }
         func pid(_ flow: NormalisedFlow) -> String { flow.pidOf[d.process].map { "pid \($0)" } ?? "absent" }
-        io.out.line("first difference: process \(d.process) (A: \(pid(flowA)), B: \(pid(flowB))), call \(d.index + 1) of that process")
+        io.out.line(
+            "first difference: process \(d.process) (A: \(pid(flowA)), B: \(pid(flowB))), call \(d.index + 1) of that process")
         func show(_ label: String, _ step: NormalisedFlow.Step?, _ flow: NormalisedFlow) {
             guard let step else {
                 io.out.line("  \(label): " + (flow.pidOf[d.process] == nil ? "no such process" : "no more calls"))

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import ArgumentParser
 import TraceAnalysis
 import TraceFormat
 import TraceSQL
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 extension ExportCommand {
     /// `--format sqlite`: every table of `luna-trace query` into a database file. It is built

@@ -1,17 +1,19 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import ArgumentParser
 import TraceAnalysis
 import TraceFormat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `luna-trace export FILE --format chrome|mermaid|html|sqlite`.
 public struct ExportCommand: StreamingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing), a Mermaid sequence diagram, an HTML flow diagram or a SQLite database.",
+        abstract:
+            "Export a trace as Chrome Trace Event JSON (Perfetto, chrome://tracing), a Mermaid sequence diagram, an HTML flow diagram or a SQLite database.",
         discussion: """
             chrome: one track per process, every host call as a slice (blocking
             receives show their wait), lifecycle events as instants, and every

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import ArgumentParser
 import Dispatch
 import LunaRuntime
 import Synchronization
 import TraceAnalysis
 import TraceFormat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A `run` or `record` with `--flight-recorder SIZE`: the last SIZE bytes of events are kept in
 /// memory (`FlightRecorder`) and written as a trace when the run ends (to FILE, the `-o` file:

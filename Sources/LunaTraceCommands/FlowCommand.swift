@@ -60,7 +60,8 @@ public struct FlowCommand: StreamingCommand {
                 io.out.line(line)
             }
         }
-        let outcome = try TraceFileReading.read(file, io: io, header: { tracker.beginsMidRun = $0.window?.isPartial ?? false }) { event in
+        let outcome = try TraceFileReading.read(file, io: io, header: { tracker.beginsMidRun = $0.window?.isPartial ?? false }) {
+            event in
             tracker.observe(event)
             if pids.isEmpty && !wanted.isEmpty && found.count == wanted.count { throw StopReading() }
         }

@@ -35,7 +35,8 @@ public struct LostCommand: StreamingCommand {
     @Argument(help: "The trace file ('-' for standard input).")
     var file: String
 
-    @Option(name: .customLong("near-miss"), help: "How soon after a timeout a matching arrival counts as a near miss (e.g. 50ms).")
+    @Option(
+        name: .customLong("near-miss"), help: "How soon after a timeout a matching arrival counts as a near miss (e.g. 50ms).")
     var nearMiss: TraceTime = TraceTime(nanoseconds: 50_000_000)
 
     @Option(help: "Print at most this many findings per category (all are counted).")

@@ -12,7 +12,8 @@ public struct LunaTraceCommand: ParsableCommand {
             """,
         subcommands: [
             ShowCommand.self, StatsCommand.self, FlowCommand.self, LostCommand.self,
-            ExportCommand.self, VerifyCommand.self, RecordCommand.self, RunCommand.self, TestCommand.self, QueryCommand.self, DiffCommand.self,
+            ExportCommand.self, VerifyCommand.self, RecordCommand.self, RunCommand.self, TestCommand.self, QueryCommand.self,
+            DiffCommand.self,
         ]
     )
     public init() {}

@@ -122,7 +122,9 @@ final class SQLResultPrinter {
             let fill = String(repeating: " ", count: max(0, w - s.count))
             return right ? fill + s : s + fill
         }
-        let numeric = columns.indices.map { i in rows.allSatisfy { i >= $0.count || Int64($0[i]) != nil || $0[i] == "NULL" } && !rows.isEmpty }
+        let numeric = columns.indices.map { i in
+            rows.allSatisfy { i >= $0.count || Int64($0[i]) != nil || $0[i] == "NULL" } && !rows.isEmpty
+        }
         func render(_ r: [String]) -> String {
             var parts: [String] = []
             for (i, v) in r.enumerated() { parts.append(pad(v, widths[i], right: numeric[i])) }

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import ArgumentParser
 import LunaRunner
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 import TraceFormat
-import LunaSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `luna-trace record GUEST.wasm [--entry NAME] [-o FILE] [-- ARGS…]`: runs a guest with tracing.
 public struct RecordCommand: StreamingCommand {
@@ -103,7 +104,9 @@ public struct RecordCommand: StreamingCommand {
             throw ArgumentParser.ExitCode(Self.cannotLoad)
         }
         guard module.exportedFunctions.contains(entry) else {
-            io.err.line("luna-trace: \(guest): no exported function '\(entry)' (exports: \(module.exportedFunctions.sorted().joined(separator: ", ")))")
+            io.err.line(
+                "luna-trace: \(guest): no exported function '\(entry)' (exports: \(module.exportedFunctions.sorted().joined(separator: ", ")))"
+            )
             throw ArgumentParser.ExitCode(Self.cannotLoad)
         }
 
@@ -124,7 +127,8 @@ public struct RecordCommand: StreamingCommand {
             if let flightRecorder {
                 flight = try FlightRecording(path: output, header: header, size: flightRecorder, capture: capture)
             } else {
-                writer = output == "-"
+                writer =
+                    output == "-"
                     ? try TraceWriter(fileDescriptor: 1, header: header, options: options)
                     : try TraceWriter(path: output, header: header, options: options)
             }
@@ -139,7 +143,7 @@ public struct RecordCommand: StreamingCommand {
         do {
             pid = try environment.spawnGuest(
                 module: module, entry: entry,
-                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(guest)] + arguments))
+                options: GuestOptions(output: guestOutput, arguments: [Paths.baseName(guest)] + arguments))
         } catch {
             io.err.line("luna-trace: \(guest): \(error)")
             _ = try? writer?.close()
@@ -158,7 +162,8 @@ public struct RecordCommand: StreamingCommand {
             allEnded = environment.waitUntilAllExited(timeout: Self.killTimeout)
         }
 
-        let ending = "pid \(pid) ended \(Self.describe(exit))"
+        let ending =
+            "pid \(pid) ended \(Self.describe(exit))"
             + (killed == 0 ? "" : "; \(killed) processes still running after \(grace)s were killed")
             + (allEnded ? "" : " (some did not end within \(Self.killTimeout)s; their later events are not in the trace)")
         if let writer {
@@ -170,7 +175,8 @@ public struct RecordCommand: StreamingCommand {
                 throw ArgumentParser.ExitCode(Self.cannotWrite)
             }
             let place = output == "-" ? "standard output" : output
-            io.err.line("luna-trace: trace written to \(place): \(summary.eventCount) events, \(summary.fileBytes) bytes; " + ending)
+            io.err.line(
+                "luna-trace: trace written to \(place): \(summary.eventCount) events, \(summary.fileBytes) bytes; " + ending)
         }
         if let flight {
             try Self.finish(flight, trigger: FlightRecording.trigger(signal: RecordingInterrupts.shared.received), io: io)

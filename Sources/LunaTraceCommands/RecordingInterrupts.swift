@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import ArgumentParser
 import Dispatch
 import LunaRuntime
 import Synchronization
 import TraceFormat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// SIGINT and SIGTERM while `record`, `run` or `test` write a trace: the trace still ends
 /// closed (index and summary written); with a flight recorder, its ring is dumped.
@@ -112,7 +113,9 @@ final class RecordingInterrupts: Sendable {
         }
         if let flight {
             do {
-                if let dump = try flight.finish(trigger: FlightRecording.trigger(signal: sig)) { Self.say(FlightRecording.describe(dump)) }
+                if let dump = try flight.finish(trigger: FlightRecording.trigger(signal: sig)) {
+                    Self.say(FlightRecording.describe(dump))
+                }
             } catch {
                 Self.say("luna-trace: flight recorder: writing \(flight.path) failed: \(error)")
             }

@@ -1,9 +1,9 @@
 import ArgumentParser
 import LunaRunner
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 import TraceFormat
-import LunaSupport
 
 /// `luna-trace run [-o FILE] MODULE.wasm [ARGS…]`: runs a program's `_start`, as `lunatic` did.
 public struct RunCommand: StreamingCommand {
@@ -42,8 +42,10 @@ public struct RunCommand: StreamingCommand {
     @Option(name: .customLong("flight-recorder"), help: FlightRecording.help)
     var flightRecorder: ByteSize?
 
-    @Option(name: .customLong("dir"), help: ArgumentHelp(
-        "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
+    @Option(
+        name: .customLong("dir"),
+        help: ArgumentHelp(
+            "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
     var directories: [String] = []
 
     @Argument(help: "The program (.wasm, or .wat text).")
@@ -56,7 +58,9 @@ public struct RunCommand: StreamingCommand {
 
     public func validate() throws {
         try FlightRecording.validate(flightRecorder)
-        if flightRecorder != nil && output == nil { throw ValidationError("--flight-recorder needs -o FILE (where its window is written)") }
+        if flightRecorder != nil && output == nil {
+            throw ValidationError("--flight-recorder needs -o FILE (where its window is written)")
+        }
     }
 
     public func run() throws {
@@ -77,14 +81,16 @@ public struct RunCommand: StreamingCommand {
         if let output {
             var metadata = ["guest": module, "entry": entry]
             if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
-            let header = TraceHeader(producer: "luna-trace run", clock: "monotonic",
-                                     wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
+            let header = TraceHeader(
+                producer: "luna-trace run", clock: "monotonic",
+                wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
             do {
                 if let flightRecorder {
                     flight = try FlightRecording(path: output, header: header, size: flightRecorder, capture: .full)
                 } else {
-                    writer = try TraceWriter(path: output, header: header,
-                                             options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
+                    writer = try TraceWriter(
+                        path: output, header: header,
+                        options: .init(maxBlockAge: TraceWriter.Options.recordingMaxBlockAge))
                 }
             } catch {
                 io.err.line("luna-trace: \(output): cannot create trace: \(error)")
@@ -96,9 +102,10 @@ public struct RunCommand: StreamingCommand {
         do {
             pid = try environment.spawnGuest(
                 module: loaded, entry: entry,
-                options: GuestOptions(output: guestOutput, arguments: [GuestProgram.baseName(module)] + arguments,
-                                      environment: GuestProgram.hostEnvironment(), preopenedDirectories: preopens,
-                                      standardInput: 0))
+                options: GuestOptions(
+                    output: guestOutput, arguments: [Paths.baseName(module)] + arguments,
+                    environment: GuestProgram.hostEnvironment(), preopenedDirectories: preopens,
+                    standardInput: 0))
         } catch {
             io.err.line("luna-trace: \(module): \(error)")
             _ = try? writer?.close()
@@ -119,11 +126,12 @@ public struct RunCommand: StreamingCommand {
             }
         }
         if let flight {
-            try RecordCommand.finish(flight, trigger: FlightRecording.trigger(signal: RecordingInterrupts.shared.received), io: io)
+            try RecordCommand.finish(
+                flight, trigger: FlightRecording.trigger(signal: RecordingInterrupts.shared.received), io: io)
         }
         try RecordingInterrupts.shared.exitIfInterrupted()
         if case .failure(let reason) = exit, !reason.hasPrefix("proc_exit(") {
-            io.err.line("luna-trace: \(GuestProgram.baseName(module)): process \(pid) failed: \(reason)")
+            io.err.line("luna-trace: \(Paths.baseName(module)): process \(pid) failed: \(reason)")
         }
         let status = RecordCommand.status(of: exit)
         if status != 0 { throw ArgumentParser.ExitCode(status) }

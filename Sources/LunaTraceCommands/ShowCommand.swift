@@ -34,7 +34,10 @@ public struct ShowCommand: StreamingCommand {
     @Option(help: "Only events concerning this tag (repeatable).")
     var tag: [Int64] = []
 
-    @Option(help: ArgumentHelp("Only events of this kind: a call name (receive, spawn, …) or a namespace (message, lifecycle, networking, …); repeatable.", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Only events of this kind: a call name (receive, spawn, …) or a namespace (message, lifecycle, networking, …); repeatable.",
+            valueName: "name"))
     var kind: [String] = []
 
     @Option(help: ArgumentHelp("Only events concerning this message id (repeatable).", valueName: "id"))
@@ -59,7 +62,8 @@ public struct ShowCommand: StreamingCommand {
 
     public func validate() throws {
         for k in kind where Self.kinds(matching: k) == nil {
-            throw ValidationError("unknown event kind '\(k)' (see 'luna-trace show --help' for namespaces, or use a call name such as receive)")
+            throw ValidationError(
+                "unknown event kind '\(k)' (see 'luna-trace show --help' for namespaces, or use a call name such as receive)")
         }
         if let limit, limit < 0 { throw ValidationError("--limit must be at least 0") }
         if let last, last < 0 { throw ValidationError("--last must be at least 0") }
@@ -90,12 +94,19 @@ public struct ShowCommand: StreamingCommand {
         var printed = 0
         var tail: [String] = []
         var tailStart = 0
-        let outcome = try TraceFileReading.read(file, io: io, header: { header in
-            guard let window = header.window else { return }
-            tracker.beginsMidRun = window.isPartial
-            // Text output says it first; JSON Lines stay events only, so the note goes to stderr.
-            if format == .text { io.out.line("# " + WindowText.line(window)) } else { io.err.line("luna-trace: \(file): " + WindowText.line(window)) }
-        }) { event in
+        let outcome = try TraceFileReading.read(
+            file, io: io,
+            header: { header in
+                guard let window = header.window else { return }
+                tracker.beginsMidRun = window.isPartial
+                // Text output says it first; JSON Lines stay events only, so the note goes to stderr.
+                if format == .text {
+                    io.out.line("# " + WindowText.line(window))
+                } else {
+                    io.err.line("luna-trace: \(file): " + WindowText.line(window))
+                }
+            }
+        ) { event in
             defer { index += 1 }
             let a = tracker.observe(event)
             if let kinds, !kinds.contains(event.kind) { return }
@@ -138,4 +149,3 @@ public struct ShowCommand: StreamingCommand {
         try outcome.exitIfDamaged()
     }
 }
-

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LunaRunner
 import LunaRuntime
+import LunaSupport
 import TraceAnalysis
 
 /// `luna-trace test MODULE.wasm [FILTER] [--exact] [--ignored] [--nocapture] [--list --format terse] [-o DIR]`:
@@ -35,8 +36,10 @@ public struct TestCommand: StreamingCommand {
     @Argument(help: "Further arguments for the guests (WASI arguments after the program name).")
     var guestArguments: [String] = []
 
-    @Option(name: .customLong("dir"), help: ArgumentHelp(
-        "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
+    @Option(
+        name: .customLong("dir"),
+        help: ArgumentHelp(
+            "Grant access to this host directory (repeatable; \".\" always is).", valueName: "DIRECTORY"))
     var directories: [String] = []
 
     @Flag(help: "Match FILTER exactly.")
@@ -104,7 +107,7 @@ public struct TestCommand: StreamingCommand {
         options.arguments = guestArguments
         options.environment = GuestProgram.hostEnvironment()
         options.preopenedDirectories = preopens
-        let runner = TestRunner(module: loaded, programName: GuestProgram.baseName(module), options: options)
+        let runner = TestRunner(module: loaded, programName: Paths.baseName(module), options: options)
         if list {
             runner.list(to: io.out)
             if format != "terse" {

@@ -85,8 +85,9 @@ package enum TraceFileReading {
             break
         }
         io.err.flush()
-        return TraceReadOutcome(file: file, events: count, stop: stop, header: reader.header, stoppedEarly: stoppedEarly,
-                                rawBytes: reader.rawBytesRead, endOffset: reader.offset)
+        return TraceReadOutcome(
+            file: file, events: count, stop: stop, header: reader.header, stoppedEarly: stoppedEarly,
+            rawBytes: reader.rawBytesRead, endOffset: reader.offset)
     }
 }
 

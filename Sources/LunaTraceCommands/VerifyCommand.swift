@@ -50,13 +50,17 @@ public struct VerifyCommand: StreamingCommand {
         let out = io.out
         out.line("file: \(file)")
         if let h = outcome.header {
-            out.line("format: \(h.formatMajor).\(h.formatMinor)   producer: \(h.producer)   clock: \(h.clock)   time unit: \(h.timeUnitNanos)ns")
+            out.line(
+                "format: \(h.formatMajor).\(h.formatMinor)   producer: \(h.producer)   clock: \(h.clock)   time unit: \(h.timeUnitNanos)ns"
+            )
             for key in h.metadata.keys.sorted() { out.line("  \(key): \(h.metadata[key]!)") }
             if let window = h.window { out.line(WindowText.line(window)) }
         }
         out.line("events read: \(outcome.events)   span: \(TimeText.duration(lastEnd))")
         if !unknownKinds.isEmpty {
-            out.line("note: \(unknownKinds.count) event kind(s) unknown to this version: " + unknownKinds.sorted().map { "kind_\($0)" }.joined(separator: ", "))
+            out.line(
+                "note: \(unknownKinds.count) event kind(s) unknown to this version: "
+                    + unknownKinds.sorted().map { "kind_\($0)" }.joined(separator: ", "))
         }
         if backwards > 0 { out.line("warning: \(backwards) event(s) end before they start") }
         let code: Int32
@@ -64,7 +68,9 @@ public struct VerifyCommand: StreamingCommand {
         case .complete(let s):
             let problems = Self.summaryProblems(s, outcome: outcome, lastEnd: lastEnd)
             if problems.isEmpty {
-                out.line("ok: complete, \(s.eventCount) events in \(s.blockCount) blocks, \(s.fileBytes) bytes (\(Self.ratio(s.bytesPerEvent)) B/event)")
+                out.line(
+                    "ok: complete, \(s.eventCount) events in \(s.blockCount) blocks, \(s.fileBytes) bytes (\(Self.ratio(s.bytesPerEvent)) B/event)"
+                )
                 code = TraceExitCode.success
             } else {
                 let at = outcome.endOffset >= 60 ? outcome.endOffset - 60 : 0

@@ -48,18 +48,24 @@ package final class ChromeTraceExporter {
         let name = JSONText.string(e.kind.name)
         let category = JSONText.string(e.kind.namespace.rawValue)
 
-        if e.kind.namespace == .lifecycle && e.kind != .link && e.kind != .unlink && e.kind != .kill && e.kind != .dieWhenLinkDies {
-            emit("{\"ph\":\"i\",\"s\":\"t\",\"name\":\(name),\"cat\":\(category),\"pid\":1,\"tid\":\(e.pid),\"ts\":\(JSONText.micros(e.start)),\"args\":\(argsJSON)}")
+        if e.kind.namespace == .lifecycle && e.kind != .link && e.kind != .unlink && e.kind != .kill && e.kind != .dieWhenLinkDies
+        {
+            emit(
+                "{\"ph\":\"i\",\"s\":\"t\",\"name\":\(name),\"cat\":\(category),\"pid\":1,\"tid\":\(e.pid),\"ts\":\(JSONText.micros(e.start)),\"args\":\(argsJSON)}"
+            )
         } else {
             let duration = max(e.duration, 1)
-            emit("{\"ph\":\"X\",\"name\":\(name),\"cat\":\(category),\"pid\":1,\"tid\":\(e.pid),\"ts\":\(JSONText.micros(e.start)),\"dur\":\(JSONText.micros(duration)),\"args\":\(argsJSON)}")
+            emit(
+                "{\"ph\":\"X\",\"name\":\(name),\"cat\":\(category),\"pid\":1,\"tid\":\(e.pid),\"ts\":\(JSONText.micros(e.start)),\"dur\":\(JSONText.micros(duration)),\"args\":\(argsJSON)}"
+            )
         }
 
         // A delivery: draw the arrow from its send to this receive.
         var delivered: MessageID = 0
         if e.kind == .receive, e.message != 0, let r = e.result.value, r == 0 || r == 1 { delivered = e.message }
         if e.kind == .sendReceiveSkipSearchReturn || e.isCombinedSkipSearch { delivered = e.skipSearchReply }
-        if delivered != 0, let life = tracker.life(delivered), let hop = life.hops.last, let send = hop.send, let d = hop.delivery {
+        if delivered != 0, let life = tracker.life(delivered), let hop = life.hops.last, let send = hop.send, let d = hop.delivery
+        {
             flow(delivered, send, d)
         }
         // Format 1.0 only: a combined send_receive_skip_search event records its request when
@@ -75,8 +81,12 @@ package final class ChromeTraceExporter {
     private func flow(_ message: MessageID, _ send: MessageSend, _ delivery: MessageDelivery) {
         flowCount += 1
         let flowName = JSONText.string("message #\(message)")
-        emit("{\"ph\":\"s\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(send.from),\"ts\":\(JSONText.micros(send.at))}")
-        emit("{\"ph\":\"f\",\"bp\":\"e\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(delivery.receiver),\"ts\":\(JSONText.micros(delivery.calledAt))}")
+        emit(
+            "{\"ph\":\"s\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(send.from),\"ts\":\(JSONText.micros(send.at))}"
+        )
+        emit(
+            "{\"ph\":\"f\",\"bp\":\"e\",\"name\":\(flowName),\"cat\":\"message\",\"id\":\(flowCount),\"pid\":1,\"tid\":\(delivery.receiver),\"ts\":\(JSONText.micros(delivery.calledAt))}"
+        )
     }
 
     /// Closes the JSON document.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// A destination for a command's text (stdout, stderr, a file, or a string in tests).
@@ -74,9 +74,9 @@ package final class FileDescriptorOutput: TextOutput {
 @inline(__always)
 private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
     #if canImport(Glibc)
-        return Glibc.write(fd, p, n)
+    return Glibc.write(fd, p, n)
     #else
-        return Darwin.write(fd, p, n)
+    return Darwin.write(fd, p, n)
     #endif
 }
 

@@ -102,7 +102,6 @@ package enum EventLineFormatter {
         return " " + Hex.encode(shown) + (bytes.count > 16 ? "…" : "")
     }
 
-
     /// `text` with quotes, backslashes and control characters escaped, for one-line output.
     package static func escaped(_ text: String) -> String {
         var out = ""

@@ -92,9 +92,15 @@ package final class NormalisedFlow {
             add("from " + name(target), "from pid \(target)")
         case .linkDied:
             let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
-            add("of " + name(dead) + (e.args.at(2) == 1 ? " (dies too)" : ""), "of pid \(dead)" + (e.args.at(2) == 1 ? " (dies too)" : ""))
+            add(
+                "of " + name(dead) + (e.args.at(2) == 1 ? " (dies too)" : ""),
+                "of pid \(dead)" + (e.args.at(2) == 1 ? " (dies too)" : ""))
         case .receive:
-            if !e.tags.isEmpty { add("tags " + e.tags.map(String.init).joined(separator: ","), "tags " + e.tags.map(String.init).joined(separator: ",")) }
+            if !e.tags.isEmpty {
+                add(
+                    "tags " + e.tags.map(String.init).joined(separator: ","),
+                    "tags " + e.tags.map(String.init).joined(separator: ","))
+            }
         case .createData:
             add("tag \(e.args.at(0) ?? 0)", "tag \(e.args.at(0) ?? 0)")
         case .writeData, .readData:
@@ -139,8 +145,10 @@ package final class NormalisedFlow {
     /// Calls whose result is part of the flow: what a receive got, whether a send or a write
     /// worked, which slot a push filled (not ids the runtime handed out, such as a take's).
     private static func resultMatters(_ kind: EventKind) -> Bool {
-        [EventKind.receive, .send, .sendReceiveSkipSearchReturn, .sendReceiveSkipSearch, .writeData, .readData,
-         .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket].contains(kind)
+        [
+            EventKind.receive, .send, .sendReceiveSkipSearchReturn, .sendReceiveSkipSearch, .writeData, .readData,
+            .pushModule, .pushTcpStream, .pushTlsStream, .pushUdpSocket,
+        ].contains(kind)
     }
 }
 

@@ -149,7 +149,8 @@ package final class HTMLFlowExporter {
                 hops.append(d.map { Int64(clamping: $0.calledAt) } ?? -1)
                 hops.append(d.map { Int64(clamping: $0.receivedAt) } ?? -1)
                 hops.append(d.map { calls.index($0.call.name) } ?? -1)
-                hops.append(d.map { $0.tagSet.isEmpty ? -1 : strings.index($0.tagSet.map(String.init).joined(separator: ", ")) } ?? -1)
+                hops.append(
+                    d.map { $0.tagSet.isEmpty ? -1 : strings.index($0.tagSet.map(String.init).joined(separator: ", ")) } ?? -1)
             }
         }
 

@@ -86,7 +86,9 @@ package final class LostMessageLint {
             let time = e.kind == .sendReceiveSkipSearch && !e.isCombinedSkipSearch ? e.end : e.start
             if let a = attribution { checkNearMiss(arrivalOf: a, from: e.pid, at: target, time: time) }
         case .linkDied where e.args.at(2) == 0:
-            if let a = attribution { checkNearMiss(arrivalOf: a, from: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.pid, time: e.start) }
+            if let a = attribution {
+                checkNearMiss(arrivalOf: a, from: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.pid, time: e.start)
+            }
         default: break
         }
     }
@@ -97,8 +99,12 @@ package final class LostMessageLint {
         for pid in tracker.processes.keys.sorted() {
             let p = tracker.processes[pid]!
             guard let end = p.exit, p.queuedAtExit > 0 else { continue }
-            add(Finding(category: .queuedAtExit, at: end.at, message: 0, pid: pid,
-                        text: "pid \(pid) ended (\(end.summary)) at \(TimeText.timestamp(end.at)) with \(p.queuedAtExit) message(s) still in its mailbox"))
+            add(
+                Finding(
+                    category: .queuedAtExit, at: end.at, message: 0, pid: pid,
+                    text:
+                        "pid \(pid) ended (\(end.summary)) at \(TimeText.timestamp(end.at)) with \(p.queuedAtExit) message(s) still in its mailbox"
+                ))
         }
     }
 
@@ -111,16 +117,20 @@ package final class LostMessageLint {
         let count = queued.values.reduce(0, +)
         let tags = queued.keys.sorted().map { $0 == 0 ? "untagged" : String($0) }.joined(separator: ",")
         let timeout = e.args.at(0).map { $0 == -1 ? "forever" : "\($0)ms" } ?? "?"
-        add(Finding(category: .mismatchedWait, at: e.end, message: 0, pid: e.pid,
-                    text: "pid \(e.pid) receive(tags [" + e.tags.map(String.init).joined(separator: ",")
-                        + "], timeout \(timeout)) timed out at \(TimeText.timestamp(e.end)) while \(count) message(s) with tags [\(tags)] were queued"))
+        add(
+            Finding(
+                category: .mismatchedWait, at: e.end, message: 0, pid: e.pid,
+                text: "pid \(e.pid) receive(tags [" + e.tags.map(String.init).joined(separator: ",")
+                    + "], timeout \(timeout)) timed out at \(TimeText.timestamp(e.end)) while \(count) message(s) with tags [\(tags)] were queued"
+            ))
     }
 
     // MARK: Near misses
 
     private func noteTimeout(_ e: TraceEvent, tags: [Int64], timeout: Int64) {
         let call = e.kind == .sendReceiveSkipSearchReturn ? EventKind.sendReceiveSkipSearch : e.kind
-        recentTimeouts[e.pid, default: []].append(TimedOutReceive(calledAt: e.start, endedAt: e.end, tags: tags, call: call, timeout: timeout))
+        recentTimeouts[e.pid, default: []].append(
+            TimedOutReceive(calledAt: e.start, endedAt: e.end, tags: tags, call: call, timeout: timeout))
         recentTimeoutCount += 1
         if recentTimeoutCount > 4096 { pruneTimeouts(before: e.start) }
     }
@@ -138,14 +148,19 @@ package final class LostMessageLint {
     private func checkNearMiss(arrivalOf a: MessageAttribution, from sender: ProcessID, at pid: ProcessID, time: UInt64) {
         guard var pending = recentTimeouts[pid] else { return }
         pending.removeAll { time > $0.endedAt && time - $0.endedAt > nearMissWindow }
-        if let i = pending.firstIndex(where: { time >= $0.endedAt && ($0.tags.isEmpty || (a.tag != 0 && $0.tags.contains(a.tag))) }) {
+        if let i = pending.firstIndex(where: {
+            time >= $0.endedAt && ($0.tags.isEmpty || (a.tag != 0 && $0.tags.contains(a.tag)))
+        }) {
             let r = pending.remove(at: i)
             let wanted = r.tags.isEmpty ? "any message" : "tags [" + r.tags.map(String.init).joined(separator: ",") + "]"
             let timeout = r.timeout == -1 ? "forever" : "\(r.timeout)ms"
-            add(Finding(category: .nearMiss, at: r.endedAt, message: a.message, pid: pid,
-                        text: "pid \(pid) \(r.call.name)(\(wanted), timeout \(timeout)) timed out at \(TimeText.timestamp(r.endedAt)); "
-                            + "matching message #\(a.message)" + (a.tag != 0 ? " (tag \(a.tag))" : "")
-                            + " from pid \(sender) arrived \(TimeText.duration(time - r.endedAt)) later"))
+            add(
+                Finding(
+                    category: .nearMiss, at: r.endedAt, message: a.message, pid: pid,
+                    text:
+                        "pid \(pid) \(r.call.name)(\(wanted), timeout \(timeout)) timed out at \(TimeText.timestamp(r.endedAt)); "
+                        + "matching message #\(a.message)" + (a.tag != 0 ? " (tag \(a.tag))" : "")
+                        + " from pid \(sender) arrived \(TimeText.duration(time - r.endedAt)) later"))
         }
         recentTimeouts[pid] = pending.isEmpty ? nil : pending
     }
@@ -154,8 +169,10 @@ package final class LostMessageLint {
 
     private func examine(_ life: MessageLife) {
         if life.lastSendUndelivered, let send = life.lastSend {
-            add(Finding(category: .lostMessage, at: send.at, message: life.id, pid: send.to,
-                        text: describeLoss(life, send)))
+            add(
+                Finding(
+                    category: .lostMessage, at: send.at, message: life.id, pid: send.to,
+                    text: describeLoss(life, send)))
         }
         var dropped: [(slot: Int64, kind: String)] = life.resourcesDropped.map {
             ($0.slot, ResourceKind(rawValue: $0.kind).map { "\($0)" } ?? "kind \($0.kind)")
@@ -175,8 +192,10 @@ package final class LostMessageLint {
             } else {
                 how = "left in message #\(life.id) when it was discarded"
             }
-            add(Finding(category: .droppedResource, at: life.drop?.at ?? 0, message: life.id, pid: life.drop?.pid ?? 0,
-                        text: "slot \(d.slot) \(d.kind)\(origin) never taken: \(how)"))
+            add(
+                Finding(
+                    category: .droppedResource, at: life.drop?.at ?? 0, message: life.id, pid: life.drop?.pid ?? 0,
+                    text: "slot \(d.slot) \(d.kind)\(origin) never taken: \(how)"))
         }
     }
 
@@ -200,7 +219,8 @@ package final class LostMessageLint {
         if let drop = life.drop, drop.reason == .leftInMailbox || receiver?.exit != nil {
             let end = receiver?.exit
             return head + "receiver exited with it still queued"
-                + (end.map { " (\($0.summary) at \(TimeText.timestamp($0.at)))" } ?? " (dropped at \(TimeText.timestamp(drop.at)))")
+                + (end.map { " (\($0.summary) at \(TimeText.timestamp($0.at)))" }
+                    ?? " (dropped at \(TimeText.timestamp(drop.at)))")
         }
         if let end = receiver?.exit {
             return head + "receiver exited with it still queued (\(end.summary) at \(TimeText.timestamp(end.at)))"

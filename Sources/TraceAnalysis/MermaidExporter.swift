@@ -33,7 +33,9 @@ package final class MermaidExporter {
             statement("\(id(e.pid))-->>\(id(target)): spawn" + (e.text.isEmpty ? "" : " " + clean(e.text)))
         case .send:
             guard let a else { return }
-            statement("\(id(e.pid))\(targetRunning ? "->>" : "-x")\(id(target)): " + describe(a) + (targetRunning ? "" : " (no such process)"))
+            statement(
+                "\(id(e.pid))\(targetRunning ? "->>" : "-x")\(id(target)): " + describe(a)
+                    + (targetRunning ? "" : " (no such process)"))
         case .sendReceiveSkipSearch:
             if let reason = e.result.trapReason {
                 statement("Note over \(id(e.pid)): \(e.kind.name) trapped " + clean(reason))
@@ -60,7 +62,9 @@ package final class MermaidExporter {
         case .messageDropped:
             let reason = DropReason(rawValue: e.args.at(0) ?? 0)
             guard reason != .replacedInScratch else { return }
-            statement("Note over \(id(e.pid)): m\(e.message) dropped (\(reason.map(EventLineFormatter.dropName) ?? "reason \(e.args.at(0) ?? 0)"))")
+            statement(
+                "Note over \(id(e.pid)): m\(e.message) dropped (\(reason.map(EventLineFormatter.dropName) ?? "reason \(e.args.at(0) ?? 0)"))"
+            )
         case .trap:
             statement("Note over \(id(e.pid)): trap " + clean(e.text))
         case .exit:

@@ -28,8 +28,10 @@ package enum MessageFlowReport {
             if life.capacity > 0 { line += " (capacity hint \(life.capacity))" }
             out.append(line)
         } else {
-            out.append(beginsMidRun ? "  created before the window (the flight recorder dropped those events)"
-                                    : "  created before the trace starts")
+            out.append(
+                beginsMidRun
+                    ? "  created before the window (the flight recorder dropped those events)"
+                    : "  created before the trace starts")
         }
         if life.writeCalls > 0 || life.bytesWritten > 0 {
             out.append("  wrote \(life.bytesWritten) B in \(life.writeCalls) write_data call(s)")
@@ -55,7 +57,8 @@ package enum MessageFlowReport {
             }
             if let d = hop.delivery {
                 let set = d.tagSet.isEmpty ? "any tag" : "tag set [" + d.tagSet.map(String.init).joined(separator: ", ") + "]"
-                var line = "  \(stamp(d.receivedAt)) received by \(who(d.receiver)) via \(d.call.name) (\(set)) after waiting \(TimeText.duration(d.waited))"
+                var line =
+                    "  \(stamp(d.receivedAt)) received by \(who(d.receiver)) via \(d.call.name) (\(set)) after waiting \(TimeText.duration(d.waited))"
                 if let s = hop.send, d.receivedAt >= s.at { line += "; \(TimeText.duration(d.receivedAt - s.at)) after the send" }
                 out.append(line)
             }
@@ -67,7 +70,9 @@ package enum MessageFlowReport {
             if let newID = t.newID {
                 out.append("  \(stamp(t.at)) \(who(t.pid)) took slot \(t.slot) as \(t.kind) id \(newID)")
             } else {
-                out.append("  \(stamp(t.at)) \(who(t.pid)) failed to take slot \(t.slot) as \(t.kind)" + (t.trap.map { ": trap \($0)" } ?? ""))
+                out.append(
+                    "  \(stamp(t.at)) \(who(t.pid)) failed to take slot \(t.slot) as \(t.kind)"
+                        + (t.trap.map { ": trap \($0)" } ?? ""))
             }
         }
         for t in life.traps where ![.takeModule, .takeTcpStream, .takeTlsStream, .takeUdpSocket].contains(t.call) {
@@ -75,7 +80,9 @@ package enum MessageFlowReport {
         }
         if let drop = life.drop {
             let reason = drop.reason.map(EventLineFormatter.dropName) ?? "reason \(drop.reasonCode)"
-            out.append("  \(stamp(drop.at)) dropped at \(who(drop.pid)): \(reason)" + (life.wasReceived ? " (after being received)" : ""))
+            out.append(
+                "  \(stamp(drop.at)) dropped at \(who(drop.pid)): \(reason)" + (life.wasReceived ? " (after being received)" : "")
+            )
         }
         for r in life.resourcesDropped {
             let kind = ResourceKind(rawValue: r.kind).map { "\($0)" } ?? "kind \(r.kind)"
@@ -83,7 +90,9 @@ package enum MessageFlowReport {
         }
         switch life.location {
         case .mailbox(let pid):
-            out.append("  at the end of the trace: still queued in \(who(pid))'s mailbox" + (processes[pid]?.exit != nil ? " (which has ended)" : ""))
+            out.append(
+                "  at the end of the trace: still queued in \(who(pid))'s mailbox"
+                    + (processes[pid]?.exit != nil ? " (which has ended)" : ""))
         case .scratch(let pid):
             out.append("  at the end of the trace: in \(who(pid))'s scratch area" + (life.wasSent ? "" : ", never sent"))
         case .nowhere(let pid):

@@ -130,8 +130,9 @@ package final class MessageTracker {
                 let request = MessageID(bitPattern: e.args.at(2) ?? 0)
                 return request != 0 ? MessageAttribution(message: request, tag: requestTag) : nil
             }
-            deliver(e.message, to: e.pid, call: .sendReceiveSkipSearch, calledAt: e.start, receivedAt: e.end,
-                    tagSet: requestTag != 0 ? [requestTag] : [])
+            deliver(
+                e.message, to: e.pid, call: .sendReceiveSkipSearch, calledAt: e.start, receivedAt: e.end,
+                tagSet: requestTag != 0 ? [requestTag] : [])
             return attribution(e.message)
 
         case .receive:
@@ -148,8 +149,11 @@ package final class MessageTracker {
             life.creator = dead
             life.createdAt = e.start
             setLive(e.message, life)
-            enqueue(e.message, in: e.pid, hop: MessageHop(send: MessageSend(
-                from: dead, to: e.pid, at: e.start, call: .linkDied, receiverWasRunning: true)))
+            enqueue(
+                e.message, in: e.pid,
+                hop: MessageHop(
+                    send: MessageSend(
+                        from: dead, to: e.pid, at: e.start, call: .linkDied, receiverWasRunning: true)))
             return attribution(e.message)
 
         case .messageDropped:
@@ -233,8 +237,9 @@ package final class MessageTracker {
             send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
         }
         if e.skipSearchReply != 0 {
-            deliver(e.skipSearchReply, to: e.pid, call: e.kind, calledAt: e.start,
-                    receivedAt: e.end, tagSet: requestTag != 0 ? [requestTag] : [])
+            deliver(
+                e.skipSearchReply, to: e.pid, call: e.kind, calledAt: e.start,
+                receivedAt: e.end, tagSet: requestTag != 0 ? [requestTag] : [])
         }
         return id != 0 ? attribution(id) : nil
     }
@@ -311,13 +316,15 @@ package final class MessageTracker {
                 life.readCalls += 1
             }
         case .push where history:
-            life.pushes.append(ResourcePush(
-                pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
-                resourceID: e.args.at(0) ?? -1, slot: e.result.value))
+            life.pushes.append(
+                ResourcePush(
+                    pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
+                    resourceID: e.args.at(0) ?? -1, slot: e.result.value))
         case .take where history:
-            life.takes.append(ResourceTake(
-                pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
-                newID: e.result.value, trap: e.result.trapReason))
+            life.takes.append(
+                ResourceTake(
+                    pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
+                    newID: e.result.value, trap: e.result.trapReason))
         case .push, .take, .other:
             break
         }
@@ -399,8 +406,10 @@ package final class MessageTracker {
         }
     }
 
-    private func deliver(_ id: MessageID, to pid: ProcessID, call: EventKind, calledAt: UInt64, receivedAt: UInt64,
-                         tagSet: @autoclosure () -> [Int64]) {
+    private func deliver(
+        _ id: MessageID, to pid: ProcessID, call: EventKind, calledAt: UInt64, receivedAt: UInt64,
+        tagSet: @autoclosure () -> [Int64]
+    ) {
         retireScratch(of: pid)
         let slot = currentSlot(id)
         if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {

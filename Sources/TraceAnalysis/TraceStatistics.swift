@@ -108,7 +108,9 @@ package final class TraceStatistics {
         if raw < kindCounts.count { kindCounts[raw] += 1 } else { kindCountsBeyondTable[e.kind, default: 0] += 1 }
         if e.pid < Self.denseProcessLimit {
             let i = Int(e.pid)
-            if i >= figures.count { figures.append(contentsOf: repeatElement(ProcessFigures(), count: max(i + 1 - figures.count, figures.count))) }
+            if i >= figures.count {
+                figures.append(contentsOf: repeatElement(ProcessFigures(), count: max(i + 1 - figures.count, figures.count)))
+            }
             figures.withUnsafeMutableBufferPointer { observe(e, raw, into: &$0[i]) }
         } else {
             observe(e, raw, into: &figuresBeyondTable[e.pid, default: ProcessFigures()])
@@ -181,7 +183,9 @@ package final class TraceStatistics {
     }
 
     /// What `observe` does with an event kind.
-    private enum Action { case createData, send, skipSearchSend, skipSearchReturn, receive, linkDied, messageDropped, exit, trap, sleepMs, other }
+    private enum Action {
+        case createData, send, skipSearchSend, skipSearchReturn, receive, linkDied, messageDropped, exit, trap, sleepMs, other
+    }
 
     private static let actionTable: [Action] = {
         let known: [(EventKind, Action)] = [
@@ -226,8 +230,9 @@ package final class TraceStatistics {
         out.line("messages:")
         out.line("  created            \(messagesCreated)" + (linkDiedQueued > 0 ? " (+\(linkDiedQueued) link_died)" : ""))
         out.line("  sent               \(messagesSent)")
-        out.line("  received           \(messagesReceived)"
-            + (receivedFromBeforeWindow > 0 ? " (\(receivedFromBeforeWindow) sent before the window)" : ""))
+        out.line(
+            "  received           \(messagesReceived)"
+                + (receivedFromBeforeWindow > 0 ? " (\(receivedFromBeforeWindow) sent before the window)" : ""))
         let totalDropped = dropped.values.reduce(0, +)
         let reasons = dropped.sorted { $0.key < $1.key }.map { code, n in
             "\(DropReason(rawValue: code).map(EventLineFormatter.dropName) ?? "reason \(code)") \(n)"
@@ -242,8 +247,9 @@ package final class TraceStatistics {
             let ps: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
             let values = receiveWait.percentiles(ps.map(\.1))!
             let parts = zip(ps, values).map { "\($0.0.0) \(TimeText.duration($0.1))" }
-            out.line("  n \(receiveWait.count)   min \(TimeText.duration(receiveWait.minimum))   " + parts.joined(separator: "   ")
-                + "   max \(TimeText.duration(receiveWait.maximum))")
+            out.line(
+                "  n \(receiveWait.count)   min \(TimeText.duration(receiveWait.minimum))   " + parts.joined(separator: "   ")
+                    + "   max \(TimeText.duration(receiveWait.maximum))")
         }
         if !longestWaits.isEmpty {
             out.line("longest waits:")
@@ -252,7 +258,9 @@ package final class TraceStatistics {
                 switch w.call {
                 case .sleepMs: what = "sleep_ms"
                 default:
-                    what = w.call.name + (w.tags.isEmpty ? " (any tag)" : " (tags " + w.tags.map(String.init).joined(separator: ",") + ")")
+                    what =
+                        w.call.name
+                        + (w.tags.isEmpty ? " (any tag)" : " (tags " + w.tags.map(String.init).joined(separator: ",") + ")")
                 }
                 let outcome: String
                 if w.call == .sleepMs {
@@ -264,7 +272,9 @@ package final class TraceStatistics {
                 } else {
                     outcome = " → never returned"
                 }
-                out.line("  pid \(w.pid) waited \(TimeText.duration(w.duration)) in \(what) from \(TimeText.timestamp(w.start))\(outcome)")
+                out.line(
+                    "  pid \(w.pid) waited \(TimeText.duration(w.duration)) in \(what) from \(TimeText.timestamp(w.start))\(outcome)"
+                )
             }
         }
         out.line()
@@ -279,8 +289,9 @@ package final class TraceStatistics {
         out.line("process ends: " + (ended.isEmpty ? "none" : ended.joined(separator: ", ")))
         out.line()
         out.line("processes:")
-        out.line("  " + leftPad("pid", 8) + leftPad("events", 10) + leftPad("sent", 9) + leftPad("recv", 9)
-            + leftPad("max mbox", 10) + leftPad("traps", 7) + "  end")
+        out.line(
+            "  " + leftPad("pid", 8) + leftPad("events", 10) + leftPad("sent", 9) + leftPad("recv", 9)
+                + leftPad("max mbox", 10) + leftPad("traps", 7) + "  end")
         let perProcess = self.perProcess
         let pids = tracker.processes.keys.sorted()
         let shown = processLimit.map { Array(pids.prefix($0)) } ?? pids
@@ -289,15 +300,18 @@ package final class TraceStatistics {
             let f = perProcess[pid] ?? ProcessFigures()
             var end = p.exit.map { $0.summary } ?? "running at end of trace"
             if let q = p.exit.map({ _ in p.queuedAtExit }), q > 0 { end += ", \(q) queued at exit" }
-            out.line("  " + leftPad(String(pid), 8) + leftPad(String(f.events), 10) + leftPad(String(f.sent), 9)
-                + leftPad(String(f.received), 9) + leftPad(String(p.maxMailboxDepth), 10) + leftPad(String(f.traps), 7)
-                + "  " + end + (p.entry.map { "  [\($0)]" } ?? ""))
+            out.line(
+                "  " + leftPad(String(pid), 8) + leftPad(String(f.events), 10) + leftPad(String(f.sent), 9)
+                    + leftPad(String(f.received), 9) + leftPad(String(p.maxMailboxDepth), 10) + leftPad(String(f.traps), 7)
+                    + "  " + end + (p.entry.map { "  [\($0)]" } ?? ""))
         }
         if shown.count < pids.count { out.line("  … \(pids.count - shown.count) more processes (--processes)") }
     }
 
     private func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
-    private func leftPad(_ s: String, _ w: Int) -> String { s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s }
+    private func leftPad(_ s: String, _ w: Int) -> String {
+        s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s
+    }
 }
 
 private extension TraceEvent {

@@ -3,9 +3,9 @@ enum EventFlags {
     static let args: UInt8 = 1 << 0
     static let tags: UInt8 = 1 << 1
     static let message: UInt8 = 1 << 2
-    static let payloadShift: UInt8 = 3      // 2 bits: 0 none, 1 bytes, 2 digest
+    static let payloadShift: UInt8 = 3  // 2 bits: 0 none, 1 bytes, 2 digest
     static let text: UInt8 = 1 << 5
-    static let resultShift: UInt8 = 6       // 2 bits: 0 none, 1 value, 2 trap
+    static let resultShift: UInt8 = 6  // 2 bits: 0 none, 1 value, 2 trap
 }
 
 /// Per-block delta state shared by encoder and decoder: both start each block from zero.
@@ -69,13 +69,16 @@ struct BlockDecoder {
             try decodeBody(kind: EventKind(rawValue: UInt16(code)), &b, into: &e)
             return true
         } catch {
-            throw TraceFormatError(.badEvent, offset: error.offset,
-                                   "event record at byte \(at) (kind \(code)): \(error.detail)")
+            throw TraceFormatError(
+                .badEvent, offset: error.offset,
+                "event record at byte \(at) (kind \(code)): \(error.detail)")
         }
     }
 
-    @inline(__always) private mutating func decodeBody(kind: EventKind, _ b: inout ByteReader,
-                                                       into e: inout TraceEvent) throws(TraceFormatError) {
+    @inline(__always) private mutating func decodeBody(
+        kind: EventKind, _ b: inout ByteReader,
+        into e: inout TraceEvent
+    ) throws(TraceFormatError) {
         let flags = try b.u8()
         let pid = try b.varint()
         let startDelta = try b.svarint()

@@ -18,7 +18,7 @@ final class BlockBytes: @unchecked Sendable {
 }
 
 /// A finished block: its raw bytes (block-start record included) and what the index needs.
-struct FilledBlock: @unchecked Sendable {   // BlockBytes: see its comment
+struct FilledBlock: @unchecked Sendable {  // BlockBytes: see its comment
     var storage: BlockBytes
     var range: Range<Int>
     var eventCount: Int
@@ -29,7 +29,7 @@ struct FilledBlock: @unchecked Sendable {   // BlockBytes: see its comment
 
 /// A block's events without their block-start record (see `BlockEncoder.detach`): the room for
 /// the record stays free in front of them.
-struct BlockBody: @unchecked Sendable {   // BlockBytes: see its comment
+struct BlockBody: @unchecked Sendable {  // BlockBytes: see its comment
     var storage: BlockBytes
     /// End of the events in `storage` (they start at `BlockEncoder.headerRoom`).
     var end: Int
@@ -43,8 +43,9 @@ struct BlockBody: @unchecked Sendable {   // BlockBytes: see its comment
     /// The complete raw block, its block-start record written for `firstEventIndex`.
     func opened(firstEventIndex: UInt64) -> FilledBlock {
         let start = BlockEncoder.writeBlockStart(into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex)
-        return FilledBlock(storage: storage, range: start..<end, eventCount: eventCount,
-                           firstEventIndex: firstEventIndex, firstStart: firstStart, lastEnd: lastEnd)
+        return FilledBlock(
+            storage: storage, range: start..<end, eventCount: eventCount,
+            firstEventIndex: firstEventIndex, firstStart: firstStart, lastEnd: lastEnd)
     }
 }
 
@@ -280,7 +281,9 @@ struct BlockEncoder {
     /// The per-block bookkeeping of `begin` for an event of `pid` (first start, latest end, the
     /// pid's previous end): returns the stored start and end and the end they are relative to.
     @inline(__always)
-    private mutating func previousEnd(pid: ProcessID, start: UInt64, end: UInt64)
+    private mutating func previousEnd(
+        pid: ProcessID, start: UInt64, end: UInt64
+    )
         -> (before: UInt64, startT: UInt64, endT: UInt64)
     {
         if eventCount == 0 { firstStart = start }
@@ -305,7 +308,9 @@ struct BlockEncoder {
     /// Writes an event's kind, a length placeholder, flags, pid and times; returns where the
     /// length byte and the body start. Needs 64 reserved bytes.
     @inline(__always)
-    private mutating func begin(kind: EventKind, flags: UInt8, pid: ProcessID, start: UInt64, end: UInt64)
+    private mutating func begin(
+        kind: EventKind, flags: UInt8, pid: ProcessID, start: UInt64, end: UInt64
+    )
         -> (lengthAt: Int, bodyStart: Int)
     {
         let (prev, startT, endT) = previousEnd(pid: pid, start: start, end: end)

@@ -61,9 +61,11 @@ final class BlockOutput: @unchecked Sendable {
                 try put(frame)
                 return frame.count
             }
-            index.append(BlockIndexEntry(frameOffset: frameOffset, firstEventIndex: block.firstEventIndex,
-                                         eventCount: UInt32(block.eventCount), frameBytes: UInt32(frameBytes),
-                                         firstStartNanos: block.firstStart))
+            index.append(
+                BlockIndexEntry(
+                    frameOffset: frameOffset, firstEventIndex: block.firstEventIndex,
+                    eventCount: UInt32(block.eventCount), frameBytes: UInt32(frameBytes),
+                    firstStartNanos: block.firstStart))
             eventCount += UInt64(block.eventCount)
             rawBytes += UInt64(block.range.count)
             lastEnd = max(lastEnd, block.lastEnd)
@@ -79,8 +81,9 @@ final class BlockOutput: @unchecked Sendable {
             let indexOffset = offset
             try put(MetadataFrames.index(index))
             let fileBytes = offset + UInt64(8 + TraceLayout.summaryContentBytes)
-            let s = TraceSummary(eventCount: eventCount, blockCount: UInt64(index.count), rawBytes: rawBytes,
-                                 fileBytes: fileBytes, lastEndNanos: lastEnd)
+            let s = TraceSummary(
+                eventCount: eventCount, blockCount: UInt64(index.count), rawBytes: rawBytes,
+                fileBytes: fileBytes, lastEndNanos: lastEnd)
             try put(MetadataFrames.summary(s, indexOffset: indexOffset))
             summary = s
             closeDescriptor()

@@ -22,7 +22,9 @@ enum FileDescriptorIO {
     }
 
     /// Reads up to `count` bytes into `dst`; 0 at end of file.
-    static func readSome(_ fd: Int32, _ dst: UnsafeMutableRawPointer, _ count: Int, offset: UInt64) throws(TraceFormatError) -> Int {
+    static func readSome(
+        _ fd: Int32, _ dst: UnsafeMutableRawPointer, _ count: Int, offset: UInt64
+    ) throws(TraceFormatError) -> Int {
         while true {
             let n = read(fd, dst, count)
             if n >= 0 { return n }

@@ -1,4 +1,4 @@
-import Dispatch
+import LunaSupport
 
 /// What one dump of a flight recorder wrote.
 public struct FlightDump: Sendable, Equatable {
@@ -54,7 +54,7 @@ extension FlightRecorder {
     public var finalDump: FlightDump? { dumps.withLock { $0.final } }
 
     private func write(to path: String, trigger: String, final: Bool) throws -> FlightDump {
-        let began = DispatchTime.now().uptimeNanoseconds
+        let began = MonotonicClock.now()
         let (chunks, window) = ring.withLock { r -> ([Chunk], TraceWindow) in
             if final {
                 // No later event needs room: the current chunk joins the ring as it is.
@@ -64,16 +64,21 @@ extension FlightRecorder {
                 seal(&r)
             }
             for c in r.chunks { c.pinned = true }
-            return (r.chunks, TraceWindow(droppedEvents: r.dropped, droppedBytes: r.droppedBytes,
-                                          startNanos: r.droppedUntil, trigger: trigger))
+            return (
+                r.chunks,
+                TraceWindow(
+                    droppedEvents: r.dropped, droppedBytes: r.droppedBytes,
+                    startNanos: r.droppedUntil, trigger: trigger)
+            )
         }
         var unwritten = chunks[...]
         defer { release(Array(unwritten)) }  // the chunks not written, after a failure
         var header = self.header
         header.window = window
         let fd = try FileDescriptorIO.openForWriting(path)
-        let output = BlockOutput(fd: fd, owned: true, header: header,
-                                 options: TraceWriter.Options(compressionLevel: options.compressionLevel))
+        let output = BlockOutput(
+            fd: fd, owned: true, header: header,
+            options: TraceWriter.Options(compressionLevel: options.compressionLevel))
         do {
             try output.writeHeader()
         } catch {
@@ -89,7 +94,7 @@ extension FlightRecorder {
             if output.error != nil { break }
         }
         let summary = try output.finish()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        let seconds = Double(MonotonicClock.now() - began) / 1e9
         return FlightDump(path: path, summary: summary, window: window, seconds: seconds)
     }
 

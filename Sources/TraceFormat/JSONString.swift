@@ -19,8 +19,7 @@ package enum JSONString {
             case "\u{2028}" where scriptSafe: out += "\\u2028"
             case "\u{2029}" where scriptSafe: out += "\\u2029"
             case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                out += "\\u" + Hex.fixed(UInt64(scalar.value), width: 4)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,12 +7,12 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// A value guarded by a spin lock: one atomic compare-exchange to lock and a plain releasing
 /// store to unlock. `TraceWriter.record` takes it once per event, almost always uncontended
 /// (native processes all run on one executor thread), where a pthread mutex costs two atomic
-/// read-modify-writes and two library calls, and `Synchronization.Mutex` ~30 ns on Linux.
+/// read-modify-writes and two library calls, and `Synchronization.Mutex` more still on Linux
+/// (docs/BENCHMARKS.md, "Cost figures behind choices in the code").
 /// A waiter spins briefly, then yields its CPU, then sleeps in short naps, so a holder that
 /// waits (a writer whose background queue is full) does not make the others burn a CPU.
 ///
@@ -40,7 +42,7 @@ final class Locked<Value>: @unchecked Sendable {
         var attempts = 0
         while true {
             if !held.load(ordering: .relaxed),
-               held.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+                held.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
             {
                 return
             }

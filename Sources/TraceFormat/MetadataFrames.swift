@@ -12,8 +12,10 @@ public struct BlockIndexEntry: Sendable, Equatable {
     public var firstStartNanos: UInt64
 
     /// Creates an entry.
-    public init(frameOffset: UInt64, firstEventIndex: UInt64, eventCount: UInt32, frameBytes: UInt32,
-                firstStartNanos: UInt64) {
+    public init(
+        frameOffset: UInt64, firstEventIndex: UInt64, eventCount: UInt32, frameBytes: UInt32,
+        firstStartNanos: UInt64
+    ) {
         self.frameOffset = frameOffset
         self.firstEventIndex = firstEventIndex
         self.eventCount = eventCount
@@ -46,8 +48,9 @@ enum MetadataFrames {
         let stored = try r.u32()
         let actual = UInt32(truncatingIfNeeded: XXH64.hash(body))
         guard stored == actual else {
-            throw TraceFormatError(.corruptFrame, offset: offset,
-                                   "\(what) frame check word mismatch (stored \(hex32(stored)), computed \(hex32(actual)))")
+            throw TraceFormatError(
+                .corruptFrame, offset: offset,
+                "\(what) frame check word mismatch (stored \(hex32(stored)), computed \(hex32(actual)))")
         }
     }
 
@@ -92,8 +95,9 @@ enum MetadataFrames {
         let major = try r.u16()
         let minor = try r.u16()
         guard major <= TraceHeader.currentMajor, major >= 1 else {
-            throw TraceFormatError(.unsupportedVersion, offset: offset + 4,
-                                   "format version \(major).\(minor) (this reader reads major \(TraceHeader.currentMajor))")
+            throw TraceFormatError(
+                .unsupportedVersion, offset: offset + 4,
+                "format version \(major).\(minor) (this reader reads major \(TraceHeader.currentMajor))")
         }
         do throws(TraceFormatError) {
             let producer = try r.string("producer byte")
@@ -109,12 +113,14 @@ enum MetadataFrames {
             }
             var window: TraceWindow?
             if !r.atEnd, try r.varint() == TraceWindow.flightWindowCode {
-                window = TraceWindow(droppedEvents: try r.varint(), droppedBytes: try r.varint(),
-                                     startNanos: try r.varint(), trigger: try r.string("window trigger byte"))
+                window = TraceWindow(
+                    droppedEvents: try r.varint(), droppedBytes: try r.varint(),
+                    startNanos: try r.varint(), trigger: try r.string("window trigger byte"))
             }
             // Anything after the fields this version knows belongs to a later minor version.
-            return TraceHeader(producer: producer, clock: clock, wallClockStartNanos: wall, timeUnitNanos: unit,
-                               metadata: meta, window: window, formatMajor: major, formatMinor: minor)
+            return TraceHeader(
+                producer: producer, clock: clock, wallClockStartNanos: wall, timeUnitNanos: unit,
+                metadata: meta, window: window, formatMajor: major, formatMinor: minor)
         } catch {
             throw TraceFormatError(.corruptFrame, offset: error.offset, "header: \(error.detail)")
         }
@@ -146,8 +152,10 @@ enum MetadataFrames {
             var out: [BlockIndexEntry] = []
             out.reserveCapacity(Int(n))
             for _ in 0..<n {
-                out.append(BlockIndexEntry(frameOffset: try r.u64(), firstEventIndex: try r.u64(), eventCount: try r.u32(),
-                                           frameBytes: try r.u32(), firstStartNanos: try r.u64()))
+                out.append(
+                    BlockIndexEntry(
+                        frameOffset: try r.u64(), firstEventIndex: try r.u64(), eventCount: try r.u32(),
+                        frameBytes: try r.u32(), firstStartNanos: try r.u64()))
             }
             return out
         } catch {
@@ -168,16 +176,21 @@ enum MetadataFrames {
         return frame(magic: TraceLayout.summaryMagic, content: w)
     }
 
-    static func parseSummary(_ content: UnsafeRawBufferPointer, offset: UInt64)
+    static func parseSummary(
+        _ content: UnsafeRawBufferPointer, offset: UInt64
+    )
         throws(TraceFormatError) -> (summary: TraceSummary, indexOffset: UInt64?)
     {
         guard content.count >= TraceLayout.summaryContentBytes else {
-            throw TraceFormatError(.corruptFrame, offset: offset, "summary frame has \(content.count) bytes, expected \(TraceLayout.summaryContentBytes)")
+            throw TraceFormatError(
+                .corruptFrame, offset: offset,
+                "summary frame has \(content.count) bytes, expected \(TraceLayout.summaryContentBytes)")
         }
         try verify(content, offset: offset, what: "summary")
         var r = ByteReader(content, base: offset)
-        let s = TraceSummary(eventCount: try r.u64(), blockCount: try r.u64(), rawBytes: try r.u64(),
-                             fileBytes: try r.u64(), lastEndNanos: try r.u64())
+        let s = TraceSummary(
+            eventCount: try r.u64(), blockCount: try r.u64(), rawBytes: try r.u64(),
+            fileBytes: try r.u64(), lastEndNanos: try r.u64())
         let idx = try r.u64()
         return (s, idx == UInt64.max ? nil : idx)
     }

@@ -18,8 +18,9 @@ public enum RawEventStream {
                     if code == TraceLayout.blockStartCode {
                         let opened = try decoder.begin(&r)
                         guard opened.first == expected else {
-                            throw TraceFormatError(.badEvent, offset: UInt64(at),
-                                                   "block starts at event \(opened.first), expected \(expected)")
+                            throw TraceFormatError(
+                                .badEvent, offset: UInt64(at),
+                                "block starts at event \(opened.first), expected \(expected)")
                         }
                         expected += opened.count
                     } else if let e = try decoder.next(&r) {
@@ -27,8 +28,9 @@ public enum RawEventStream {
                     }
                 }
                 guard UInt64(out.count) == expected else {
-                    throw TraceFormatError(.badEvent, offset: UInt64(r.pos),
-                                           "blocks declare \(expected) events, the stream holds \(out.count)")
+                    throw TraceFormatError(
+                        .badEvent, offset: UInt64(r.pos),
+                        "blocks declare \(expected) events, the stream holds \(out.count)")
                 }
                 return .success(out)
             } catch {

@@ -1,5 +1,3 @@
-
-
 /// A thread-safe in-memory sink that keeps every event in recording order (for tests and tools).
 public final class TraceCollector: TraceSink {
     private let store = Locked<[TraceEvent]>([])

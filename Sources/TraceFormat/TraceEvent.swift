@@ -58,9 +58,10 @@ public struct TraceEvent: Sendable, Hashable {
     public init(_ record: EventRecord, payload: UnsafeRawBufferPointer?) {
         var args = EventArguments()
         for i in 0..<record.argCount { args.append(record.argument(i)) }
-        self.init(kind: record.kind, pid: record.pid, start: record.start, end: record.end, args: args,
-                  message: record.message, payload: payload.map { .bytes(Array($0)) } ?? .none,
-                  result: record.hasResult ? .value(record.resultValue) : .none)
+        self.init(
+            kind: record.kind, pid: record.pid, start: record.start, end: record.end, args: args,
+            message: record.message, payload: payload.map { .bytes(Array($0)) } ?? .none,
+            result: record.hasResult ? .value(record.resultValue) : .none)
     }
 }
 
@@ -87,8 +88,10 @@ public struct EventRecord: Sendable {
 
     /// An event with no arguments yet; `result` nil = the call returns nothing.
     @inlinable @inline(__always)
-    public init(kind: EventKind, pid: ProcessID, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
-                result: Int64? = nil) {
+    public init(
+        kind: EventKind, pid: ProcessID, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
+        result: Int64? = nil
+    ) {
         self.kind = kind
         self.pid = pid
         self.start = start

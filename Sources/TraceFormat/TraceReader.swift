@@ -69,7 +69,8 @@ public final class TraceReader {
         let magic: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
         let present = Array(input.peek(min(got, 4)))
         guard present == Array(magic[0..<present.count]) else {
-            throw TraceFormatError(.notATrace, offset: 0, "the input does not start with a Luna trace header frame (magic 50 2A 4D 18)")
+            throw TraceFormatError(
+                .notATrace, offset: 0, "the input does not start with a Luna trace header frame (magic 50 2A 4D 18)")
         }
         guard got == 8 else {
             throw TraceFormatError(.truncated, offset: 0, "the input ends at byte \(got), inside the header frame")
@@ -80,7 +81,8 @@ public final class TraceReader {
         }
         let have = try input.ensure(8 + size)
         guard have == 8 + size else {
-            throw TraceFormatError(.truncated, offset: 0, "the input ends at byte \(have), inside the header frame (\(8 + size) bytes)")
+            throw TraceFormatError(
+                .truncated, offset: 0, "the input ends at byte \(have), inside the header frame (\(8 + size) bytes)")
         }
         let header = try MetadataFrames.parseHeader(UnsafeRawBufferPointer(rebasing: input.peek(8 + size)[8...]), offset: 8)
         input.consume(8 + size)
@@ -93,7 +95,8 @@ public final class TraceReader {
         guard let size = input.size else { return }
         let frameBytes = 8 + TraceLayout.summaryContentBytes
         guard size >= UInt64(frameBytes),
-              let tail = try? input.read(at: size - UInt64(frameBytes), count: frameBytes) else { return }
+            let tail = try? input.read(at: size - UInt64(frameBytes), count: frameBytes)
+        else { return }
         let ok: Bool = tail.withUnsafeBytes { t in
             var r = ByteReader(t, base: size - UInt64(frameBytes))
             guard (try? r.u32()) == TraceLayout.summaryMagic, (try? r.u32()) == UInt32(TraceLayout.summaryContentBytes)
@@ -105,16 +108,17 @@ public final class TraceReader {
             try? MetadataFrames.parseSummary(UnsafeRawBufferPointer(rebasing: t[8...]), offset: size - UInt64(frameBytes) + 8)
         }
         guard let parsed, let indexOffset = parsed.indexOffset, indexOffset < size,
-              let head = try? input.read(at: indexOffset, count: 8) else { return }
+            let head = try? input.read(at: indexOffset, count: 8)
+        else { return }
         let length: UInt64 = head.withUnsafeBytes { h in
             var r = ByteReader(h, base: indexOffset)
             guard (try? r.u32()) == TraceLayout.indexMagic, let n = try? r.u32() else { return UInt64.max }
             return UInt64(n)
         }
         guard length <= UInt64(TraceLayout.maxMetadataBytes),
-              let content = try? input.read(at: indexOffset + 8, count: Int(length)),
-              let entries = content.withUnsafeBytes({ try? MetadataFrames.parseIndex($0, offset: indexOffset + 8) }),
-              UInt64(entries.count) == parsed.summary.blockCount
+            let content = try? input.read(at: indexOffset + 8, count: Int(length)),
+            let entries = content.withUnsafeBytes({ try? MetadataFrames.parseIndex($0, offset: indexOffset + 8) }),
+            UInt64(entries.count) == parsed.summary.blockCount
         else { return }
         blockIndex = entries
         summary = parsed.summary
@@ -139,8 +143,10 @@ public final class TraceReader {
                         if try decodeRecord(into: &event) { return true }
                     }
                     guard eventsLeftInBlock == 0 else {
-                        throw TraceFormatError(.badEvent, offset: blockOffset,
-                            "block at byte \(blockOffset) ends after \(declaredInBlock - eventsLeftInBlock) of its \(declaredInBlock) events")
+                        throw TraceFormatError(
+                            .badEvent, offset: blockOffset,
+                            "block at byte \(blockOffset) ends after \(declaredInBlock - eventsLeftInBlock) of its \(declaredInBlock) events"
+                        )
                     }
                     inBlock = false
                     blocksRead += 1
@@ -159,12 +165,14 @@ public final class TraceReader {
         do throws(TraceFormatError) {
             guard try decoder.next(&blockReader, into: &e) else { return false }
         } catch {
-            throw TraceFormatError(.badEvent, offset: blockOffset,
-                                   "block at byte \(blockOffset), raw byte \(error.offset): \(error.detail)")
+            throw TraceFormatError(
+                .badEvent, offset: blockOffset,
+                "block at byte \(blockOffset), raw byte \(error.offset): \(error.detail)")
         }
         guard eventsLeftInBlock > 0 else {
-            throw TraceFormatError(.badEvent, offset: blockOffset,
-                                   "block at byte \(blockOffset) holds more than the \(declaredInBlock) events it declares")
+            throw TraceFormatError(
+                .badEvent, offset: blockOffset,
+                "block at byte \(blockOffset) holds more than the \(declaredInBlock) events it declares")
         }
         eventsLeftInBlock -= 1
         eventsRead += 1
@@ -195,7 +203,8 @@ public final class TraceReader {
         let at = input.offset
         let got = try input.ensure(8)
         if got == 0 {
-            incomplete(at, .missingSummary, "the trace ends at byte \(at) without a closing summary (its writer did not close it)")
+            incomplete(
+                at, .missingSummary, "the trace ends at byte \(at) without a closing summary (its writer did not close it)")
             return
         }
         if got >= 4 && input.u32(0) == TraceLayout.zstdMagic {
@@ -208,7 +217,8 @@ public final class TraceReader {
         }
         let magic = input.u32(0)
         guard magic & TraceLayout.skippableMagicMask == TraceLayout.headerMagic else {
-            throw TraceFormatError(.corruptFrame, offset: at, "no frame starts at byte \(at) (magic \(MetadataFrames.hex32(magic)))")
+            throw TraceFormatError(
+                .corruptFrame, offset: at, "no frame starts at byte \(at) (magic \(MetadataFrames.hex32(magic)))")
         }
         guard got == 8 else {
             incomplete(at, .truncated, "the file ends at byte \(at + UInt64(got)) inside the frame starting at byte \(at)")
@@ -225,7 +235,10 @@ public final class TraceReader {
             let total = 8 + Int(size)
             let have = try input.ensure(total)
             guard have == total else {
-                incomplete(at, .truncated, "the file ends at byte \(at + UInt64(have)) inside the \(magic == TraceLayout.indexMagic ? "index" : "summary") frame starting at byte \(at)")
+                incomplete(
+                    at, .truncated,
+                    "the file ends at byte \(at + UInt64(have)) inside the \(magic == TraceLayout.indexMagic ? "index" : "summary") frame starting at byte \(at)"
+                )
                 return
             }
             let content = UnsafeRawBufferPointer(rebasing: input.peek(total)[8...])
@@ -248,8 +261,10 @@ public final class TraceReader {
 
     private func finishWith(_ s: TraceSummary, at: UInt64) throws(TraceFormatError) {
         guard s.eventCount == eventsRead, s.blockCount == blocksRead else {
-            throw TraceFormatError(.corruptFrame, offset: at,
-                "the closing summary counts \(s.eventCount) events in \(s.blockCount) blocks, the file holds \(eventsRead) in \(blocksRead)")
+            throw TraceFormatError(
+                .corruptFrame, offset: at,
+                "the closing summary counts \(s.eventCount) events in \(s.blockCount) blocks, the file holds \(eventsRead) in \(blocksRead)"
+            )
         }
         if try input.ensure(1) > 0 {
             throw TraceFormatError(.corruptFrame, offset: input.offset, "data after the closing summary at byte \(input.offset)")
@@ -261,7 +276,9 @@ public final class TraceReader {
     /// Reads, checks and decompresses the zstd frame at `at`, and opens its block.
     private func readBlock(at: UInt64) throws(TraceFormatError) {
         guard let frame = try ZstdFrameWalker.measure(input, at: at) else {
-            incomplete(at, .truncated, "the file ends at byte \(at + UInt64(input.available)) inside the block frame starting at byte \(at)")
+            incomplete(
+                at, .truncated,
+                "the file ends at byte \(at + UInt64(input.available)) inside the block frame starting at byte \(at)")
             return
         }
         let capacity = frame.contentSize.map { Int($0) } ?? min(frame.contentBound, TraceLayout.maxBlockBytes)
@@ -269,19 +286,22 @@ public final class TraceReader {
             block.deallocate()
             block = .allocate(byteCount: max(capacity, block.count * 2), alignment: 16)
         }
-        let result = decompressor.decompress(input.peek(frame.size),
-                                             into: UnsafeMutableRawBufferPointer(rebasing: block[0..<capacity]))
+        let result = decompressor.decompress(
+            input.peek(frame.size),
+            into: UnsafeMutableRawBufferPointer(rebasing: block[0..<capacity]))
         let n: Int
         switch result {
         case .success(let size): n = size
         case .failure(let e) where e.isOutputTooSmall && capacity == TraceLayout.maxBlockBytes:
-            throw TraceFormatError(.decompressionBomb, offset: at,
-                                   "block at byte \(at) decompresses to more than \(TraceLayout.maxBlockBytes) bytes")
+            throw TraceFormatError(
+                .decompressionBomb, offset: at,
+                "block at byte \(at) decompresses to more than \(TraceLayout.maxBlockBytes) bytes")
         case .failure(let e):
             throw TraceFormatError(.corruptFrame, offset: at, "block at byte \(at) does not decompress: \(e.name)")
         }
         if let expected = frame.contentSize, UInt64(n) != expected {
-            throw TraceFormatError(.corruptFrame, offset: at, "block at byte \(at) decompresses to \(n) bytes, its header says \(expected)")
+            throw TraceFormatError(
+                .corruptFrame, offset: at, "block at byte \(at) decompresses to \(n) bytes, its header says \(expected)")
         }
         input.consume(frame.size)
         rawBytesRead &+= UInt64(n)
@@ -294,8 +314,9 @@ public final class TraceReader {
             throw TraceFormatError(.badEvent, offset: at, "block at byte \(at), raw byte \(error.offset): \(error.detail)")
         }
         guard opened.first == eventsRead else {
-            throw TraceFormatError(.badEvent, offset: at,
-                                   "block at byte \(at) starts at event \(opened.first), expected \(eventsRead)")
+            throw TraceFormatError(
+                .badEvent, offset: at,
+                "block at byte \(at) starts at event \(opened.first), expected \(eventsRead)")
         }
         guard opened.count <= UInt64(n) else {
             throw TraceFormatError(.badEvent, offset: at, "block at byte \(at) declares \(opened.count) events in \(n) bytes")

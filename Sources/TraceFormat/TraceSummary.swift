@@ -12,8 +12,10 @@ public struct TraceSummary: Sendable, Equatable {
     public var lastEndNanos: UInt64
 
     /// Creates a summary.
-    public init(eventCount: UInt64, blockCount: UInt64, rawBytes: UInt64 = 0, fileBytes: UInt64 = 0,
-                lastEndNanos: UInt64 = 0) {
+    public init(
+        eventCount: UInt64, blockCount: UInt64, rawBytes: UInt64 = 0, fileBytes: UInt64 = 0,
+        lastEndNanos: UInt64 = 0
+    ) {
         self.eventCount = eventCount
         self.blockCount = blockCount
         self.rawBytes = rawBytes

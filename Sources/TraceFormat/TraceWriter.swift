@@ -1,4 +1,5 @@
 import Dispatch
+import LunaSupport
 
 /// Writes events into a trace file (see `docs/TRACE_FORMAT.md`).
 ///
@@ -35,8 +36,10 @@ public final class TraceWriter: TraceSink {
         public static let recordingMaxBlockAge = 0.05
 
         /// Creates options; the defaults suit tracing a runtime.
-        public init(payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
-                    compressionLevel: Int = 1, maxPendingBlocks: Int = 4, maxBlockAge: Double? = nil) {
+        public init(
+            payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
+            compressionLevel: Int = 1, maxPendingBlocks: Int = 4, maxBlockAge: Double? = nil
+        ) {
             self.payloadCapture = payloadCapture
             self.eventsPerBlock = max(1, eventsPerBlock)
             self.compressionLevel = compressionLevel
@@ -95,7 +98,9 @@ public final class TraceWriter: TraceSink {
         spare = BytesPool(keep: options.maxPendingBlocks + 1)
         output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
         maxAgeNanos = options.maxBlockAge.map { UInt64($0 * 1e9) } ?? 0
-        ageTimer = maxAgeNanos > 0 ? TimerSource(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "luna.trace.writer.age"))) : nil
+        ageTimer =
+            maxAgeNanos > 0
+            ? TimerSource(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "luna.trace.writer.age"))) : nil
         do {
             try output.writeHeader()
         } catch {
@@ -117,7 +122,7 @@ public final class TraceWriter: TraceSink {
 
     /// Hands off the current block if its first event waited `maxBlockAge` or longer.
     private func writeAgedBlock() {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = MonotonicClock.now()
         pending.withLock { p in
             guard !p.closed, p.encoder.eventCount > 0, now &- p.blockStarted >= maxAgeNanos else { return }
             handOff(&p)
@@ -127,7 +132,7 @@ public final class TraceWriter: TraceSink {
     /// Notes when a block gets its first event (only when blocks have a maximum age).
     @inline(__always)
     private func noteFirstEvent(_ p: inout Pending) {
-        if maxAgeNanos > 0 && p.encoder.eventCount == 1 { p.blockStarted = DispatchTime.now().uptimeNanoseconds }
+        if maxAgeNanos > 0 && p.encoder.eventCount == 1 { p.blockStarted = MonotonicClock.now() }
     }
 
     deinit {

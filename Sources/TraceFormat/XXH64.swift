@@ -33,8 +33,12 @@ public enum XXH64 {
         let len = buffer.count
         var i = 0
         var h: UInt64
-        @inline(__always) func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-        @inline(__always) func u32(_ at: Int) -> UInt64 { UInt64(UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+        @inline(__always) func u64(_ at: Int) -> UInt64 {
+            UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        }
+        @inline(__always) func u32(_ at: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: buffer.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+        }
         if len >= 32 {
             var v1 = seed &+ p1 &+ p2, v2 = seed &+ p2, v3 = seed, v4 = seed &- p1
             while i + 32 <= len {

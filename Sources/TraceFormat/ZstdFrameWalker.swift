@@ -38,8 +38,9 @@ enum ZstdFrameWalker {
             if fcsBytes == 2 { v += 256 }
             contentSize = v
             guard v <= UInt64(TraceLayout.maxBlockBytes) else {
-                throw TraceFormatError(.decompressionBomb, offset: at,
-                                       "block at byte \(at) declares \(v) decompressed bytes (limit \(TraceLayout.maxBlockBytes))")
+                throw TraceFormatError(
+                    .decompressionBomb, offset: at,
+                    "block at byte \(at) declares \(v) decompressed bytes (limit \(TraceLayout.maxBlockBytes))")
             }
         }
         var pos = headerBytes
@@ -54,13 +55,15 @@ enum ZstdFrameWalker {
                 throw TraceFormatError(.corruptFrame, offset: at + UInt64(pos), "zstd frame at byte \(at): reserved block type")
             }
             guard size <= maxBlock else {
-                throw TraceFormatError(.corruptFrame, offset: at + UInt64(pos), "zstd frame at byte \(at): block of \(size) bytes")
+                throw TraceFormatError(
+                    .corruptFrame, offset: at + UInt64(pos), "zstd frame at byte \(at): block of \(size) bytes")
             }
             bound += type == 2 ? maxBlock : size
             pos += 3 + (type == 1 ? 1 : size)
             if bound > TraceLayout.maxBlockBytes + maxBlock && contentSize == nil {
-                throw TraceFormatError(.decompressionBomb, offset: at,
-                                       "block at byte \(at) decompresses to more than \(TraceLayout.maxBlockBytes) bytes")
+                throw TraceFormatError(
+                    .decompressionBomb, offset: at,
+                    "block at byte \(at) decompresses to more than \(TraceLayout.maxBlockBytes) bytes")
             }
             // zstd never stores a block larger than its content, so a frame within the
             // content limit is at most that plus its headers.

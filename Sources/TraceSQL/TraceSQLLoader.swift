@@ -118,14 +118,17 @@ package final class TraceSQLLoader {
         if let s = statements[.links] {
             switch e.kind {
             case .link:
-                try s.insert(.int(seq), .u(e.start), .u(e.pid), .text("link"), .opt(e.args.at(1)), .opt(e.args.at(0)), .null, .null)
+                try s.insert(
+                    .int(seq), .u(e.start), .u(e.pid), .text("link"), .opt(e.args.at(1)), .opt(e.args.at(0)), .null, .null)
             case .unlink:
                 try s.insert(.int(seq), .u(e.start), .u(e.pid), .text("unlink"), .opt(e.args.at(0)), .null, .null, .null)
             case .spawn where (e.args.at(1) ?? 0) != 0 && e.result.value == 0:
-                try s.insert(.int(seq), .u(e.start), .u(e.pid), .text("spawn_link"), .opt(e.args.at(0)), .opt(e.args.at(1)), .null, .null)
+                try s.insert(
+                    .int(seq), .u(e.start), .u(e.pid), .text("spawn_link"), .opt(e.args.at(0)), .opt(e.args.at(1)), .null, .null)
             case .linkDied:
-                try s.insert(.int(seq), .u(e.start), .u(e.pid), .text("link_died"), .opt(e.args.at(0)), .opt(e.args.at(1)),
-                             .opt(e.args.at(2)), e.message == 0 ? .null : .u(e.message))
+                try s.insert(
+                    .int(seq), .u(e.start), .u(e.pid), .text("link_died"), .opt(e.args.at(0)), .opt(e.args.at(1)),
+                    .opt(e.args.at(2)), e.message == 0 ? .null : .u(e.message))
             default:
                 break
             }
@@ -143,12 +146,14 @@ package final class TraceSQLLoader {
             case .trap: outcome = "trap"
             default:
                 let r = e.result.value
-                outcome = ResultCode.isTimeout(r) ? "timeout" : r == 0 || r == 1 ? "received" : "result \(r.map(String.init) ?? "none")"
+                outcome =
+                    ResultCode.isTimeout(r) ? "timeout" : r == 0 || r == 1 ? "received" : "result \(r.map(String.init) ?? "none")"
             }
             let message = e.kind == .receive ? e.message : e.skipSearchReply
-            try s.insert(.int(seq), .u(e.pid), .text(e.kind == .receive ? "receive" : "send_receive_skip_search"),
-                         .u(e.start), .u(e.end), .u(e.duration), e.kind == .receive && !e.tags.isEmpty ? .text(Self.list(e.tags)) : .null,
-                         .opt(e.args.at(timeoutArg)), .text(outcome), message == 0 || outcome != "received" ? .null : .u(message))
+            try s.insert(
+                .int(seq), .u(e.pid), .text(e.kind == .receive ? "receive" : "send_receive_skip_search"),
+                .u(e.start), .u(e.end), .u(e.duration), e.kind == .receive && !e.tags.isEmpty ? .text(Self.list(e.tags)) : .null,
+                .opt(e.args.at(timeoutArg)), .text(outcome), message == 0 || outcome != "received" ? .null : .u(message))
         }
     }
 
@@ -158,10 +163,13 @@ package final class TraceSQLLoader {
         if let failure { throw failure }
         if let tracker, let s = statements[.processes] {
             for p in tracker.processes.records {
-                let status = p.exit.map { ExitCode(rawValue: $0.status).map(EventLineFormatter.exitName) ?? "status \($0.status)" }
-                try s.insert(.u(p.pid), .opt(p.parent), .opt(p.entry), .u(p.firstSeen), .opt(p.exit?.at), .opt(status),
-                             p.exit.map { $0.reason.isEmpty ? .null : .text($0.reason) } ?? .null,
-                             p.exit == nil ? .null : .i(p.queuedAtExit), .i(p.maxMailboxDepth), .i(p.droppedFromMailbox))
+                let status = p.exit.map {
+                    ExitCode(rawValue: $0.status).map(EventLineFormatter.exitName) ?? "status \($0.status)"
+                }
+                try s.insert(
+                    .u(p.pid), .opt(p.parent), .opt(p.entry), .u(p.firstSeen), .opt(p.exit?.at), .opt(status),
+                    p.exit.map { $0.reason.isEmpty ? .null : .text($0.reason) } ?? .null,
+                    p.exit == nil ? .null : .i(p.queuedAtExit), .i(p.maxMailboxDepth), .i(p.droppedFromMailbox))
             }
         }
         statements.removeAll()
@@ -187,7 +195,8 @@ package final class TraceSQLLoader {
                 sendOfDelivery.flatMap { d.receivedAt >= $0.at ? Int64(clamping: d.receivedAt - $0.at) : nil }
             }
             try s.insert(
-                .u(life.id), .int(life.tag), .i(life.isLinkDied ? 1 : 0), .opt(life.creator), .opt(life.createdAt), .int(life.capacity),
+                .u(life.id), .int(life.tag), .i(life.isLinkDied ? 1 : 0), .opt(life.creator), .opt(life.createdAt),
+                .int(life.capacity),
                 .u(life.bytesWritten), .i(life.writeCalls), .u(life.bytesRead), .i(life.readCalls), .i(life.pushes.count),
                 .i(sends.count), .i(life.hops.filter { $0.delivery != nil }.count), .opt(sends.first?.send?.at),
                 .opt(last?.from), .opt(last?.to), .opt(last?.at), .opt(last?.call.name),
@@ -201,17 +210,20 @@ package final class TraceSQLLoader {
         if let s = statements[.message_hops] {
             for (i, hop) in life.hops.enumerated() {
                 let send = hop.send, d = hop.delivery
-                try s.insert(.u(life.id), .i(i + 1), .opt(send?.from), .opt(send?.to), .opt(send?.at), .opt(send?.call.name),
-                             send.map { .i($0.receiverWasRunning ? 1 : 0) } ?? .null, .opt(d?.receiver), .opt(d?.calledAt),
-                             .opt(d?.receivedAt), .opt(d?.call.name), d.map { $0.tagSet.isEmpty ? .null : .text(Self.list($0.tagSet)) } ?? .null)
+                try s.insert(
+                    .u(life.id), .i(i + 1), .opt(send?.from), .opt(send?.to), .opt(send?.at), .opt(send?.call.name),
+                    send.map { .i($0.receiverWasRunning ? 1 : 0) } ?? .null, .opt(d?.receiver), .opt(d?.calledAt),
+                    .opt(d?.receivedAt), .opt(d?.call.name),
+                    d.map { $0.tagSet.isEmpty ? .null : .text(Self.list($0.tagSet)) } ?? .null)
             }
         }
         if let s = statements[.resources] {
             let droppedSlots = Set(life.resourcesDropped.map(\.slot))
             for p in life.pushes {
                 let take = life.takes.first { $0.slot == p.slot && $0.newID != nil }
-                try s.insert(.u(life.id), .opt(p.slot), .text("\(p.kind)"), .u(p.pid), .u(p.at), .int(p.resourceID),
-                             .opt(take?.pid), .opt(take?.at), .opt(take?.newID), .i(droppedSlots.contains(p.slot ?? -1) ? 1 : 0))
+                try s.insert(
+                    .u(life.id), .opt(p.slot), .text("\(p.kind)"), .u(p.pid), .u(p.at), .int(p.resourceID),
+                    .opt(take?.pid), .opt(take?.at), .opt(take?.newID), .i(droppedSlots.contains(p.slot ?? -1) ? 1 : 0))
             }
         }
     }

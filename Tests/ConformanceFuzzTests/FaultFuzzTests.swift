@@ -54,7 +54,9 @@ struct FaultFuzzTests {
         let f = try #require(failure, "\(c.fault) was not found within 60 s")
         #expect(f.signature.rule == c.rule, "found \(f.signature) at seed \(f.seed)")
         let files = try #require(f.files)
-        #expect(files.requestCount <= 12, "\(files.requestCount) requests:\n\((try? String(contentsOfFile: files.listing, encoding: .utf8)) ?? "")")
+        #expect(
+            files.requestCount <= 12,
+            "\(files.requestCount) requests:\n\((try? String(contentsOfFile: files.listing, encoding: .utf8)) ?? "")")
         #expect(FileManager.default.fileExists(atPath: files.trace))
         // The requests file is NDJSON the adapter under test answers line by line.
         let lines = try String(contentsOfFile: files.requests, encoding: .utf8).split(separator: "\n")
@@ -156,10 +158,14 @@ struct TraceShrinkTests {
         let result = await offPool { () -> (TraceOutcome?, TraceShrinker.Result?) in
             let first = ConformanceRunner(adapter: adapter, replay: replay).run([.events(events, name: "ring")]).outcomes.first
             guard let first, let signature = FailureSignature(first) else { return (first, nil) }
-            let oracle = ShrinkOracle(adapter: adapter, reference: .init(command: FuzzSupport.builtin), replay: replay,
-                                      signature: signature)
-            return (first, TraceShrinker(oracle: oracle, timeLimit: 120)
-                .shrink(events, divergenceIndex: first.firstCauses.first?.eventIndex))
+            let oracle = ShrinkOracle(
+                adapter: adapter, reference: .init(command: FuzzSupport.builtin), replay: replay,
+                signature: signature)
+            return (
+                first,
+                TraceShrinker(oracle: oracle, timeLimit: 120)
+                    .shrink(events, divergenceIndex: first.firstCauses.first?.eventIndex)
+            )
         }
         let shrunk = try #require(result.1, "the ring did not diverge: \(result.0.map(\.note) ?? "")")
         #expect(shrunk.outcome.flatMap(FailureSignature.init)?.rule == "R-RES-5")
@@ -182,11 +188,14 @@ struct TraceShrinkTests {
             TraceEvent(kind: .takeTcpStream, pid: pid, start: 0, end: 0, args: [0], result: .value(id))
         }
         func push(_ pid: UInt64, _ id: Int64, trap: Bool = false) -> TraceEvent {
-            TraceEvent(kind: .pushTcpStream, pid: pid, start: 0, end: 0, args: [id],
-                       result: trap ? .trap("lunatic::message::push_tcp_stream") : .value(0))
+            TraceEvent(
+                kind: .pushTcpStream, pid: pid, start: 0, end: 0, args: [id],
+                result: trap ? .trap("lunatic::message::push_tcp_stream") : .value(0))
         }
-        let events = [take(2, 40), push(2, 12), push(2, 40), take(2, 41), push(2, 1 << 30, trap: true), push(2, 7, trap: true),
-                      take(3, 40), push(3, 40)]
+        let events = [
+            take(2, 40), push(2, 12), push(2, 40), take(2, 41), push(2, 1 << 30, trap: true), push(2, 7, trap: true),
+            take(3, 40), push(3, 40),
+        ]
         let out = TraceShrinker.compactingResourceIDs(events)
         func id(_ e: TraceEvent) -> Int64? { e.kind == .takeTcpStream ? e.result.value : e.args.at(0) }
         // pid 2 held 12, 40, 41: 0, 1, 2; the unheld 7 and 2^30 come after them; pid 3 has its own table.

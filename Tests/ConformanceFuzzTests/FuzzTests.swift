@@ -71,11 +71,12 @@ struct FuzzRecordingTests {
                 if e.kind == .receive, let v = e.result.value { receiveCodes.insert(v) }
             }
         }
-        for k in ["create_data", "write_data", "read_data", "seek_data", "get_tag", "data_size", "send", "receive",
-                  "send_receive_skip_search", "send_receive_skip_search_return", "push_module", "push_tcp_stream",
-                  "push_tls_stream", "push_udp_socket", "take_module", "take_tcp_stream", "take_tls_stream",
-                  "take_udp_socket", "spawn", "link", "unlink", "kill", "die_when_link_dies", "link_died", "exit"]
-        {
+        for k in [
+            "create_data", "write_data", "read_data", "seek_data", "get_tag", "data_size", "send", "receive",
+            "send_receive_skip_search", "send_receive_skip_search_return", "push_module", "push_tcp_stream",
+            "push_tls_stream", "push_udp_socket", "take_module", "take_tcp_stream", "take_tls_stream",
+            "take_udp_socket", "spawn", "link", "unlink", "kill", "die_when_link_dies", "link_died", "exit",
+        ] {
             #expect(kinds.contains(k), "no \(k) in 40 workloads")
         }
         #expect(exits == [0, 1, 2, 3])
@@ -86,8 +87,10 @@ struct FuzzRecordingTests {
 
 @Suite("Fuzzing: replay round trips", .serialized)
 struct FuzzRoundTripTests {
-    static func fuzz(_ adapter: [String], count: Int, seed: UInt64, reference: [String]? = nil,
-                     generator: WorkloadGenerator.Options = FuzzSupport.clearOfKnownIssues) async -> Fuzzer.Result {
+    static func fuzz(
+        _ adapter: [String], count: Int, seed: UInt64, reference: [String]? = nil,
+        generator: WorkloadGenerator.Options = FuzzSupport.clearOfKnownIssues
+    ) async -> Fuzzer.Result {
         var options = Fuzzer.Options(adapter: adapter)
         options.seed = seed
         options.count = count
@@ -103,7 +106,9 @@ struct FuzzRoundTripTests {
         // No reference: a divergence of Luna's own recording or replay fails here too.
         let r = await Self.fuzz(FuzzSupport.python, count: 60, seed: 1_000, generator: WorkloadGenerator.Options())
         #expect(r.outcomes.count == 60)
-        #expect(r.failure?.signature == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
+        #expect(
+            r.failure?.signature == nil,
+            "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
     }
 
     @Test("generated workloads replay on the built-in adapter without divergence of its own")
@@ -113,6 +118,8 @@ struct FuzzRoundTripTests {
         // built-in adapter.
         let r = await Self.fuzz(FuzzSupport.builtin, count: 60, seed: 2_000, reference: FuzzSupport.python)
         #expect(r.outcomes.count == 60)
-        #expect(r.failure?.signature == nil, "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
+        #expect(
+            r.failure?.signature == nil,
+            "\(r.outcomes.filter(\.countsAsFailure).map { ConformanceReport.textLines($0).joined(separator: "\n") })")
     }
 }

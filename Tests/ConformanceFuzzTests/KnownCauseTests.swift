@@ -8,14 +8,17 @@ import Testing
 @Suite("Fuzzing with known causes", .serialized)
 struct KnownCauseTests {
     static func outcome(_ category: DivergenceCategory, _ rule: String, _ call: String) -> TraceOutcome {
-        TraceOutcome(name: "t", status: .failed, divergences: [
-            Divergence(category: category, rule: rule, eventIndex: 3, pid: 2, call: call, expected: "", got: ""),
-        ])
+        TraceOutcome(
+            name: "t", status: .failed,
+            divergences: [
+                Divergence(category: category, rule: rule, eventIndex: 3, pid: 2, call: call, expected: "", got: "")
+            ])
     }
 
     @Test("a cause matches the first divergence's category, rule and call (or any call with *)")
     func matching() throws {
-        let causes = try KnownCause.parse("""
+        let causes = try KnownCause.parse(
+            """
             # label category rule call
             1  wrong-exit  R-PROC-2  kill   # the caller's own kill
             8  lost-message R-SEND-1 *
@@ -45,7 +48,9 @@ struct KnownCauseTests {
         }
     }
 
-    @Test("a workload that diverges by a listed cause is reported and skipped; unlisted, or diverging on the reference too, it fails")
+    @Test(
+        "a workload that diverges by a listed cause is reported and skipped; unlisted, or diverging on the reference too, it fails"
+    )
     func listedAndUnlisted() async throws {
         var options = Fuzzer.Options(adapter: FuzzSupport.builtin + ["--fault", "ignore-tags"])
         options.reference = FuzzSupport.python

@@ -12,9 +12,11 @@ struct LunaDivergenceTests {
     static func replayOnPython(_ w: Workload) async -> (WorkloadRecorder.Recording, TraceOutcome?) {
         await offPool {
             let r = WorkloadRecorder().record(w)
-            let report = ConformanceRunner(adapter: .init(command: FuzzSupport.python),
-                                           replay: .init(callTimeout: 3, traceTimeout: 30))
-                .run([.events(r.events, name: "workload")])
+            let report = ConformanceRunner(
+                adapter: .init(command: FuzzSupport.python),
+                replay: .init(callTimeout: 3, traceTimeout: 30)
+            )
+            .run([.events(r.events, name: "workload")])
             return (r, report.outcomes.first)
         }
     }
@@ -26,11 +28,15 @@ struct LunaDivergenceTests {
     @Test("R-PROC-8: a process woken by a message and killed before it runs returned the message first")
     func wokenThenKilled() async throws {
         // P0 lets P1 block in receive, then sends it a message and kills it in one go.
-        let w = Workload(seed: 0, processes: [
-            [.spawn(child: 1, link: 0), .receive(tags: [9999], .ms(5)), .createData(tag: 2, capacity: 0),
-             .send(.process(1)), .kill(.process(1))],
-            [.receive(tags: [], .forever), .readData(count: 1)],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [
+                    .spawn(child: 1, link: 0), .receive(tags: [9999], .ms(5)), .createData(tag: 2, capacity: 0),
+                    .send(.process(1)), .kill(.process(1)),
+                ],
+                [.receive(tags: [], .forever), .readData(count: 1)],
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         let received = try #require(r.events.firstIndex { $0.kind == .receive && $0.pid == 3 && $0.result == .value(0) })
@@ -41,11 +47,15 @@ struct LunaDivergenceTests {
 
     @Test("R-PROC-8: a skip-search caller woken by its reply and killed before it runs returned the reply first")
     func skipSearchWokenThenKilled() async throws {
-        let w = Workload(seed: 0, processes: [
-            [.spawn(child: 1, link: 0), .receive(tags: [3], .forever), .createData(tag: 3, capacity: 0),
-             .send(.process(1)), .kill(.process(1))],
-            [.createData(tag: 3, capacity: 0), .skipSearch(.process(0), .forever), .getTag],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [
+                    .spawn(child: 1, link: 0), .receive(tags: [3], .forever), .createData(tag: 3, capacity: 0),
+                    .send(.process(1)), .kill(.process(1)),
+                ],
+                [.createData(tag: 3, capacity: 0), .skipSearch(.process(0), .forever), .getTag],
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         let returned = try #require(r.events.firstIndex { $0.kind == .sendReceiveSkipSearchReturn })
@@ -56,12 +66,16 @@ struct LunaDivergenceTests {
 
     @Test("R-PROC-5: kill(A); kill(B) with B linked to A: B dies of the link, as the protocol's kill has it")
     func killThenKillLinked() async throws {
-        let w = Workload(seed: 0, processes: [
-            [.spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .receive(tags: [9999], .ms(5)),
-             .kill(.process(1)), .kill(.process(2))],
-            [.link(tag: 3, .process(2)), .receive(tags: [], .forever)],
-            [.receive(tags: [], .forever)],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [
+                    .spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .receive(tags: [9999], .ms(5)),
+                    .kill(.process(1)), .kill(.process(2)),
+                ],
+                [.link(tag: 3, .process(2)), .receive(tags: [], .forever)],
+                [.receive(tags: [], .forever)],
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         let exitB = try #require(r.events.first { $0.kind == .exit && $0.pid == 4 })
@@ -73,14 +87,20 @@ struct LunaDivergenceTests {
     func cascadeIsBreadthFirst() async throws {
         // Killing A ends B (linked to A); X, linked to both with die_when_link_dies off, hears
         // of A first, then of B.
-        let w = Workload(seed: 0, processes: [
-            [.spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .spawn(child: 3, link: 0),
-             .receive(tags: [9999], .ms(5)), .kill(.process(1))],
-            [.receive(tags: [], .forever)],
-            [.link(tag: 1, .process(1)), .receive(tags: [], .forever)],
-            [.dieWhenLinkDies(false), .link(tag: 2, .process(1)), .link(tag: 3, .process(2)),
-             .receive(tags: [], .forever), .getTag, .receive(tags: [], .forever), .getTag],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [
+                    .spawn(child: 1, link: 0), .spawn(child: 2, link: 0), .spawn(child: 3, link: 0),
+                    .receive(tags: [9999], .ms(5)), .kill(.process(1)),
+                ],
+                [.receive(tags: [], .forever)],
+                [.link(tag: 1, .process(1)), .receive(tags: [], .forever)],
+                [
+                    .dieWhenLinkDies(false), .link(tag: 2, .process(1)), .link(tag: 3, .process(2)),
+                    .receive(tags: [], .forever), .getTag, .receive(tags: [], .forever), .getTag,
+                ],
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         let tags = r.events.filter { $0.kind == .getTag && $0.pid == 5 }.map(\.result)
@@ -90,22 +110,29 @@ struct LunaDivergenceTests {
 
     @Test("R-PROC-3: a link to a missing pid ends the caller at its next wait under the flag in force at the link")
     func deferredNoticeKeepsItsFlag() async {
-        let w = Workload(seed: 0, processes: [
-            [.link(tag: 4, .missing(999)), .dieWhenLinkDies(false), .receive(tags: [], .ms(1)), .getTag],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [.link(tag: 4, .missing(999)), .dieWhenLinkDies(false), .receive(tags: [], .ms(1)), .getTag]
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         #expect(r.events.contains { $0.kind == .exit && $0.pid == 2 && $0.args.at(0) == ExitCode.linkDied.rawValue })
         #expect(outcome?.status == .passed, "\(Self.failures(outcome))")
     }
 
-    @Test("R-RECV-8: a deferred \"no process\" notice arrives while a skip-search call waits: its LinkDied message is the reply",
-          arguments: [FuzzTimeout.ms(250), .zero, .forever])
+    @Test(
+        "R-RECV-8: a deferred \"no process\" notice arrives while a skip-search call waits: its LinkDied message is the reply",
+        arguments: [FuzzTimeout.ms(250), .zero, .forever])
     func deferredNoticeRepliesToSkipSearch(_ timeout: FuzzTimeout) async throws {
-        let w = Workload(seed: 0, processes: [
-            [.dieWhenLinkDies(false), .link(tag: 4, .missing(999)), .createData(tag: 0, capacity: 0),
-             .skipSearch(.missing(998), timeout), .getTag],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [
+                    .dieWhenLinkDies(false), .link(tag: 4, .missing(999)), .createData(tag: 0, capacity: 0),
+                    .skipSearch(.missing(998), timeout), .getTag,
+                ]
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         let ret = try #require(r.events.first { $0.kind == .sendReceiveSkipSearchReturn })
@@ -123,10 +150,12 @@ struct LunaDivergenceTests {
     func deferredDeathBeforeSkipSearchSends() async throws {
         // P1's request would wake P0's receive, and P1's death (linked) would end P0 too; as the
         // call never sends, P0's receive times out before the death reaches it.
-        let w = Workload(seed: 0, processes: [
-            [.spawn(child: 1, link: 1), .receive(tags: [2], .ms(50)), .getTag],
-            [.link(tag: 4, .missing(999)), .createData(tag: 2, capacity: 0), .skipSearch(.process(0), .zero)],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [.spawn(child: 1, link: 1), .receive(tags: [2], .ms(50)), .getTag],
+                [.link(tag: 4, .missing(999)), .createData(tag: 2, capacity: 0), .skipSearch(.process(0), .zero)],
+            ])
         let (r, outcome) = await Self.replayOnPython(w)
         #expect(r.endedCleanly)
         #expect(!r.events.contains { $0.kind == .sendReceiveSkipSearch }, "the call sent its request")
@@ -136,14 +165,18 @@ struct LunaDivergenceTests {
     @Test("R-PROC-5: a kill whose link cascade ends the caller returns on the built-in adapter; the caller ends after")
     func killEndingTheCallerReturns() async throws {
         // P0, linked to P1, kills it: P1's death ends P0 through the link, inside the kill.
-        let w = Workload(seed: 0, processes: [
-            [.spawn(child: 1, link: 1), .receive(tags: [9999], .ms(5)), .kill(.process(1)), .getTag],
-            [.receive(tags: [], .forever)],
-        ])
+        let w = Workload(
+            seed: 0,
+            processes: [
+                [.spawn(child: 1, link: 1), .receive(tags: [9999], .ms(5)), .kill(.process(1)), .getTag],
+                [.receive(tags: [], .forever)],
+            ])
         let report = await offPool { () -> (WorkloadRecorder.Recording, TraceOutcome?) in
             let r = WorkloadRecorder().record(w)
-            let o = ConformanceRunner(adapter: .init(command: FuzzSupport.builtin), replay: .init(callTimeout: 3, traceTimeout: 30))
-                .run([.events(r.events, name: "kill-ends-caller")]).outcomes.first
+            let o = ConformanceRunner(
+                adapter: .init(command: FuzzSupport.builtin), replay: .init(callTimeout: 3, traceTimeout: 30)
+            )
+            .run([.events(r.events, name: "kill-ends-caller")]).outcomes.first
             return (r, o)
         }
         let (r, outcome) = report

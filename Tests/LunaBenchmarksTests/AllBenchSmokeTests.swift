@@ -1,6 +1,7 @@
 import Foundation
 import LunaTestSupport
 import Testing
+
 @testable import LunaBenchmarks
 
 /// `luna-bench all --quick` in process: every figure P1–P6 is measured and lands in the table
@@ -12,8 +13,10 @@ struct AllBenchSmokeTests {
 
     @Test("every figure gets a row with a figure, a comparison and a goal verdict")
     func quickRunFillsEveryRow() throws {
-        var arguments = ["--quick", "--events", "3000", "--corpus", Self.packageRoot + "/traces/corpus",
-                         "--erlang-source", Self.packageRoot + "/bench"]
+        var arguments = [
+            "--quick", "--events", "3000", "--corpus", Self.packageRoot + "/traces/corpus",
+            "--erlang-source", Self.packageRoot + "/bench",
+        ]
         // P4 replays through the luna-conform of this build (next to the test bundle).
         let conform = try #require(builtExecutable("luna-conform"), "luna-conform is not built next to the tests")
         arguments += ["--adapter", conform + " adapter"]
@@ -25,8 +28,9 @@ struct AllBenchSmokeTests {
         }
         // Every goal-bearing figure has a verdict (but a ratio to Erlang where Erlang is not
         // installed); the table names each id.
-        #expect(report.rows.filter { !$0.goal.isEmpty && !$0.comparison.contains("Erlang not installed") }
-            .allSatisfy { $0.met != nil })
+        #expect(
+            report.rows.filter { !$0.goal.isEmpty && !$0.comparison.contains("Erlang not installed") }
+                .allSatisfy { $0.met != nil })
         let table = report.table()
         for id in ids { #expect(table.contains("| \(id) ")) }
     }

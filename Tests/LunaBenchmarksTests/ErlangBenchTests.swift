@@ -1,6 +1,7 @@
 import Foundation
 import LunaTestSupport
 import Testing
+
 @testable import LunaBenchmarks
 
 /// P5's Erlang columns: measured by running bench/luna_bench.erl when erl is installed, and a

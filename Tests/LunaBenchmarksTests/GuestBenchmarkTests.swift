@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import LunaBenchmarks
 import LunaRuntime
+import Testing
 
 /// The guest benchmark workloads run correctly. Figures come from release builds: with
 /// `LUNA_GUEST_BENCH_ROUNDTRIPS=N` set, the test also prints the measured rates (no timing
@@ -16,8 +16,10 @@ struct GuestBenchmarkTests {
         let receive = try GuestBenchmarks.pingPongRate(roundTrips: rounds, skipSearch: false, module: module)
         #expect(skip > 0 && receive > 0)
         if rounds > 200 {
-            print(String(format: "guest ping-pong: %.0f round trips/s (skip-search), %.0f (send+receive), %d rounds",
-                         skip, receive, rounds))
+            print(
+                String(
+                    format: "guest ping-pong: %.0f round trips/s (skip-search), %.0f (send+receive), %d rounds",
+                    skip, receive, rounds))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaBenchmarks
 @testable import LunaRuntime
 

@@ -30,8 +30,9 @@ struct AdapterFailureTests {
         let sources = Array(TestSupport.scenarios.prefix(2))
         // Budgets with room for a loaded CI machine: a crash or garbage that comes late must
         // not be taken for a hang (only the hang and silent fixtures wait them out).
-        let runner = ConformanceRunner(adapter: .init(command: Self.fixture(c.script), handshakeTimeout: 3),
-                                       replay: .init(callTimeout: 2, traceTimeout: 20))
+        let runner = ConformanceRunner(
+            adapter: .init(command: Self.fixture(c.script), handshakeTimeout: 3),
+            replay: .init(callTimeout: 2, traceTimeout: 20))
         let report = runner.run(sources)
         #expect(report.outcomes.count == 2, "replay must go on with the next trace")
         for o in report.outcomes {
@@ -48,8 +49,9 @@ struct AdapterFailureTests {
         // Each answer is held 60 ms: the dozen pipelined requests of these traces are answered
         // long after a 0.5 s budget counted from their send, but the adapter never stops answering.
         let traces = ["msg_seek", "msg_kinds"].map { TraceSource.file(TestSupport.packageRoot + "/traces/corpus/\($0).trace") }
-        let runner = ConformanceRunner(adapter: .init(command: Self.fixture("slow_adapter.py")),
-                                       replay: .init(callTimeout: 0.5, traceTimeout: 60))
+        let runner = ConformanceRunner(
+            adapter: .init(command: Self.fixture("slow_adapter.py")),
+            replay: .init(callTimeout: 0.5, traceTimeout: 60))
         let report = runner.run(traces)
         #expect(report.outcomes.allSatisfy { $0.adapterFailure == nil }, "\(report.text())")
         #expect(report.summaryLine == "2 passed, 0 failed, 0 skipped", "\(report.text())")

@@ -14,8 +14,9 @@ struct AdapterOrderingTests {
         name == "Python" ? TestSupport.pythonAdapter : TestSupport.builtinAdapter()
     }
 
-    @Test("requests queued behind a blocking call all run before a request sent after its answer",
-          arguments: adapters)
+    @Test(
+        "requests queued behind a blocking call all run before a request sent after its answer",
+        arguments: adapters)
     func queuedRunBeforeLaterRequests(_ adapter: String) async throws {
         // Process 1 times out while 1,000 writes wait behind its receive; a kill sent only after
         // the timeout's answer must find them all done (section 2.1 rules 1 and 2).
@@ -37,8 +38,9 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test("a kill run behind a blocking call ends its victim before the victim's next requests, which are answered",
-          arguments: adapters)
+    @Test(
+        "a kill run behind a blocking call ends its victim before the victim's next requests, which are answered",
+        arguments: adapters)
     func killRunAfterBlockingCall(_ adapter: String) async throws {
         let problems = try await offPool {
             let s = try AdapterSession(Self.command(adapter))
@@ -64,8 +66,9 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test("send_receive_skip_search waits before the next request starts: a message sent right after it is its reply",
-          arguments: adapters)
+    @Test(
+        "send_receive_skip_search waits before the next request starts: a message sent right after it is its reply",
+        arguments: adapters)
     func skipSearchWaitsBeforeNextRequest(_ adapter: String) async throws {
         // R-RECV-7: the reply arrives after the call began, so the call takes it. The tag differs
         // each round, so a reply the call missed leaves it waiting for good.
@@ -75,7 +78,9 @@ struct AdapterOrderingTests {
             var calls: [(id: Int64, tag: Int64)] = []
             for round in 1...3_000 {
                 s.send("create_data", "\"process\":\(p1),\"tag\":\(round),\"capacity\":0")
-                calls.append((s.send("send_receive_skip_search", "\"process\":\(p1),\"to\":1099511627776,\"timeout_ms\":-1"), Int64(round)))
+                calls.append(
+                    (s.send("send_receive_skip_search", "\"process\":\(p1),\"to\":1099511627776,\"timeout_ms\":-1"), Int64(round))
+                )
                 s.send("create_data", "\"process\":\(p2),\"tag\":\(round),\"capacity\":0")
                 s.send("send", "\"process\":\(p2),\"to\":\(p1)")
             }
@@ -91,8 +96,9 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test("timeouts end in deadline order, each with the requests it released: a later wait gets the message they send",
-          arguments: adapters)
+    @Test(
+        "timeouts end in deadline order, each with the requests it released: a later wait gets the message they send",
+        arguments: adapters)
     func timeoutsInDeadlineOrder(_ adapter: String) async throws {
         // Process 1's receive times out first and the send queued behind it runs at that moment
         // (section 2.1), before process 2's receive, which started after it with the same
@@ -116,8 +122,9 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test("a trap in send_receive_skip_search ends the caller with failure and notifies its links before the next request",
-          arguments: adapters)
+    @Test(
+        "a trap in send_receive_skip_search ends the caller with failure and notifies its links before the next request",
+        arguments: adapters)
     func skipSearchTrapNotifiesLinks(_ adapter: String) async throws {
         let problems = try await offPool {
             let s = try AdapterSession(Self.command(adapter))
@@ -163,8 +170,9 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
-    @Test("link to an ended process returns; the notice takes effect at the next waiting call (R-PROC-3)",
-          arguments: adapters)
+    @Test(
+        "link to an ended process returns; the notice takes effect at the next waiting call (R-PROC-3)",
+        arguments: adapters)
     func linkToEndedProcess(_ adapter: String) async throws {
         let problems = try await offPool {
             let s = try AdapterSession(Self.command(adapter))
@@ -184,7 +192,7 @@ struct AdapterOrderingTests {
             s.expect(try s.answer(s.send("link", "\"process\":\(notified),\"tag\":8,\"to\":\(gone)")), .result(.null))
             let a = try s.answer(s.send("receive", "\"process\":\(notified),\"tags\":[],\"timeout_ms\":0"))
             guard case .result(let r) = a, r["code"]?.int == 1, r["message"]?["kind"]?.string == "link_died",
-                  r["message"]?["tag"]?.int == 8
+                r["message"]?["tag"]?.int == 8
             else {
                 s.fail("expected the LinkDied message with tag 8, got \(a.summary)")
                 return s.problems
@@ -211,11 +219,16 @@ struct AdapterOrderingTests {
             }
             s.check(reason == "lunatic::message::write_data", "trap reason \(reason)")
             s.check(scratch["tag"]?.int == 4, "scratch at the trap: \(scratch.serialized)")
-            if case .result(let r) = try s.answer(notice) { s.check(r["code"]?.int == 1, "the parent received \(r.serialized)") } else { s.fail("no LinkDied message") }
+            if case .result(let r) = try s.answer(notice) {
+                s.check(r["code"]?.int == 1, "the parent received \(r.serialized)")
+            } else {
+                s.fail("no LinkDied message")
+            }
             s.expect(try s.exit(of: child), "failure")
             let other = try s.spawn()
-            s.expect(try s.answer(s.send("receive", "\"process\":\(other),\"tags\":[],\"timeout_ms\":0,\"guest_fault\":true")),
-                     .trap(reason: "lunatic::message::receive", scratch: .null))
+            s.expect(
+                try s.answer(s.send("receive", "\"process\":\(other),\"tags\":[],\"timeout_ms\":0,\"guest_fault\":true")),
+                .trap(reason: "lunatic::message::receive", scratch: .null))
             return s.problems
         }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")

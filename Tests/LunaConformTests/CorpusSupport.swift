@@ -32,10 +32,12 @@ enum CorpusSupport {
 
     /// Replays `sources` through `command` with the corpus's expectations.
     static func replay(_ sources: [TraceSource], _ command: [String], callTimeout: Double = 2) throws -> ConformanceReport {
-        ConformanceRunner(adapter: .init(command: command),
-                          replay: .init(callTimeout: callTimeout, traceTimeout: 60),
-                          expectations: try expectations())
-            .run(sources)
+        ConformanceRunner(
+            adapter: .init(command: command),
+            replay: .init(callTimeout: callTimeout, traceTimeout: 60),
+            expectations: try expectations()
+        )
+        .run(sources)
     }
 
     /// All events of a trace file, or the reader's error.
@@ -51,18 +53,23 @@ enum CorpusSupport {
     static func record(_ entry: CorpusManifest.Entry, in m: CorpusManifest) throws -> String {
         let path = NSTemporaryDirectory() + "luna-corpus-\(UUID().uuidString).trace"
         let module = try GuestModule(path: m.directory + "/" + entry.guest)
-        let writer = try TraceWriter(path: path, header: TraceHeader(producer: "CorpusTests", clock: "monotonic",
-                                                                      wallClockStartNanos: 0, metadata: [:]))
+        let writer = try TraceWriter(
+            path: path,
+            header: TraceHeader(
+                producer: "CorpusTests", clock: "monotonic",
+                wallClockStartNanos: 0, metadata: [:]))
         var arguments = [entry.guest.split(separator: "/").last.map(String.init) ?? entry.guest]  // as record passes it
         if entry.entry == "tls_acceptor" {
             for file in ["localhost.crt", "localhost.key"] {
-                arguments.append(try String(contentsOfFile: m.directory + "/corpus/tls/" + file, encoding: .utf8)
-                    .trimmingCharacters(in: .newlines))
+                arguments.append(
+                    try String(contentsOfFile: m.directory + "/corpus/tls/" + file, encoding: .utf8)
+                        .trimmingCharacters(in: .newlines))
             }
         }
         let environment = Environment(trace: writer)
-        let pid = try environment.spawnGuest(module: module, entry: entry.entry,
-                                             options: GuestOptions(output: CapturedGuestOutput(), arguments: arguments))
+        let pid = try environment.spawnGuest(
+            module: module, entry: entry.entry,
+            options: GuestOptions(output: CapturedGuestOutput(), arguments: arguments))
         _ = environment.waitForExitBlocking(of: pid, timeout: 60)
         _ = environment.waitUntilAllExited(timeout: 5)
         _ = try writer.close()

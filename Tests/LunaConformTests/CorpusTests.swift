@@ -54,8 +54,9 @@ struct CorpusTests {
         #expect(manifest.entries.count >= 50)
         for entry in manifest.entries {
             let (header, events) = try CorpusSupport.events(of: manifest.path(of: entry))
-            #expect(header.formatMajor == TraceHeader.currentMajor && header.formatMinor <= TraceHeader.currentMinor,
-                    "\(entry.file): format \(header.formatMajor).\(header.formatMinor)")
+            #expect(
+                header.formatMajor == TraceHeader.currentMajor && header.formatMinor <= TraceHeader.currentMinor,
+                "\(entry.file): format \(header.formatMajor).\(header.formatMinor)")
             #expect(events.contains { $0.kind == .exit && $0.pid == 1 }, "\(entry.file): no end of the first process")
         }
     }
@@ -104,7 +105,9 @@ struct CorpusTests {
         let dir = (try CorpusSupport.manifest()).directory + "/corpus/"
         for (fault, traces) in Self.faultCatchers {
             let sources = traces.map { TraceSource.file(dir + $0 + ".trace") }
-            let report = try await offPool { try CorpusSupport.replay(sources, TestSupport.builtinAdapter([fault]), callTimeout: 1) }
+            let report = try await offPool {
+                try CorpusSupport.replay(sources, TestSupport.builtinAdapter([fault]), callTimeout: 1)
+            }
             #expect(!report.allPassed, "fault \(fault) was not caught by \(traces)")
         }
     }
@@ -119,7 +122,9 @@ struct CorpusTests {
             let (_, again) = try CorpusSupport.events(of: fresh)
             let a = CorpusSupport.callsAndResults(committed), b = CorpusSupport.callsAndResults(again)
             let firstDifference = zip(a, b).first { $0 != $1 }
-            #expect(a == b, "\(entry.file): \(a.count) vs \(b.count) events; first difference: \(String(describing: firstDifference))")
+            #expect(
+                a == b, "\(entry.file): \(a.count) vs \(b.count) events; first difference: \(String(describing: firstDifference))"
+            )
         }
     }
 }

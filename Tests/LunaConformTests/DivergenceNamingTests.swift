@@ -61,23 +61,30 @@ struct DivergenceNamingTests {
         let report = await offPool { TestSupport.replay([Self.source(c.trace)], Self.faulty(c.fault), callTimeout: 3) }
         let causes = report.outcomes.flatMap(\.firstCauses)
         #expect(report.outcomes.allSatisfy { $0.adapterFailure == nil }, "\(report.text())")
-        #expect(causes.first?.category == c.category && causes.first?.rule == c.rule,
-                "expected \(c.category.rawValue) \(c.rule) first; report:\n\(report.text())")
+        #expect(
+            causes.first?.category == c.category && causes.first?.rule == c.rule,
+            "expected \(c.category.rawValue) \(c.rule) first; report:\n\(report.text())")
     }
 
     @Test("on corpus traces: a notice with a wrong tag skipped by a tag set, a skip-search that ignores a LinkDied reply")
     func corpusRules() async throws {
         let corpus = TestSupport.packageRoot + "/traces/corpus/"
-        for (fault, trace, rule) in [("link-tag-plus-one", "proc_spawn_link", "R-PROC-4"),
-                                     ("skip-search-ignores-link-died", "recv_skip_search_link_died", "R-RECV-8")] {
-            let report = await offPool { TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2) }
+        for (fault, trace, rule) in [
+            ("link-tag-plus-one", "proc_spawn_link", "R-PROC-4"),
+            ("skip-search-ignores-link-died", "recv_skip_search_link_died", "R-RECV-8"),
+        ] {
+            let report = await offPool {
+                TestSupport.replay([.file(corpus + trace + ".trace")], Self.faulty(fault), callTimeout: 2)
+            }
             #expect(report.outcomes.first?.firstCauses.first?.rule == rule, "\(fault): \(report.text())")
         }
     }
 
     @Test("a reorder is reported where it happened, and the late message is not called unknown")
     func reorderWording() async throws {
-        let report = await offPool { TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3) }
+        let report = await offPool {
+            TestSupport.replay([Self.scenario("selective-receive")], Self.faulty("fifo-break"), callTimeout: 3)
+        }
         let outcome = try #require(report.outcomes.first)
         let first = try #require(outcome.firstCauses.first)
         #expect(first.detail.contains("arrived later, at event #"), "\(report.text())")
@@ -86,9 +93,12 @@ struct DivergenceNamingTests {
 
     @Test("a message dropped after a later one overtook nothing is still a loss")
     func dropIsLoss() async {
-        let report = await offPool { TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter(["drop-every-nth"]), callTimeout: 3) }
-        #expect(report.outcomes.flatMap(\.firstCauses).contains { $0.category == .lostMessage && $0.rule == "R-SEND-1" },
-                "\(report.text())")
+        let report = await offPool {
+            TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter(["drop-every-nth"]), callTimeout: 3)
+        }
+        #expect(
+            report.outcomes.flatMap(\.firstCauses).contains { $0.category == .lostMessage && $0.rule == "R-SEND-1" },
+            "\(report.text())")
     }
 
     @Test("R-PROC-8: a skip-search the trace never saw return, answered, cites R-PROC-8")

@@ -28,8 +28,10 @@ struct EndToEndTests {
     @Test("a faulty adapter fails with exit 1 and names category, rule, event and pid")
     func faultyAdapter() throws {
         let adapter = "\(TestSupport.lunaConform) adapter --fault push-off-by-one"
-        let (status, out, _) = try TestSupport.run([TestSupport.lunaConform, "replay", Self.traceDir + "/resources.trace",
-                                                    "--adapter", adapter])
+        let (status, out, _) = try TestSupport.run([
+            TestSupport.lunaConform, "replay", Self.traceDir + "/resources.trace",
+            "--adapter", adapter,
+        ])
         #expect(status == 1)
         #expect(out.contains("FAIL "))
         #expect(out.contains("wrong-resource-index (R-RES-2)"), "\(out)")
@@ -41,14 +43,19 @@ struct EndToEndTests {
     func expectFile() throws {
         let adapter = "\(TestSupport.lunaConform) adapter --fault push-off-by-one"
         let expect = Self.traceDir + "/known.txt"
-        try "# known failures\nresources.trace\nlinks.trace  # passes, so xpass\n".write(toFile: expect, atomically: true, encoding: .utf8)
-        let (status, out, _) = try TestSupport.run([TestSupport.lunaConform, "replay", Self.traceDir + "/resources.trace",
-                                                    "--adapter", adapter, "--expect", expect])
+        try "# known failures\nresources.trace\nlinks.trace  # passes, so xpass\n".write(
+            toFile: expect, atomically: true, encoding: .utf8)
+        let (status, out, _) = try TestSupport.run([
+            TestSupport.lunaConform, "replay", Self.traceDir + "/resources.trace",
+            "--adapter", adapter, "--expect", expect,
+        ])
         #expect(status == 0, "\(out)")
         #expect(out.contains("XFAIL "))
         #expect(out.hasSuffix("1 passed, 0 failed, 0 skipped\n"), "\(out)")
-        let (status2, out2, _) = try TestSupport.run([TestSupport.lunaConform, "replay", Self.traceDir + "/links.trace",
-                                                      "--expect", expect])
+        let (status2, out2, _) = try TestSupport.run([
+            TestSupport.lunaConform, "replay", Self.traceDir + "/links.trace",
+            "--expect", expect,
+        ])
         #expect(status2 == 1)
         #expect(out2.contains("XPASS "), "\(out2)")
     }
@@ -56,15 +63,19 @@ struct EndToEndTests {
     @Test("JSON and JUnit reports")
     func reports() throws {
         let adapter = "\(TestSupport.lunaConform) adapter --fault ignore-tags"
-        let (status, json, _) = try TestSupport.run([TestSupport.lunaConform, "replay", Self.traceDir, "--adapter", adapter,
-                                                     "--report", "json"])
+        let (status, json, _) = try TestSupport.run([
+            TestSupport.lunaConform, "replay", Self.traceDir, "--adapter", adapter,
+            "--report", "json",
+        ])
         #expect(status == 1)
         let parsed = try JSONParser.parse(json)
         #expect(parsed["summary"]?["line"]?.string == "3 passed, 2 failed, 0 skipped", "\(json)")
         let divergences = parsed["traces"]?.array?.flatMap { $0["divergences"]?.array ?? [] } ?? []
         #expect(divergences.contains { $0["category"]?.string == "unexpected-message" && $0["rule"]?.string == "R-RECV-2" })
-        let (_, xml, _) = try TestSupport.run([TestSupport.lunaConform, "replay", Self.traceDir, "--adapter", adapter,
-                                               "--report", "junit"])
+        let (_, xml, _) = try TestSupport.run([
+            TestSupport.lunaConform, "replay", Self.traceDir, "--adapter", adapter,
+            "--report", "junit",
+        ])
         #expect(xml.hasPrefix("<?xml"))
         #expect(xml.contains("<testsuites name=\"luna-conform\" tests=\"5\" failures=\"2\""))
         #expect(xml.contains("<failure message=\"unexpected-message (R-RECV-2)"), "\(xml)")
@@ -106,12 +117,16 @@ struct ShardTests {
         var reports: [String] = []
         for i in 1...3 {
             let file = dir + "/shard\(i).xml"
-            let (status, out, err) = try TestSupport.run([TestSupport.lunaConform, "replay", dir, "--shard", "\(i)/3",
-                                                          "--report", "junit", "--output", file])
+            let (status, out, err) = try TestSupport.run([
+                TestSupport.lunaConform, "replay", dir, "--shard", "\(i)/3",
+                "--report", "junit", "--output", file,
+            ])
             #expect(status == 0, "\(out)\n\(err)")
             let xml = try String(contentsOfFile: file, encoding: .utf8)
             #expect(xml.contains("(shard \(i)/3)"))
-            names += xml.components(separatedBy: "<testcase ").dropFirst().compactMap { $0.components(separatedBy: " name=\"").dropFirst().first?.components(separatedBy: "\"").first }
+            names += xml.components(separatedBy: "<testcase ").dropFirst().compactMap {
+                $0.components(separatedBy: " name=\"").dropFirst().first?.components(separatedBy: "\"").first
+            }
             reports.append(file)
         }
         #expect(names.count == 5 && Set(names).count == 5, "\(names)")

@@ -32,8 +32,9 @@ struct FaultDetectionTests {
         let report = TestSupport.replay(TestSupport.scenarios, TestSupport.builtinAdapter([c.fault]), callTimeout: 3)
         let causes = report.outcomes.flatMap(\.firstCauses)
         #expect(!report.allPassed)
-        #expect(causes.contains { $0.category == c.category && $0.rule == c.rule },
-                "expected \(c.category.rawValue) \(c.rule); report:\n\(report.text())")
+        #expect(
+            causes.contains { $0.category == c.category && $0.rule == c.rule },
+            "expected \(c.category.rawValue) \(c.rule); report:\n\(report.text())")
         #expect(report.outcomes.allSatisfy { $0.adapterFailure == nil }, "\(report.text())")
     }
 }

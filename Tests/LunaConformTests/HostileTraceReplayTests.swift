@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -24,13 +25,16 @@ import TraceFormat
         #expect(written == 200)
 
         let run = try await offPool {
-            try Self.runMeasured([binary, "replay", dir, "--report", "json", "--trace-timeout", "4",
-                                  "--timeout", "1", "--allow-incomplete", "--output", dir + "/report.json"])
+            try Self.runMeasured([
+                binary, "replay", dir, "--report", "json", "--trace-timeout", "4",
+                "--timeout", "1", "--allow-incomplete", "--output", dir + "/report.json",
+            ])
         }
         // 0 = all passed, 1 = some diverged; anything else (a signal, 2+) is a crash or a usage error.
         #expect(run.status == 0 || run.status == 1, "luna-conform ended with \(run.status) (seed \(seed)); traces kept in \(dir)")
-        #expect(run.peakBytes <= Self.memoryLimitBytes,
-                "peak RSS \(run.peakBytes / 1_048_576) MiB > 100 MiB; traces kept in \(dir)")
+        #expect(
+            run.peakBytes <= Self.memoryLimitBytes,
+            "peak RSS \(run.peakBytes / 1_048_576) MiB > 100 MiB; traces kept in \(dir)")
         let report = try String(contentsOfFile: dir + "/report.json", encoding: .utf8)
         let outcomes = report.components(separatedBy: "\"status\":").count - 1
         #expect(outcomes == 200, "the report covers \(outcomes) of 200 traces")
@@ -51,7 +55,7 @@ import TraceFormat
             while let e = try reader.next(), events.count < 400 { events.append(e) }
             if !events.isEmpty { sources.append(events) }
         }
-        var rng = SplitMix(state: seed)
+        var rng = SplitMix(seed: seed)
         var written = 0
         for i in 0..<count {
             var events = sources[Int(rng.next() % UInt64(sources.count))]

@@ -21,8 +21,9 @@ struct IncompleteTraceTests {
     }
 
     static func replay(_ path: String, allow: Bool) -> TraceOutcome {
-        var runner = ConformanceRunner(adapter: .init(command: TestSupport.pythonAdapter),
-                                       replay: .init(callTimeout: 1, traceTimeout: 30))
+        var runner = ConformanceRunner(
+            adapter: .init(command: TestSupport.pythonAdapter),
+            replay: .init(callTimeout: 1, traceTimeout: 30))
         runner.allowIncomplete = allow
         return runner.run([TraceSource.file(path)]).outcomes[0]
     }

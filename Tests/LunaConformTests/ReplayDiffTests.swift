@@ -6,9 +6,10 @@ import TraceFormat
 /// How the diff judges answers: rule attribution and first causes.
 @Suite("The diff names first causes and rules")
 struct ReplayDiffTests {
-    static func ev(_ k: EventKind, _ pid: UInt64, _ args: EventArguments = [], tags: [Int64] = [], msg: MessageID = 0,
-                   payload: Payload = .none, result: CallResult = .none) -> TraceEvent
-    {
+    static func ev(
+        _ k: EventKind, _ pid: UInt64, _ args: EventArguments = [], tags: [Int64] = [], msg: MessageID = 0,
+        payload: Payload = .none, result: CallResult = .none
+    ) -> TraceEvent {
         TraceEvent(kind: k, pid: pid, args: args, tags: tags, message: msg, payload: payload, result: result)
     }
 
@@ -85,7 +86,8 @@ struct ReplayDiffTests {
 struct JSONParserTests {
     @Test("parses protocol objects, exact 64-bit integers and escapes")
     func parses() throws {
-        let v = try JSONParser.parse(#"{"id": 9223372036854775807, "n": -9223372036854775808, "s": "a\"b\u00e9\n", "a": [1, 2.5, null, true]}"#)
+        let v = try JSONParser.parse(
+            #"{"id": 9223372036854775807, "n": -9223372036854775808, "s": "a\"b\u00e9\n", "a": [1, 2.5, null, true]}"#)
         #expect(v["id"]?.int == Int64.max)
         #expect(v["n"]?.int == Int64.min)
         #expect(v["s"]?.string == "a\"bé\n")

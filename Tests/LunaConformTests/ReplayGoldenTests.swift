@@ -40,7 +40,8 @@ struct ReplayGoldenTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: conform)
         p.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
-        p.arguments = ["replay"] + c.traces.map { "Tests/Golden/inputs/\($0).trace" } + ["--adapter", adapter]
+        p.arguments =
+            ["replay"] + c.traces.map { "Tests/Golden/inputs/\($0).trace" } + ["--adapter", adapter]
             + (c.json ? ["--report", "json"] : [])
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("luna-golden-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -52,7 +53,8 @@ struct ReplayGoldenTests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let stderr = try Data(contentsOf: errURL)
-        let text = String(decoding: stdout, as: UTF8.self) + "---- exit \(p.terminationStatus); stderr:\n"
+        let text =
+            String(decoding: stdout, as: UTF8.self) + "---- exit \(p.terminationStatus); stderr:\n"
             + String(decoding: stderr, as: UTF8.self)
         return normalized(text, binary: conform)
     }
@@ -75,9 +77,11 @@ struct ReplayGoldenTests {
         guard got != expected else { return }
         let gotLines = got.split(separator: "\n", omittingEmptySubsequences: false)
         let wantLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
-        let first = zip(gotLines, wantLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let first =
+            zip(gotLines, wantLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
             ?? min(gotLines.count, wantLines.count)
-        Issue.record("""
+        Issue.record(
+            """
             \(c.name): output differs from \(golden.path) at line \(first + 1)
               expected: \(first < wantLines.count ? String(wantLines[first]) : "<end of file>")
               got:      \(first < gotLines.count ? String(gotLines[first]) : "<end of output>")

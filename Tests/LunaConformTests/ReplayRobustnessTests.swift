@@ -1,5 +1,6 @@
 import ConformanceKit
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
@@ -14,9 +15,9 @@ struct ReplayRobustnessTests {
     func concurrentTimeouts() async throws {
         let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 8, timeoutMs: 1_000) }
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
-            let started = Date()
+            let started = MonotonicClock.now()
             let report = await offPool { TestSupport.replay([.events(events, name: "eight-waits")], command, callTimeout: 3) }
-            let seconds = Date().timeIntervalSince(started)
+            let seconds = Double(MonotonicClock.now() - started) / 1e9
             #expect(report.allPassed, "\(report.text())")
             // One after another they cannot take less than 8 s; together about 1 s. Any time
             // below 8 s proves they overlapped, however loaded the machine (figures: BENCHMARKS.md).
@@ -26,20 +27,23 @@ struct ReplayRobustnessTests {
 
     /// 300 processes and two adapters load a 2-CPU machine for ~20 s, enough to upset the timing
     /// tests running beside it: run with LUNA_SLOW_TESTS=1 (the figure for the docs).
-    @Test("a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes",
-          .enabled(if: ProcessInfo.processInfo.environment["LUNA_SLOW_TESTS"] == "1"))
+    @Test(
+        "a ring of 300 processes with 5 s timeouts replays in about the recorded time and passes",
+        .enabled(if: ProcessInfo.processInfo.environment["LUNA_SLOW_TESTS"] == "1"))
     func ringOf300() async throws {
-        let recordStart = Date()
+        let recordStart = MonotonicClock.now()
         let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 300, timeoutMs: 5_000) }
-        let recorded = Date().timeIntervalSince(recordStart)
+        let recorded = Double(MonotonicClock.now() - recordStart) / 1e9
         for (name, command) in [("python", TestSupport.pythonAdapter), ("built-in", TestSupport.builtinAdapter())] {
-            let started = Date()
+            let started = MonotonicClock.now()
             let report = await offPool {
                 ConformanceRunner(adapter: .init(command: command), replay: .init(callTimeout: 3, traceTimeout: 60))
                     .run([.events(events, name: "ring-300")])
             }
-            let seconds = Date().timeIntervalSince(started)
-            print("ring of 300, 5 s timeouts: recorded in \(String(format: "%.1f", recorded)) s, replayed (\(name)) in \(String(format: "%.1f", seconds)) s")
+            let seconds = Double(MonotonicClock.now() - started) / 1e9
+            print(
+                "ring of 300, 5 s timeouts: recorded in \(String(format: "%.1f", recorded)) s, replayed (\(name)) in \(String(format: "%.1f", seconds)) s"
+            )
             #expect(report.allPassed, "\(report.text())")
             #expect(seconds < 30, "took \(seconds) s")  // one after another: 25 minutes
         }
@@ -54,9 +58,13 @@ struct ReplayRobustnessTests {
             TraceEvent(kind: .receive, pid: 2, start: 10, end: 300_000_010, args: [300], tags: [4], result: .value(9027)),
             TraceEvent(kind: .createData, pid: 1, start: 300_000_020, end: 300_000_030, args: [4, 0], message: 1),
             TraceEvent(kind: .send, pid: 1, start: 300_000_040, end: 300_000_050, args: [2], message: 1, result: .value(0)),
-            TraceEvent(kind: .receive, pid: 2, start: 300_000_060, end: 300_000_070, args: [-1], tags: [4], message: 1, result: .value(0)),
+            TraceEvent(
+                kind: .receive, pid: 2, start: 300_000_060, end: 300_000_070, args: [-1], tags: [4], message: 1, result: .value(0)
+            ),
         ]
-        let report = await offPool { TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3) }
+        let report = await offPool {
+            TestSupport.replay([.events(trace, name: "hold")], TestSupport.pythonAdapter, callTimeout: 3)
+        }
         #expect(report.allPassed, "\(report.text())")
     }
 
@@ -110,14 +118,18 @@ struct ReplayRobustnessTests {
         let full = try TestSupport.run(["sh", "-c", "'\(TestSupport.lunaConform)' replay '\(dir)' > /dev/full"])
         #expect(full.0 == 1, "exit \(full.0): \(full.2)")
         #expect(full.2.contains("cannot write the report"), "\(full.2)")
-        let piped = try TestSupport.run(["bash", "-c", "'\(TestSupport.lunaConform)' replay '\(dir)' | head -1; exit ${PIPESTATUS[0]}"])
+        let piped = try TestSupport.run([
+            "bash", "-c", "'\(TestSupport.lunaConform)' replay '\(dir)' | head -1; exit ${PIPESTATUS[0]}",
+        ])
         #expect(piped.0 == 1, "exit \(piped.0): \(piped.2)")
         #expect(piped.2.contains("cannot write the report"), "\(piped.2)")
     }
 
     @Test("an answer to the same request twice is an adapter failure")
     func duplicateAnswer() async {
-        let report = await offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3) }
+        let report = await offPool {
+            TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("duplicate-answer"), callTimeout: 3)
+        }
         #expect(report.outcomes.first?.adapterFailure?.kind == .duplicateAnswer, "\(report.text())")
     }
 
@@ -143,7 +155,9 @@ struct ReplayRobustnessTests {
 
     @Test("a 50 MB line is reported as an over-long line")
     func overlongLine() async {
-        let report = await offPool { TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3) }
+        let report = await offPool {
+            TestSupport.replay([TestSupport.scenarios[0]], Self.faulty("overlong-line"), callTimeout: 3)
+        }
         #expect(report.outcomes.first?.adapterFailure?.kind == .overlongLine, "\(report.text())")
     }
 }

@@ -11,9 +11,10 @@ struct RoundTripTests {
     /// Records `main` as process 1; when it has ended (and `settle` seconds passed), the host
     /// kills every process still running at once, as `luna-trace record`/`run`/`test` do at a
     /// program's end.
-    static func recordWithHostKills(settle: Double = 0.05,
-                                    _ main: @escaping @Sendable (ProcessContext) async throws -> Void) -> [TraceEvent]
-    {
+    static func recordWithHostKills(
+        settle: Double = 0.05,
+        _ main: @escaping @Sendable (ProcessContext) async throws -> Void
+    ) -> [TraceEvent] {
         let collector = TraceCollector()
         let env = Environment(id: 1, trace: collector)
         let first = env.spawn(entry: "main", main)
@@ -208,27 +209,29 @@ struct RoundTripTests {
 
     @Test("the built-in adapter ends a process killed by a kill queued behind a blocking call")
     func killQueuedBehindReceive() throws {
-        let answer = try Self.adapterAnswer([
-            #"{"id":1,"op":"hello","protocol":1}"#,
-            #"{"id":2,"op":"reset"}"#,
-            #"{"id":3,"op":"spawn","parent":0,"link":0}"#,
-            #"{"id":4,"op":"spawn","parent":0,"link":0}"#,
-            #"{"id":5,"op":"receive","process":1,"tags":[],"timeout_ms":50}"#,
-            #"{"id":6,"op":"kill","process":1,"to":2}"#,
-            #"{"id":7,"op":"wait_exit","process":2,"timeout_ms":3000}"#,
-        ], id: 7)
+        let answer = try Self.adapterAnswer(
+            [
+                #"{"id":1,"op":"hello","protocol":1}"#,
+                #"{"id":2,"op":"reset"}"#,
+                #"{"id":3,"op":"spawn","parent":0,"link":0}"#,
+                #"{"id":4,"op":"spawn","parent":0,"link":0}"#,
+                #"{"id":5,"op":"receive","process":1,"tags":[],"timeout_ms":50}"#,
+                #"{"id":6,"op":"kill","process":1,"to":2}"#,
+                #"{"id":7,"op":"wait_exit","process":2,"timeout_ms":3000}"#,
+            ], id: 7)
         #expect(answer.contains(#""exit":"killed""#), "\(answer)")
     }
 
     @Test("the built-in adapter: a process killing itself gets a return, then ends killed")
     func selfKillAnswers() throws {
-        let answer = try Self.adapterAnswer([
-            #"{"id":1,"op":"hello","protocol":1}"#,
-            #"{"id":2,"op":"reset"}"#,
-            #"{"id":3,"op":"spawn","parent":0,"link":0}"#,
-            #"{"id":4,"op":"kill","process":1,"to":1}"#,
-            #"{"id":5,"op":"wait_exit","process":1,"timeout_ms":3000}"#,
-        ], id: 5)
+        let answer = try Self.adapterAnswer(
+            [
+                #"{"id":1,"op":"hello","protocol":1}"#,
+                #"{"id":2,"op":"reset"}"#,
+                #"{"id":3,"op":"spawn","parent":0,"link":0}"#,
+                #"{"id":4,"op":"kill","process":1,"to":1}"#,
+                #"{"id":5,"op":"wait_exit","process":1,"timeout_ms":3000}"#,
+            ], id: 5)
         #expect(answer.contains(#""exit":"killed""#), "\(answer)")
     }
 }

@@ -124,8 +124,10 @@ enum ScenarioTraces {
 
     /// Every scenario, by name.
     static func all() -> [(name: String, events: [TraceEvent])] {
-        [("resources", resources()), ("selective-receive", selectiveReceive()), ("skip-search", skipSearch()),
-         ("links", links()), ("send-to-missing", sendToMissing())]
+        [
+            ("resources", resources()), ("selective-receive", selectiveReceive()), ("skip-search", skipSearch()),
+            ("links", links()), ("send-to-missing", sendToMissing()),
+        ]
     }
 
     /// Writes every scenario as a trace file into a fresh directory; returns the directory.
@@ -207,14 +209,15 @@ extension ScenarioTraces {
         record { ctx in
             var pids: [UInt64] = []
             for _ in 0..<count {
-                pids.append(try ctx.spawn(entry: "waiter") { w in
-                    _ = try await w.receive(tags: [77], timeoutMs: timeoutMs)
-                    _ = try await w.receive(tags: [5], timeoutMs: .max)  // the ring order from main
-                    let next = UInt64(try w.readData(count: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
-                    w.createData(tag: 6, capacity: 0)
-                    _ = try w.send(to: next)
-                    _ = try await w.receive(tags: [6], timeoutMs: .max)
-                })
+                pids.append(
+                    try ctx.spawn(entry: "waiter") { w in
+                        _ = try await w.receive(tags: [77], timeoutMs: timeoutMs)
+                        _ = try await w.receive(tags: [5], timeoutMs: .max)  // the ring order from main
+                        let next = UInt64(try w.readData(count: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+                        w.createData(tag: 6, capacity: 0)
+                        _ = try w.send(to: next)
+                        _ = try await w.receive(tags: [6], timeoutMs: .max)
+                    })
             }
             for (i, pid) in pids.enumerated() {
                 ctx.createData(tag: 5, capacity: 8)

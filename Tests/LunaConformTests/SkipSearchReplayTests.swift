@@ -80,9 +80,11 @@ struct SkipSearchReplayTests {
             if e.kind == .sendReceiveSkipSearch, e.result.trapReason == nil {
                 halves[e.pid] = e
             } else if e.kind == .sendReceiveSkipSearchReturn, let half = halves.removeValue(forKey: e.pid) {
-                out.append(TraceEvent(kind: .sendReceiveSkipSearch, pid: e.pid, start: half.start, end: e.end,
-                                      args: [half.args.at(0) ?? 0, half.args.at(1) ?? 0, Int64(bitPattern: e.message)],
-                                      message: half.message, result: e.result))
+                out.append(
+                    TraceEvent(
+                        kind: .sendReceiveSkipSearch, pid: e.pid, start: half.start, end: e.end,
+                        args: [half.args.at(0) ?? 0, half.args.at(1) ?? 0, Int64(bitPattern: e.message)],
+                        message: half.message, result: e.result))
             } else {
                 out.append(e)
             }
@@ -119,8 +121,10 @@ struct SkipSearchReplayTests {
 
     @Test("format 1.0 combined skip-search events still replay")
     func combinedFormStillReplays() {
-        let traces = [("ping-pong", Self.pingPong()), ("late-reply", Self.lateReply()), ("stale-reply", ScenarioTraces.skipSearch())]
-            .map { ($0.0 + " (1.0)", Self.combinedForm($0.1)) }
+        let traces = [
+            ("ping-pong", Self.pingPong()), ("late-reply", Self.lateReply()), ("stale-reply", ScenarioTraces.skipSearch()),
+        ]
+        .map { ($0.0 + " (1.0)", Self.combinedForm($0.1)) }
         for (_, events) in traces {
             #expect(events.contains { $0.isCombinedSkipSearch })
             #expect(!events.contains { $0.kind == .sendReceiveSkipSearchReturn })

@@ -33,8 +33,11 @@ struct CommandTests {
         let calls = r.out.split(separator: "\n").map { line in
             line.split(separator: " ", omittingEmptySubsequences: true)[3].prefix { $0 != "(" }
         }
-        #expect(calls == ["create_data", "write_data", "push_tcp_stream", "push_module", "send", "receive",
-                          "read_data", "take_tcp_stream", "resource_dropped"])
+        #expect(
+            calls == [
+                "create_data", "write_data", "push_tcp_stream", "push_module", "send", "receive",
+                "read_data", "take_tcp_stream", "resource_dropped",
+            ])
     }
 
     @Test("show --tag, --from/--to and --format jsonl")

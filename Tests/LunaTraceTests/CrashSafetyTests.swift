@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Foundation
 import Testing
 import TraceFormat
 
 @testable import LunaTraceCommands
 @testable import TraceAnalysis
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The built `luna-trace record` stopped from outside: SIGKILL loses at most the last moment
 /// of events; SIGTERM and SIGINT close the trace.

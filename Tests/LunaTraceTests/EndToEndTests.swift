@@ -40,11 +40,11 @@ struct EndToEndTests {
         let dir = try TraceFixtures.directory()
         let guest = dir.appendingPathComponent("exit3.wat")
         try """
-            (module
-              (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-              (memory (export "memory") 1)
-              (func (export "_start") (call $exit (i32.const 3))))
-            """.write(to: guest, atomically: true, encoding: .utf8)
+        (module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (func (export "_start") (call $exit (i32.const 3))))
+        """.write(to: guest, atomically: true, encoding: .utf8)
         let trace = dir.appendingPathComponent("exit3.trace")
         let r = try TraceFixtures.runBinary(["record", guest.path, "-o", trace.path])
         #expect(r.code == 3, "\(r.err)")
@@ -61,7 +61,8 @@ struct EndToEndTests {
         let (sender, receiver) = try await RuntimeTraces.resourceHandover(to: trace)
         // Find the message id from the trace itself.
         let shown = try TraceFixtures.runBinary(["show", trace.path, "--kind", "send", "--format", "jsonl"])
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.out.split(separator: "\n")[0].utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(shown.out.split(separator: "\n")[0].utf8)) as? [String: Any])
         let message = try #require(object["message"] as? Int)
         let r = try TraceFixtures.runBinary(["flow", trace.path, "--message", String(message)])
         #expect(r.code == 0, "\(r.err)")

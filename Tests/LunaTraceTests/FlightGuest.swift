@@ -7,7 +7,8 @@ enum FlightGuest {
     enum Ending { case returns, traps }
 
     static func wat(rounds: Int?, ready: Int = 0, ending: Ending = .returns) -> String {
-        let end = ending == .traps
+        let end =
+            ending == .traps
             ? "unreachable"
             : "(call $create_data (i64.const 2) (i64.const 0)) (drop (call $send (i64.load (i32.const 16))))"
         return """

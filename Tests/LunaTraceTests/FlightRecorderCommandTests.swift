@@ -40,10 +40,11 @@ struct FlightRecorderCommandTests {
     /// itself long enough for the ring to wrap, then sends three tag-5 messages to `sleeper`,
     /// which waits for tag 99 until the host kills it; then the tag-7 message.
     static func windowedRun(in dir: URL) async throws -> (whole: String, window: String) {
-        let whole = dir.appendingPathComponent("whole.luna").path, window = dir.appendingPathComponent("window.luna").path
+        let whole = dir.appendingPathComponent("whole.trace").path, window = dir.appendingPathComponent("window.trace").path
         let header = TraceHeader(producer: "luna-trace tests", wallClockStartNanos: 1)
-        let both = Both(try TraceWriter(path: whole, header: header),
-                        FlightRecorder(header: header, options: .init(capacityBytes: 64 << 10)))
+        let both = Both(
+            try TraceWriter(path: whole, header: header),
+            FlightRecorder(header: header, options: .init(capacityBytes: 64 << 10)))
         let environment = Environment(trace: both)
         let late = environment.spawn(entry: "late_reader") { ctx in
             _ = try await ctx.receive(tags: [7])
@@ -101,7 +102,8 @@ struct FlightRecorderCommandTests {
         let lostWhole = TraceFixtures.run(["lost", whole]), lostWindow = TraceFixtures.run(["lost", window])
         #expect(lostWhole.code == 1 && lostWindow.code == 1)
         var lines = lostWindow.out.split(separator: "\n", omittingEmptySubsequences: false)
-        #expect(lines.first?.hasPrefix("note: flight recorder window, written on exit: \(w.droppedEvents) earlier events") == true)
+        #expect(
+            lines.first?.hasPrefix("note: flight recorder window, written on exit: \(w.droppedEvents) earlier events") == true)
         lines.removeFirst()
         #expect(lines.joined(separator: "\n") == lostWhole.out)
         #expect(lostWhole.out.contains("receiver exited with it still queued"))
@@ -136,7 +138,9 @@ struct FlightRecorderCommandTests {
         #expect(jsonl.out.hasPrefix("{") && jsonl.err.contains("flight recorder window"))
 
         let verify = TraceFixtures.run(["verify", window])
-        #expect(verify.code == 0 && verify.out.contains("format: 1.2") && verify.out.contains("flight recorder window, written on exit"))
+        #expect(
+            verify.code == 0 && verify.out.contains("format: 1.2")
+                && verify.out.contains("flight recorder window, written on exit"))
     }
 
     static func window(_ path: String) throws -> (TraceWindow, [TraceEvent], TraceStop) {
@@ -149,7 +153,7 @@ struct FlightRecorderCommandTests {
     func runOnExit() async throws {
         let dir = try TraceFixtures.directory()
         let guest = try FlightGuest.file(in: dir, rounds: 3_000)
-        let trace = dir.appendingPathComponent("run.luna").path
+        let trace = dir.appendingPathComponent("run.trace").path
         let r = await offPool { TraceFixtures.run(["run", "--flight-recorder", "64k", "-o", trace, guest]) }
         #expect(r.code == 0, "\(r.err)")
         #expect(r.err.contains("luna-trace: flight recorder, exit: \(trace) written:"))
@@ -170,7 +174,7 @@ struct FlightRecorderCommandTests {
     func recordOnTrap() async throws {
         let dir = try TraceFixtures.directory()
         let guest = try FlightGuest.file(in: dir, rounds: 3_000, ending: .traps)
-        let trace = dir.appendingPathComponent("trap.luna").path
+        let trace = dir.appendingPathComponent("trap.trace").path
         let r = await offPool { TraceFixtures.run(["record", guest, "--flight-recorder", "100k", "-o", trace, "--grace", "0"]) }
         #expect(r.code == 1, "\(r.err)")
         #expect(r.err.contains("luna-trace: flight recorder, trap: \(trace) written:"))
@@ -201,7 +205,7 @@ struct FlightRecorderCommandTests {
         #expect(stdout.code == 64 && stdout.err.contains("not standard output"))
         let noFile = TraceFixtures.run(["run", "--flight-recorder", "64k", guest])
         #expect(noFile.code == 64 && noFile.err.contains("needs -o FILE"))
-        let unwritable = TraceFixtures.run(["run", "--flight-recorder", "64k", "-o", "/nonexistent-dir/t.luna", guest])
+        let unwritable = TraceFixtures.run(["run", "--flight-recorder", "64k", "-o", "/nonexistent-dir/t.trace", guest])
         #expect(unwritable.code == 73 && unwritable.err.contains("cannot create trace"))
     }
 }

@@ -1,18 +1,19 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Dispatch
 import Foundation
 import LunaTestSupport
 import Testing
 import TraceFormat
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The built `luna-trace run --flight-recorder` driven by signals: SIGUSR1 writes a window
 /// while the program runs on, SIGTERM and SIGINT the final one.
 @Suite("flight recorder on signals (the built binary)")
 struct FlightRecorderSignalTests {
     /// Reads a pipe as output comes, until some text appears.
-    final class Watch: @unchecked Sendable {   // used by one thread at a time
+    final class Watch: @unchecked Sendable {  // used by one thread at a time
         private let handle: FileHandle
         private var seen = ""
         init(_ pipe: Pipe) { handle = pipe.fileHandleForReading }
@@ -57,13 +58,14 @@ struct FlightRecorderSignalTests {
         }
     }
 
-    @Test("SIGUSR1 twice writes FILE.1 and FILE.2 while the program runs on; SIGTERM and SIGINT write FILE",
-          arguments: [SIGTERM, SIGINT])
+    @Test(
+        "SIGUSR1 twice writes FILE.1 and FILE.2 while the program runs on; SIGTERM and SIGINT write FILE",
+        arguments: [SIGTERM, SIGINT])
     func dumpsOnSignals(signal: Int32) async throws {
         guard let binary = TraceFixtures.binary else { throw Failure(description: "luna-trace not built") }
         let dir = try TraceFixtures.directory()
         let guest = try FlightGuest.file(in: dir, rounds: nil, ready: 200)
-        let trace = dir.appendingPathComponent("flight.luna").path
+        let trace = dir.appendingPathComponent("flight.trace").path
         let status = try await offPool { () throws -> Int32 in
             let p = Process()
             p.executableURL = binary
@@ -94,8 +96,9 @@ struct FlightRecorderSignalTests {
         #expect(first.window.trigger == "SIGUSR1" && second.window.trigger == "SIGUSR1")
         #expect(final.window.trigger == (signal == SIGTERM ? "SIGTERM" : "SIGINT"))
         #expect(first.events.count > 100 && second.events.count > 100)
-        #expect(first.window.droppedEvents <= second.window.droppedEvents
-            && second.window.droppedEvents <= final.window.droppedEvents)
+        #expect(
+            first.window.droppedEvents <= second.window.droppedEvents
+                && second.window.droppedEvents <= final.window.droppedEvents)
         // Each ends no earlier than the one before (a loaded machine may not run the guest
         // between two signals); the final one ends later, with the host's kills.
         func end(_ r: Read) -> UInt64 { r.window.droppedEvents + UInt64(r.events.count) }

@@ -40,8 +40,14 @@ struct GoldenTests {
         cases.append(Case(name: "supervisor.flow-pid-1", arguments: ["flow", supervisor, "--pid", "1"]))
         cases.append(Case(name: "request_reply.flow-message-1", arguments: ["flow", input("request_reply"), "--message", "1"]))
         cases.append(Case(name: "supervisor.query-lost", arguments: ["query", supervisor, QueryExamples.lost]))
-        cases.append(Case(name: "supervisor.query-processes-csv", arguments: ["query", supervisor, QueryExamples.processes, "--format", "csv"]))
-        cases.append(Case(name: "request_reply.query-waits-jsonl", arguments: ["query", input("request_reply"), QueryExamples.waits, "--format", "jsonl"]))
+        cases.append(
+            Case(
+                name: "supervisor.query-processes-csv",
+                arguments: ["query", supervisor, QueryExamples.processes, "--format", "csv"]))
+        cases.append(
+            Case(
+                name: "request_reply.query-waits-jsonl",
+                arguments: ["query", input("request_reply"), QueryExamples.waits, "--format", "jsonl"]))
         cases.append(Case(name: "res_take.query-resources", arguments: ["query", input("res_take"), "SELECT * FROM resources"]))
         cases.append(Case(name: "supervisor.diff-rerun", arguments: ["diff", supervisor, input("supervisor-rerun")]))
         cases.append(Case(name: "supervisor.diff-request_reply", arguments: ["diff", supervisor, input("request_reply")]))
@@ -76,11 +82,13 @@ struct GoldenTests {
         if got != expected {
             let gotLines = got.split(separator: "\n", omittingEmptySubsequences: false)
             let wantLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let first = zip(gotLines, wantLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            let first =
+                zip(gotLines, wantLines).enumerated().first { $0.element.0 != $0.element.1 }?.offset
                 ?? min(gotLines.count, wantLines.count)
             let want = first < wantLines.count ? String(wantLines[first]) : "<end of file>"
             let have = first < gotLines.count ? String(gotLines[first]) : "<end of output>"
-            Issue.record("""
+            Issue.record(
+                """
                 \(c.name): output differs from \(golden.path) at line \(first + 1)
                   expected: \(want)
                   got:      \(have)

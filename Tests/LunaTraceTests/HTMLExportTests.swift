@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 
 @testable import LunaTraceCommands
@@ -26,10 +27,11 @@ enum HeadlessBrowser {
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--hide-scrollbars", "--user-data-dir=\(profile.path)", "--window-size=\(width),\(height)",
-        ] + extra + [url.absoluteString]
+        process.arguments =
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--hide-scrollbars", "--user-data-dir=\(profile.path)", "--window-size=\(width),\(height)",
+            ] + extra + [url.absoluteString]
         let outURL = profile.appendingPathExtension("out")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: outURL) }
@@ -37,8 +39,8 @@ enum HeadlessBrowser {
         process.standardOutput = outHandle
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
+        let deadline = MonotonicClock.deadline(after: timeout)
+        while process.isRunning && MonotonicClock.now() < deadline { usleep(50_000) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()
@@ -120,8 +122,11 @@ struct HTMLExportTests {
         // messages received (m1-m4, m7-m12); m6 sent to the dead pid 2; two link deaths (3→2,
         // 2→1); one receive timeout, not a near miss; one trap; pid 3 failed and pid 2 died of
         // its link.
-        #expect(expect == ["lanes": 5, "arrows": 10, "lost": 1, "links": 2, "timeouts": 1, "nearMisses": 0,
-                           "traps": 1, "deaths": 2, "resourceArrows": 0])
+        #expect(
+            expect == [
+                "lanes": 5, "arrows": 10, "lost": 1, "links": 2, "timeouts": 1, "nearMisses": 0,
+                "traps": 1, "deaths": 2, "resourceArrows": 0,
+            ])
     }
 
     @Test("an unreadable trace gives the reading error and writes no page")
@@ -157,14 +162,16 @@ struct HTMLExportTests {
         #expect(s["canvas"]?.hasPrefix("0x") == false)
     }
 
-    @Test("filters from the address: by pid, then by tag, draw only the arrows they select", arguments: [
-        // pid 4 (steady_worker): its spawn, m2 and m9 to it, m3 and m10 from it.
-        ("pid=4", 5),
-        // tag 20: m2, m7, m9, m11 delivered and m6 lost.
-        ("tag=20", 5),
-        // message 5: the link-death notice from pid 2 to pid 1.
-        ("message=5", 1),
-    ])
+    @Test(
+        "filters from the address: by pid, then by tag, draw only the arrows they select",
+        arguments: [
+            // pid 4 (steady_worker): its spawn, m2 and m9 to it, m3 and m10 from it.
+            ("pid=4", 5),
+            // tag 20: m2, m7, m9, m11 delivered and m6 lost.
+            ("tag=20", 5),
+            // message 5: the link-death notice from pid 2 to pid 1.
+            ("message=5", 1),
+        ])
     func browserFilters(_ fragment: String, _ drawn: Int) throws {
         let dir = try TraceFixtures.directory()
         let (url, _) = try export(Self.supervisor, in: dir)
@@ -193,9 +200,11 @@ struct HTMLExportTests {
         page.fragment = "message=" + ids.map(String.init).joined(separator: ",")
         let dom = try HeadlessBrowser.run(["--dump-dom"], url: page.url!)
         let s = try RenderedPage.summary(dom)
-        for (key, attribute) in [("lanes", "lanes"), ("arrows", "arrows"), ("lost", "lost"), ("links", "links"),
-                                 ("timeouts", "timeouts"), ("nearMisses", "near-misses"), ("traps", "traps"),
-                                 ("deaths", "deaths"), ("resourceArrows", "resource-arrows")] {
+        for (key, attribute) in [
+            ("lanes", "lanes"), ("arrows", "arrows"), ("lost", "lost"), ("links", "links"),
+            ("timeouts", "timeouts"), ("nearMisses", "near-misses"), ("traps", "traps"),
+            ("deaths", "deaths"), ("resourceArrows", "resource-arrows"),
+        ] {
             #expect(s[attribute] == expect[key].map(String.init), "\(key)")
         }
         let flow = TraceFixtures.run(["flow", trace] + ids.flatMap { ["--message", String($0)] })
@@ -231,36 +240,36 @@ enum PNGCensus {
     }
 
     static let script = #"""
-import sys, zlib, struct
-data = open(sys.argv[1], 'rb').read()
-pos, idat, w, h, ctype = 8, b'', 0, 0, 0
-while pos < len(data):
-    n, kind = struct.unpack('>I4s', data[pos:pos+8]); body = data[pos+8:pos+8+n]; pos += 12 + n
-    if kind == b'IHDR': w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
-    elif kind == b'IDAT': idat += body
-raw = zlib.decompress(idat); bpp = {2: 3, 6: 4}[ctype]; stride = w * bpp
-prev = bytearray(stride); rows = []; i = 0
-for _ in range(h):
-    f = raw[i]; line = bytearray(raw[i+1:i+1+stride]); i += 1 + stride
-    for x in range(stride):
-        a = line[x-bpp] if x >= bpp else 0; b = prev[x]; c = prev[x-bpp] if x >= bpp else 0
-        if f == 1: line[x] = (line[x] + a) & 255
-        elif f == 2: line[x] = (line[x] + b) & 255
-        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p-a), abs(p-b), abs(p-c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    rows.append(line); prev = line
-def near(px, c): return all(abs(px[k] - c[k]) < 40 for k in range(3))
-counts = [0, 0, 0]
-for line in rows:
-    for x in range(0, stride, bpp):
-        px = line[x:x+3]
-        if near(px, (0x2f, 0x6f, 0xd6)): counts[0] += 1
-        elif near(px, (0x8a, 0x3a, 0xd6)): counts[1] += 1
-        elif near(px, (0xb9, 0x1c, 0x1c)) or near(px, (0xd6, 0x3a, 0x2f)): counts[2] += 1
-print(w, h, *counts)
-"""#
+        import sys, zlib, struct
+        data = open(sys.argv[1], 'rb').read()
+        pos, idat, w, h, ctype = 8, b'', 0, 0, 0
+        while pos < len(data):
+            n, kind = struct.unpack('>I4s', data[pos:pos+8]); body = data[pos+8:pos+8+n]; pos += 12 + n
+            if kind == b'IHDR': w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
+            elif kind == b'IDAT': idat += body
+        raw = zlib.decompress(idat); bpp = {2: 3, 6: 4}[ctype]; stride = w * bpp
+        prev = bytearray(stride); rows = []; i = 0
+        for _ in range(h):
+            f = raw[i]; line = bytearray(raw[i+1:i+1+stride]); i += 1 + stride
+            for x in range(stride):
+                a = line[x-bpp] if x >= bpp else 0; b = prev[x]; c = prev[x-bpp] if x >= bpp else 0
+                if f == 1: line[x] = (line[x] + a) & 255
+                elif f == 2: line[x] = (line[x] + b) & 255
+                elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+                elif f == 4:
+                    p = a + b - c; pa, pb, pc = abs(p-a), abs(p-b), abs(p-c)
+                    line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+            rows.append(line); prev = line
+        def near(px, c): return all(abs(px[k] - c[k]) < 40 for k in range(3))
+        counts = [0, 0, 0]
+        for line in rows:
+            for x in range(0, stride, bpp):
+                px = line[x:x+3]
+                if near(px, (0x2f, 0x6f, 0xd6)): counts[0] += 1
+                elif near(px, (0x8a, 0x3a, 0xd6)): counts[1] += 1
+                elif near(px, (0xb9, 0x1c, 0x1c)) or near(px, (0xd6, 0x3a, 0x2f)): counts[2] += 1
+        print(w, h, *counts)
+        """#
 
     static func count(_ png: URL) throws -> Census {
         let script = png.deletingLastPathComponent().appendingPathComponent("census.py")

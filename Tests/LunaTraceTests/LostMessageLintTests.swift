@@ -25,13 +25,17 @@ struct LostMessageLintTests {
         #expect(lost.contains { $0.hasPrefix("message #4") && $0.contains("pid 9 never existed") })
         #expect(lost.contains { $0.hasPrefix("message #5") && $0.contains("receiver dead (pid 3 ended normal") })
         #expect(lost.contains { $0.hasPrefix("message #2") && $0.contains("receiver exited with it still queued") })
-        #expect(lost.contains { $0.hasPrefix("message #6") && $0.contains("receiver exited with it still queued (failure (unreachable)") })
+        #expect(
+            lost.contains {
+                $0.hasPrefix("message #6") && $0.contains("receiver exited with it still queued (failure (unreachable)")
+            })
         let near = texts(l, .nearMiss)
         #expect(near.count == 1)
         #expect(near.first?.contains("pid 2 receive(tags [9], timeout 10ms) timed out") == true)
         #expect(near.first?.contains("message #2 (tag 9) from pid 1 arrived 3.00ms later") == true)
         let resources = texts(l, .droppedResource)
-        #expect(resources == ["slot 1 module (pushed by pid 1 as module id 0) never taken: left in message #1 when it was discarded"])
+        #expect(
+            resources == ["slot 1 module (pushed by pid 1 as module id 0) never taken: left in message #1 when it was discarded"])
         let queued = texts(l, .queuedAtExit)
         #expect(queued.count == 1)
         #expect(queued.first?.contains("pid 2 ended (failure (unreachable))") == true)
@@ -45,9 +49,9 @@ struct LostMessageLintTests {
         s.spawn(parent: 0, child: 2, entry: "b")
         s.receiveTimeout(2, tags: [9], timeoutMs: 5)
         s.advance(ms: 20)
-        s.create(1, tag: 8)   // wrong tag: not a near miss
+        s.create(1, tag: 8)  // wrong tag: not a near miss
         s.send(1, to: 2)
-        s.create(1, tag: 9)   // right tag, 20 ms after the timeout
+        s.create(1, tag: 9)  // right tag, 20 ms after the timeout
         s.send(1, to: 2)
         #expect(texts(lint(s.events, nearMiss: 10_000_000), .nearMiss).isEmpty)
         let near = texts(lint(s.events, nearMiss: 50_000_000), .nearMiss)
@@ -66,7 +70,10 @@ struct LostMessageLintTests {
         s.send(1, to: 2)
         s.receiveTimeout(2, tags: [1], timeoutMs: 20)
         let waits = texts(lint(s.events), .mismatchedWait)
-        #expect(waits == ["pid 2 receive(tags [1], timeout 20ms) timed out at 0.020000s while 2 message(s) with tags [untagged,2] were queued"])
+        #expect(
+            waits == [
+                "pid 2 receive(tags [1], timeout 20ms) timed out at 0.020000s while 2 message(s) with tags [untagged,2] were queued"
+            ])
         // An unselective receive that times out has nothing queued by definition; a receive
         // after the queue was drained is not reported either.
         var t = ScenarioBuilder()

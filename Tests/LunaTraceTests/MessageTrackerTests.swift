@@ -85,8 +85,10 @@ struct MessageTrackerTests {
         let reply = s.create(2, tag: 42)
         s.send(2, to: 1)
         s.advance(ms: 1)
-        s.append(TraceEvent(kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
-                            args: [2, 100, Int64(reply)], message: request, result: .value(0)))
+        s.append(
+            TraceEvent(
+                kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
+                args: [2, 100, Int64(reply)], message: request, result: .value(0)))
         var ended: [MessageID: MessageLife] = [:]
         let tracker = MessageTracker()
         tracker.onLifeEnded = { ended[$0.id] = $0 }

@@ -58,7 +58,9 @@ struct QueryTests {
         #expect(try scalar(trace, "SELECT count(*) FROM messages WHERE link_died = 0") == figure(stats, "created"))
         #expect(try scalar(trace, "SELECT sum(sends) FROM messages WHERE link_died = 0") == figure(stats, "sent"))
         #expect(try scalar(trace, "SELECT sum(receives) FROM messages") == figure(stats, "received"))
-        #expect(try scalar(trace, "SELECT count(*) FROM receive_waits WHERE outcome = 'timeout'") == figure(stats, "receive timeouts"))
+        #expect(
+            try scalar(trace, "SELECT count(*) FROM receive_waits WHERE outcome = 'timeout'") == figure(stats, "receive timeouts")
+        )
         #expect(try scalar(trace, "SELECT count(*) FROM processes WHERE exit_status = 'normal'") == 3)
         #expect(try scalar(trace, "SELECT count(*) FROM receive_waits WHERE outcome = 'received'") == figure(stats, "n "))
         // Per process, as the table at the end of stats: messages sent by pid 1.
@@ -67,9 +69,11 @@ struct QueryTests {
 
     @Test("a GROUP BY over messages: received per receiver, their sum the received total")
     func groupBy() throws {
-        let r = TraceFixtures.run(["query", Self.supervisor,
-                                   "SELECT received_by, count(*) AS n FROM messages WHERE receives > 0 GROUP BY received_by ORDER BY received_by",
-                                   "--format", "jsonl"])
+        let r = TraceFixtures.run([
+            "query", Self.supervisor,
+            "SELECT received_by, count(*) AS n FROM messages WHERE receives > 0 GROUP BY received_by ORDER BY received_by",
+            "--format", "jsonl",
+        ])
         #expect(r.code == 0)
         let rows = try r.out.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Int])
@@ -80,7 +84,9 @@ struct QueryTests {
 
     @Test("CSV quotes commas and quotes; NULL is empty in CSV and null in JSON Lines")
     func formats() throws {
-        let csv = TraceFixtures.run(["query", Self.supervisor, "SELECT 'a,b' AS x, 'say \"hi\"' AS y, NULL AS z", "--format", "csv"])
+        let csv = TraceFixtures.run([
+            "query", Self.supervisor, "SELECT 'a,b' AS x, 'say \"hi\"' AS y, NULL AS z", "--format", "csv",
+        ])
         #expect(csv.out == "x,y,z\n\"a,b\",\"say \"\"hi\"\"\",\n")
         let jsonl = TraceFixtures.run(["query", Self.supervisor, "SELECT 'a,b' AS x, 2 AS n, NULL AS z", "--format", "jsonl"])
         #expect(jsonl.out == "{\"x\":\"a,b\",\"n\":2,\"z\":null}\n")

@@ -58,16 +58,18 @@ struct ReadingToolFailureTests {
         #expect(r.out.contains("ok: complete"))
     }
 
-    @Test("show, verify, stats and lost fail clearly when standard output cannot be written",
-          arguments: ["show", "verify", "stats", "lost"])
+    @Test(
+        "show, verify, stats and lost fail clearly when standard output cannot be written",
+        arguments: ["show", "verify", "stats", "lost"])
     func fullDisk(command: String) throws {
         let (_, url) = try Self.trace()
         let fd = open("/dev/full", O_WRONLY)
         try #require(fd >= 0)
         defer { close(fd) }
         let err = StringOutput()
-        let code = LunaTraceCommand.invoke([command, url.path],
-                                           io: CommandIO(out: FileDescriptorOutput(fd: fd), err: err))
+        let code = LunaTraceCommand.invoke(
+            [command, url.path],
+            io: CommandIO(out: FileDescriptorOutput(fd: fd), err: err))
         #expect(code == TraceExitCode.writeFailed, "\(err.text)")
         #expect(err.text.contains("cannot write standard output"))
     }

@@ -37,7 +37,8 @@ struct RuntimeLintTests {
         #expect(near.first?.pid == waiter)
         #expect(near.first?.text.contains("receive(tags [9], timeout 20ms) timed out") == true)
         // The message reached a process that had already ended.
-        #expect(l.findings.contains { $0.category == .lostMessage && $0.text.contains("receiver dead (pid \(waiter) ended normal") })
+        #expect(
+            l.findings.contains { $0.category == .lostMessage && $0.text.contains("receiver dead (pid \(waiter) ended normal") })
         #expect(lint(collector.events, nearMiss: 1).findings.filter { $0.category == .nearMiss }.isEmpty)
     }
 
@@ -86,6 +87,9 @@ struct RuntimeLintTests {
         let dir = try TraceFixtures.directory()
         let file = try TraceFixtures.postmortem(in: dir).path
         let r = TraceFixtures.run(["stats", file])
-        #expect(r.out.contains("longest waits:\n  pid 2 waited 10.00ms in receive (tags 9) from 0.005500s → timed out\n  pid 2 waited 2.00ms in receive (tags 7) from 0.002500s → got message #1\n"))
+        #expect(
+            r.out.contains(
+                "longest waits:\n  pid 2 waited 10.00ms in receive (tags 9) from 0.005500s → timed out\n  pid 2 waited 2.00ms in receive (tags 7) from 0.002500s → got message #1\n"
+            ))
     }
 }

@@ -14,7 +14,8 @@ struct ScenarioBuilder {
     mutating func advance(ms: Double) { now += UInt64(ms * 1_000_000) }
 
     mutating func spawn(parent: UInt64, child: UInt64, entry: String) {
-        events.append(TraceEvent(kind: .spawn, pid: parent, start: now, args: [Int64(child), 0, 0, 0], text: entry, result: .value(0)))
+        events.append(
+            TraceEvent(kind: .spawn, pid: parent, start: now, args: [Int64(child), 0, 0, 0], text: entry, result: .value(0)))
         events.append(TraceEvent(kind: .start, pid: child, start: now, args: [Int64(parent)], text: entry))
     }
 
@@ -24,7 +25,9 @@ struct ScenarioBuilder {
         nextMessage += 1
         // As LunaRuntime records it: a replaced message that was received is not "dropped".
         if let old = scratch[pid], !received.contains(old) {
-            events.append(TraceEvent(kind: .messageDropped, pid: pid, start: now, args: [DropReason.replacedInScratch.rawValue], message: old))
+            events.append(
+                TraceEvent(
+                    kind: .messageDropped, pid: pid, start: now, args: [DropReason.replacedInScratch.rawValue], message: old))
         }
         events.append(TraceEvent(kind: .createData, pid: pid, start: now, args: [tag, 64], message: id))
         scratch[pid] = id
@@ -32,7 +35,10 @@ struct ScenarioBuilder {
     }
 
     mutating func write(_ pid: UInt64, _ bytes: [UInt8]) {
-        events.append(TraceEvent(kind: .writeData, pid: pid, start: now, args: [Int64(bytes.count)], payload: .bytes(bytes), result: .value(Int64(bytes.count))))
+        events.append(
+            TraceEvent(
+                kind: .writeData, pid: pid, start: now, args: [Int64(bytes.count)], payload: .bytes(bytes),
+                result: .value(Int64(bytes.count))))
     }
 
     @discardableResult
@@ -54,10 +60,15 @@ struct ScenarioBuilder {
         let start = now
         advance(ms: waitMs)
         if let old = scratch[pid], !received.contains(old) {
-            events.append(TraceEvent(kind: .messageDropped, pid: pid, start: now, args: [DropReason.replacedInScratch.rawValue], message: old))
+            events.append(
+                TraceEvent(
+                    kind: .messageDropped, pid: pid, start: now, args: [DropReason.replacedInScratch.rawValue], message: old))
         }
         received.insert(message)
-        events.append(TraceEvent(kind: .receive, pid: pid, start: start, end: now, args: [timeoutMs], tags: tags, message: message, result: .value(0)))
+        events.append(
+            TraceEvent(
+                kind: .receive, pid: pid, start: start, end: now, args: [timeoutMs], tags: tags, message: message,
+                result: .value(0)))
         scratch[pid] = message
     }
 
@@ -65,11 +76,15 @@ struct ScenarioBuilder {
     mutating func receiveTimeout(_ pid: UInt64, tags: [Int64] = [], timeoutMs: Int64) {
         let start = now
         advance(ms: Double(timeoutMs))
-        events.append(TraceEvent(kind: .receive, pid: pid, start: start, end: now, args: [timeoutMs], tags: tags, result: .value(9027)))
+        events.append(
+            TraceEvent(kind: .receive, pid: pid, start: start, end: now, args: [timeoutMs], tags: tags, result: .value(9027)))
     }
 
     mutating func read(_ pid: UInt64, _ count: Int) {
-        events.append(TraceEvent(kind: .readData, pid: pid, start: now, args: [Int64(count)], payload: .bytes(Array(repeating: 0x41, count: count)), result: .value(Int64(count))))
+        events.append(
+            TraceEvent(
+                kind: .readData, pid: pid, start: now, args: [Int64(count)],
+                payload: .bytes(Array(repeating: 0x41, count: count)), result: .value(Int64(count))))
     }
 
     mutating func take(_ pid: UInt64, _ kind: EventKind, index: Int64, newID: Int64) {

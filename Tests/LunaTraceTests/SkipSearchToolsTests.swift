@@ -45,7 +45,9 @@ struct SkipSearchToolsTests {
         return (collector.events, client, server)
     }
 
-    @Test("flow: each request is sent by the send half at its queue time and received by the server, each reply taken by the return")
+    @Test(
+        "flow: each request is sent by the send half at its queue time and received by the server, each reply taken by the return"
+    )
     func tracker() async {
         let (events, client, server) = await Self.record(rounds: 5)
         var ended: [MessageID: MessageLife] = [:]
@@ -115,7 +117,8 @@ struct SkipSearchToolsTests {
         let starts = json.filter { $0["ph"] as? String == "s" && $0["tid"] as? Int == Int(client) }
         #expect(starts.count == 5)
         let atHalves = starts.compactMap { $0["ts"] as? Double }.filter { ts in halfEnds.contains { abs($0 - ts) < 0.01 } }
-        #expect(atHalves.count == 4, "arrows from the client at \(starts.map { $0["ts"] ?? "?" }), send halves ended at \(halfEnds)")
+        #expect(
+            atHalves.count == 4, "arrows from the client at \(starts.map { $0["ts"] ?? "?" }), send halves ended at \(halfEnds)")
     }
 
     @Test("mermaid and show: the send half is an arrow, the return a note; show prints the new kind")

@@ -76,7 +76,9 @@ struct SparseIDTests {
         var rng = SystemRandomNumberGenerator()
         for step in 0..<200_000 {
             // Mostly increasing ids near a moving front (as a runtime hands them out), some far.
-            let id: MessageID = step % 7 == 0 ? UInt64.random(in: 1...UInt64.max, using: &rng)
+            let id: MessageID =
+                step % 7 == 0
+                ? UInt64.random(in: 1...UInt64.max, using: &rng)
                 : UInt64(step / 3 + 1) + UInt64.random(in: 0..<64, using: &rng)
             if Bool.random(using: &rng) || truth.count > 5000 {
                 table[id] = nil

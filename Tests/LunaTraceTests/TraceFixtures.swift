@@ -54,7 +54,9 @@ enum TraceFixtures {
     /// Runs the built binary with `arguments`, optionally feeding `stdin`.
     static func runBinary(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
         guard let binary else {
-            throw FixtureError("luna-trace executable not found next to the test bundle (\(Bundle.main.bundleURL.path)); run `swift build` first")
+            throw FixtureError(
+                "luna-trace executable not found next to the test bundle (\(Bundle.main.bundleURL.path)); run `swift build` first"
+            )
         }
         let process = Process()
         process.executableURL = binary
@@ -73,8 +75,9 @@ enum TraceFixtures {
         process.waitUntilExit()
         try errHandle.close()
         let errData = try Data(contentsOf: errURL)
-        return CommandResult(out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self),
-                             code: process.terminationStatus)
+        return CommandResult(
+            out: String(decoding: outData, as: UTF8.self), err: String(decoding: errData, as: UTF8.self),
+            code: process.terminationStatus)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TraceFormat
 
 /// `TraceSink.record(_:payload:)`, the allocation-free recording path: it must store exactly
@@ -14,9 +15,10 @@ import Testing
             for (i, payload) in payloads.enumerated() {
                 for result in [nil, Int64(0), Int64(-9027), Int64.max] as [Int64?] {
                     t += 37
-                    var r = EventRecord(kind: [EventKind.writeData, .readData, .createData, .getTag][i],
-                                        pid: UInt64(1 + argCount % 3), start: t, end: i == 2 ? t + 500 : nil,
-                                        message: argCount == 1 ? 0 : UInt64(argCount * 10 + i), result: result)
+                    var r = EventRecord(
+                        kind: [EventKind.writeData, .readData, .createData, .getTag][i],
+                        pid: UInt64(1 + argCount % 3), start: t, end: i == 2 ? t + 500 : nil,
+                        message: argCount == 1 ? 0 : UInt64(argCount * 10 + i), result: result)
                     for a in 0..<argCount { r.append([Int64(8), -1, Int64.min, 1 << 40][a]) }
                     out.append((r, payload))
                 }
@@ -55,8 +57,9 @@ import Testing
         let path = TraceSamples.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let capture = PayloadCapture.digestAbove(100)
-        let w = try TraceWriter(path: path, header: TraceHeader(producer: "tests", timeUnitNanos: 1),
-                                options: .init(payloadCapture: capture, eventsPerBlock: 13))
+        let w = try TraceWriter(
+            path: path, header: TraceHeader(producer: "tests", timeUnitNanos: 1),
+            options: .init(payloadCapture: capture, eventsPerBlock: 13))
         var expected: [TraceEvent] = []
         for (r, payload) in Self.samples() {
             if let payload {
@@ -81,18 +84,21 @@ import Testing
         r.append(8)
         [UInt8]([1, 2, 3]).withUnsafeBytes { sink.record(r, payload: $0) }
         sink.record(EventRecord(kind: .createData, pid: 4, start: 13), payload: nil)
-        #expect(collector.events == [
-            TraceEvent(kind: .readData, pid: 4, start: 10, end: 12, args: [8], message: 7, payload: .bytes([1, 2, 3]),
-                       result: .value(3)),
-            TraceEvent(kind: .createData, pid: 4, start: 13),
-        ])
+        #expect(
+            collector.events == [
+                TraceEvent(
+                    kind: .readData, pid: 4, start: 10, end: 12, args: [8], message: 7, payload: .bytes([1, 2, 3]),
+                    result: .value(3)),
+                TraceEvent(kind: .createData, pid: 4, start: 13),
+            ])
     }
 
     @Test func concurrentRecordersKeepEachThreadsOrder() throws {
         let path = TraceSamples.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let w = try TraceWriter(path: path, header: TraceHeader(producer: "tests", timeUnitNanos: 1),
-                                options: .init(eventsPerBlock: 512, maxPendingBlocks: 1))
+        let w = try TraceWriter(
+            path: path, header: TraceHeader(producer: "tests", timeUnitNanos: 1),
+            options: .init(eventsPerBlock: 512, maxPendingBlocks: 1))
         let threads = 4, perThread = 20_000
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             for i in 0..<perThread {

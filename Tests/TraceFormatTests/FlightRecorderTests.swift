@@ -1,4 +1,5 @@
 import Foundation
+import LunaSupport
 import Testing
 
 @testable import TraceFormat
@@ -10,8 +11,9 @@ import Testing
     /// `i % 40` bytes on every third event, a text on every seventh.
     static func event(_ i: Int) -> TraceEvent {
         let start = UInt64(i) * 1000
-        var e = TraceEvent(kind: i % 2 == 0 ? .send : .writeData, pid: UInt64(i % 5 + 1), start: start, end: start + 500,
-                           args: [Int64(i)], message: UInt64(i / 3 + 1), result: .value(Int64(i % 7)))
+        var e = TraceEvent(
+            kind: i % 2 == 0 ? .send : .writeData, pid: UInt64(i % 5 + 1), start: start, end: start + 500,
+            args: [Int64(i)], message: UInt64(i / 3 + 1), result: .value(Int64(i % 7)))
         if i % 3 == 0 { e.payload = .bytes((0..<(i % 40)).map { UInt8(truncatingIfNeeded: $0 &+ i) }) }
         if i % 7 == 0 { e.kind = .trap; e.text = "reason \(i)"; e.result = .none }
         return e
@@ -30,8 +32,9 @@ import Testing
     }
 
     static func recorder(capacity: Int = 64 << 10, unit: UInt64 = 1) -> FlightRecorder {
-        FlightRecorder(header: TraceHeader(producer: "tests", timeUnitNanos: unit, metadata: ["k": "v"]),
-                       options: .init(capacityBytes: capacity))
+        FlightRecorder(
+            header: TraceHeader(producer: "tests", timeUnitNanos: unit, metadata: ["k": "v"]),
+            options: .init(capacityBytes: capacity))
     }
 
     static func read(_ path: String) throws -> (TraceHeader, [TraceEvent], TraceStop) {
@@ -148,8 +151,9 @@ import Testing
         let plain = EventRecord(kind: .writeData, pid: 1, start: 10, end: 20, message: 1, result: Int64(big.count))
         big.withUnsafeBytes { recorder.record(plain, payload: $0) }
         let text = String(repeating: "é", count: chunk)
-        let wide = TraceEvent(kind: .spawn, pid: 1, start: 30, end: 40, args: EventArguments((0..<Int64(chunk)).map { $0 }),
-                              tags: (0..<Int64(chunk)).map { $0 }, payload: .bytes(big), text: text, result: .trap(text))
+        let wide = TraceEvent(
+            kind: .spawn, pid: 1, start: 30, end: 40, args: EventArguments((0..<Int64(chunk)).map { $0 }),
+            tags: (0..<Int64(chunk)).map { $0 }, payload: .bytes(big), text: text, result: .trap(text))
         recorder.record(wide)
         let (_, read, stop) = try Self.read(try recorder.close(to: TraceSamples.temporaryPath(), trigger: "exit").path)
         guard read.count == 2, case .complete = stop else {
@@ -161,18 +165,6 @@ import Testing
         #expect(text.hasPrefix(read[1].text) && !read[1].text.isEmpty && read[1].text.utf8.count <= chunk / 16)
         #expect(read[1].tags == Array(wide.tags.prefix(read[1].tags.count)) && read[1].tags.count == chunk / 80)
         #expect(Array(read[1].args) == Array(wide.args.prefix(chunk / 80)))
-    }
-
-    /// A seeded generator (SplitMix64), so a failure repeats.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     /// Whether the ring's memory is within its capacity, every chunk exactly one chunk long
@@ -187,7 +179,7 @@ import Testing
 
     @Test(arguments: [64 << 10, 300 << 10])
     func memoryNeverExceedsTheRingWhateverTheEventSizes(capacity: Int) throws {
-        var random = Seeded(state: UInt64(capacity))
+        var random = SplitMix(seed: UInt64(capacity))
         let recorder = Self.recorder(capacity: capacity)
         let chunk = recorder.options.chunkBytes
         var violations = 0

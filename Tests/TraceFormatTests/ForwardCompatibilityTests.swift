@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TraceFormat
 
 /// Files from newer minor versions stay readable: unknown frames, records and fields are skipped.
@@ -11,8 +12,10 @@ import Testing
         out += try raw.withUnsafeBytes { src in try compressor.compress(src) { Array($0) } }
         out += extraFrame
         let size = UInt64(out.count + 8 + TraceLayout.summaryContentBytes)
-        out += MetadataFrames.summary(TraceSummary(eventCount: events, blockCount: 1, rawBytes: UInt64(raw.count),
-                                                   fileBytes: size), indexOffset: nil)
+        out += MetadataFrames.summary(
+            TraceSummary(
+                eventCount: events, blockCount: 1, rawBytes: UInt64(raw.count),
+                fileBytes: size), indexOffset: nil)
         return out
     }
 
@@ -25,10 +28,12 @@ import Testing
     }
 
     @Test func unknownRecordCodesAndSkippableFramesAreSkipped() throws {
-        let events = [TraceEvent(kind: .send, pid: 1, start: 10, end: 20, args: [2], message: 1),
-                      TraceEvent(kind: EventKind(rawValue: 4000), pid: 2, start: 30, text: "from the future")]
+        let events = [
+            TraceEvent(kind: .send, pid: 1, start: 10, end: 20, args: [2], message: 1),
+            TraceEvent(kind: EventKind(rawValue: 4000), pid: 2, start: 30, text: "from the future"),
+        ]
         var unknown = ByteWriter()
-        unknown.varint(0x1_0005)   // a non-event record code
+        unknown.varint(0x1_0005)  // a non-event record code
         unknown.varint(3)
         unknown.raw([1, 2, 3])
         var skippable = ByteWriter()
@@ -45,7 +50,7 @@ import Testing
         let event = TraceEvent(kind: .getTag, pid: 4, start: 7, end: 8, result: .value(-3))
         var raw = rawBlock([event])
         // Re-encode the single record with two extra body bytes a newer writer might add.
-        let recordStart = 4   // block-start record: 00 02 01 00
+        let recordStart = 4  // block-start record: 00 02 01 00
         #expect(Array(raw[0..<recordStart]) == [0x00, 0x02, 0x01, 0x00])
         let bodyLength = Int(raw[recordStart + 1])
         raw[recordStart + 1] = UInt8(bodyLength + 2)
@@ -56,9 +61,11 @@ import Testing
 
     // MARK: the header's window (format 1.2)
 
-    static let windowed = TraceHeader(producer: "luna-trace run", wallClockStartNanos: 42, metadata: ["guest": "g.wasm"],
-                                      window: TraceWindow(droppedEvents: 123_456, droppedBytes: 1 << 20,
-                                                          startNanos: 987_654_321, trigger: "SIGUSR1"))
+    static let windowed = TraceHeader(
+        producer: "luna-trace run", wallClockStartNanos: 42, metadata: ["guest": "g.wasm"],
+        window: TraceWindow(
+            droppedEvents: 123_456, droppedBytes: 1 << 20,
+            startNanos: 987_654_321, trigger: "SIGUSR1"))
 
     /// A header frame's content without its check word.
     private func content(_ frame: [UInt8]) -> [UInt8] { Array(frame[8..<(frame.count - 4)]) }
@@ -111,4 +118,3 @@ import Testing
         #expect(try parse(MetadataFrames.frame(magic: TraceLayout.headerMagic, content: unknown)) == whole)
     }
 }
-

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TraceFormat
 
 @Suite struct RoundTripTests {
@@ -36,15 +37,20 @@ import Testing
     }
 
     @Test func headerRoundTrips() throws {
-        let header = TraceHeader(producer: "luna 0.1", clock: "CLOCK_MONOTONIC", wallClockStartNanos: 1_764_000_000_123_456_789,
-                                 timeUnitNanos: 1, metadata: ["argv": "luna run x.wasm", "host": "ci", "": "empty key"])
+        let header = TraceHeader(
+            producer: "luna 0.1", clock: "CLOCK_MONOTONIC", wallClockStartNanos: 1_764_000_000_123_456_789,
+            timeUnitNanos: 1, metadata: ["argv": "luna run x.wasm", "host": "ci", "": "empty key"])
         let file = try TraceSamples.write([], header: header)
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         let reader = try TraceReader(bytes: file.bytes)
         #expect(reader.header == header)
         #expect(try reader.next() == nil)
-        #expect(reader.stop == .complete(TraceSummary(eventCount: 0, blockCount: 0, rawBytes: 0,
-                                                      fileBytes: UInt64(file.bytes.count), lastEndNanos: 0)))
+        #expect(
+            reader.stop
+                == .complete(
+                    TraceSummary(
+                        eventCount: 0, blockCount: 0, rawBytes: 0,
+                        fileBytes: UInt64(file.bytes.count), lastEndNanos: 0)))
     }
 
     @Test func payloadCaptureKeepsSizeAndDigest() throws {
@@ -63,9 +69,11 @@ import Testing
     }
 
     @Test func coarseTimeUnitRoundsEveryStampDownKeepingOrder() throws {
-        let events = [TraceEvent(kind: .send, pid: 1, start: 1_999, end: 3_001),
-                      TraceEvent(kind: .send, pid: 1, start: 4_000, end: 4_000),
-                      TraceEvent(kind: .send, pid: 2, start: 4_500, end: 4_700)]
+        let events = [
+            TraceEvent(kind: .send, pid: 1, start: 1_999, end: 3_001),
+            TraceEvent(kind: .send, pid: 1, start: 4_000, end: 4_000),
+            TraceEvent(kind: .send, pid: 2, start: 4_500, end: 4_700),
+        ]
         let file = try TraceSamples.write(events, header: TraceHeader(timeUnitNanos: 1_000))
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         let (read, _) = TraceSamples.readAll(try TraceReader(bytes: file.bytes))
@@ -118,7 +126,9 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for p in 1...4 {
                 group.addTask {
-                    for i in 0..<5000 { writer.record(TraceEvent(kind: .send, pid: UInt64(p), start: UInt64(i), message: UInt64(i + 1))) }
+                    for i in 0..<5000 {
+                        writer.record(TraceEvent(kind: .send, pid: UInt64(p), start: UInt64(i), message: UInt64(i + 1)))
+                    }
                 }
             }
         }
@@ -134,9 +144,10 @@ import Testing
     }
 
     @Test func oversizedFieldsAreCutNotFatal() throws {
-        let huge = TraceEvent(kind: .receive, pid: 1, tags: Array(repeating: 5, count: TraceLayout.maxListCount + 10),
-                              payload: .bytes([UInt8](repeating: 1, count: TraceLayout.maxCapturedPayloadBytes + 1)),
-                              text: String(repeating: "é", count: TraceLayout.maxTextBytes))
+        let huge = TraceEvent(
+            kind: .receive, pid: 1, tags: Array(repeating: 5, count: TraceLayout.maxListCount + 10),
+            payload: .bytes([UInt8](repeating: 1, count: TraceLayout.maxCapturedPayloadBytes + 1)),
+            text: String(repeating: "é", count: TraceLayout.maxTextBytes))
         let file = try TraceSamples.write([huge])
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         let (read, stop) = TraceSamples.readAll(try TraceReader(bytes: file.bytes))

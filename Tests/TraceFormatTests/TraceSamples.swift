@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import TraceFormat
 
 /// Events and files shared by the format tests.
@@ -29,9 +30,11 @@ enum TraceSamples {
         // Extremes of time and identity.
         out.append(TraceEvent(kind: .send, pid: UInt64.max, start: UInt64.max, end: 0, message: UInt64.max))
         out.append(TraceEvent(kind: .receive, pid: 0, start: 0, end: UInt64.max, tags: [1], message: 1))
-        out.append(TraceEvent(kind: .writeData, pid: 2, start: 5, end: 6, args: [1 << 20],
-                              payload: .bytes((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }),
-                              result: .value(1 << 20)))
+        out.append(
+            TraceEvent(
+                kind: .writeData, pid: 2, start: 5, end: 6, args: [1 << 20],
+                payload: .bytes((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }),
+                result: .value(1 << 20)))
         return out
     }
 
@@ -45,24 +48,41 @@ enum TraceSamples {
                 msg += 1
                 let tag = Int64(r % 7)
                 let body: [UInt8] = Array("ping \(r)".utf8)
-                out.append(TraceEvent(kind: .createData, pid: from, start: t, end: t + 120, args: [tag, 16],
-                                      message: msg, result: .value(0))); t += 200
-                out.append(TraceEvent(kind: .writeData, pid: from, start: t, end: t + 90, args: [Int64(body.count)],
-                                      payload: .bytes(body), result: .value(Int64(body.count)))); t += 150
-                out.append(TraceEvent(kind: .send, pid: from, start: t, end: t + 300, args: [Int64(to)],
-                                      message: msg, result: .value(0))); t += 400
-                out.append(TraceEvent(kind: .receive, pid: to, start: t - 2_000, end: t, args: [-1], tags: [tag],
-                                      message: msg, result: .value(0))); t += 100
-                out.append(TraceEvent(kind: .readData, pid: to, start: t, end: t + 80, args: [64],
-                                      payload: .bytes(body), result: .value(Int64(body.count)))); t += 150
+                out.append(
+                    TraceEvent(
+                        kind: .createData, pid: from, start: t, end: t + 120, args: [tag, 16],
+                        message: msg, result: .value(0)));
+                t += 200
+                out.append(
+                    TraceEvent(
+                        kind: .writeData, pid: from, start: t, end: t + 90, args: [Int64(body.count)],
+                        payload: .bytes(body), result: .value(Int64(body.count))));
+                t += 150
+                out.append(
+                    TraceEvent(
+                        kind: .send, pid: from, start: t, end: t + 300, args: [Int64(to)],
+                        message: msg, result: .value(0)));
+                t += 400
+                out.append(
+                    TraceEvent(
+                        kind: .receive, pid: to, start: t - 2_000, end: t, args: [-1], tags: [tag],
+                        message: msg, result: .value(0)));
+                t += 100
+                out.append(
+                    TraceEvent(
+                        kind: .readData, pid: to, start: t, end: t + 80, args: [64],
+                        payload: .bytes(body), result: .value(Int64(body.count))));
+                t += 150
             }
         }
         return out
     }
 
     /// Writes `events` to a fresh temporary file and returns its path and bytes.
-    static func write(_ events: [TraceEvent], header: TraceHeader = TraceHeader(producer: "tests", timeUnitNanos: 1),
-                      options: TraceWriter.Options = .init(), close: Bool = true) throws -> (path: String, bytes: [UInt8]) {
+    static func write(
+        _ events: [TraceEvent], header: TraceHeader = TraceHeader(producer: "tests", timeUnitNanos: 1),
+        options: TraceWriter.Options = .init(), close: Bool = true
+    ) throws -> (path: String, bytes: [UInt8]) {
         let path = temporaryPath()
         let w = try TraceWriter(path: path, header: header, options: options)
         for e in events { w.record(e) }

@@ -1,5 +1,7 @@
 import Foundation
+import LunaSupport
 import Testing
+
 @testable import TraceFormat
 
 @Suite struct WriterReaderBehaviourTests {
@@ -7,18 +9,21 @@ import Testing
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let (readEnd, writeEnd) = (fds[0], fds[1])
-        let events = TraceSamples.pingPong(rounds: 500)   // 5000 events, several blocks
+        let events = TraceSamples.pingPong(rounds: 500)  // 5000 events, several blocks
         // The writer runs on its own OS thread, not a task: this test blocks a cooperative-pool
         // thread in read(2), and with 2 cores a writer task could wait forever for a pool thread.
         let written = Locked<Result<TraceSummary, any Error>?>(nil)
         let writerDone = DispatchSemaphore(value: 0)
         let writer = Thread {
-            written.withLock { $0 = Result {
-                let w = try TraceWriter(fileDescriptor: writeEnd, header: TraceHeader(timeUnitNanos: 1),
-                                        options: .init(eventsPerBlock: 700))
-                for e in events { w.record(e) }
-                return try w.close()
-            } }
+            written.withLock {
+                $0 = Result {
+                    let w = try TraceWriter(
+                        fileDescriptor: writeEnd, header: TraceHeader(timeUnitNanos: 1),
+                        options: .init(eventsPerBlock: 700))
+                    for e in events { w.record(e) }
+                    return try w.close()
+                }
+            }
             close(writeEnd)
             writerDone.signal()
         }
@@ -34,7 +39,7 @@ import Testing
         let summary = try #require(written.withLock { $0 }).get()
         #expect(read == events)
         #expect(reader.stop == .complete(summary))
-        #expect(reader.blockIndex?.count == 8)   // read from the stream's end
+        #expect(reader.blockIndex?.count == 8)  // read from the stream's end
     }
 
     @Test func closeIsIdempotentAndLaterRecordsAreIgnored() throws {
@@ -64,7 +69,7 @@ import Testing
 
     @Test func seekWithoutIndexIsNoIndex() throws {
         let events = TraceSamples.pingPong(rounds: 10)
-        let file = try TraceSamples.write(events, close: false)   // bytes as of flush(), no summary
+        let file = try TraceSamples.write(events, close: false)  // bytes as of flush(), no summary
         defer { try? FileManager.default.removeItem(atPath: file.path) }
         let reader = try TraceReader(bytes: file.bytes)
         #expect(reader.blockIndex == nil)
@@ -79,7 +84,7 @@ import Testing
     @Test func eventsSequenceStopsAtDamageAndExposesIt() throws {
         var bytes = DamageTests.sample.bytes
         let index = try #require(try TraceReader(bytes: bytes).blockIndex)
-        bytes[Int(index[2].frameOffset) + 20] ^= 0x55          // inside block 2's compressed data
+        bytes[Int(index[2].frameOffset) + 20] ^= 0x55  // inside block 2's compressed data
         let reader = try TraceReader(bytes: bytes)
         let events = reader.events()
         let read = Array(events)
@@ -100,15 +105,16 @@ import Testing
             Thread {
                 for i in 0..<rounds {
                     turns[side].wait()
-                    writer.record(TraceEvent(kind: .send, pid: UInt64(side + 1), start: UInt64(i), message: UInt64(2 * i + side + 1)))
+                    writer.record(
+                        TraceEvent(kind: .send, pid: UInt64(side + 1), start: UInt64(i), message: UInt64(2 * i + side + 1)))
                     turns[1 - side].signal()
                 }
             }
         }
         threads.forEach { $0.start() }
         turns[0].signal()
-        let deadline = Date().addingTimeInterval(120)
-        while writer.eventCount < UInt64(2 * rounds) && Date() < deadline { usleep(1_000) }
+        let deadline = MonotonicClock.deadline(after: 120)
+        while writer.eventCount < UInt64(2 * rounds) && MonotonicClock.now() < deadline { usleep(1_000) }
         try #require(writer.eventCount == UInt64(2 * rounds), "the writers stalled at \(writer.eventCount) events")
         try writer.close()
         let (events, _) = TraceSamples.readAll(try TraceReader(path: path))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TraceFormat
 
 @Suite struct XXH64Tests {

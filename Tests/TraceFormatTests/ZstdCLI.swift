@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the real `zstd` command-line tool.
 enum ZstdCLI {
@@ -9,7 +10,9 @@ enum ZstdCLI {
     }
 
     static var path: String? {
-        ["/usr/bin/zstd", "/usr/local/bin/zstd", "/opt/homebrew/bin/zstd"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ["/usr/bin/zstd", "/usr/local/bin/zstd", "/opt/homebrew/bin/zstd"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     static func run(_ arguments: [String]) throws -> Output {
@@ -23,12 +26,12 @@ enum ZstdCLI {
         let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
         let stderrData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: [UInt8](stdoutData),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+        return Output(
+            status: p.terminationStatus, stdout: [UInt8](stdoutData),
+            stderr: String(decoding: stderrData, as: UTF8.self))
     }
 }
 
-import Testing
 extension ZstdCLI {
     fileprivate static func require<T>(_ v: T?, _ message: String) throws -> T {
         guard let v else { throw CLIError(message: message) }

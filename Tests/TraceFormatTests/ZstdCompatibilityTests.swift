@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TraceFormat
 
 /// A trace is a valid zstd file: the real `zstd` tool checks it and decompresses the events.

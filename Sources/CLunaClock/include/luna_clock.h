@@ -1,6 +1,6 @@
 #ifndef LUNA_CLOCK_H
 #define LUNA_CLOCK_H
-// The CPU's cycle counter, for trace timestamps that cost ~9 ns instead of clock_gettime's ~25.
+// The CPU's cycle counter, for trace timestamps cheaper than clock_gettime (docs/BENCHMARKS.md).
 // LunaRuntime calibrates it against CLOCK_MONOTONIC and falls back to that clock when the
 // counter is missing or not invariant.
 #include <stdint.h>

@@ -27,8 +27,10 @@ extension Environment {
         live[p.id] = nil
         if exit != .normal { abnormalExits[p.id] = exit }
         if let trace {
-            trace.record(TraceEvent(kind: .exit, pid: p.id, start: now(),
-                                    args: .of(exit.code.rawValue), text: text))
+            trace.record(
+                TraceEvent(
+                    kind: .exit, pid: p.id, start: now(),
+                    args: .of(exit.code.rawValue), text: text))
         }
         // A death decided by others delivered its notices then; what is left are links made
         // since, and those of a process that ended by itself.
@@ -81,16 +83,19 @@ extension Environment {
     /// the notice was decided earlier (a deferred "no process" notice of `link`). Returns
     /// whether `o` was marked to die by it (its own notices are then the caller's to deliver).
     @discardableResult
-    package func deliverLinkDeath(to o: ProcessContext, from dead: ProcessID, tag: Int64,
-                                  text: String? = nil, die: Bool? = nil) -> Bool
-    {
+    package func deliverLinkDeath(
+        to o: ProcessContext, from dead: ProcessID, tag: Int64,
+        text: String? = nil, die: Bool? = nil
+    ) -> Bool {
         if die ?? o.dieWhenLinkDies {
             let death = ProcessExit.linkDied(from: dead)
             // Recorded before the process wakes, so it precedes the process's interrupted call.
             let trace = self.trace
             return o.mailbox.markDying(death, text: text ?? Self.reasonText(death)) {
-                trace?.record(TraceEvent(kind: .linkDied, pid: o.id, start: self.now(),
-                                         args: .of(Int64(bitPattern: dead), tag, 1)))
+                trace?.record(
+                    TraceEvent(
+                        kind: .linkDied, pid: o.id, start: self.now(),
+                        args: .of(Int64(bitPattern: dead), tag, 1)))
             }
         }
         let m = Message(linkDiedFrom: dead, tag: tag, id: trace != nil ? newMessageID() : 0)
@@ -98,8 +103,10 @@ extension Environment {
         mb.lock.lock()
         if mb.closed { mb.lock.unlock(); return false }
         if let trace {
-            trace.record(TraceEvent(kind: .linkDied, pid: o.id, start: now(),
-                                    args: .of(Int64(bitPattern: dead), tag, 0), message: m.id))
+            trace.record(
+                TraceEvent(
+                    kind: .linkDied, pid: o.id, start: now(),
+                    args: .of(Int64(bitPattern: dead), tag, 0), message: m.id))
         }
         let c = mb.enqueueLocked(m)
         mb.lock.unlock()
@@ -108,17 +115,22 @@ extension Environment {
     }
 
     /// Records that `m` was dropped while `holder` held it, and its untaken resources.
-    package func recordDrop(_ m: Message, holder: ProcessID, reason: DropReason, _ trace: any TraceSink,
-                            asMessage: Bool = true)
-    {
+    package func recordDrop(
+        _ m: Message, holder: ProcessID, reason: DropReason, _ trace: any TraceSink,
+        asMessage: Bool = true
+    ) {
         let t = now()
         if asMessage {
-            trace.record(TraceEvent(kind: .messageDropped, pid: holder, start: t,
-                                    args: .of(reason.rawValue), message: m.id))
+            trace.record(
+                TraceEvent(
+                    kind: .messageDropped, pid: holder, start: t,
+                    args: .of(reason.rawValue), message: m.id))
         }
         for (slot, kind) in m.remainingResources {
-            trace.record(TraceEvent(kind: .resourceDropped, pid: holder, start: t,
-                                    args: .of(Int64(slot), kind.rawValue), message: m.id))
+            trace.record(
+                TraceEvent(
+                    kind: .resourceDropped, pid: holder, start: t,
+                    args: .of(Int64(slot), kind.rawValue), message: m.id))
         }
     }
 }

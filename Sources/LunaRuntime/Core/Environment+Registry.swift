@@ -1,6 +1,6 @@
+import LunaSupport
 import Synchronization
 import TraceFormat
-import LunaSupport
 
 /// The named-process registry of an environment (`lunatic::registry`): names map to a
 /// (node id, process id) pair. lunatic keeps one registry per environment; names are any UTF-8
@@ -30,8 +30,10 @@ package final class ProcessRegistry: Sendable {
     /// Registers `process` on `node` under `name`, replacing any earlier entry; when `caller`
     /// holds the registry this is the `put` that ends the hold. Waits while another process
     /// holds it.
-    package func put(_ name: String, node: UInt64, process: ProcessID, caller: ProcessID,
-                     alive: () throws -> Void) throws {
+    package func put(
+        _ name: String, node: UInt64, process: ProcessID, caller: ProcessID,
+        alive: () throws -> Void
+    ) throws {
         try access(caller, alive) { state in
             state.entries[name] = (node, process)
             if state.holder == caller {
@@ -42,7 +44,9 @@ package final class ProcessRegistry: Sendable {
     }
 
     /// The entry under `name`, if any; waits while another process holds the registry.
-    package func get(_ name: String, caller: ProcessID, alive: () throws -> Void) throws
+    package func get(
+        _ name: String, caller: ProcessID, alive: () throws -> Void
+    ) throws
         -> (node: UInt64, process: ProcessID)?
     {
         try access(caller, alive) { $0.entries[name] }
@@ -50,7 +54,9 @@ package final class ProcessRegistry: Sendable {
 
     /// The entry under `name`; if there is none, `caller` holds the registry until its next
     /// `put` (or `release`) and nil is returned. Waits while another process holds it.
-    package func getOrPutLater(_ name: String, caller: ProcessID, alive: () throws -> Void) throws
+    package func getOrPutLater(
+        _ name: String, caller: ProcessID, alive: () throws -> Void
+    ) throws
         -> (node: UInt64, process: ProcessID)?
     {
         try access(caller, alive) { state in

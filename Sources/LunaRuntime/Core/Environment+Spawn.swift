@@ -5,12 +5,14 @@ extension Environment {
     /// executor: no thread of its own). With `parent` and `link != 0` the two are linked
     /// asymmetrically before the body starts (R-PROC-4).
     @discardableResult
-    public func spawn(link: Int64 = 0, parent: ProcessID? = nil, entry: String = "native",
-                      moduleID: Int64 = -1, configID: Int64 = -1,
-                      _ body: @escaping @Sendable (ProcessContext) async throws -> Void) -> ProcessID
-    {
-        let p = register(link: link, parent: parent, entry: entry, moduleID: moduleID,
-                         configID: configID, isThread: false)
+    public func spawn(
+        link: Int64 = 0, parent: ProcessID? = nil, entry: String = "native",
+        moduleID: Int64 = -1, configID: Int64 = -1,
+        _ body: @escaping @Sendable (ProcessContext) async throws -> Void
+    ) -> ProcessID {
+        let p = register(
+            link: link, parent: parent, entry: entry, moduleID: moduleID,
+            configID: configID, isThread: false)
         let executor = self.executor
         p.nativeExecutor = executor
         Task(executorPreference: executor) { await self.runNative(p, body) }
@@ -21,12 +23,14 @@ extension Environment {
     /// left by an ended process, or a new one (`ProcessThreads`). The body calls the *Blocking
     /// variants. Links as for `spawn`.
     @discardableResult
-    public func spawnThread(link: Int64 = 0, parent: ProcessID? = nil, entry: String,
-                            moduleID: Int64 = -1, configID: Int64 = -1,
-                            _ body: @escaping @Sendable (ProcessContext) throws -> Void) -> ProcessID
-    {
-        let p = register(link: link, parent: parent, entry: entry, moduleID: moduleID,
-                         configID: configID, isThread: true)
+    public func spawnThread(
+        link: Int64 = 0, parent: ProcessID? = nil, entry: String,
+        moduleID: Int64 = -1, configID: Int64 = -1,
+        _ body: @escaping @Sendable (ProcessContext) throws -> Void
+    ) -> ProcessID {
+        let p = register(
+            link: link, parent: parent, entry: entry, moduleID: moduleID,
+            configID: configID, isThread: true)
         let started = ProcessThreads.shared.run(stackSize: threadStackSize, name: "luna-\(p.id)") {
             self.recordStart(p)
             var exit: ProcessExit = .normal
@@ -41,9 +45,10 @@ extension Environment {
     }
 
     /// Creates the process, links it, records `spawn`.
-    private func register(link: Int64, parent: ProcessID?, entry: String, moduleID: Int64,
-                          configID: Int64, isThread: Bool) -> ProcessContext
-    {
+    private func register(
+        link: Int64, parent: ProcessID?, entry: String, moduleID: Int64,
+        configID: Int64, isThread: Bool
+    ) -> ProcessContext {
         lock.lock()
         let pid = nextPID
         nextPID += 1
@@ -54,9 +59,11 @@ extension Environment {
             pp.links[pid] = 0
         }
         if let trace {
-            trace.record(TraceEvent(kind: .spawn, pid: parent ?? 0, start: now(),
-                                    args: .of(Int64(bitPattern: pid), link, moduleID, configID),
-                                    text: entry, result: .value(0)))
+            trace.record(
+                TraceEvent(
+                    kind: .spawn, pid: parent ?? 0, start: now(),
+                    args: .of(Int64(bitPattern: pid), link, moduleID, configID),
+                    text: entry, result: .value(0)))
         }
         lock.unlock()
         return p
@@ -64,14 +71,17 @@ extension Environment {
 
     private func recordStart(_ p: ProcessContext) {
         if let trace {
-            trace.record(TraceEvent(kind: .start, pid: p.id, start: now(),
-                                    args: .of(Int64(bitPattern: p.parent ?? 0)), text: p.entry))
+            trace.record(
+                TraceEvent(
+                    kind: .start, pid: p.id, start: now(),
+                    args: .of(Int64(bitPattern: p.parent ?? 0)), text: p.entry))
         }
     }
 
-    private func runNative(_ p: ProcessContext,
-                           _ body: @Sendable (ProcessContext) async throws -> Void) async
-    {
+    private func runNative(
+        _ p: ProcessContext,
+        _ body: @Sendable (ProcessContext) async throws -> Void
+    ) async {
         recordStart(p)
         var exit: ProcessExit = .normal
         if !p.mailbox.terminating.load(ordering: .relaxed) {

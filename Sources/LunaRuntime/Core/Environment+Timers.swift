@@ -1,6 +1,6 @@
+import LunaSupport
 import Synchronization
 import TraceFormat
-import LunaSupport
 
 /// The pending `lunatic::timer::send_after` timers of an environment.
 ///
@@ -105,8 +105,9 @@ extension Environment {
     }
 
     private func timerSendEvent(_ m: Message, owner: ProcessID, to pid: ProcessID) -> TraceEvent {
-        TraceEvent(kind: .send, pid: owner, start: now(), args: .of(Int64(bitPattern: pid)), message: m.id,
-                   text: "send_after", result: .value(0))
+        TraceEvent(
+            kind: .send, pid: owner, start: now(), args: .of(Int64(bitPattern: pid)), message: m.id,
+            text: "send_after", result: .value(0))
     }
 }
 
@@ -127,8 +128,10 @@ extension ProcessContext {
         let start = trace != nil ? now() : 0
         let id = environment.sendAfter(m, owner: self.id, to: pid, delayMs: delayMs)
         if let trace {
-            trace.record(TraceEvent(kind: .timerCall, pid: self.id, start: start, end: now(), args: args,
-                                    message: m.id, text: "send_after", result: .value(Int64(bitPattern: id))))
+            trace.record(
+                TraceEvent(
+                    kind: .timerCall, pid: self.id, start: start, end: now(), args: args,
+                    message: m.id, text: "send_after", result: .value(Int64(bitPattern: id))))
         }
         return id
     }
@@ -140,9 +143,11 @@ extension ProcessContext {
         let start = trace != nil ? now() : 0
         let cancelled = environment.cancelTimer(owner: self.id, id: id)
         if let trace {
-            trace.record(TraceEvent(kind: .timerCall, pid: self.id, start: start, end: now(),
-                                    args: .of(Int64(bitPattern: id)), text: "cancel_timer",
-                                    result: .value(cancelled ? 1 : 0)))
+            trace.record(
+                TraceEvent(
+                    kind: .timerCall, pid: self.id, start: start, end: now(),
+                    args: .of(Int64(bitPattern: id)), text: "cancel_timer",
+                    result: .value(cancelled ? 1 : 0)))
         }
         return cancelled ? 1 : 0
     }

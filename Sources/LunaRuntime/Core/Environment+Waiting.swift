@@ -1,5 +1,5 @@
-import TraceFormat
 import LunaSupport
+import TraceFormat
 
 extension Environment {
     /// Waits (async) until process `pid` has ended; returns its exit (a failure "no process"

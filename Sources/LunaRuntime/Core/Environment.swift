@@ -1,6 +1,6 @@
+import LunaSupport
 import Synchronization
 import TraceFormat
-import LunaSupport
 
 /// A set of processes that can message each other: the process table, ids, links, exits,
 /// and the trace sink every operation records into.

@@ -26,8 +26,10 @@ extension EventRecord {
 
     /// A record with one argument.
     @inline(__always)
-    static func call(_ kind: EventKind, pid: UInt64, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
-                     result: Int64? = nil, _ a: Int64) -> EventRecord {
+    static func call(
+        _ kind: EventKind, pid: UInt64, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
+        result: Int64? = nil, _ a: Int64
+    ) -> EventRecord {
         var r = EventRecord(kind: kind, pid: pid, start: start, end: end, message: message, result: result)
         r.append(a)
         return r
@@ -35,8 +37,10 @@ extension EventRecord {
 
     /// A record with two arguments.
     @inline(__always)
-    static func call(_ kind: EventKind, pid: UInt64, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
-                     result: Int64? = nil, _ a: Int64, _ b: Int64) -> EventRecord {
+    static func call(
+        _ kind: EventKind, pid: UInt64, start: UInt64, end: UInt64? = nil, message: MessageID = 0,
+        result: Int64? = nil, _ a: Int64, _ b: Int64
+    ) -> EventRecord {
         var r = EventRecord(kind: kind, pid: pid, start: start, end: end, message: message, result: result)
         r.append(a)
         r.append(b)

@@ -1,6 +1,6 @@
+import LunaSupport
 import Synchronization
 import TraceFormat
-import LunaSupport
 
 /// What a blocked receiver waits for.
 package enum WaitSpec {

@@ -1,10 +1,11 @@
+import LunaSupport
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import LunaSupport
 
 /// Something a `NativeExecutor` timer fires into.
 package protocol NativeTimerTarget: AnyObject {
@@ -50,7 +51,7 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
     @inline(__always)
     package func keepSpare(_ m: Message) {
         if spareMessages.count < NativeExecutor.maximumSpareMessages,
-           m.buffer.capacity <= NativeExecutor.maximumSpareCapacity
+            m.buffer.capacity <= NativeExecutor.maximumSpareCapacity
         {
             spareMessages.append(m)
         }
@@ -68,7 +69,9 @@ package final class NativeExecutor: TaskExecutor, @unchecked Sendable {
 
     /// Stops the thread once its queue is empty (suspended tasks stay suspended).
     package func shutdown() {
-        lock.withLock { stopping = true; lock.signal() }
+        lock.withLock {
+            stopping = true; lock.signal()
+        }
     }
 
     /// Whether the caller runs on this executor's thread.

@@ -8,12 +8,13 @@ extension ProcessContext {
     package func replaceScratch(with m: Message?) {
         // A received message with no resources left records nothing: skip the call.
         if let old = scratch, let trace, !old.received || !old.slots.isEmpty {
-            environment.recordDrop(old, holder: id, reason: .replacedInScratch, trace,
-                                   asMessage: !old.received)
+            environment.recordDrop(
+                old, holder: id, reason: .replacedInScratch, trace,
+                asMessage: !old.received)
         }
         // A finished message of a native process goes to its executor's spare pool.
         if scratch != nil, let e = nativeExecutor, scratch!.isReusable, isKnownUniquelyReferenced(&scratch!),
-           e.isCurrent
+            e.isCurrent
         {
             e.keepSpare(scratch!)
         }
@@ -104,8 +105,9 @@ extension ProcessContext {
         }
         m.position += UInt64(count)
         // The payload is the bytes just read, copied straight from the caller's buffer.
-        record(.call(.readData, pid: id, start: now(), message: m.id, result: Int64(count), n),
-               payload: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
+        record(
+            .call(.readData, pid: id, start: now(), message: m.id, result: Int64(count), n),
+            payload: UnsafeRawBufferPointer(start: buffer.baseAddress, count: count))
         return UInt32(truncatingIfNeeded: count)
     }
 

@@ -65,8 +65,10 @@ extension ProcessContext {
         case .send:
             self.record(.call(.send, pid: id, start: now(), message: m.id, result: 0, Int64(bitPattern: pid)))
         case .skipSearch(let timeoutMs, let start):
-            self.record(.call(.sendReceiveSkipSearch, pid: id, start: start, end: now(), message: m.id,
-                              Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)))
+            self.record(
+                .call(
+                    .sendReceiveSkipSearch, pid: id, start: start, end: now(), message: m.id,
+                    Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)))
         }
     }
 
@@ -130,8 +132,10 @@ extension ProcessContext {
             // Killed (or died from a link) while waiting: the call never returns (R-PROC-8).
             // Recorded without a result, so a replay can check that it stays blocked.
             if let trace {
-                trace.record(TraceEvent(kind: .receive, pid: id, start: start, end: now(),
-                                        args: .of(Int64(bitPattern: timeoutMs)), tags: tags))
+                trace.record(
+                    TraceEvent(
+                        kind: .receive, pid: id, start: start, end: now(),
+                        args: .of(Int64(bitPattern: timeoutMs)), tags: tags))
             }
             throw ProcessTerminated()
         }
@@ -141,8 +145,9 @@ extension ProcessContext {
     /// allocation-free path.
     @inline(__always)
     private func recordReceive(_ m: Message, _ tags: [Int64], _ timeoutMs: UInt64, _ start: UInt64) {
-        let r = EventRecord.call(.receive, pid: id, start: start, message: m.id, result: m.isLinkDied ? 1 : 0,
-                                 Int64(bitPattern: timeoutMs))
+        let r = EventRecord.call(
+            .receive, pid: id, start: start, message: m.id, result: m.isLinkDied ? 1 : 0,
+            Int64(bitPattern: timeoutMs))
         if tags.isEmpty {
             record(r)
         } else if let trace {
@@ -207,8 +212,9 @@ extension ProcessContext {
         if deferredLinkDeaths.contains(where: \.die) { try checkAliveAtWait() } else { try checkAlive() }
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
-            throw trap(.sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)),
-                       "lunatic::message::send_receive_skip_search")
+            throw trap(
+                .sendReceiveSkipSearch, .of(Int64(bitPattern: pid), Int64(bitPattern: timeoutMs)),
+                "lunatic::message::send_receive_skip_search")
         }
         scratch = nil
         let mb = mailbox
@@ -221,9 +227,10 @@ extension ProcessContext {
     }
 
     /// Timeout 0: take an eligible reply already there, else time out at once.
-    private func skipSearchNow(_ m: Message, _ spec: WaitSpec, _ pid: ProcessID, _ timeoutMs: UInt64,
-                               _ start: UInt64) -> Int32?
-    {
+    private func skipSearchNow(
+        _ m: Message, _ spec: WaitSpec, _ pid: ProcessID, _ timeoutMs: UInt64,
+        _ start: UInt64
+    ) -> Int32? {
         guard timeoutMs == 0 else { return nil }
         let mb = mailbox
         mb.lock.lock()
@@ -239,9 +246,10 @@ extension ProcessContext {
         return ResultCode.timeout
     }
 
-    private func skipSearchFinished(_ o: WaitOutcome, _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
-                                    _ start: UInt64) throws -> Int32
-    {
+    private func skipSearchFinished(
+        _ o: WaitOutcome, _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
+        _ start: UInt64
+    ) throws -> Int32 {
         switch o {
         case .message(let r):
             _ = accept(r)  // its return was recorded when the wait ended
@@ -255,9 +263,10 @@ extension ProcessContext {
 
     /// The return event of a skip-search call, completed with its reply (result 0) or as a
     /// timeout (9027) by `Mailbox.recordReturn`.
-    private func skipSearchReturnEvent(_ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
-                                       _ start: UInt64) -> PendingEvent?
-    {
+    private func skipSearchReturnEvent(
+        _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
+        _ start: UInt64
+    ) -> PendingEvent? {
         guard trace != nil else { return nil }
         var r = EventRecord(kind: .sendReceiveSkipSearchReturn, pid: id, start: start)
         r.append(Int64(bitPattern: pid))

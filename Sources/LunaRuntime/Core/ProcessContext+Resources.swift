@@ -36,8 +36,10 @@ extension ProcessContext {
         m.slots.append(resource)
         let index = UInt64(m.slots.count - 1)
         if let trace {
-            trace.record(TraceEvent(kind: call.push, pid: id, start: now(), args: a, message: m.id,
-                                    result: .value(Int64(index))))
+            trace.record(
+                TraceEvent(
+                    kind: call.push, pid: id, start: now(), args: a, message: m.id,
+                    result: .value(Int64(index))))
         }
         return index
     }
@@ -60,8 +62,10 @@ extension ProcessContext {
         m.slots[Int(index)] = nil
         let newID = resources.insert(r)
         if let trace {
-            trace.record(TraceEvent(kind: call.take, pid: id, start: now(), args: a, message: m.id,
-                                    result: .value(Int64(bitPattern: newID))))
+            trace.record(
+                TraceEvent(
+                    kind: call.take, pid: id, start: now(), args: a, message: m.id,
+                    result: .value(Int64(bitPattern: newID))))
         }
         return newID
     }

@@ -3,9 +3,10 @@ import TraceFormat
 extension ProcessContext {
     /// Spawns a native child of this process; with `link != 0` linked asymmetrically (R-PROC-4).
     @discardableResult
-    public func spawn(link: Int64 = 0, entry: String = "native",
-                      _ body: @escaping @Sendable (ProcessContext) async throws -> Void) throws -> ProcessID
-    {
+    public func spawn(
+        link: Int64 = 0, entry: String = "native",
+        _ body: @escaping @Sendable (ProcessContext) async throws -> Void
+    ) throws -> ProcessID {
         try checkAlive()
         return environment.spawn(link: link, parent: id, entry: entry, body)
     }

@@ -1,18 +1,21 @@
+import LunaSupport
 import Synchronization
 import TraceFormat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import LunaSupport
 
 extension ProcessContext {
     /// Suspends the calling native task until `spec` is satisfied, the timeout passes, or the
     /// process is terminated. A message already queued is taken without waiting. The return
     /// (message or timeout) is recorded as `returnEvent` (tracing) under the mailbox lock when
     /// the wait ends; an end by termination records nothing here.
-    nonisolated(nonsending) package func waitAsync(_ spec: WaitSpec, timeoutMs: UInt64, returnEvent: PendingEvent?) async -> WaitOutcome {
+    nonisolated(nonsending) package func waitAsync(
+        _ spec: WaitSpec, timeoutMs: UInt64, returnEvent: PendingEvent?
+    ) async -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         let env = environment

@@ -137,13 +137,16 @@ public final class ProcessContext: @unchecked Sendable {
 
     /// Records the trap of call `kind` and returns the error to throw.
     @inline(never)
-    package func trap(_ kind: EventKind, _ args: EventArguments, _ reason: String,
-                      message: MessageID = 0, start: UInt64? = nil) -> LunaTrap
-    {
+    package func trap(
+        _ kind: EventKind, _ args: EventArguments, _ reason: String,
+        message: MessageID = 0, start: UInt64? = nil
+    ) -> LunaTrap {
         if let trace {
             let t = now()
-            trace.record(TraceEvent(kind: kind, pid: id, start: start ?? t, end: t, args: args,
-                                    message: message, result: .trap(reason)))
+            trace.record(
+                TraceEvent(
+                    kind: kind, pid: id, start: start ?? t, end: t, args: args,
+                    message: message, result: .trap(reason)))
         }
         return LunaTrap(reason: reason)
     }

@@ -23,12 +23,14 @@ package func startThread(stackSize: Int, name: String, _ body: @escaping @Sendab
     #else
     var tid: pthread_t?
     #endif
-    let rc = pthread_create(&tid, &attr, { raw in
-        let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
-        nameCurrentThread(box.name)
-        box.body()
-        return nil
-    }, box)
+    let rc = pthread_create(
+        &tid, &attr,
+        { raw in
+            let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
+            nameCurrentThread(box.name)
+            box.body()
+            return nil
+        }, box)
     pthread_attr_destroy(&attr)
     if rc != 0 { Unmanaged<AnyObject>.fromOpaque(box).release() }
     return rc == 0

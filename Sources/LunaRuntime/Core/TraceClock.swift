@@ -1,12 +1,12 @@
 import CLunaClock
-import Synchronization
 import LunaSupport
+import Synchronization
 
 /// The clock of trace timestamps: nanoseconds since an anchor, read from the CPU's cycle
-/// counter (~9 ns) rather than `clock_gettime` (~25 ns), which was a third of the cost of
-/// tracing. The counter's rate is calibrated against CLOCK_MONOTONIC, first over 2 ms, then
-/// refined each time a clock is anchored (the longer the baseline, the better). Where the
-/// counter is missing or not invariant, CLOCK_MONOTONIC is read directly.
+/// counter rather than `clock_gettime`, which costs several times more per event (figures in
+/// docs/BENCHMARKS.md). The counter's rate is calibrated against CLOCK_MONOTONIC, first over
+/// 2 ms, then refined each time a clock is anchored (the longer the baseline, the better).
+/// Where the counter is missing or not invariant, CLOCK_MONOTONIC is read directly.
 ///
 /// Timeouts and deadlines never use this clock: only timestamps in events do.
 package struct TraceClock: Sendable {

@@ -1,9 +1,10 @@
+import LunaSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import LunaSupport
 
 /// When a blocking network operation gives up: never, or at a point on the monotonic clock.
 ///

@@ -1,11 +1,12 @@
+import Dispatch
+import Synchronization
+import TraceFormat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
-import Synchronization
-import TraceFormat
 
 /// A list of socket addresses handed out one by one (lunatic's DNS iterator resource): the
 /// result of `resolve`, or the one address of `tcp_local_addr`, `tcp_accept`'s peer, ….
@@ -31,10 +32,11 @@ public final class DnsIteratorResource: Resource {
     /// `timeoutMs` (`UInt64.max` = no limit). Duplicate answers (one per socket type) are merged.
     public static func resolve(_ name: String, timeoutMs: UInt64) throws(NetworkIOError) -> DnsIteratorResource {
         guard let colon = name.lastIndex(of: ":"),
-              let port = UInt16(name[name.index(after: colon)...])
+            let port = UInt16(name[name.index(after: colon)...])
         else { throw .invalidInput("invalid socket address \"\(name)\" (expected host:port)") }
         let bracketed = String(name[..<colon])
-        let host = bracketed.hasPrefix("[") && bracketed.hasSuffix("]")
+        let host =
+            bracketed.hasPrefix("[") && bracketed.hasSuffix("]")
             ? String(bracketed.dropFirst().dropLast()) : bracketed
         if let numeric = SocketAddress(numericHost: host, port: port) {
             return DnsIteratorResource([numeric])
@@ -52,7 +54,7 @@ public final class DnsIteratorResource: Resource {
         }
         let ms = min(timeoutMs, UInt64(Int32.max))
         guard done.wait(timeout: .now() + .milliseconds(Int(ms))) == .success,
-              let result = outcome.withLock({ $0 })
+            let result = outcome.withLock({ $0 })
         else { throw .timedOut }
         return DnsIteratorResource(try result.get())
     }
@@ -70,9 +72,11 @@ public final class DnsIteratorResource: Resource {
         var node = list
         while let entry = node {
             if let sa = entry.pointee.ai_addr, let parsed = SocketAddress(storage: sa),
-               let withPort = SocketAddress(family: parsed.family, bytes: parsed.bytes, port: port,
-                                            flowInfo: parsed.flowInfo, scopeId: parsed.scopeId),
-               !found.contains(withPort) {
+                let withPort = SocketAddress(
+                    family: parsed.family, bytes: parsed.bytes, port: port,
+                    flowInfo: parsed.flowInfo, scopeId: parsed.scopeId),
+                !found.contains(withPort)
+            {
                 found.append(withPort)
             }
             node = entry.pointee.ai_next

@@ -18,11 +18,13 @@ extension ProcessContext {
     public func resolveNext(_ iterator: UInt64) throws -> SocketAddress? {
         let start = now()
         let args = EventArguments(unsigned: iterator)
-        let it = try networkResource(DnsIteratorResource.self, .dnsIterator, iterator, call: .resolveNext,
-                                     name: "resolve_next", args: args, start: start)
+        let it = try networkResource(
+            DnsIteratorResource.self, .dnsIterator, iterator, call: .resolveNext,
+            name: "resolve_next", args: args, start: start)
         let next = it.next()
-        recordNetworking(.resolveNext, start: start, args: args, text: next?.description ?? "",
-                         result: .value(next == nil ? 1 : 0))
+        recordNetworking(
+            .resolveNext, start: start, args: args, text: next?.description ?? "",
+            result: .value(next == nil ? 1 : 0))
         return next
     }
 

@@ -36,14 +36,17 @@ extension ProcessContext {
     }
 
     /// Inserts the same resource under a new id (a `clone_*` call), or a recorded trap.
-    func cloneNetworkResource(_ resourceKind: ResourceKind, _ id: UInt64, call: EventKind, name: String) throws(LunaTrap) -> UInt64 {
+    func cloneNetworkResource(
+        _ resourceKind: ResourceKind, _ id: UInt64, call: EventKind, name: String
+    ) throws(LunaTrap) -> UInt64 {
         let start = now()
         guard let r = resource(resourceKind, id: id) else {
             throw trap(call, [Int64(bitPattern: id)], Self.networkingTrapReason(name), start: start)
         }
         let newID = insert(r)
-        recordNetworking(call, start: start, args: [Int64(bitPattern: id), Int64(bitPattern: newID)],
-                         result: .value(Int64(bitPattern: newID)))
+        recordNetworking(
+            call, start: start, args: [Int64(bitPattern: id), Int64(bitPattern: newID)],
+            result: .value(Int64(bitPattern: newID)))
         return newID
     }
 
@@ -73,8 +76,10 @@ extension ProcessContext {
         payload: @autoclosure () -> Payload = .none, result: CallResult = .none
     ) {
         guard trace != nil else { return }
-        record(TraceEvent(kind: kind, pid: id, start: start, end: now(), args: args,
-                          payload: payload(), text: text, result: result))
+        record(
+            TraceEvent(
+                kind: kind, pid: id, start: start, end: now(), args: args,
+                payload: payload(), text: text, result: result))
     }
 
     /// Records a call that returned `outcome`, appending its out-pointer value to `args`.
@@ -85,8 +90,10 @@ extension ProcessContext {
         guard trace != nil else { return }
         var all = args
         all.append(Int64(bitPattern: outcome.value))
-        record(TraceEvent(kind: kind, pid: id, start: start, end: now(), args: all,
-                          payload: payload(), text: text, result: .value(Int64(outcome.code))))
+        record(
+            TraceEvent(
+                kind: kind, pid: id, start: start, end: now(), args: all,
+                payload: payload(), text: text, result: .value(Int64(outcome.code))))
     }
 
     /// The bytes of `buffer`'s first `count` bytes as a trace payload.

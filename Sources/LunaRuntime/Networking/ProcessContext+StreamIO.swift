@@ -40,8 +40,9 @@ extension ProcessContext {
         let args = EventArguments(unsigned: stream, UInt64(buffer.count))
         let s = try byteStream(S.self, stream, kind, name, args, start)
         let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try receive(s)) }
-        recordNetworking(kind, start: start, args: args, outcome: outcome,
-                         payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
+        recordNetworking(
+            kind, start: start, args: args, outcome: outcome,
+            payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 
@@ -64,8 +65,9 @@ extension ProcessContext {
         let args = EventArguments(unsigned: stream, UInt64(buffers.count))
         let s = try byteStream(S.self, stream, kind, name, args, start)
         let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.write(gathering: buffers)) }
-        recordNetworking(kind, start: start, args: args, outcome: outcome,
-                         payload: Self.gatheredPayload(buffers, count: Int(outcome.successValue ?? 0)))
+        recordNetworking(
+            kind, start: start, args: args, outcome: outcome,
+            payload: Self.gatheredPayload(buffers, count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 

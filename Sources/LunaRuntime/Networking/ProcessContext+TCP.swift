@@ -10,8 +10,9 @@ extension ProcessContext {
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try TcpListenerResource(binding: address))
         }
-        recordNetworking(.tcpBind, start: start, args: [Int64(address.family.rawValue), Int64(address.port)],
-                         outcome: outcome, text: address.description)
+        recordNetworking(
+            .tcpBind, start: start, args: [Int64(address.family.rawValue), Int64(address.port)],
+            outcome: outcome, text: address.description)
         return outcome
     }
 
@@ -19,8 +20,9 @@ extension ProcessContext {
     public func tcpLocalAddress(_ listener: UInt64) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: listener)
-        let l = try networkResource(TcpListenerResource.self, .tcpListener, listener, call: .tcpLocalAddr,
-                                    name: "tcp_local_addr", args: args, start: start)
+        let l = try networkResource(
+            TcpListenerResource.self, .tcpListener, listener, call: .tcpLocalAddr,
+            name: "tcp_local_addr", args: args, start: start)
         let outcome = NetworkOutcome.success(insert(DnsIteratorResource([l.localAddress])))
         recordNetworking(.tcpLocalAddr, start: start, args: args, outcome: outcome, text: l.localAddress.description)
         return outcome
@@ -31,8 +33,9 @@ extension ProcessContext {
     public func tcpAccept(_ listener: UInt64) throws -> (stream: NetworkOutcome, peerIterator: UInt64) {
         let start = now()
         let args = EventArguments(unsigned: listener)
-        let l = try networkResource(TcpListenerResource.self, .tcpListener, listener, call: .tcpAccept,
-                                    name: "tcp_accept", args: args, start: start)
+        let l = try networkResource(
+            TcpListenerResource.self, .tcpListener, listener, call: .tcpAccept,
+            name: "tcp_accept", args: args, start: start)
         var peer: SocketAddress?
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             let (stream, address) = try l.accept()
@@ -43,8 +46,9 @@ extension ProcessContext {
         var all = args
         all.append(Int64(bitPattern: outcome.value))
         all.append(Int64(bitPattern: peerIterator))
-        recordNetworking(.tcpAccept, start: start, args: all, text: peer?.description ?? "",
-                         result: .value(Int64(outcome.code)))
+        recordNetworking(
+            .tcpAccept, start: start, args: all, text: peer?.description ?? "",
+            result: .value(Int64(outcome.code)))
         return (outcome, peerIterator)
     }
 
@@ -55,9 +59,10 @@ extension ProcessContext {
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try TcpStreamResource.connect(to: address, timeoutMs: timeoutMs))
         }
-        recordNetworking(.tcpConnect, start: start,
-                         args: [Int64(address.family.rawValue), Int64(address.port), Int64(bitPattern: timeoutMs)],
-                         outcome: outcome, text: address.description)
+        recordNetworking(
+            .tcpConnect, start: start,
+            args: [Int64(address.family.rawValue), Int64(address.port), Int64(bitPattern: timeoutMs)],
+            outcome: outcome, text: address.description)
         return outcome
     }
 
@@ -100,8 +105,9 @@ extension ProcessContext {
     /// `set_{read,write,peek}_timeout`: milliseconds, `UInt64.max` = none. Event `tcp_timeout`,
     /// text = the function name, args `[stream, ms]`.
     public func setTcpTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which, ms: UInt64) throws {
-        try setStreamTimeout(TcpStreamResource.self, stream, which, ms: ms, call: .tcpTimeout,
-                             name: "set_\(which.rawValue)_timeout")
+        try setStreamTimeout(
+            TcpStreamResource.self, stream, which, ms: ms, call: .tcpTimeout,
+            name: "set_\(which.rawValue)_timeout")
     }
 
     /// `get_{read,write,peek}_timeout`: milliseconds, `UInt64.max` = none. Args `[stream]`,

@@ -10,10 +10,12 @@ extension ProcessContext {
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try TlsListenerResource(binding: address, certificatePEM: certificatePEM, keyPEM: keyPEM))
         }
-        recordNetworking(.tlsBind, start: start,
-                         args: EventArguments(unsigned: UInt64(address.family.rawValue), UInt64(address.port),
-                                              UInt64(certificatePEM.count), UInt64(keyPEM.count)),
-                         outcome: outcome, text: address.description)
+        recordNetworking(
+            .tlsBind, start: start,
+            args: EventArguments(
+                unsigned: UInt64(address.family.rawValue), UInt64(address.port),
+                UInt64(certificatePEM.count), UInt64(keyPEM.count)),
+            outcome: outcome, text: address.description)
         return outcome
     }
 
@@ -21,8 +23,9 @@ extension ProcessContext {
     public func tlsLocalAddress(_ listener: UInt64) throws -> NetworkOutcome {
         let start = now()
         let args = EventArguments(unsigned: listener)
-        let l = try networkResource(TlsListenerResource.self, .tlsListener, listener, call: .tlsLocalAddr,
-                                    name: "tls_local_addr", args: args, start: start)
+        let l = try networkResource(
+            TlsListenerResource.self, .tlsListener, listener, call: .tlsLocalAddr,
+            name: "tls_local_addr", args: args, start: start)
         let outcome = NetworkOutcome.success(insert(DnsIteratorResource([l.localAddress])))
         recordNetworking(.tlsLocalAddr, start: start, args: args, outcome: outcome, text: l.localAddress.description)
         return outcome
@@ -33,8 +36,9 @@ extension ProcessContext {
     public func tlsAccept(_ listener: UInt64) throws -> (stream: NetworkOutcome, peerIterator: UInt64) {
         let start = now()
         let args = EventArguments(unsigned: listener)
-        let l = try networkResource(TlsListenerResource.self, .tlsListener, listener, call: .tlsAccept,
-                                    name: "tls_accept", args: args, start: start)
+        let l = try networkResource(
+            TlsListenerResource.self, .tlsListener, listener, call: .tlsAccept,
+            name: "tls_accept", args: args, start: start)
         var peer: SocketAddress?
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             let (stream, address) = try l.accept()
@@ -45,8 +49,9 @@ extension ProcessContext {
         var all = args
         all.append(Int64(bitPattern: outcome.value))
         all.append(Int64(bitPattern: peerIterator))
-        recordNetworking(.tlsAccept, start: start, args: all, text: peer?.description ?? "",
-                         result: .value(Int64(outcome.code)))
+        recordNetworking(
+            .tlsAccept, start: start, args: all, text: peer?.description ?? "",
+            result: .value(Int64(outcome.code)))
         return (outcome, peerIterator)
     }
 
@@ -54,15 +59,18 @@ extension ProcessContext {
     /// `timeoutMs`. The server must present a certificate for `host` chaining to one of
     /// `rootCertificatePEMs` (system roots when empty). Args `[port, timeout, root_count, id]`,
     /// text = host.
-    public func tlsConnect(host: String, port: UInt16, rootCertificatePEMs: [[UInt8]] = [],
-                           timeoutMs: UInt64 = .max) throws -> NetworkOutcome {
+    public func tlsConnect(
+        host: String, port: UInt16, rootCertificatePEMs: [[UInt8]] = [],
+        timeoutMs: UInt64 = .max
+    ) throws -> NetworkOutcome {
         let start = now()
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try TlsStreamResource.connect(host: host, port: port, rootPEMs: rootCertificatePEMs, timeoutMs: timeoutMs))
         }
-        recordNetworking(.tlsConnect, start: start,
-                         args: EventArguments(unsigned: UInt64(port), timeoutMs, UInt64(rootCertificatePEMs.count)),
-                         outcome: outcome, text: host)
+        recordNetworking(
+            .tlsConnect, start: start,
+            args: EventArguments(unsigned: UInt64(port), timeoutMs, UInt64(rootCertificatePEMs.count)),
+            outcome: outcome, text: host)
         return outcome
     }
 
@@ -97,8 +105,9 @@ extension ProcessContext {
 
     /// `set_tls_{read,write,peek}_timeout`. Event `tls_timeout`, text = function name.
     public func setTlsTimeout(_ stream: UInt64, _ which: StreamTimeouts.Which, ms: UInt64) throws {
-        try setStreamTimeout(TlsStreamResource.self, stream, which, ms: ms, call: .tlsTimeout,
-                             name: "set_tls_\(which.rawValue)_timeout")
+        try setStreamTimeout(
+            TlsStreamResource.self, stream, which, ms: ms, call: .tlsTimeout,
+            name: "set_tls_\(which.rawValue)_timeout")
     }
 
     /// `get_tls_{read,write,peek}_timeout`; `UInt64.max` = none.

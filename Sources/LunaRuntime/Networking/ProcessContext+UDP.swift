@@ -3,8 +3,10 @@ import TraceFormat
 /// `lunatic::networking` UDP calls on a process. Unknown ids throw `LunaTrap`. The receive
 /// calls take an optional timeout for native callers; lunatic's guest calls wait forever.
 extension ProcessContext {
-    private func udpSocket(_ id: UInt64, _ kind: EventKind, _ name: String, _ args: EventArguments,
-                           _ start: UInt64) throws(LunaTrap) -> UdpSocketResource {
+    private func udpSocket(
+        _ id: UInt64, _ kind: EventKind, _ name: String, _ args: EventArguments,
+        _ start: UInt64
+    ) throws(LunaTrap) -> UdpSocketResource {
         try networkResource(UdpSocketResource.self, .udpSocket, id, call: kind, name: name, args: args, start: start)
     }
 
@@ -14,8 +16,9 @@ extension ProcessContext {
         let outcome = try networkOutcome { () throws(NetworkIOError) in
             insert(try UdpSocketResource(binding: address))
         }
-        recordNetworking(.udpBind, start: start, args: [Int64(address.family.rawValue), Int64(address.port)],
-                         outcome: outcome, text: address.description)
+        recordNetworking(
+            .udpBind, start: start, args: [Int64(address.family.rawValue), Int64(address.port)],
+            outcome: outcome, text: address.description)
         return outcome
     }
 
@@ -45,13 +48,15 @@ extension ProcessContext {
 
     /// `udp_send_to`: one datagram to `address`; success = bytes sent.
     /// Args `[socket, len, addr_type, port, count]`, text = address, payload = the datagram.
-    public func udpSendTo(_ socket: UInt64, _ buffer: UnsafeRawBufferPointer, to address: SocketAddress) throws -> NetworkOutcome {
+    public func udpSendTo(_ socket: UInt64, _ buffer: UnsafeRawBufferPointer, to address: SocketAddress) throws -> NetworkOutcome
+    {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(buffer.count), UInt64(address.family.rawValue), UInt64(address.port))
         let s = try udpSocket(socket, .udpSendTo, "udp_send_to", args, start)
         let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.send(buffer, to: address)) }
-        recordNetworking(.udpSendTo, start: start, args: args, outcome: outcome, text: address.description,
-                         payload: Self.payload(buffer, count: Int(outcome.successValue ?? 0)))
+        recordNetworking(
+            .udpSendTo, start: start, args: args, outcome: outcome, text: address.description,
+            payload: Self.payload(buffer, count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 
@@ -66,15 +71,18 @@ extension ProcessContext {
         let args = EventArguments(unsigned: socket, UInt64(buffer.count))
         let s = try udpSocket(socket, .udpSend, "udp_send", args, start)
         let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.send(buffer)) }
-        recordNetworking(.udpSend, start: start, args: args, outcome: outcome,
-                         payload: Self.payload(buffer, count: Int(outcome.successValue ?? 0)))
+        recordNetworking(
+            .udpSend, start: start, args: args, outcome: outcome,
+            payload: Self.payload(buffer, count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 
     /// `udp_receive_from`: one datagram into `buffer`; success = its size; the sender comes
     /// back as a DNS iterator id (0 on failure). Args `[socket, len, count, sender_iter]`,
     /// text = sender, payload = the datagram.
-    public func udpReceiveFrom(_ socket: UInt64, into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max)
+    public func udpReceiveFrom(
+        _ socket: UInt64, into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max
+    )
         throws -> (NetworkOutcome, senderIterator: UInt64)
     {
         let start = now()
@@ -90,22 +98,27 @@ extension ProcessContext {
         var all = args
         all.append(Int64(bitPattern: outcome.value))
         all.append(Int64(bitPattern: senderIterator))
-        recordNetworking(.udpReceiveFrom, start: start, args: all, text: sender?.description ?? "",
-                         payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)),
-                         result: .value(Int64(outcome.code)))
+        recordNetworking(
+            .udpReceiveFrom, start: start, args: all, text: sender?.description ?? "",
+            payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)),
+            result: .value(Int64(outcome.code)))
         return (outcome, senderIterator)
     }
 
     /// `udp_receive`: one datagram from the connected peer. Args `[socket, len, count]`.
-    public func udpReceive(_ socket: UInt64, into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max)
+    public func udpReceive(
+        _ socket: UInt64, into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max
+    )
         throws -> NetworkOutcome
     {
         let start = now()
         let args = EventArguments(unsigned: socket, UInt64(buffer.count))
         let s = try udpSocket(socket, .udpReceive, "udp_receive", args, start)
-        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.receive(into: buffer, timeoutMs: timeoutMs)) }
-        recordNetworking(.udpReceive, start: start, args: args, outcome: outcome,
-                         payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
+        let outcome = try networkOutcome { () throws(NetworkIOError) in UInt64(try s.receive(into: buffer, timeoutMs: timeoutMs))
+        }
+        recordNetworking(
+            .udpReceive, start: start, args: args, outcome: outcome,
+            payload: Self.payload(UnsafeRawBufferPointer(buffer), count: Int(outcome.successValue ?? 0)))
         return outcome
     }
 

@@ -145,11 +145,12 @@ final class SocketDescriptor: Sendable {
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let newFd = try retrying(operation, events: Int16(POLLIN), until: deadline) {
             len = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            return Int(withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    SystemSocket.accept(fd, $0, &len)
-                }
-            })
+            return Int(
+                withUnsafeMutablePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        SystemSocket.accept(fd, $0, &len)
+                    }
+                })
         }
         let socket = SocketDescriptor(adopting: Int32(newFd))
         let peer = withUnsafePointer(to: &storage) {
@@ -162,16 +163,20 @@ final class SocketDescriptor: Sendable {
     // MARK: Data
 
     /// Receives into `buffer` (flags e.g. `MSG_PEEK`); 0 means the peer closed.
-    func receive(into buffer: UnsafeMutableRawBufferPointer, flags: Int32 = 0, until deadline: Deadline,
-                 operation: String) throws(NetworkIOError) -> Int {
+    func receive(
+        into buffer: UnsafeMutableRawBufferPointer, flags: Int32 = 0, until deadline: Deadline,
+        operation: String
+    ) throws(NetworkIOError) -> Int {
         try retrying(operation, events: Int16(POLLIN), until: deadline) {
             recv(fd, buffer.baseAddress, buffer.count, flags)
         }
     }
 
     /// Sends the gathered `buffers` once (a partial write is possible); returns bytes sent.
-    func send(gathering buffers: [UnsafeRawBufferPointer], until deadline: Deadline,
-              operation: String) throws(NetworkIOError) -> Int {
+    func send(
+        gathering buffers: [UnsafeRawBufferPointer], until deadline: Deadline,
+        operation: String
+    ) throws(NetworkIOError) -> Int {
         var iovecs = buffers.map {
             iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
         }
@@ -186,8 +191,10 @@ final class SocketDescriptor: Sendable {
     }
 
     /// Sends one datagram to `address` (or, with `nil`, to the connected peer).
-    func sendDatagram(_ buffer: UnsafeRawBufferPointer, to address: SocketAddress?, until deadline: Deadline,
-                      operation: String) throws(NetworkIOError) -> Int {
+    func sendDatagram(
+        _ buffer: UnsafeRawBufferPointer, to address: SocketAddress?, until deadline: Deadline,
+        operation: String
+    ) throws(NetworkIOError) -> Int {
         try retrying(operation, events: Int16(POLLOUT), until: deadline) {
             if let address {
                 return address.withSockAddr {
@@ -199,8 +206,10 @@ final class SocketDescriptor: Sendable {
     }
 
     /// Receives one datagram into `buffer`, returning its length and sender.
-    func receiveDatagram(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline,
-                         operation: String) throws(NetworkIOError) -> (Int, SocketAddress) {
+    func receiveDatagram(
+        into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline,
+        operation: String
+    ) throws(NetworkIOError) -> (Int, SocketAddress) {
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let n = try retrying(operation, events: Int16(POLLIN), until: deadline) {

@@ -37,7 +37,8 @@ enum SystemSocket {
         #endif
     }
 
-    static func accept(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>) -> Int32 {
+    static func accept(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: UnsafeMutablePointer<socklen_t>) -> Int32
+    {
         #if canImport(Glibc)
         Glibc.accept(fd, address, length)
         #else

@@ -1,9 +1,10 @@
+import TraceFormat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TraceFormat
 
 /// A bound, listening TCP socket (lunatic's TCP listener resource). Closed when the last
 /// reference (table entry or in-flight call) goes away.

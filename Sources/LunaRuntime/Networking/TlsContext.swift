@@ -1,9 +1,10 @@
+import COpenSSL
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import COpenSSL
 
 /// An OpenSSL `SSL_CTX` configured for one side of TLS, freed with the last reference.
 ///
@@ -30,7 +31,8 @@ final class TlsContext: @unchecked Sendable {
             throw tlsError("certificate not usable")
         }
         X509_free(chain[0])
-        for extra in chain.dropFirst() where SSL_CTX_ctrl(ctx, SSL_CTRL_EXTRA_CHAIN_CERT, 0, UnsafeMutableRawPointer(extra)) != 1 {
+        for extra in chain.dropFirst() where SSL_CTX_ctrl(ctx, SSL_CTRL_EXTRA_CHAIN_CERT, 0, UnsafeMutableRawPointer(extra)) != 1
+        {
             X509_free(extra)
             throw tlsError("chain certificate not usable")
         }

@@ -1,11 +1,12 @@
+import COpenSSL
+import Synchronization
+import TraceFormat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import COpenSSL
-import Synchronization
-import TraceFormat
 
 /// A TCP listener that wraps every accepted connection in a server-side TLS session with the
 /// certificate and key given at bind time (lunatic's TLS listener resource).
@@ -66,7 +67,8 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
                 }
             } else {
                 let sni = serverName.withCString {
-                    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0))
+                    SSL_ctrl(
+                        ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: $0))
                 }
                 guard sni == 1, SSL_set1_host(ssl, serverName) == 1 else { throw tlsError("server name \(serverName)") }
             }
@@ -84,12 +86,16 @@ public final class TlsStreamResource: Resource, @unchecked Sendable {
     /// Connects to `host:port` over TCP and completes a verified TLS handshake, all within
     /// `timeoutMs`. The server certificate must chain to one of `rootPEMs` (system roots when
     /// empty) and match `host` (a DNS name or an IP address).
-    public static func connect(host: String, port: UInt16, rootPEMs: [[UInt8]], timeoutMs: UInt64)
+    public static func connect(
+        host: String, port: UInt16, rootPEMs: [[UInt8]], timeoutMs: UInt64
+    )
         throws(NetworkIOError) -> TlsStreamResource
     {
         let deadline = Deadline(timeoutMs: timeoutMs)
         let context = try TlsContext.client(rootPEMs: rootPEMs)
-        let candidates = try DnsIteratorResource.resolve("\(host.contains(":") ? "[\(host)]" : host):\(port)", timeoutMs: timeoutMs).addresses
+        let candidates = try DnsIteratorResource.resolve(
+            "\(host.contains(":") ? "[\(host)]" : host):\(port)", timeoutMs: timeoutMs
+        ).addresses
         var lastError = NetworkIOError.invalidInput("no address found for \(host)")
         for address in candidates {
             let tcp: TcpStreamResource

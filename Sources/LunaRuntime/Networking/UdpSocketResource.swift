@@ -1,9 +1,10 @@
+import TraceFormat
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import TraceFormat
 
 /// A bound UDP socket (lunatic's UDP socket resource). Moves between processes in messages;
 /// `clone_udp_socket` shares it under a second id; closed when the last reference goes away.
@@ -39,7 +40,9 @@ public final class UdpSocketResource: Resource {
 
     /// Receives one datagram (waiting at most `timeoutMs`; lunatic's calls wait forever);
     /// returns its size (truncated to the buffer) and sender.
-    public func receiveFrom(into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max)
+    public func receiveFrom(
+        into buffer: UnsafeMutableRawBufferPointer, timeoutMs: UInt64 = .max
+    )
         throws(NetworkIOError) -> (Int, SocketAddress)
     {
         try socket.receiveDatagram(into: buffer, until: Deadline(timeoutMs: timeoutMs), operation: "udp_receive_from")
@@ -71,6 +74,7 @@ public final class UdpSocketResource: Resource {
 
     /// Sets the time-to-live of sent packets.
     public func setTTL(_ ttl: UInt32) throws(NetworkIOError) {
-        try socket.setOption(level: ttlOption.0, name: ttlOption.1, value: Int32(truncatingIfNeeded: ttl), operation: "set_udp_socket_ttl")
+        try socket.setOption(
+            level: ttlOption.0, name: ttlOption.1, value: Int32(truncatingIfNeeded: ttl), operation: "set_udp_socket_ttl")
     }
 }

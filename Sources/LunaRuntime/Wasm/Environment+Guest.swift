@@ -21,9 +21,11 @@ public struct GuestOptions: Sendable {
 
     /// Options with `output` (default: the host's stdout/stderr), `arguments`, `environment`,
     /// `preopenedDirectories` (default: none) and `standardInput` (default: empty).
-    public init(output: any GuestOutput = StandardGuestOutput.shared, arguments: [String] = [],
-                environment: [(key: String, value: String)] = [], preopenedDirectories: [String] = [],
-                standardInput: Int32? = nil) {
+    public init(
+        output: any GuestOutput = StandardGuestOutput.shared, arguments: [String] = [],
+        environment: [(key: String, value: String)] = [], preopenedDirectories: [String] = [],
+        standardInput: Int32? = nil
+    ) {
         self.output = output
         self.arguments = arguments
         self.environment = environment
@@ -81,8 +83,9 @@ extension Environment {
         }
         let config = GuestConfig.permissive()
         config.wasiSettings.update { $0 = options.wasiSettings }
-        return startGuest(module: module, entry: entry, params: params, link: link, parent: parent,
-                          options: options, config: config, moduleID: -1, configID: -1)
+        return startGuest(
+            module: module, entry: entry, params: params, link: link, parent: parent,
+            options: options, config: config, moduleID: -1, configID: -1)
     }
 
     /// Starts a guest thread without checking `entry` (a guest's `spawn`: a bad entry makes the

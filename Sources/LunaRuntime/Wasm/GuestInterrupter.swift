@@ -1,5 +1,5 @@
-import WasmKit
 import LunaSupport
+import WasmKit
 
 /// Stops guests that are executing WebAssembly code (not blocked in a host call) when their
 /// process is killed or dies from a link.

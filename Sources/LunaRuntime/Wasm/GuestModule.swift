@@ -1,6 +1,7 @@
-@_spi(Fuzzing) @_spi(OnlyForCLI) import WasmKit
+import LunaSupport
 import TraceFormat
 import WAT
+@_spi(Fuzzing) @_spi(OnlyForCLI) import WasmKit
 
 #if canImport(Glibc)
 import Glibc
@@ -48,8 +49,9 @@ public final class GuestModule: Resource {
         // A module that does not load without its segments' bytes is loaded whole, so that its
         // error is the one the copying path reports.
         if memoryImages, let layout = MemoryImageLayout(bytes: binary),
-           let built = MemoryImage(layout: layout, binary: binary),
-           let stripped = try? GuestModule.load(layout.strippedBinary, name: name) {
+            let built = MemoryImage(layout: layout, binary: binary),
+            let stripped = try? GuestModule.load(layout.strippedBinary, name: name)
+        {
             loaded = stripped
             image = built
         } else {
@@ -72,7 +74,7 @@ public final class GuestModule: Resource {
     /// binary module. The module's name is the file's last path component.
     public convenience init(path: String) throws(GuestModuleError) {
         let bytes = try GuestModule.readFile(path)
-        let base = path.split(separator: "/").last.map(String.init) ?? path
+        let base = Paths.baseName(path)
         if path.hasSuffix(".wat") {
             try self.init(wat: String(decoding: bytes, as: UTF8.self), name: base)
         } else {
@@ -243,10 +245,13 @@ public final class GuestModule: Resource {
         var imports = Imports()
         for imp in module.imports {
             guard case .function(let typeIndex) = imp.descriptor,
-                  let type = module.functionType(at: typeIndex) else { continue }
-            imports.define(module: imp.module, name: imp.name, Function(store: store, type: type) { _, _ in
-                throw LunaTrap(reason: "validation stub called")
-            })
+                let type = module.functionType(at: typeIndex)
+            else { continue }
+            imports.define(
+                module: imp.module, name: imp.name,
+                Function(store: store, type: type) { _, _ in
+                    throw LunaTrap(reason: "validation stub called")
+                })
         }
         let instance: Instance
         do {

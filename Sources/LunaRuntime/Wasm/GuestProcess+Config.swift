@@ -7,25 +7,31 @@ extension GuestProcess {
     static let configFunctions: [HostFunctionDefinition] = {
         let m = processModule
         typealias Settings = GuestConfig.Settings
-        func setter(_ name: String, _ type: ValueType, _ apply: @escaping @Sendable (inout Settings, UInt64) -> Void)
+        func setter(
+            _ name: String, _ type: ValueType, _ apply: @escaping @Sendable (inout Settings, UInt64) -> Void
+        )
             -> HostFunctionDefinition
         {
             HostFunctionDefinition(m, name, [.i64, type], []) { p, c in
                 let value = type == .i64 ? c.u64(1) : UInt64(c.u32(1))
                 let config = try p.config(id: c.u64(0), function: name)
                 config.update { apply(&$0, value) }
-                p.recordCall(.configCall, start: p.tracing ? p.context.now() : 0,
-                             args: [c.i64(0), Int64(bitPattern: value)], text: name)
+                p.recordCall(
+                    .configCall, start: p.tracing ? p.context.now() : 0,
+                    args: [c.i64(0), Int64(bitPattern: value)], text: name)
             }
         }
-        func getter(_ name: String, _ type: ValueType, _ read: @escaping @Sendable (Settings) -> UInt64)
+        func getter(
+            _ name: String, _ type: ValueType, _ read: @escaping @Sendable (Settings) -> UInt64
+        )
             -> HostFunctionDefinition
         {
             HostFunctionDefinition(m, name, [.i64], [type]) { p, c in
                 let value = read(try p.config(id: c.u64(0), function: name).settings)
                 if type == .i64 { c.returnI64(value) } else { c.returnI32(UInt32(truncatingIfNeeded: value)) }
-                p.recordCall(.configCall, start: p.tracing ? p.context.now() : 0, args: [c.i64(0)], text: name,
-                             result: .value(Int64(bitPattern: value)))
+                p.recordCall(
+                    .configCall, start: p.tracing ? p.context.now() : 0, args: [c.i64(0)], text: name,
+                    result: .value(Int64(bitPattern: value)))
             }
         }
         return [
@@ -45,7 +51,8 @@ extension GuestProcess {
     /// Config `id` of this process, or lunatic's "Config ID doesn't exist" trap for `function`.
     private func config(id: UInt64, function: String) throws -> GuestConfig {
         if let config = context.resource(.config, id: id) as? GuestConfig { return config }
-        throw trap(.configCall, [Int64(bitPattern: id)],
-                   "lunatic::process::\(function): Config ID doesn't exist")
+        throw trap(
+            .configCall, [Int64(bitPattern: id)],
+            "lunatic::process::\(function): Config ID doesn't exist")
     }
 }

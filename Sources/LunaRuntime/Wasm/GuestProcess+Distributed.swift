@@ -27,8 +27,9 @@ extension GuestProcess {
         let d = distributedModule
         return [
             HostFunctionDefinition(d, "nodes_count", [], [.i32]) { p, c in
-                p.recordCall(.distributedCall, start: p.tracing ? p.context.now() : 0, text: "nodes_count",
-                             result: .value(0))
+                p.recordCall(
+                    .distributedCall, start: p.tracing ? p.context.now() : 0, text: "nodes_count",
+                    result: .value(0))
                 c.returnI32(0)
             },
             HostFunctionDefinition(d, "get_nodes", [.i32, .i32], [.i32]) { p, c in
@@ -36,14 +37,16 @@ extension GuestProcess {
                 let args: EventArguments = [Int64(c.u32(1))]
                 let memory = try p.exportedMemory(.distributedCall, args)
                 // No node ids to copy: only the (empty) range must lie in memory.
-                try p.checkRange(memory, ptr: c.u32(0), count: 0, .distributedCall, args,
-                                 reason: "lunatic::distributed::get_nodes::memory")
+                try p.checkRange(
+                    memory, ptr: c.u32(0), count: 0, .distributedCall, args,
+                    reason: "lunatic::distributed::get_nodes::memory")
                 p.recordCall(.distributedCall, start: start, args: args, text: "get_nodes", result: .value(0))
                 c.returnI32(0)
             },
             HostFunctionDefinition(d, "node_id", [], [.i64]) { p, c in
-                p.recordCall(.distributedCall, start: p.tracing ? p.context.now() : 0, text: "node_id",
-                             result: .value(0))
+                p.recordCall(
+                    .distributedCall, start: p.tracing ? p.context.now() : 0, text: "node_id",
+                    result: .value(0))
                 c.returnI64(0)
             },
             HostFunctionDefinition(d, "module_id", [], [.i64]) { p, c in
@@ -67,8 +70,9 @@ extension GuestProcess {
                 let args: EventArguments = [Int64(bitPattern: node), Int64(bitPattern: pid), Int64(bitPattern: timeout)]
                 try p.requireLocalNode(node, "send_receive_skip_search", args)
                 let result = try p.context.sendReceiveSkipSearchBlocking(to: pid, timeoutMs: timeout)
-                p.recordCall(.distributedCall, start: start, args: args, text: "send_receive_skip_search",
-                             result: .value(Int64(result)))
+                p.recordCall(
+                    .distributedCall, start: start, args: args, text: "send_receive_skip_search",
+                    result: .value(Int64(result)))
                 c.returnI32(signed: result)
             },
             HostFunctionDefinition(d, "spawn", [.i64, .i64, .i64, .i32, .i32, .i32, .i32, .i32], [.i32]) { p, c in
@@ -95,8 +99,10 @@ extension GuestProcess {
         try requireSpawnPermission(.distributedCall, args)
         let reason = "lunatic::distributed::spawn"
         let memory = try exportedMemory(.distributedCall, args)
-        let (entry, params) = try spawnEntry(memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
-                                             paramsLen: paramsLen, .distributedCall, args) { reason + "::" + $0 }
+        let (entry, params) = try spawnEntry(
+            memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
+            paramsLen: paramsLen, .distributedCall, args
+        ) { reason + "::" + $0 }
         let childConfig = try spawnConfig(configID, .distributedCall, args)
         // The id out-pointer is checked before the child exists: a trap leaves nothing running.
         try checkRange(memory, ptr: idPtr, count: 8, .distributedCall, args, reason: reason + "::write_id")
@@ -116,8 +122,9 @@ extension GuestProcess {
         }
         var done = args
         done.append(Int64(bitPattern: child))
-        recordCall(.distributedCall, start: start, args: done, text: "spawn \(entry)",
-                   result: .value(Int64(result)))
+        recordCall(
+            .distributedCall, start: start, args: done, text: "spawn \(entry)",
+            result: .value(Int64(result)))
         c.returnI32(result)
     }
 }

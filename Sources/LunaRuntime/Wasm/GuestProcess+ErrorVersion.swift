@@ -32,18 +32,21 @@ extension GuestProcess {
                 try p.dropResource(.error, id: c.u64(0), event: .errorDrop, reason: "lunatic::error::drop")
             },
             HostFunctionDefinition(v, "major", [], [.i32]) { p, c in
-                p.recordCall(.version, start: p.tracing ? p.context.now() : 0, text: "major",
-                             result: .value(Int64(lunaticVersion.major)))
+                p.recordCall(
+                    .version, start: p.tracing ? p.context.now() : 0, text: "major",
+                    result: .value(Int64(lunaticVersion.major)))
                 c.returnI32(lunaticVersion.major)
             },
             HostFunctionDefinition(v, "minor", [], [.i32]) { p, c in
-                p.recordCall(.version, start: p.tracing ? p.context.now() : 0, text: "minor",
-                             result: .value(Int64(lunaticVersion.minor)))
+                p.recordCall(
+                    .version, start: p.tracing ? p.context.now() : 0, text: "minor",
+                    result: .value(Int64(lunaticVersion.minor)))
                 c.returnI32(lunaticVersion.minor)
             },
             HostFunctionDefinition(v, "patch", [], [.i32]) { p, c in
-                p.recordCall(.version, start: p.tracing ? p.context.now() : 0, text: "patch",
-                             result: .value(Int64(lunaticVersion.patch)))
+                p.recordCall(
+                    .version, start: p.tracing ? p.context.now() : 0, text: "patch",
+                    result: .value(Int64(lunaticVersion.patch)))
                 c.returnI32(lunaticVersion.patch)
             },
         ]

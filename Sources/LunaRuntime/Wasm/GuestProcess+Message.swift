@@ -69,8 +69,9 @@ extension GuestProcess {
     private func writeData(_ c: HostCall) throws {
         let ptr = c.u32(0), len = c.u32(1)
         let memory = try exportedMemory(.writeData, [Int64(len)])
-        try checkRange(memory, ptr: ptr, count: UInt64(len), .writeData, [Int64(len)],
-                       reason: "lunatic::message::write_data")
+        try checkRange(
+            memory, ptr: ptr, count: UInt64(len), .writeData, [Int64(len)],
+            reason: "lunatic::message::write_data")
         let written = try withCheckedBytes(memory, ptr: ptr, count: Int(len)) { try context.writeData($0) }
         c.returnI32(written)
     }
@@ -79,8 +80,9 @@ extension GuestProcess {
     private func readData(_ c: HostCall) throws {
         let ptr = c.u32(0), len = c.u32(1)
         let memory = try exportedMemory(.readData, [Int64(len)])
-        try checkRange(memory, ptr: ptr, count: UInt64(len), .readData, [Int64(len)],
-                       reason: "lunatic::message::read_data")
+        try checkRange(
+            memory, ptr: ptr, count: UInt64(len), .readData, [Int64(len)],
+            reason: "lunatic::message::read_data")
         let read = try withCheckedMutableBytes(memory, ptr: ptr, count: Int(len)) {
             try context.readData(into: $0)
         }
@@ -97,8 +99,9 @@ extension GuestProcess {
         if count > 0 {
             let memory = try exportedMemory(.receive, [Int64(bitPattern: timeout)])
             let bytes = UInt64(count) * 8
-            try checkRange(memory, ptr: ptr, count: bytes, .receive, [Int64(bitPattern: timeout)],
-                           reason: "lunatic::message::receive")
+            try checkRange(
+                memory, ptr: ptr, count: bytes, .receive, [Int64(bitPattern: timeout)],
+                reason: "lunatic::message::receive")
             tags.reserveCapacity(Int(count))
             withCheckedBytes(memory, ptr: ptr, count: Int(bytes)) { raw in
                 for i in 0..<Int(count) {

@@ -16,8 +16,9 @@ extension GuestProcess {
                 try p.compileModule(c)
             },
             HostFunctionDefinition(m, "drop_module", [.i64], []) { p, c in
-                try p.dropResource(.module, id: c.u64(0), event: .dropModule,
-                                   reason: "lunatic::process::drop_module: Module ID doesn't exist")
+                try p.dropResource(
+                    .module, id: c.u64(0), event: .dropModule,
+                    reason: "lunatic::process::drop_module: Module ID doesn't exist")
             },
             HostFunctionDefinition(m, "create_config", [], [.i64]) { p, c in
                 let start = p.tracing ? p.context.now() : 0
@@ -31,8 +32,9 @@ extension GuestProcess {
                 c.returnI64(id)
             },
             HostFunctionDefinition(m, "drop_config", [.i64], []) { p, c in
-                try p.dropResource(.config, id: c.u64(0), event: .dropConfig,
-                                   reason: "lunatic::process::drop_config: Config ID doesn't exist")
+                try p.dropResource(
+                    .config, id: c.u64(0), event: .dropConfig,
+                    reason: "lunatic::process::drop_config: Config ID doesn't exist")
             },
             HostFunctionDefinition(m, "sleep_ms", [.i64], []) { p, c in
                 try p.context.sleepBlocking(ms: c.u64(0))
@@ -47,8 +49,9 @@ extension GuestProcess {
             },
             HostFunctionDefinition(m, "environment_id", [], [.i64]) { p, c in
                 let id = p.context.environment.id
-                p.recordCall(.environmentId, start: p.tracing ? p.context.now() : 0,
-                             result: .value(Int64(bitPattern: id)))
+                p.recordCall(
+                    .environmentId, start: p.tracing ? p.context.now() : 0,
+                    result: .value(Int64(bitPattern: id)))
                 c.returnI64(id)
             },
             HostFunctionDefinition(m, "link", [.i64, .i64], []) { p, c in
@@ -90,8 +93,10 @@ extension GuestProcess {
             throw trap(.spawn, args, "lunatic::process::spawn: Module ID doesn't exist")
         }
         let memory = try exportedMemory(.spawn, args)
-        let (entry, params) = try spawnEntry(memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
-                                             paramsLen: paramsLen, .spawn, args) { _ in "lunatic::process::spawn" }
+        let (entry, params) = try spawnEntry(
+            memory, funcPtr: funcPtr, funcLen: funcLen, paramsPtr: paramsPtr,
+            paramsLen: paramsLen, .spawn, args
+        ) { _ in "lunatic::process::spawn" }
         // Every pointer is checked before the child exists: a trap here leaves nothing running.
         try checkRange(memory, ptr: idPtr, count: 8, .spawn, args, reason: "lunatic::process::spawn")
         let child = context.environment.startGuest(
@@ -116,10 +121,11 @@ extension GuestProcess {
     /// The entry function name and parameters (lunatic's 17-byte encoding) a spawn reads from
     /// guest memory, each range checked; `reason` names the trap of each part ("func_str",
     /// "func_str_utf8", "params"; a malformed params list traps with the decoder's reason).
-    func spawnEntry(_ memory: Memory, funcPtr: UInt32, funcLen: UInt32, paramsPtr: UInt32, paramsLen: UInt32,
-                    _ kind: EventKind, _ args: EventArguments,
-                    reason: (String) -> String) throws -> (entry: String, params: [GuestValue])
-    {
+    func spawnEntry(
+        _ memory: Memory, funcPtr: UInt32, funcLen: UInt32, paramsPtr: UInt32, paramsLen: UInt32,
+        _ kind: EventKind, _ args: EventArguments,
+        reason: (String) -> String
+    ) throws -> (entry: String, params: [GuestValue]) {
         try checkRange(memory, ptr: funcPtr, count: UInt64(funcLen), kind, args, reason: reason("func_str"))
         guard let entry = String(validating: copyCheckedBytes(memory, ptr: funcPtr, count: Int(funcLen)), as: UTF8.self)
         else { throw trap(kind, args, reason("func_str_utf8")) }
@@ -180,7 +186,9 @@ extension GuestProcess {
         _ kind: EventKind, start: UInt64, args: EventArguments = [], text: String = "", result: CallResult = .none
     ) {
         guard tracing else { return }
-        context.record(TraceEvent(kind: kind, pid: context.id, start: start, end: context.now(),
-                                  args: args, text: text, result: result))
+        context.record(
+            TraceEvent(
+                kind: kind, pid: context.id, start: start, end: context.now(),
+                args: args, text: text, result: result))
     }
 }

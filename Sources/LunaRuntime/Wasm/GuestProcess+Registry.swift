@@ -32,10 +32,12 @@ extension GuestProcess {
                 let node = c.u64(2), pid = c.u64(3)
                 let args: EventArguments = [Int64(bitPattern: node), Int64(bitPattern: pid)]
                 try p.context.checkAlive()
-                let name = try p.guestString(ptr: c.u32(0), len: c.u32(1), .registryCall, args,
-                                             reason: "lunatic::registry::put")
-                try p.context.environment.registry.put(name, node: node, process: pid, caller: p.context.id,
-                                                       alive: p.context.checkAlive)
+                let name = try p.guestString(
+                    ptr: c.u32(0), len: c.u32(1), .registryCall, args,
+                    reason: "lunatic::registry::put")
+                try p.context.environment.registry.put(
+                    name, node: node, process: pid, caller: p.context.id,
+                    alive: p.context.checkAlive)
                 p.holdsRegistry = false
                 p.recordCall(.registryCall, start: start, args: args, text: "put \(name)")
             },
@@ -48,11 +50,13 @@ extension GuestProcess {
             HostFunctionDefinition(r, "remove", [.i32, .i32], []) { p, c in
                 let start = p.tracing ? p.context.now() : 0
                 try p.context.checkAlive()
-                let name = try p.guestString(ptr: c.u32(0), len: c.u32(1), .registryCall, [],
-                                             reason: "lunatic::registry::get")
+                let name = try p.guestString(
+                    ptr: c.u32(0), len: c.u32(1), .registryCall, [],
+                    reason: "lunatic::registry::get")
                 try p.refuseWhileHoldingRegistry("remove")
-                let removed = try p.context.environment.registry.remove(name, caller: p.context.id,
-                                                                        alive: p.context.checkAlive)
+                let removed = try p.context.environment.registry.remove(
+                    name, caller: p.context.id,
+                    alive: p.context.checkAlive)
                 p.recordCall(.registryCall, start: start, text: "remove \(name)", result: .value(removed ? 1 : 0))
             },
         ]
@@ -67,7 +71,8 @@ extension GuestProcess {
         let name = try guestString(ptr: c.u32(0), len: c.u32(1), .registryCall, [], reason: reason)
         try refuseWhileHoldingRegistry(function)
         let registry = context.environment.registry
-        let found = function == "get"
+        let found =
+            function == "get"
             ? try registry.get(name, caller: context.id, alive: context.checkAlive)
             : try registry.getOrPutLater(name, caller: context.id, alive: context.checkAlive)
         guard let entry = found else {
@@ -78,7 +83,8 @@ extension GuestProcess {
         let args: EventArguments = [Int64(bitPattern: entry.node), Int64(bitPattern: entry.process)]
         let memory = try exportedMemory(.registryCall, args)
         guard writeU64IfInBounds(memory, ptr: c.u32(2), entry.node),
-              writeU64IfInBounds(memory, ptr: c.u32(3), entry.process) else {
+            writeU64IfInBounds(memory, ptr: c.u32(3), entry.process)
+        else {
             throw trap(.registryCall, args, reason)
         }
         recordCall(.registryCall, start: start, args: args, text: "\(function) \(name)", result: .value(0))
@@ -88,8 +94,9 @@ extension GuestProcess {
     /// lunatic's trap for `function` called while this process holds the registry.
     private func refuseWhileHoldingRegistry(_ function: String) throws {
         guard holdsRegistry else { return }
-        throw trap(.registryCall, [],
-                   "calling `lunatic::registry::\(function)` after `get_or_put_later` will deadlock")
+        throw trap(
+            .registryCall, [],
+            "calling `lunatic::registry::\(function)` after `get_or_put_later` will deadlock")
     }
 
     /// Ends this process's hold of the registry, if it has one (called when its run ends).

@@ -1,7 +1,7 @@
 import TraceFormat
+@_spi(WASIPlatform) import WASI
 import WasmKit
 import WasmKitWASI
-@_spi(WASIPlatform) import WASI
 
 /// WASI preview 1 errno values Luna itself answers with (the rest come from WasmKit's WASI).
 package enum WASIErrno {
@@ -77,7 +77,8 @@ extension GuestProcess {
         if case .i32(let value)? = results.first { errno = value }
         var payload = Payload.none
         if tracing, name == "fd_write", errno == WASIErrno.success, c.params.count == 4,
-           case .i32(let writtenPtr) = c.params[3], let written = readU32IfInBounds(memory, ptr: writtenPtr) {
+            case .i32(let writtenPtr) = c.params[3], let written = readU32IfInBounds(memory, ptr: writtenPtr)
+        {
             payload = .bytes(GuestWASIPointers.writtenBytes(c.params, written: written, memory: memory))
         }
         recordWASI(name, start: start, args: args, errno: errno, payload: payload)
@@ -113,12 +114,16 @@ extension GuestProcess {
     }
 
     /// Records a WASI call as a `wasi_call` event (text = function name, result = errno).
-    package func recordWASI(_ name: String, start: UInt64, args: EventArguments, errno: UInt32?,
-                            payload: Payload = .none) {
+    package func recordWASI(
+        _ name: String, start: UInt64, args: EventArguments, errno: UInt32?,
+        payload: Payload = .none
+    ) {
         guard tracing else { return }
-        context.record(TraceEvent(kind: .wasiCall, pid: context.id, start: start, end: context.now(),
-                                  args: args, payload: payload, text: name,
-                                  result: errno.map { .value(Int64($0)) } ?? .none))
+        context.record(
+            TraceEvent(
+                kind: .wasiCall, pid: context.id, start: start, end: context.now(),
+                args: args, payload: payload, text: name,
+                result: errno.map { .value(Int64($0)) } ?? .none))
     }
 }
 
@@ -140,9 +145,11 @@ package final class GuestWASI {
         var environment: [String: String] = [:]
         for (key, value) in settings.environment { environment[key] = value }
         let stdio = WASIBridgeToHost.FileSystemOptions.host()
-            .withStdio(stdin: GuestStdioFile(.input(fd: options.standardInput)),
-                       stdout: GuestStdioFile(.output(fd: 1, pid: pid, sink: options.output)),
-                       stderr: GuestStdioFile(.output(fd: 2, pid: pid, sink: options.output)))
+            .withStdio(
+                stdin: GuestStdioFile(.input(fd: options.standardInput)),
+                stdout: GuestStdioFile(.output(fd: 1, pid: pid, sink: options.output)),
+                stderr: GuestStdioFile(.output(fd: 2, pid: pid, sink: options.output))
+            )
             .withPreopens(settings.preopenedDirectories.map { .init(guestPath: $0, hostPath: $0) })
         do {
             bridge = try WASIBridgeToHost(args: settings.arguments, environment: environment, fileSystem: stdio)
@@ -150,10 +157,14 @@ package final class GuestWASI {
             throw GuestWASIError(directories: settings.preopenedDirectories, underlying: error)
         }
         functions = bridge.hostFunctions(capabilities: WASICapability<Memory>.all)
-        argumentsSize = (UInt64(settings.arguments.count),
-                         settings.arguments.reduce(0) { $0 + UInt64($1.utf8.count) + 1 })
-        environmentSize = (UInt64(environment.count),
-                           environment.reduce(0) { $0 + UInt64($1.key.utf8.count + 1 + $1.value.utf8.count) + 1 })
+        argumentsSize = (
+            UInt64(settings.arguments.count),
+            settings.arguments.reduce(0) { $0 + UInt64($1.utf8.count) + 1 }
+        )
+        environmentSize = (
+            UInt64(environment.count),
+            environment.reduce(0) { $0 + UInt64($1.key.utf8.count + 1 + $1.value.utf8.count) + 1 }
+        )
     }
 
     deinit { close() }

@@ -29,7 +29,8 @@ extension GuestProcess {
                 let start = p.tracing ? p.context.now() : 0
                 let config = try p.wasiConfig(c.u64(0), name)
                 let key = try p.guestString(ptr: c.u32(1), len: c.u32(2), .wasiCall, [c.i64(0)], reason: "lunatic::wasi::\(name)")
-                let value = try p.guestString(ptr: c.u32(3), len: c.u32(4), .wasiCall, [c.i64(0)], reason: "lunatic::wasi::\(name)")
+                let value = try p.guestString(
+                    ptr: c.u32(3), len: c.u32(4), .wasiCall, [c.i64(0)], reason: "lunatic::wasi::\(name)")
                 config.wasiSettings.update { $0.environment.append((key, value)) }
                 p.recordCall(.wasiCall, start: start, args: [c.i64(0)], text: "\(name) \(key)=\(value)")
             },
@@ -39,7 +40,9 @@ extension GuestProcess {
     }()
 
     /// `name(config_id, ptr, len)`: appends the guest string to `list` of the config's settings.
-    private static func appendingSetter(_ name: String, _ list: WritableKeyPath<GuestWasiSettings, [String]> & Sendable)
+    private static func appendingSetter(
+        _ name: String, _ list: WritableKeyPath<GuestWasiSettings, [String]> & Sendable
+    )
         -> HostFunctionDefinition
     {
         HostFunctionDefinition(wasiConfigModule, name, [.i64, .i32, .i32], []) { p, c in
@@ -71,8 +74,10 @@ public struct GuestWasiSettings: Sendable {
     public var preopenedDirectories: [String] = []
 
     /// Settings with these values (none by default, as a new config has).
-    public init(arguments: [String] = [], environment: [(key: String, value: String)] = [],
-                preopenedDirectories: [String] = []) {
+    public init(
+        arguments: [String] = [], environment: [(key: String, value: String)] = [],
+        preopenedDirectories: [String] = []
+    ) {
         self.arguments = arguments
         self.environment = environment
         self.preopenedDirectories = preopenedDirectories

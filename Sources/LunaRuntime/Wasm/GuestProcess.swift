@@ -72,8 +72,9 @@ package final class GuestProcess: @unchecked Sendable {
         }
         let expected = function.type.parameters
         guard expected == params.map(\.valueType) else {
-            throw guestFailure(message: "Function '\(entry)' takes (\(expected.map { "\($0)" }.joined(separator: ", "))), "
-                + "spawned with (\(params.map { "\($0.valueType)" }.joined(separator: ", ")))")
+            throw guestFailure(
+                message: "Function '\(entry)' takes (\(expected.map { "\($0)" }.joined(separator: ", "))), "
+                    + "spawned with (\(params.map { "\($0.valueType)" }.joined(separator: ", ")))")
         }
         do {
             _ = try function.invoke(params.map(\.wasmValue))
@@ -99,8 +100,9 @@ package final class GuestProcess: @unchecked Sendable {
                 }
                 imports.define(module: imp.module, name: imp.name, function)
             } else if HostFunctionCatalog.isUnsupportedWASI(module: imp.module, name: imp.name),
-                      case .function = imp.descriptor,
-                      let type = module.importedFunctionType(module: imp.module, name: imp.name) {
+                case .function = imp.descriptor,
+                let type = module.importedFunctionType(module: imp.module, name: imp.name)
+            {
                 let name = imp.name
                 let function = Function(store: store, parameters: type.parameters, results: type.results) {
                     _, _, results in

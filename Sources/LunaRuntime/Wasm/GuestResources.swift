@@ -24,8 +24,10 @@ public final class GuestConfig: Resource {
         public var canSpawnProcesses = false
 
         /// Settings with lunatic's defaults for a new config unless given.
-        public init(maxMemory: UInt64 = 4 << 30, maxFuel: UInt64 = 0, canCompileModules: Bool = false,
-                    canCreateConfigs: Bool = false, canSpawnProcesses: Bool = false) {
+        public init(
+            maxMemory: UInt64 = 4 << 30, maxFuel: UInt64 = 0, canCompileModules: Bool = false,
+            canCreateConfigs: Bool = false, canSpawnProcesses: Bool = false
+        ) {
             self.maxMemory = maxMemory
             self.maxFuel = maxFuel
             self.canCompileModules = canCompileModules

@@ -1,5 +1,5 @@
-@_spi(WASIPlatform) import WASI
 import TraceFormat
+@_spi(WASIPlatform) import WASI
 
 #if canImport(Glibc)
 import Glibc

@@ -55,8 +55,10 @@ enum GuestWASIPointers {
         "path_rename": [.sized(pointer: 1, length: 2), .sized(pointer: 4, length: 5)],
         "path_symlink": [.sized(pointer: 0, length: 1), .sized(pointer: 3, length: 4)],
         "path_unlink_file": [.sized(pointer: 1, length: 2)],
-        "poll_oneoff": [.array(pointer: 0, count: 2, size: 48), .array(pointer: 1, count: 2, size: 32),
-                        .fixed(pointer: 3, size: 4)],
+        "poll_oneoff": [
+            .array(pointer: 0, count: 2, size: 48), .array(pointer: 1, count: 2, size: 32),
+            .fixed(pointer: 3, size: 4),
+        ],
         "random_get": [.sized(pointer: 0, length: 1)],
         "sock_accept": [.fixed(pointer: 2, size: 4)],
         "sock_recv": [.iovecs(pointer: 1, count: 2), .fixed(pointer: 4, size: 4), .fixed(pointer: 5, size: 2)],
@@ -95,8 +97,10 @@ enum GuestWASIPointers {
                 for i in 0..<count {
                     let entry = UInt32(base + i * 8)
                     let (buffer, length) = memory.withUnsafeBufferPointer(offset: UInt(entry), count: 8) {
-                        (UInt64($0.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian),
-                         UInt64($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
+                        (
+                            UInt64($0.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian),
+                            UInt64($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+                        )
                     }
                     guard buffer + length <= size else { return false }
                 }
@@ -116,8 +120,10 @@ enum GuestWASIPointers {
         var remaining = Int(written)
         for i in 0..<UInt64(count) where remaining > 0 {
             let (buffer, length) = memory.withUnsafeBufferPointer(offset: UInt(UInt64(base) + i * 8), count: 8) {
-                (UInt($0.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian),
-                 Int($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian))
+                (
+                    UInt($0.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian),
+                    Int($0.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+                )
             }
             let n = min(length, remaining)
             if n > 0 {

@@ -35,13 +35,16 @@ package enum HostFunctionCatalog {
     /// All definitions, by import module and name.
     package static let definitions: [String: [String: HostFunctionDefinition]] = {
         var table: [String: [String: HostFunctionDefinition]] = [:]
-        let all = GuestProcess.messageFunctions + GuestProcess.processFunctions
+        let all =
+            GuestProcess.messageFunctions + GuestProcess.processFunctions
             + GuestProcess.errorAndVersionFunctions + GuestProcess.wasiFunctions
             + GuestProcess.networkingFunctions
-            + GuestProcess.distributedFunctions + GuestProcess.registryFunctions + GuestProcess.timerFunctions + GuestProcess.wasiConfigFunctions
+            + GuestProcess.distributedFunctions + GuestProcess.registryFunctions + GuestProcess.timerFunctions
+            + GuestProcess.wasiConfigFunctions
         for definition in all {
-            precondition(table[definition.module]?[definition.name] == nil,
-                         "duplicate host function \(definition.qualifiedName)")
+            precondition(
+                table[definition.module]?[definition.name] == nil,
+                "duplicate host function \(definition.qualifiedName)")
             table[definition.module, default: [:]][definition.name] = definition
         }
         return table

@@ -60,8 +60,9 @@ package final class MemoryImage: @unchecked Sendable {
                 let end = segment.offset + segment.bytes.count
                 while at < end {
                     let chunkEnd = min(end, (at / pageSize + 1) * pageSize)
-                    let source = UnsafeRawBufferPointer(rebasing: all[(segment.bytes.lowerBound + at - segment.offset)...]
-                        .prefix(chunkEnd - at))
+                    let source = UnsafeRawBufferPointer(
+                        rebasing: all[(segment.bytes.lowerBound + at - segment.offset)...]
+                            .prefix(chunkEnd - at))
                     if overlapping || !Self.isZero(source) {
                         guard Self.writeAll(file, source, at: at) else { return false }
                         low = min(low, at / pageSize * pageSize)
@@ -99,15 +100,20 @@ package final class MemoryImage: @unchecked Sendable {
             guard let base = buffer.baseAddress else { return nil }
             let target = base + span.lowerBound
             if Self.isReservation(base: base, committed: size) {
-                let mapped = mmap(target, span.count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
-                                  file, off_t(span.lowerBound))
+                let mapped = mmap(
+                    target, span.count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
+                    file, off_t(span.lowerBound))
                 if mapped == target { return .mapped }
                 // A failed MAP_FIXED may have left the range unmapped: make it plain memory again.
-                guard mmap(target, span.count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS,
-                           -1, 0) == target else { return nil }
+                guard
+                    mmap(
+                        target, span.count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS,
+                        -1, 0) == target
+                else { return nil }
             }
-            return Self.readAll(file, into: UnsafeMutableRawBufferPointer(start: target, count: span.count),
-                                at: span.lowerBound) ? .copied : nil
+            return Self.readAll(
+                file, into: UnsafeMutableRawBufferPointer(start: target, count: span.count),
+                at: span.lowerBound) ? .copied : nil
         }
         guard let placed else { throw LunaTrap("could not put the module's memory image in place") }
         return placed
@@ -138,10 +144,12 @@ package final class MemoryImage: @unchecked Sendable {
         let access = readWrite | UInt64(LUNA_MAPPING_EXECUTABLE) | UInt64(LUNA_MAPPING_SHARED)
         var start: UInt64 = 0, end: UInt64 = 0, flags: UInt64 = 0
         guard luna_query_mapping(mapsFile, address, &start, &end, &flags) == 1,
-              flags & access == readWrite, end == address + UInt64(committed) else { return false }
+            flags & access == readWrite, end == address + UInt64(committed)
+        else { return false }
         guard luna_query_mapping(mapsFile, end, &start, &end, &flags) == 1,
-              start == address + UInt64(committed), flags & access == 0,
-              end >= address + (UInt64(1) << 32) else { return false }
+            start == address + UInt64(committed), flags & access == 0,
+            end >= address + (UInt64(1) << 32)
+        else { return false }
         return true
     }
 

@@ -42,7 +42,8 @@ struct MemoryImageLayout {
         while !reader.atEnd {
             let sectionStart = reader.position
             guard let id = reader.byte(), let size = reader.u32(),
-                  Int(size) <= bytes.count - reader.position else { return nil }
+                Int(size) <= bytes.count - reader.position
+            else { return nil }
             let body = reader.position..<(reader.position + Int(size))
             var section = Reader(bytes: bytes, position: body.lowerBound, end: body.upperBound)
             switch id {
@@ -57,7 +58,8 @@ struct MemoryImageLayout {
                 }
             case 5:  // memories
                 guard let count = section.u32(), count == 1, let flags = section.byte(), flags <= 1,
-                      let min = section.u32() else { return nil }
+                    let min = section.u32()
+                else { return nil }
                 if flags == 1 { guard section.u32() != nil else { return nil } }
                 memoryMinPages = UInt64(min)
             case 7:  // exports
@@ -87,8 +89,10 @@ struct MemoryImageLayout {
                         strippedData += bytes[segmentStart..<section.position]  // mode, memory, offset
                         strippedData.append(0)  // and no bytes
                         guard let length = section.u32(), Int(length) <= section.remaining else { return nil }
-                        segments.append(Segment(offset: Int(UInt32(bitPattern: offset)),
-                                                bytes: section.position..<(section.position + Int(length))))
+                        segments.append(
+                            Segment(
+                                offset: Int(UInt32(bitPattern: offset)),
+                                bytes: section.position..<(section.position + Int(length))))
                         _ = section.skip(Int(length))
                     default:
                         return nil

@@ -15,8 +15,10 @@ extension GuestProcess {
     static let networkingModule = "lunatic::networking"
 
     static let networkingFunctions: [HostFunctionDefinition] = {
-        func def(_ name: String, _ params: [ValueType], _ results: [ValueType],
-                 _ body: @escaping @Sendable (GuestProcess, HostCall, NetworkingCall) throws -> Void) -> HostFunctionDefinition {
+        func def(
+            _ name: String, _ params: [ValueType], _ results: [ValueType],
+            _ body: @escaping @Sendable (GuestProcess, HostCall, NetworkingCall) throws -> Void
+        ) -> HostFunctionDefinition {
             let kind = EventKind(name: name) ?? networkingEventKind(for: name)
             return HostFunctionDefinition(networkingModule, name, params, results) { p, c in
                 try body(p, c, NetworkingCall(process: p, call: c, kind: kind, name: name))
@@ -67,13 +69,17 @@ extension GuestProcess {
                 try n.finish(p.context.tcpConnect(address, timeoutMs: c.u64(5)), out: c.u32(6))
             },
             def("tcp_read", [i64, i32, i32, i32], [i32]) { p, c, n in
-                try n.finish(n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tcpRead(c.u64(0), into: $0) }, out: c.u32(3))
+                try n.finish(
+                    n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tcpRead(c.u64(0), into: $0) }, out: c.u32(3))
             },
             def("tcp_peek", [i64, i32, i32, i32], [i32]) { p, c, n in
-                try n.finish(n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tcpPeek(c.u64(0), into: $0) }, out: c.u32(3))
+                try n.finish(
+                    n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tcpPeek(c.u64(0), into: $0) }, out: c.u32(3))
             },
             def("tcp_write_vectored", [i64, i32, i32, i32], [i32]) { p, c, n in
-                try n.finish(n.withCiovecs(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tcpWriteVectored(c.u64(0), $0) }, out: c.u32(3))
+                try n.finish(
+                    n.withCiovecs(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tcpWriteVectored(c.u64(0), $0) },
+                    out: c.u32(3))
             },
             def("tcp_flush", [i64, i32], [i32]) { p, c, n in
                 try n.checkOut(c.u32(1))
@@ -112,7 +118,9 @@ extension GuestProcess {
                 try n.finish(outcome, out: c.u32(3))
             },
             def("udp_receive", [i64, i32, i32, i32], [i32]) { p, c, n in
-                try n.finish(n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.udpReceive(c.u64(0), into: $0) }, out: c.u32(3))
+                try n.finish(
+                    n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.udpReceive(c.u64(0), into: $0) },
+                    out: c.u32(3))
             },
             def("udp_receive_from", [i64, i32, i32, i32, i32], [i32]) { p, c, n in
                 try n.checkOut(c.u32(4))
@@ -163,15 +171,19 @@ extension GuestProcess {
                 try n.checkOut(c.u32(4))
                 // certs: a ciovec array of PEM blobs; length 0 = the system's roots.
                 let roots = try n.ciovecs(c.u32(5), c.u32(6)).map { try n.bytes($0.ptr, $0.len) }
-                let outcome = try p.context.tlsConnect(host: host, port: UInt16(truncatingIfNeeded: c.u32(2)),
-                                                   rootCertificatePEMs: roots, timeoutMs: c.u64(3))
+                let outcome = try p.context.tlsConnect(
+                    host: host, port: UInt16(truncatingIfNeeded: c.u32(2)),
+                    rootCertificatePEMs: roots, timeoutMs: c.u64(3))
                 try n.finish(outcome, out: c.u32(4))
             },
             def("tls_read", [i64, i32, i32, i32], [i32]) { p, c, n in
-                try n.finish(n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tlsRead(c.u64(0), into: $0) }, out: c.u32(3))
+                try n.finish(
+                    n.withBuffer(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tlsRead(c.u64(0), into: $0) }, out: c.u32(3))
             },
             def("tls_write_vectored", [i64, i32, i32, i32], [i32]) { p, c, n in
-                try n.finish(n.withCiovecs(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tlsWriteVectored(c.u64(0), $0) }, out: c.u32(3))
+                try n.finish(
+                    n.withCiovecs(c.u32(1), c.u32(2), out: c.u32(3)) { try p.context.tlsWriteVectored(c.u64(0), $0) },
+                    out: c.u32(3))
             },
             def("tls_flush", [i64, i32], [i32]) { p, c, n in
                 try n.checkOut(c.u32(1))
@@ -185,18 +197,22 @@ extension GuestProcess {
         // MARK: timeouts (TCP: set_read_timeout …; TLS: set_tls_read_timeout …)
         for which in StreamTimeouts.Which.allCases {
             let w = which.rawValue
-            all.append(def("set_\(w)_timeout", [i64, i64], []) { p, c, _ in
-                try p.context.setTcpTimeout(c.u64(0), which, ms: c.u64(1))
-            })
-            all.append(def("get_\(w)_timeout", [i64], [i64]) { p, c, _ in
-                c.returnI64(try p.context.tcpTimeout(c.u64(0), which))
-            })
-            all.append(def("set_tls_\(w)_timeout", [i64, i64], []) { p, c, _ in
-                try p.context.setTlsTimeout(c.u64(0), which, ms: c.u64(1))
-            })
-            all.append(def("get_tls_\(w)_timeout", [i64], [i64]) { p, c, _ in
-                c.returnI64(try p.context.tlsTimeout(c.u64(0), which))
-            })
+            all.append(
+                def("set_\(w)_timeout", [i64, i64], []) { p, c, _ in
+                    try p.context.setTcpTimeout(c.u64(0), which, ms: c.u64(1))
+                })
+            all.append(
+                def("get_\(w)_timeout", [i64], [i64]) { p, c, _ in
+                    c.returnI64(try p.context.tcpTimeout(c.u64(0), which))
+                })
+            all.append(
+                def("set_tls_\(w)_timeout", [i64, i64], []) { p, c, _ in
+                    try p.context.setTlsTimeout(c.u64(0), which, ms: c.u64(1))
+                })
+            all.append(
+                def("get_tls_\(w)_timeout", [i64], [i64]) { p, c, _ in
+                    c.returnI64(try p.context.tlsTimeout(c.u64(0), which))
+                })
         }
         return all
     }()
@@ -221,13 +237,14 @@ struct NetworkingCall {
 
     /// The call's parameters as event arguments (for trap events).
     private var args: EventArguments {
-        EventArguments(call.params.map { value -> Int64 in
-            switch value {
-            case .i32(let v): return Int64(v)
-            case .i64(let v): return Int64(bitPattern: v)
-            default: return 0
-            }
-        })
+        EventArguments(
+            call.params.map { value -> Int64 in
+                switch value {
+                case .i32(let v): return Int64(v)
+                case .i64(let v): return Int64(bitPattern: v)
+                default: return 0
+                }
+            })
     }
 
     private func memory() throws -> Memory { try process.exportedMemory(kind, args) }
@@ -280,16 +297,20 @@ struct NetworkingCall {
     func socketAddress(_ c: HostCall, at first: Int) throws -> SocketAddress {
         guard let family = SocketAddress.Family(rawValue: c.u32(first)) else { throw process.trap(kind, args, reason) }
         let raw = try bytes(c.u32(first + 1), family == .v4 ? 4 : 16)
-        guard let address = SocketAddress(family: family, bytes: raw, port: UInt16(truncatingIfNeeded: c.u32(first + 2)),
-                                          flowInfo: c.u32(first + 3), scopeId: c.u32(first + 4))
+        guard
+            let address = SocketAddress(
+                family: family, bytes: raw, port: UInt16(truncatingIfNeeded: c.u32(first + 2)),
+                flowInfo: c.u32(first + 3), scopeId: c.u32(first + 4))
         else { throw process.trap(kind, args, reason) }
         return address
     }
 
     /// Runs `body` on the writable guest buffer `[ptr, ptr + len)` after checking it and the
     /// u64 out-pointer `out`.
-    func withBuffer(_ ptr: UInt32, _ len: UInt32, out: UInt32,
-                    _ body: (UnsafeMutableRawBufferPointer) throws -> NetworkOutcome) throws -> NetworkOutcome {
+    func withBuffer(
+        _ ptr: UInt32, _ len: UInt32, out: UInt32,
+        _ body: (UnsafeMutableRawBufferPointer) throws -> NetworkOutcome
+    ) throws -> NetworkOutcome {
         try check(ptr, UInt64(len))
         try checkOut(out)
         return try process.withCheckedMutableBytes(try memory(), ptr: ptr, count: Int(len), body)
@@ -305,8 +326,11 @@ struct NetworkingCall {
         entries.reserveCapacity(Int(count))
         table.withUnsafeBytes { t in
             for i in 0..<Int(count) {
-                entries.append((UInt32(littleEndian: t.loadUnaligned(fromByteOffset: i * 8, as: UInt32.self)),
-                                UInt32(littleEndian: t.loadUnaligned(fromByteOffset: i * 8 + 4, as: UInt32.self))))
+                entries.append(
+                    (
+                        UInt32(littleEndian: t.loadUnaligned(fromByteOffset: i * 8, as: UInt32.self)),
+                        UInt32(littleEndian: t.loadUnaligned(fromByteOffset: i * 8 + 4, as: UInt32.self))
+                    ))
             }
         }
         for entry in entries { try check(entry.ptr, UInt64(entry.len)) }
@@ -315,15 +339,17 @@ struct NetworkingCall {
 
     /// Runs `body` on the buffers a checked ciovec array names (pointing into guest memory),
     /// after checking the u64 out-pointer `out`.
-    func withCiovecs(_ ptr: UInt32, _ count: UInt32, out: UInt32,
-                     _ body: ([UnsafeRawBufferPointer]) throws -> NetworkOutcome) throws -> NetworkOutcome {
+    func withCiovecs(
+        _ ptr: UInt32, _ count: UInt32, out: UInt32,
+        _ body: ([UnsafeRawBufferPointer]) throws -> NetworkOutcome
+    ) throws -> NetworkOutcome {
         let entries = try ciovecs(ptr, count)
         try checkOut(out)
         let memory = try memory()
         let size = memory.byteCount
         return try process.withCheckedBytes(memory, ptr: 0, count: size) { whole in
             let buffers = entries.map { entry in
-                UnsafeRawBufferPointer(rebasing: whole[Int(entry.ptr) ..< Int(entry.ptr) + Int(entry.len)])
+                UnsafeRawBufferPointer(rebasing: whole[Int(entry.ptr)..<Int(entry.ptr) + Int(entry.len)])
             }
             return try body(buffers)
         }

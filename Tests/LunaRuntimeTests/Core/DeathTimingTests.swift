@@ -1,7 +1,8 @@
+import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
-import LunaSupport
 
 /// When a kill or a link death takes effect, and what the trace says about it: a wait that a
 /// message has ended returned (whatever comes before the process runs again), and the deaths a
@@ -86,8 +87,8 @@ import LunaSupport
         }
         env.spawn { p in
             try await p.sleep(ms: 1)  // a, b and the watcher are waiting by now (they ran first)
-            try p.kill(a)             // b dies of the link now, not when a next runs
-            try p.kill(b)             // so this kill finds b dead: a no-op
+            try p.kill(a)  // b dies of the link now, not when a next runs
+            try p.kill(b)  // so this kill finds b dead: a no-op
             p.createData(tag: 9, capacity: 0)
             _ = try p.send(to: watcher)
         }
@@ -130,8 +131,8 @@ import LunaSupport
         let env = Environment(trace: collector)
         let victim = env.spawn { p in
             _ = try await p.receive(tags: [1], timeoutMs: 5)  // times out: runnable, not waiting
-            p.createData(tag: 3, capacity: 0)                  // after the kill: no effect
-            _ = try p.writeData([1])                            // ends it
+            p.createData(tag: 3, capacity: 0)  // after the kill: no effect
+            _ = try p.writeData([1])  // ends it
         }
         env.spawn { p in
             try await p.sleep(ms: 3)  // its timer fires just before the victim's: it runs first

@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// §2 Messages (R-MSG-1 … R-MSG-10), driven by the Swift API.
@@ -132,12 +133,13 @@ import TraceFormat
             reasons.value = r
         }
         #expect(exit == .normal)
-        #expect(reasons.value == [
-            "lunatic::message::write_data", "lunatic::message::read_data", "lunatic::message::seek_data",
-            "lunatic::message::get_tag", "lunatic::message::data_size", "lunatic::message::push_module",
-            "lunatic::message::take_module", "lunatic::message::take_tcp_stream",
-            "lunatic::message::take_tls_stream", "lunatic::message::take_udp_socket",
-        ])
+        #expect(
+            reasons.value == [
+                "lunatic::message::write_data", "lunatic::message::read_data", "lunatic::message::seek_data",
+                "lunatic::message::get_tag", "lunatic::message::data_size", "lunatic::message::push_module",
+                "lunatic::message::take_module", "lunatic::message::take_tcp_stream",
+                "lunatic::message::take_tls_stream", "lunatic::message::take_udp_socket",
+            ])
     }
 
     @Test func rMSG10_dataCallsTrapOnLinkDiedButGetTagReturnsTheLinkTag() async throws {

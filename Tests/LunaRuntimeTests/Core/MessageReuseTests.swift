@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// `create_data` reuses finished messages (the process's own last received one, or one its
@@ -27,7 +28,7 @@ import TraceFormat
         }
         let client = env.spawn(entry: "client") { p in
             for i in 0..<rounds {
-                let size = (i * 37) % 700   // some above the executor's kept-buffer limit
+                let size = (i * 37) % 700  // some above the executor's kept-buffer limit
                 let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &+ i) }
                 p.createData(tag: Int64(i) * 2 + 1, capacity: UInt64(size / 2))
                 if i % 7 == 0 {

@@ -1,7 +1,8 @@
+import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
-import LunaSupport
 
 /// Lifecycle edge cases around kills, links and waits (R-PROC-2, R-PROC-5, R-PROC-8, R-SEND-2).
 @Suite struct ProcessEdgeCaseTests {
@@ -59,7 +60,7 @@ import LunaSupport
         let watcher = env.spawn { p in
             try p.dieWhenLinkDies(false)
             try await p.sleep(ms: 10)
-            env.kill(target)            // dying, not ended: still linkable
+            env.kill(target)  // dying, not ended: still linkable
             try p.link(tag: 12, to: target)
             #expect(try await p.receive(tags: [], timeoutMs: 5000) == 1)
             tag.value = try p.getTag()

@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// §6 Processes, links and deaths (R-PROC-1 … R-PROC-9), driven by the Swift API.

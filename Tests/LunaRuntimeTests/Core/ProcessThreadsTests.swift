@@ -3,6 +3,7 @@ import LunaSupport
 import LunaTestSupport
 import Synchronization
 import Testing
+
 @testable import LunaRuntime
 
 /// Threads kept for reuse by processes that run on a thread of their own.
@@ -28,9 +29,10 @@ struct ProcessThreadsTests {
         do {
             let token = Token()
             released = token
-            #expect(threads.run(stackSize: 1 << 20, name: "t-first") {
-                withExtendedLifetime(token) { first.withLock { $0 = Self.threadID() } }
-            })
+            #expect(
+                threads.run(stackSize: 1 << 20, name: "t-first") {
+                    withExtendedLifetime(token) { first.withLock { $0 = Self.threadID() } }
+                })
         }
         await Self.waitUntil { threads.idleCount == 1 }
         #expect(released == nil)  // the job and what it captured went with its end
@@ -58,12 +60,13 @@ struct ProcessThreadsTests {
         let gate = ConditionLock()
         let open = Mutex(false), ended = Mutex(0)
         for i in 0..<5 {
-            #expect(threads.run(stackSize: 1 << 20, name: "t-\(i)") {
-                gate.lock()
-                while !open.withLock({ $0 }) { gate.wait(untilMonotonicNs: nil) }
-                gate.unlock()
-                ended.withLock { $0 += 1 }
-            })
+            #expect(
+                threads.run(stackSize: 1 << 20, name: "t-\(i)") {
+                    gate.lock()
+                    while !open.withLock({ $0 }) { gate.wait(untilMonotonicNs: nil) }
+                    gate.unlock()
+                    ended.withLock { $0 += 1 }
+                })
         }
         gate.lock()
         open.withLock { $0 = true }

@@ -1,7 +1,8 @@
+import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
-import LunaSupport
 
 /// Sends an untagged-or-tagged message with `bytes` from `p` to `to`.
 func sendMessage(_ p: ProcessContext, to: ProcessID, tag: Int64, _ bytes: [UInt8] = []) throws {
@@ -189,7 +190,8 @@ func sendMessage(_ p: ProcessContext, to: ProcessID, tag: Int64, _ bytes: [UInt8
                 try sendMessage(p, to: from, tag: try p.getTag())
             }
         }
-        let server = threadServer
+        let server =
+            threadServer
             ? env.spawnThread(entry: "server", serverBody)
             : env.spawn { p in
                 for _ in 0..<count {

@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// §3 Resources in messages (R-RES-1 … R-RES-7), driven by the Swift API with test resources
@@ -27,9 +28,11 @@ import TraceFormat
             let s = p.insert(TestResource(.tlsStream, "s"))
             let u = p.insert(TestResource(.udpSocket, "u"))
             p.createData(tag: 0, capacity: 0)
-            slots.value = [try p.push(.module, id: m), try p.push(.tcpStream, id: t),
-                           try p.push(.tlsStream, id: s), try p.push(.udpSocket, id: u),
-                           try p.push(.module, id: m)]
+            slots.value = [
+                try p.push(.module, id: m), try p.push(.tcpStream, id: t),
+                try p.push(.tlsStream, id: s), try p.push(.udpSocket, id: u),
+                try p.push(.module, id: m),
+            ]
         }
         #expect(exit == .normal)
         #expect(slots.value == [0, 1, 2, 3, 4])
@@ -98,7 +101,8 @@ import TraceFormat
             let m = try p.take(.module, index: 0)
             let t2 = try p.take(.tcpStream, index: 2)
             ids.value = [t, m, t2]
-            labels.value = [t, t2].map { (p.resource(.tcpStream, id: $0) as! TestResource).label }
+            labels.value =
+                [t, t2].map { (p.resource(.tcpStream, id: $0) as! TestResource).label }
                 + [(p.resource(.module, id: m) as! TestResource).label]
             #expect(trapReason { _ = try p.take(.tcpStream, index: 1) } == "lunatic::message::take_tcp_stream")
         }
@@ -135,8 +139,11 @@ import TraceFormat
             recovered.value = try p.take(.udpSocket, index: 1)  // the wrong-kind take left it in place
         }
         #expect(exit == .normal)
-        #expect(reasons.value == ["lunatic::message::take_module", "lunatic::message::take_module",
-                                  "lunatic::message::take_tcp_stream"])
+        #expect(
+            reasons.value == [
+                "lunatic::message::take_module", "lunatic::message::take_module",
+                "lunatic::message::take_tcp_stream",
+            ])
         #expect(recovered.value == 1)
     }
 

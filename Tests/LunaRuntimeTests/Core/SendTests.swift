@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// §4 Sending (R-SEND-1 … R-SEND-5), driven by the Swift API.

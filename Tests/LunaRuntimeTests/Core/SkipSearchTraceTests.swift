@@ -1,6 +1,7 @@
 import LunaBenchmarks
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// Causal order of `send_receive_skip_search` in traces (R-RECV-7/8): its send half is
@@ -11,9 +12,10 @@ struct SkipSearchTraceTests {
     /// For every message some event received, the index of the event that sent it must be lower.
     /// Returns the number of received messages checked.
     @discardableResult
-    static func expectEverySendPrecedesItsReceive(_ events: [TraceEvent],
-                                                  sourceLocation: SourceLocation = #_sourceLocation) -> Int
-    {
+    static func expectEverySendPrecedesItsReceive(
+        _ events: [TraceEvent],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Int {
         var sentAt: [MessageID: Int] = [:]
         var checked = 0
         for (i, e) in events.enumerated() {
@@ -26,11 +28,13 @@ struct SkipSearchTraceTests {
             case .linkDied where e.args.at(2) == 0 && e.message != 0:
                 sentAt[e.message] = i
             case .receive where e.message != 0 && (e.result.value == 0 || e.result.value == 1),
-                 .sendReceiveSkipSearchReturn where e.message != 0 && e.result.value == 0:
+                .sendReceiveSkipSearchReturn where e.message != 0 && e.result.value == 0:
                 checked += 1
                 let send = sentAt[e.message]
-                #expect(send != nil, "event #\(i) (\(e.kind) of pid \(e.pid)) receives message \(e.message), which no earlier event sent",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    send != nil,
+                    "event #\(i) (\(e.kind) of pid \(e.pid)) receives message \(e.message), which no earlier event sent",
+                    sourceLocation: sourceLocation)
             default:
                 break
             }
@@ -56,8 +60,9 @@ struct SkipSearchTraceTests {
                     #expect(e.start == half.start && e.end >= half.end, sourceLocation: sourceLocation)
                 }
             } else if e.pid != 0, open[e.pid] != nil, ![.linkDied, .messageDropped, .resourceDropped].contains(e.kind) {
-                Issue.record("event #\(i) (\(e.kind)) of pid \(e.pid) between a send half and its return",
-                             sourceLocation: sourceLocation)
+                Issue.record(
+                    "event #\(i) (\(e.kind)) of pid \(e.pid) between a send half and its return",
+                    sourceLocation: sourceLocation)
             }
         }
         #expect(open.isEmpty, "send halves without a return: \(open.values.map(\.message))", sourceLocation: sourceLocation)
@@ -136,8 +141,9 @@ struct SkipSearchTraceTests {
         Self.expectHalvesPaired(events)
     }
 
-    @Test("R-RECV-8 causality: a timed-out skip-search return is recorded before any later send of a matching reply",
-          arguments: [false, true])
+    @Test(
+        "R-RECV-8 causality: a timed-out skip-search return is recorded before any later send of a matching reply",
+        arguments: [false, true])
     func timeoutPrecedesLateReply(blocking: Bool) async throws {
         let collector = TraceCollector()
         let env = Environment(trace: collector)

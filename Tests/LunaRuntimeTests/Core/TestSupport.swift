@@ -1,7 +1,8 @@
+import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
-import LunaSupport
 
 /// A resource for tests: any kind, identified by a label.
 final class TestResource: Resource, @unchecked Sendable {
@@ -18,9 +19,10 @@ final class TestResource: Resource, @unchecked Sendable {
 }
 
 /// Runs `body` as a native process of a fresh environment and returns its exit.
-func runNative(trace: (any TraceSink)? = nil,
-               _ body: @escaping @Sendable (ProcessContext) async throws -> Void) async -> ProcessExit
-{
+func runNative(
+    trace: (any TraceSink)? = nil,
+    _ body: @escaping @Sendable (ProcessContext) async throws -> Void
+) async -> ProcessExit {
     let env = Environment(trace: trace)
     let pid = env.spawn(body)
     return await env.waitForExit(of: pid, timeout: 10) ?? .failure(reason: "test timed out")

@@ -1,11 +1,13 @@
 import Testing
 import TraceFormat
+
+@testable import LunaRuntime
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-@testable import LunaRuntime
 
 /// The thread waiter (guest processes block their own thread in receive / skip-search): its
 /// adaptive spin, the unlocked hand-over of a wake-up seen while spinning, and its sleep.

@@ -1,7 +1,9 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// A trace writer that cannot write (its file is a pipe nobody reads) must stop only the process
@@ -40,8 +42,9 @@ import TraceFormat
         var draining = false
         defer { if !draining { drain.signal(); close(writeEnd) } }
 
-        let writer = try TraceWriter(fileDescriptor: writeEnd, header: TraceHeader(producer: "back-pressure test"),
-                                     options: .init(eventsPerBlock: 32, maxPendingBlocks: 1))
+        let writer = try TraceWriter(
+            fileDescriptor: writeEnd, header: TraceHeader(producer: "back-pressure test"),
+            options: .init(eventsPerBlock: 32, maxPendingBlocks: 1))
         let pressure = try #require(writer.backPressure)
         let env = Environment(trace: writer)
 
@@ -92,7 +95,7 @@ import TraceFormat
         mailbox.lock.lock()
         let queued = mailbox.queue.count
         mailbox.lock.unlock()
-        #expect(queued == 2)   // its own last message and that of `other`
+        #expect(queued == 2)  // its own last message and that of `other`
         env.kill(producer)
         #expect(env.waitForExitBlocking(of: producer, timeout: 120) == .killed)
         // All of that happened while the writer was still stalled, and the producer did no
@@ -128,9 +131,9 @@ import TraceFormat
 
     /// Polls `condition` until it holds or a loose bound (minutes, for a loaded machine) passes.
     private static func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = DispatchTime.now().uptimeNanoseconds + 180_000_000_000
+        let deadline = MonotonicClock.deadline(after: 180)
         while !condition() {
-            if DispatchTime.now().uptimeNanoseconds > deadline { return false }
+            if MonotonicClock.now() > deadline { return false }
             usleep(1_000)
         }
         return true

@@ -1,7 +1,8 @@
-import Testing
-@testable import TraceFormat
-@testable import LunaRuntime
 import LunaSupport
+import Testing
+
+@testable import LunaRuntime
+@testable import TraceFormat
 
 /// The trace timestamp clock follows CLOCK_MONOTONIC and never goes backwards.
 @Suite struct TraceClockTests {

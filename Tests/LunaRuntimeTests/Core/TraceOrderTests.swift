@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// Tracing: one event per call and lifecycle change, in an order consistent with causality.
@@ -79,7 +80,8 @@ import TraceFormat
             var got = 0
             while got < n { if try p.receiveBlocking(tags: [7], timeoutMs: 1) == 0 { got += 1 } }
         }
-        let receiver = threadReceiver
+        let receiver =
+            threadReceiver
             ? env.spawnThread(entry: "r", receiverBody)
             : env.spawn { p in
                 var got = 0
@@ -133,12 +135,17 @@ import TraceFormat
         #expect(await env.waitUntilAllExited(timeout: 30))
         let events = collector.events
         let clientKinds = events.filter { $0.pid == client }.map(\.kind)
-        let expectedClient = [EventKind.start]
-            + Array(repeating: [EventKind.createData, .writeData, .sendReceiveSkipSearch, .sendReceiveSkipSearchReturn, .dataSize], count: 50).flatMap { $0 }
+        let expectedClient =
+            [EventKind.start]
+            + Array(
+                repeating: [EventKind.createData, .writeData, .sendReceiveSkipSearch, .sendReceiveSkipSearchReturn, .dataSize],
+                count: 50
+            ).flatMap { $0 }
             + [.exit]
         #expect(clientKinds == expectedClient)
         let echoKinds = events.filter { $0.pid == echo }.map(\.kind)
-        let expectedEcho = [EventKind.start]
+        let expectedEcho =
+            [EventKind.start]
             + Array(repeating: [EventKind.receive, .readData, .createData, .writeData, .send], count: 50).flatMap { $0 }
             + [.exit]
         #expect(echoKinds == expectedEcho)

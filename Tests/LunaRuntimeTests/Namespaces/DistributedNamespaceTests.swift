@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// `lunatic::distributed` with single-node semantics (traces/guests/ns_namespaces.c).
@@ -14,8 +15,11 @@ struct DistributedNamespaceTests {
         #expect(run.stdout == "distributed ok\n")
         let calls = run.events(.distributedCall).filter { $0.pid == run.pid }
         let texts = Set(calls.map(\.text))
-        #expect(texts.isSuperset(of: ["node_id", "nodes_count", "get_nodes", "module_id", "spawn echo", "send",
-                                      "send_receive_skip_search"]))
+        #expect(
+            texts.isSuperset(of: [
+                "node_id", "nodes_count", "get_nodes", "module_id", "spawn echo", "send",
+                "send_receive_skip_search",
+            ]))
         #expect(calls.first { $0.text == "node_id" }?.result == .value(0))
         #expect(calls.first { $0.text == "nodes_count" }?.result == .value(0))
         #expect(calls.first { $0.text == "get_nodes" }?.result == .value(0))
@@ -43,54 +47,60 @@ struct DistributedNamespaceTests {
         let run = try await runGuest(try Self.guest, "distributed_spawn_denied")
         #expect(run.exit == .normal, "\(run.stderr)")
         let child = try #require(UInt64(run.stdout.split(separator: "\n").first ?? ""))
-        #expect(run.environment.exitStatus(of: child)
-            == .failure(reason: "Process doesn't have permissions to spawn sub-processes"))
+        #expect(
+            run.environment.exitStatus(of: child)
+                == .failure(reason: "Process doesn't have permissions to spawn sub-processes"))
         #expect(!run.stdout.contains("spawned"))
     }
 
     @Test("a module importing a namespace function the runtime does not provide fails at load, naming it")
     func missingImports() {
-        #expect(throws: GuestModuleError.missingImports(
-            name: "m", imports: ["lunatic::distributed::exec_lookup_nodes", "lunatic::metrics::counter"])) {
-            try GuestModule(wat: """
-                (module
-                  (import "lunatic::distributed" "node_id" (func (result i64)))
-                  (import "lunatic::distributed" "exec_lookup_nodes" (func (param i32 i32 i32 i32 i32) (result i32)))
-                  (import "lunatic::metrics" "counter" (func (param i32 i32 i64))))
-                """, name: "m")
+        #expect(
+            throws: GuestModuleError.missingImports(
+                name: "m", imports: ["lunatic::distributed::exec_lookup_nodes", "lunatic::metrics::counter"])
+        ) {
+            try GuestModule(
+                wat: """
+                    (module
+                      (import "lunatic::distributed" "node_id" (func (result i64)))
+                      (import "lunatic::distributed" "exec_lookup_nodes" (func (param i32 i32 i32 i32 i32) (result i32)))
+                      (import "lunatic::metrics" "counter" (func (param i32 i32 i64))))
+                    """, name: "m")
         }
     }
 
     @Test("every function of the four namespaces loads with lunatic's exact type")
     func exactTypes() throws {
-        _ = try GuestModule(wat: """
-            (module
-              (import "lunatic::distributed" "nodes_count" (func (result i32)))
-              (import "lunatic::distributed" "get_nodes" (func (param i32 i32) (result i32)))
-              (import "lunatic::distributed" "node_id" (func (result i64)))
-              (import "lunatic::distributed" "module_id" (func (result i64)))
-              (import "lunatic::distributed" "send" (func (param i64 i64) (result i32)))
-              (import "lunatic::distributed" "send_receive_skip_search" (func (param i64 i64 i64) (result i32)))
-              (import "lunatic::distributed" "spawn" (func (param i64 i64 i64 i32 i32 i32 i32 i32) (result i32)))
-              (import "lunatic::registry" "put" (func (param i32 i32 i64 i64)))
-              (import "lunatic::registry" "get" (func (param i32 i32 i32 i32) (result i32)))
-              (import "lunatic::registry" "remove" (func (param i32 i32)))
-              (import "lunatic::timer" "send_after" (func (param i64 i64) (result i64)))
-              (import "lunatic::timer" "cancel_timer" (func (param i64) (result i32)))
-              (import "lunatic::wasi" "config_add_environment_variable" (func (param i64 i32 i32 i32 i32)))
-              (import "lunatic::wasi" "config_add_command_line_argument" (func (param i64 i32 i32)))
-              (import "lunatic::wasi" "config_preopen_dir" (func (param i64 i32 i32))))
-            """, name: "all")
+        _ = try GuestModule(
+            wat: """
+                (module
+                  (import "lunatic::distributed" "nodes_count" (func (result i32)))
+                  (import "lunatic::distributed" "get_nodes" (func (param i32 i32) (result i32)))
+                  (import "lunatic::distributed" "node_id" (func (result i64)))
+                  (import "lunatic::distributed" "module_id" (func (result i64)))
+                  (import "lunatic::distributed" "send" (func (param i64 i64) (result i32)))
+                  (import "lunatic::distributed" "send_receive_skip_search" (func (param i64 i64 i64) (result i32)))
+                  (import "lunatic::distributed" "spawn" (func (param i64 i64 i64 i32 i32 i32 i32 i32) (result i32)))
+                  (import "lunatic::registry" "put" (func (param i32 i32 i64 i64)))
+                  (import "lunatic::registry" "get" (func (param i32 i32 i32 i32) (result i32)))
+                  (import "lunatic::registry" "remove" (func (param i32 i32)))
+                  (import "lunatic::timer" "send_after" (func (param i64 i64) (result i64)))
+                  (import "lunatic::timer" "cancel_timer" (func (param i64) (result i32)))
+                  (import "lunatic::wasi" "config_add_environment_variable" (func (param i64 i32 i32 i32 i32)))
+                  (import "lunatic::wasi" "config_add_command_line_argument" (func (param i64 i32 i32)))
+                  (import "lunatic::wasi" "config_preopen_dir" (func (param i64 i32 i32))))
+                """, name: "all")
     }
 
     @Test("get_nodes with a pointer past the end of memory traps with lunatic's reason")
     func getNodesWildPointer() async throws {
-        let module = try GuestModule(wat: """
-            (module
-              (import "lunatic::distributed" "get_nodes" (func $get (param i32 i32) (result i32)))
-              (memory (export "memory") 1)
-              (func (export "main") (drop (call $get (i32.const 70000) (i32.const 1)))))
-            """, name: "wild")
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (import "lunatic::distributed" "get_nodes" (func $get (param i32 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (func (export "main") (drop (call $get (i32.const 70000) (i32.const 1)))))
+                """, name: "wild")
         let run = try await runGuest(module, "main")
         #expect(run.exit == .failure(reason: "lunatic::distributed::get_nodes::memory"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// A process's config is enforced as lunatic enforces it: permissions of the calling process,
@@ -47,7 +48,8 @@ struct ProcessConfigEnforcementTests {
             of: "(memory (export \"memory\") 1)",
             with: "(memory (export \"memory\") 1) (data (i32.const 256) \"\(entry)\")")
         let module = try GuestModule(wat: withName, name: "config-\(entry)")
-        let run = try await runGuest(module, "parent", [.i32(256), .i32(Int32(entry.utf8.count)), .i64(maxMemory), .i64(maxFuel)])
+        let run = try await runGuest(
+            module, "parent", [.i32(256), .i32(Int32(entry.utf8.count)), .i64(maxMemory), .i64(maxFuel)])
         #expect(run.exit == .normal, "\(run.failureReason ?? "")")
         let child = try #require(run.events(.spawn).first { $0.pid == run.pid }?.args.at(0))
         return run.environment.exitStatus(of: UInt64(child))
@@ -58,8 +60,9 @@ struct ProcessConfigEnforcementTests {
         #expect(try await Self.child("spawn") == .failure(reason: "Process doesn't have permissions to spawn sub-processes"))
     }
 
-    @Test("without the permission, compile_module and create_config return -1 (lunatic's answer, no trap)",
-          arguments: ["compile", "create_config"])
+    @Test(
+        "without the permission, compile_module and create_config return -1 (lunatic's answer, no trap)",
+        arguments: ["compile", "create_config"])
     func permissionAnswers(entry: String) async throws {
         // The entries trap (unreachable) unless the call returned -1 and wrote nothing.
         #expect(try await Self.child(entry) == .normal)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// `lunatic::registry`, `lunatic::timer` and the `lunatic::wasi` config calls
@@ -17,8 +18,11 @@ struct RegistryTimerWasiTests {
         #expect(run.exit == .normal, "\(run.stderr)")
         #expect(run.stdout == "registry ok\n")
         let calls = run.events(.registryCall)
-        #expect(calls.map(\.text) == ["get echo-service", "put echo-service", "get echo-service",
-                                      "remove echo-service", "get echo-service", "remove echo-service"])
+        #expect(
+            calls.map(\.text) == [
+                "get echo-service", "put echo-service", "get echo-service",
+                "remove echo-service", "get echo-service", "remove echo-service",
+            ])
         #expect(calls.map(\.result) == [.value(1), .none, .value(0), .value(1), .value(1), .value(0)])
         let child = try #require(run.events(.spawn).first { $0.pid == run.pid }?.args.at(0))
         #expect(calls[1].args == [0, child])
@@ -39,18 +43,19 @@ struct RegistryTimerWasiTests {
 
     @Test("a registry name outside guest memory traps, naming the call")
     func registryWildName() async throws {
-        let module = try GuestModule(wat: """
-            (module
-              (import "lunatic::registry" "put" (func $put (param i32 i32 i64 i64)))
-              (import "lunatic::registry" "get" (func $get (param i32 i32 i32 i32) (result i32)))
-              (memory (export "memory") 1)
-              (func (export "put") (call $put (i32.const 65530) (i32.const 10) (i64.const 0) (i64.const 1)))
-              (func (export "get") (drop (call $get (i32.const 0) (i32.const 70000) (i32.const 0) (i32.const 8))))
-              (func (export "get_out") (drop (call $get (i32.const 0) (i32.const 1) (i32.const 65535) (i32.const 8))))
-              (func (export "put_then_get_out")
-                (call $put (i32.const 0) (i32.const 1) (i64.const 0) (i64.const 1))
-                (drop (call $get (i32.const 0) (i32.const 1) (i32.const 65535) (i32.const 8)))))
-            """, name: "wild")
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (import "lunatic::registry" "put" (func $put (param i32 i32 i64 i64)))
+                  (import "lunatic::registry" "get" (func $get (param i32 i32 i32 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (func (export "put") (call $put (i32.const 65530) (i32.const 10) (i64.const 0) (i64.const 1)))
+                  (func (export "get") (drop (call $get (i32.const 0) (i32.const 70000) (i32.const 0) (i32.const 8))))
+                  (func (export "get_out") (drop (call $get (i32.const 0) (i32.const 1) (i32.const 65535) (i32.const 8))))
+                  (func (export "put_then_get_out")
+                    (call $put (i32.const 0) (i32.const 1) (i64.const 0) (i64.const 1))
+                    (drop (call $get (i32.const 0) (i32.const 1) (i32.const 65535) (i32.const 8)))))
+                """, name: "wild")
         #expect(try await runGuest(module, "put").exit == .failure(reason: "lunatic::registry::put"))
         #expect(try await runGuest(module, "get").exit == .failure(reason: "lunatic::registry::get"))
         // Not found: nothing is written, so the bad out-pointer does not matter.
@@ -66,8 +71,11 @@ struct RegistryTimerWasiTests {
         #expect(run.exit == .normal, "\(run.stderr)")
         #expect(run.stdout == "timer ok\n")
         let calls = run.events(.timerCall)
-        #expect(calls.map(\.text) == ["send_after", "send_after", "cancel_timer", "cancel_timer", "cancel_timer",
-                                      "cancel_timer"])
+        #expect(
+            calls.map(\.text) == [
+                "send_after", "send_after", "cancel_timer", "cancel_timer", "cancel_timer",
+                "cancel_timer",
+            ])
         #expect(calls.map(\.result) == [.value(0), .value(1), .value(1), .value(0), .value(0), .value(0)])
         let first = calls[0]
         #expect(first.args == [Int64(run.pid), 30])
@@ -115,8 +123,11 @@ struct RegistryTimerWasiTests {
         let run = try await runGuest(try Self.guest, "wasi_config_main")
         #expect(run.exit == .normal, "\(run.stderr)")
         let texts = run.events(.wasiCall).map(\.text).filter { $0.hasPrefix("config_") }
-        #expect(texts == ["config_add_environment_variable GREETING=hello",
-                          "config_add_command_line_argument --verbose", "config_preopen_dir /tmp"])
+        #expect(
+            texts == [
+                "config_add_environment_variable GREETING=hello",
+                "config_add_command_line_argument --verbose", "config_preopen_dir /tmp",
+            ])
         let config = GuestConfig()
         config.wasiSettings.update { $0.arguments.append("x") }
         #expect(config.wasiSettings.value.arguments == ["x"])

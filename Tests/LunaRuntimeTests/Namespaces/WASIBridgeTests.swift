@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// WASI preview 1 through WasmKit's WASI (traces/guests/ns_wasi.c): output capture, proc_exit,
@@ -35,16 +36,20 @@ struct WASIBridgeTests {
         let output = CapturedGuestOutput()
         let pid = try environment.spawnGuest(
             module: try Self.guest, entry: "print_wasi",
-            options: GuestOptions(output: output, arguments: ["prog", "a b"], environment: [("K", "v"), ("K2", "=x")],
-                                  preopenedDirectories: [dir]))
+            options: GuestOptions(
+                output: output, arguments: ["prog", "a b"], environment: [("K", "v"), ("K2", "=x")],
+                preopenedDirectories: [dir]))
         #expect(await environment.waitForExit(of: pid, timeout: 20) == .normal, "\(output.stderr)")
         let lines = output.stdout.split(separator: "\n")
         #expect(lines.prefix(2) == ["arg prog", "arg a b"])
         #expect(Set(lines[2..<4]) == ["env K=v", "env K2==x"])
         #expect(lines[4...] == ["preopen \(dir)", "end"])
         let calls = trace.events.filter { $0.kind == .wasiCall }
-        #expect(calls.map(\.text).starts(with: ["args_sizes_get", "args_get", "environ_sizes_get", "environ_get",
-                                                 "fd_prestat_get", "fd_prestat_dir_name", "fd_prestat_get"]))
+        #expect(
+            calls.map(\.text).starts(with: [
+                "args_sizes_get", "args_get", "environ_sizes_get", "environ_get",
+                "fd_prestat_get", "fd_prestat_dir_name", "fd_prestat_get",
+            ]))
         #expect(calls.first { $0.text == "fd_prestat_get" }?.result == .value(0))
         #expect(calls.last { $0.text == "fd_prestat_get" }?.result == .value(8))  // EBADF ends the scan
         let write = try #require(calls.first { $0.text == "fd_write" })
@@ -66,20 +71,24 @@ struct WASIBridgeTests {
 
     // MARK: wild pointers (R-MEM-1)
 
-    @Test("R-MEM-1 fd_write with an iovec array outside memory answers EFAULT and the guest goes on",
-          arguments: [(UInt32(0xFFFF_FFF0), UInt32(1)), (0xFFFF_FFFC, 1), (0, 0x2000_0000), (8, 0xFFFF_FFFF)])
+    @Test(
+        "R-MEM-1 fd_write with an iovec array outside memory answers EFAULT and the guest goes on",
+        arguments: [(UInt32(0xFFFF_FFF0), UInt32(1)), (0xFFFF_FFFC, 1), (0, 0x2000_0000), (8, 0xFFFF_FFFF)])
     func wildIovecs(ptr: UInt32, count: UInt32) async throws {
-        let run = try await runGuest(try Self.guest, "wild_fd_write", [.i32(Int32(bitPattern: ptr)), .i32(Int32(bitPattern: count))])
+        let run = try await runGuest(
+            try Self.guest, "wild_fd_write", [.i32(Int32(bitPattern: ptr)), .i32(Int32(bitPattern: count))])
         #expect(run.exit == .normal, "\(run.failureReason ?? "")")
         #expect(run.stdout == "errno 21\n")
         let write = run.events(.wasiCall).first { $0.text == "fd_write" }
         #expect(write?.result == CallResult.value(21))
     }
 
-    @Test("R-MEM-1 fd_write naming a buffer outside memory writes nothing (not even the good buffer before it)",
-          arguments: [(UInt32(0xFFFF_0000), UInt32(0x1_0000)), (0, 0xFFFF_FFFF), (0x10_0000, 1)])
+    @Test(
+        "R-MEM-1 fd_write naming a buffer outside memory writes nothing (not even the good buffer before it)",
+        arguments: [(UInt32(0xFFFF_0000), UInt32(0x1_0000)), (0, 0xFFFF_FFFF), (0x10_0000, 1)])
     func wildBuffer(ptr: UInt32, len: UInt32) async throws {
-        let run = try await runGuest(try Self.guest, "wild_fd_write_buffer", [.i32(Int32(bitPattern: ptr)), .i32(Int32(bitPattern: len))])
+        let run = try await runGuest(
+            try Self.guest, "wild_fd_write_buffer", [.i32(Int32(bitPattern: ptr)), .i32(Int32(bitPattern: len))])
         #expect(run.exit == .normal, "\(run.failureReason ?? "")")
         #expect(run.stdout == "errno 21\n")
     }
@@ -93,21 +102,22 @@ struct WASIBridgeTests {
 
     @Test("R-MEM-1 a wild nwritten pointer, clock or random buffer answers EFAULT without writing")
     func wildResultPointers() async throws {
-        let module = try GuestModule(wat: """
-            (module
-              (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-              (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
-              (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
-              (memory (export "memory") 1)
-              (data (i32.const 16) "hi")
-              (func (export "main") (result i32)
-                (i32.store (i32.const 0) (i32.const 16))
-                (i32.store (i32.const 4) (i32.const 2))
-                (i32.add
-                  (i32.add (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 65534))
-                           (call $clock (i32.const 1) (i64.const 0) (i32.const 65530)))
-                  (call $random (i32.const 65000) (i32.const 1000)))))
-            """, name: "wild_wasi")
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+                  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+                  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 16) "hi")
+                  (func (export "main") (result i32)
+                    (i32.store (i32.const 0) (i32.const 16))
+                    (i32.store (i32.const 4) (i32.const 2))
+                    (i32.add
+                      (i32.add (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 65534))
+                               (call $clock (i32.const 1) (i64.const 0) (i32.const 65530)))
+                      (call $random (i32.const 65000) (i32.const 1000)))))
+                """, name: "wild_wasi")
         let run = try await runGuest(module, "main")
         #expect(run.exit == .normal)
         #expect(run.stdout == "")
@@ -133,8 +143,9 @@ struct WASIBridgeTests {
         let output = CapturedGuestOutput()
         let pid = try environment.spawnGuest(
             module: try Self.guest, entry: "inherit_child_main",
-            options: GuestOptions(output: output, arguments: ["prog", "x"], environment: [("A", "1")],
-                                  preopenedDirectories: [dir]))
+            options: GuestOptions(
+                output: output, arguments: ["prog", "x"], environment: [("A", "1")],
+                preopenedDirectories: [dir]))
         #expect(await environment.waitForExit(of: pid, timeout: 20) == .normal, "\(output.stderr)")
         #expect(Self.report(output.stdout) == ["arg prog", "arg x", "env A=1", "preopen \(dir)"])
     }

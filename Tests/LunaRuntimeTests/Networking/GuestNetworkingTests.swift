@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// The `lunatic::networking` host functions, driven by real WebAssembly guests
@@ -37,8 +38,10 @@ struct GuestNetworkingTests {
         let material = try TestCertificate.shared.get()
         let run = try await runGuest(
             try Self.module, "tls_listener",
-            arguments: [String(decoding: material.certificatePEM, as: UTF8.self),
-                        String(decoding: material.keyPEM, as: UTF8.self)])
+            arguments: [
+                String(decoding: material.certificatePEM, as: UTF8.self),
+                String(decoding: material.keyPEM, as: UTF8.self),
+            ])
         #expect(run.failureReason == "lunatic::networking::tls_read", "stderr: \(run.stderr)")
         #expect(exit(run, 2) == .normal, "stderr: \(run.stderr)")
         #expect(exit(run, 3) == .normal, "stderr: \(run.stderr)")
@@ -122,8 +125,11 @@ struct GuestNetworkingTests {
         #expect(run.exit == .normal, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("abi_tour: ok"))
         #expect(run.events(.tcpPeek).first?.payload == .bytes(Array("peek".utf8)))
-        #expect(run.events(.udpOption).map(\.text) == ["set_udp_socket_ttl", "get_udp_socket_ttl",
-                                                        "set_udp_socket_broadcast", "get_udp_socket_broadcast"])
+        #expect(
+            run.events(.udpOption).map(\.text) == [
+                "set_udp_socket_ttl", "get_udp_socket_ttl",
+                "set_udp_socket_broadcast", "get_udp_socket_broadcast",
+            ])
     }
 
     @Test("TLS timeouts, clone and drop of a TLS stream and listener, vectored TLS writes")
@@ -131,8 +137,10 @@ struct GuestNetworkingTests {
         let material = try TestCertificate.shared.get()
         let run = try await runGuest(
             try Self.module, "tls_tour",
-            arguments: [String(decoding: material.certificatePEM, as: UTF8.self),
-                        String(decoding: material.keyPEM, as: UTF8.self)])
+            arguments: [
+                String(decoding: material.certificatePEM, as: UTF8.self),
+                String(decoding: material.keyPEM, as: UTF8.self),
+            ])
         #expect(run.exit == .normal, "stderr: \(run.stderr)")
         #expect(exit(run, 2) == .normal, "stderr: \(run.stderr)")
         #expect(run.stdout.contains("tls_tour: ok"))

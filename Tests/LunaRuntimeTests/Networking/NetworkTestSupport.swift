@@ -1,12 +1,14 @@
 import Foundation
+import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// Collects every event, in order, for assertions on networking traces.
 final class NetworkEventCollector: TraceSink, @unchecked Sendable {
     // @unchecked Sendable: `events` is only touched under `lock`.
-    private let lock = NSLock()
+    private let lock = ConditionLock()
     private var stored: [TraceEvent] = []
 
     func record(_ event: TraceEvent) {
@@ -61,8 +63,10 @@ enum TestCertificate {
             guard process.terminationStatus == 0 else {
                 return .failure(GenerationError(description: "openssl req exited with \(process.terminationStatus)"))
             }
-            return .success(Material(certificatePEM: Array(try Data(contentsOf: cert)),
-                                     keyPEM: Array(try Data(contentsOf: key))))
+            return .success(
+                Material(
+                    certificatePEM: Array(try Data(contentsOf: cert)),
+                    keyPEM: Array(try Data(contentsOf: key))))
         } catch {
             return .failure(GenerationError(description: "certificate generation failed: \(error)"))
         }
@@ -71,8 +75,8 @@ enum TestCertificate {
 
 /// Waits (polling, at most `seconds`) until `box` holds a value.
 func waitForValue<T: Sendable>(_ box: Box<T?>, seconds: Double = 5) -> T? {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = MonotonicClock.deadline(after: seconds)
+    while MonotonicClock.now() < deadline {
         if let v = box.value { return v }
         Thread.sleep(forTimeInterval: 0.005)
     }

@@ -1,6 +1,8 @@
 import Foundation
+import LunaSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// The networking operations of one process through the Swift API: errors as error ids,
@@ -8,7 +10,9 @@ import TraceFormat
 @Suite("Networking operations (Swift API)")
 struct NetworkingAPITests {
     /// Runs `body` as a thread process of a traced environment; returns its exit and the events.
-    private func runProcess(_ body: @escaping @Sendable (ProcessContext) throws -> Void)
+    private func runProcess(
+        _ body: @escaping @Sendable (ProcessContext) throws -> Void
+    )
         -> (ProcessExit?, NetworkEventCollector)
     {
         let sink = NetworkEventCollector()
@@ -43,9 +47,9 @@ struct NetworkingAPITests {
             let address = try ctx.resolveNext(ctx.tcpLocalAddress(listener).expectSuccess("local"))!
             let client = try ctx.tcpConnect(address, timeoutMs: 2000).expectSuccess("connect")
             try ctx.setTcpTimeout(client, .read, ms: 150)
-            let started = Date()
+            let started = MonotonicClock.now()
             let (outcome, _) = try ctx.tcpRead(client, maxCount: 16)
-            let elapsed = Date().timeIntervalSince(started)
+            let elapsed = Double(MonotonicClock.now() - started) / 1e9
             try ctx.setTcpTimeout(client, .read, ms: .max)
             observed.value = (outcome, elapsed, try ctx.tcpTimeout(client, .read))
         }
@@ -74,8 +78,10 @@ struct NetworkingAPITests {
             var peeked = [UInt8](repeating: 0, count: 3)
             _ = try peeked.withUnsafeMutableBytes { try ctx.tcpPeek(server, into: $0) }
             let (_, bytes) = try ctx.tcpRead(server, maxCount: 64)
-            observed.value = ["\(client) \(clone) \(server)", dropTwice ?? "no trap",
-                              String(decoding: peeked, as: UTF8.self), String(decoding: bytes, as: UTF8.self)]
+            observed.value = [
+                "\(client) \(clone) \(server)", dropTwice ?? "no trap",
+                String(decoding: peeked, as: UTF8.self), String(decoding: bytes, as: UTF8.self),
+            ]
         }
         #expect(exit == .normal)
         #expect(observed.value == ["0 2 1", "lunatic::networking::drop_tcp_stream", "via", "via clone"])
@@ -88,10 +94,13 @@ struct NetworkingAPITests {
         let material = try TestCertificate.shared.get()
         let observed = Box<[String]>([])
         let (exit, _) = runProcess { ctx in
-            let badKey = try ctx.tlsBind(.loopback(port: 0), certificatePEM: material.certificatePEM,
-                                         keyPEM: Array("not a key".utf8))
-            let listener = try ctx.tlsBind(.loopback(port: 0), certificatePEM: material.certificatePEM,
-                                           keyPEM: material.keyPEM).expectSuccess("bind")
+            let badKey = try ctx.tlsBind(
+                .loopback(port: 0), certificatePEM: material.certificatePEM,
+                keyPEM: Array("not a key".utf8))
+            let listener = try ctx.tlsBind(
+                .loopback(port: 0), certificatePEM: material.certificatePEM,
+                keyPEM: material.keyPEM
+            ).expectSuccess("bind")
             let port = try ctx.resolveNext(ctx.tlsLocalAddress(listener).expectSuccess("local"))!.port
             // The server side accepts on the listener object on a plain thread (its handshake
             // fails too, when the client rejects the certificate).
@@ -101,8 +110,10 @@ struct NetworkingAPITests {
             let acceptor = Thread { _ = try? resource.accept(timeoutMs: 3000) }
             acceptor.start()
             let untrusted = try ctx.tlsConnect(host: "localhost", port: port, rootCertificatePEMs: [], timeoutMs: 3000)
-            observed.value = ["\(badKey.code)", ctx.errorText(badKey.value) ?? "",
-                              "\(untrusted.code)", ctx.errorText(untrusted.value) ?? ""]
+            observed.value = [
+                "\(badKey.code)", ctx.errorText(badKey.value) ?? "",
+                "\(untrusted.code)", ctx.errorText(untrusted.value) ?? "",
+            ]
         }
         #expect(exit == .normal)
         let values = observed.value
@@ -178,9 +189,12 @@ struct NetworkingAPITests {
             ].map { $0 ?? "no trap" }
         }
         #expect(exit == .normal)
-        #expect(reasons.value == ["lunatic::networking::tcp_read", "lunatic::networking::tls_write_vectored",
-                                  "lunatic::networking::udp_send_to", "lunatic::networking::resolve_next",
-                                  "lunatic::networking::tcp_accept"])
+        #expect(
+            reasons.value == [
+                "lunatic::networking::tcp_read", "lunatic::networking::tls_write_vectored",
+                "lunatic::networking::udp_send_to", "lunatic::networking::resolve_next",
+                "lunatic::networking::tcp_accept",
+            ])
         #expect(sink.events(.tcpRead).first?.result == .trap("lunatic::networking::tcp_read"))
     }
 
@@ -189,8 +203,10 @@ struct NetworkingAPITests {
         let material = try TestCertificate.shared.get()
         let observed = Box<String?>(nil)
         let (exit, _) = runProcess { ctx in
-            let listener = try ctx.tlsBind(.loopback(port: 0), certificatePEM: material.certificatePEM,
-                                           keyPEM: material.keyPEM).expectSuccess("bind")
+            let listener = try ctx.tlsBind(
+                .loopback(port: 0), certificatePEM: material.certificatePEM,
+                keyPEM: material.keyPEM
+            ).expectSuccess("bind")
             let address = try ctx.resolveNext(ctx.tlsLocalAddress(listener).expectSuccess("local"))!
             // A plain TCP client that connects and goes away without a ClientHello.
             _ = try TcpStreamResource.connect(to: address, timeoutMs: 2000)

@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// A guest executing WebAssembly without host calls is stopped by a kill or a link death, as in
@@ -60,15 +61,17 @@ struct GuestKillTests {
         final class Weak: @unchecked Sendable { weak var process: GuestProcess? }
         let weak = Weak()
         let env = Environment()
-        let module = try GuestModule(wat: """
-            (module
-              (import "lunatic::process" "process_id" (func $pid (result i64)))
-              (memory (export "memory") 1)
-              (func (export "main") (drop (call $pid))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (import "lunatic::process" "process_id" (func $pid (result i64)))
+                  (memory (export "memory") 1)
+                  (func (export "main") (drop (call $pid))))
+                """)
         let pid = env.spawnThread(entry: "main") { context in
-            let process = GuestProcess(context: context, module: module, options: GuestOptions(),
-                                       config: GuestConfig.permissive())
+            let process = GuestProcess(
+                context: context, module: module, options: GuestOptions(),
+                config: GuestConfig.permissive())
             weak.process = process
             try process.run(entry: "main", params: [])
         }
@@ -79,11 +82,13 @@ struct GuestKillTests {
     @Test("custom sections are dropped at load; a malformed section list is left to the parser")
     func customSectionsDropped() throws {
         // (module (func (export "f"))) with a custom section "name" of two bytes before the type section.
-        let plain: [UInt8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-                              0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
-                              0x03, 0x02, 0x01, 0x00,
-                              0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
-                              0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]
+        let plain: [UInt8] = [
+            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+            0x03, 0x02, 0x01, 0x00,
+            0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00,
+            0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,
+        ]
         var withCustom = Array(plain[0..<8])
         withCustom += [0x00, 0x07, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0xaa, 0xbb]
         withCustom += plain[8...]

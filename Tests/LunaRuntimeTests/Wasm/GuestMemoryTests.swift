@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// R-MEM-1: every guest pointer range is checked before memory is touched. Wild pointers trap
@@ -10,9 +11,9 @@ struct GuestMemoryTests {
     /// Ranges outside the (small) guest memory: past the end, straddling the end, and
     /// ptr + len overflowing 32 bits.
     static let wildRanges: [(UInt32, UInt32)] = [
-        (0x0100_0000, 4),          // past the end
+        (0x0100_0000, 4),  // past the end
         (0x0001_FFFE, 0x10_0000),  // starts inside, ends outside
-        (0xFFFF_FFF0, 0x20),       // ptr + len wraps in u32
+        (0xFFFF_FFF0, 0x20),  // ptr + len wraps in u32
         (0xFFFF_FFFF, 0xFFFF_FFFF),
     ]
 
@@ -53,8 +54,9 @@ struct GuestMemoryTests {
         #expect(run.exit == .failure(reason: "lunatic::process::compile_module"))
     }
 
-    @Test("R-MEM-1 compile_module with a wild id pointer traps",
-          arguments: [UInt32(0x0100_0000), 0xFFFF_FFFC, 0x0001_FFFC])
+    @Test(
+        "R-MEM-1 compile_module with a wild id pointer traps",
+        arguments: [UInt32(0x0100_0000), 0xFFFF_FFFC, 0x0001_FFFC])
     func compileModuleIDPointer(ptr: UInt32) async throws {
         let run = try await runGuest(try TestGuests.wild, "wild_id_ptr", [Self.i32(ptr)])
         #expect(run.exit == .failure(reason: "lunatic::process::compile_module"))
@@ -80,14 +82,19 @@ struct GuestMemoryTests {
         let environment = Environment()
         let output = CapturedGuestOutput()
         let options = GuestOptions(output: output)
-        let survivor = try environment.spawnGuest(module: try TestGuests.pingpong, entry: "pingpong_main",
-                                                  params: [.i32(200)], options: options)
+        let survivor = try environment.spawnGuest(
+            module: try TestGuests.pingpong, entry: "pingpong_main",
+            params: [.i32(200)], options: options)
         var wild: [ProcessID] = []
         for (ptr, len) in Self.wildRanges {
-            wild.append(try environment.spawnGuest(module: try TestGuests.wild, entry: "wild_write",
-                                                   params: [Self.i32(ptr), Self.i32(len)], options: options))
-            wild.append(try environment.spawnGuest(module: try TestGuests.wild, entry: "wild_read",
-                                                   params: [Self.i32(ptr), Self.i32(len)], options: options))
+            wild.append(
+                try environment.spawnGuest(
+                    module: try TestGuests.wild, entry: "wild_write",
+                    params: [Self.i32(ptr), Self.i32(len)], options: options))
+            wild.append(
+                try environment.spawnGuest(
+                    module: try TestGuests.wild, entry: "wild_read",
+                    params: [Self.i32(ptr), Self.i32(len)], options: options))
         }
         for pid in wild {
             let exit = await environment.waitForExit(of: pid, timeout: 20)
@@ -102,10 +109,13 @@ struct GuestMemoryTests {
 /// description, recorded as a `trap` event.
 @Suite("Guest code traps")
 struct GuestCodeTrapTests {
-    @Test("unreachable, out-of-bounds load and division by zero fail the process",
-          arguments: [("code_unreachable", [GuestValue](), "unreachable"),
-                      ("code_oob_load", [GuestValue.i32(0x7FFF_FFF0)], "out of bounds"),
-                      ("code_divide_by_zero", [GuestValue.i32(0)], "divide by zero")])
+    @Test(
+        "unreachable, out-of-bounds load and division by zero fail the process",
+        arguments: [
+            ("code_unreachable", [GuestValue](), "unreachable"),
+            ("code_oob_load", [GuestValue.i32(0x7FFF_FFF0)], "out of bounds"),
+            ("code_divide_by_zero", [GuestValue.i32(0)], "divide by zero"),
+        ])
     func codeTraps(entry: String, params: [GuestValue], fragment: String) async throws {
         let run = try await runGuest(try TestGuests.wild, entry, params)
         let reason = try #require(run.failureReason)
@@ -118,12 +128,13 @@ struct GuestCodeTrapTests {
 
     @Test("unbounded recursion traps (call stack exhausted) instead of overflowing the host stack")
     func unboundedRecursion() async throws {
-        let module = try GuestModule(wat: """
-            (module
-              (memory (export "memory") 1)
-              (func $down (export "down") (param i64) (result i64)
-                (i64.add (call $down (i64.add (local.get 0) (i64.const 1))) (i64.const 1))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (memory (export "memory") 1)
+                  (func $down (export "down") (param i64) (result i64)
+                    (i64.add (call $down (i64.add (local.get 0) (i64.const 1))) (i64.const 1))))
+                """)
         let run = try await runGuest(module, "down", [.i64(0)])
         let reason = try #require(run.failureReason)
         #expect(reason.lowercased().contains("stack"), "\(reason)")
@@ -131,13 +142,14 @@ struct GuestCodeTrapTests {
 
     @Test("a module without a memory export traps in host calls that need memory")
     func noMemoryExport() async throws {
-        let module = try GuestModule(wat: """
-            (module
-              (import "lunatic::message" "create_data" (func $create (param i64 i64)))
-              (import "lunatic::message" "write_data" (func $write (param i32 i32) (result i32)))
-              (func (export "main") (call $create (i64.const 0) (i64.const 0))
-                (drop (call $write (i32.const 0) (i32.const 1)))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (import "lunatic::message" "create_data" (func $create (param i64 i64)))
+                  (import "lunatic::message" "write_data" (func $write (param i32 i32) (result i32)))
+                  (func (export "main") (call $create (i64.const 0) (i64.const 0))
+                    (drop (call $write (i32.const 0) (i32.const 1)))))
+                """)
         let run = try await runGuest(module, "main")
         #expect(run.exit == .failure(reason: "No export `memory` found"))
     }

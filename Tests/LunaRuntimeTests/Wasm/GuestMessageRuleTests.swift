@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// SEMANTICS.md §2 through real guests (traces/guests/rules.c, entries msg_*).
@@ -84,16 +85,18 @@ struct GuestMessageRuleTests {
         #expect(run.exit == .normal, "\(run.stderr)")
     }
 
-    @Test("R-MSG-10 guest: other operations trap on a LinkDied message",
-          arguments: [0, 1, 2, 4, 5, 6, 8, 10, 12])
+    @Test(
+        "R-MSG-10 guest: other operations trap on a LinkDied message",
+        arguments: [0, 1, 2, 4, 5, 6, 8, 10, 12])
     func rMSG10Traps(op: Int) async throws {
         let run = try await runRule("msg_10", [.i32(Int32(op))])
         #expect(run.exit == .failure(reason: LunaTrap.linkDiedInScratch))
         #expect(!run.stdout.contains("returned"))
     }
 
-    @Test("R-MSG-10 guest: push of a TCP/TLS/UDP id that is not in the table traps on the id first",
-          arguments: [7, 9, 11])
+    @Test(
+        "R-MSG-10 guest: push of a TCP/TLS/UDP id that is not in the table traps on the id first",
+        arguments: [7, 9, 11])
     func rMSG10PushMissingResource(op: Int) async throws {
         let run = try await runRule("msg_10", [.i32(Int32(op))])
         #expect(run.exit == .failure(reason: "lunatic::message::\(Self.operations[op])"))

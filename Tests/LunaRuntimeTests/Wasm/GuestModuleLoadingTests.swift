@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LunaRuntime
 
 /// Loading modules: validation up front, clear errors naming the place.
@@ -6,22 +7,28 @@ import Testing
 struct GuestModuleLoadingTests {
     @Test("a module importing a function the runtime does not provide fails, naming the import")
     func missingImport() {
-        #expect(throws: GuestModuleError.missingImports(
-            name: "m", imports: ["lunatic::message::no_such_call", "env::puts"])) {
-            try GuestModule(wat: """
-                (module
-                  (import "lunatic::message" "no_such_call" (func (param i64)))
-                  (import "env" "puts" (func (param i32))))
-                """, name: "m")
+        #expect(
+            throws: GuestModuleError.missingImports(
+                name: "m", imports: ["lunatic::message::no_such_call", "env::puts"])
+        ) {
+            try GuestModule(
+                wat: """
+                    (module
+                      (import "lunatic::message" "no_such_call" (func (param i64)))
+                      (import "env" "puts" (func (param i32))))
+                    """, name: "m")
         }
     }
 
     @Test("an import declared with another type fails, naming both types")
     func wrongType() {
-        #expect(throws: GuestModuleError.importTypeMismatch(
-            name: "m", import: "lunatic::message::send", declared: "(i32) -> (i32)", provided: "(i64) -> (i32)")) {
-            try GuestModule(wat: #"(module (import "lunatic::message" "send" (func (param i32) (result i32))))"#,
-                            name: "m")
+        #expect(
+            throws: GuestModuleError.importTypeMismatch(
+                name: "m", import: "lunatic::message::send", declared: "(i32) -> (i32)", provided: "(i64) -> (i32)")
+        ) {
+            try GuestModule(
+                wat: #"(module (import "lunatic::message" "send" (func (param i32) (result i32))))"#,
+                name: "m")
         }
     }
 
@@ -54,12 +61,13 @@ struct GuestModuleLoadingTests {
 
     @Test("WASI functions Luna does not implement link as ENOSYS stubs")
     func wasiStubs() throws {
-        let module = try GuestModule(wat: """
-            (module
-              (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
-              (memory (export "memory") 1)
-              (func (export "main") (result i32) (call $close (i32.const 1))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
+                  (memory (export "memory") 1)
+                  (func (export "main") (result i32) (call $close (i32.const 1))))
+                """)
         #expect(module.exportedFunctions == ["main"])
     }
 

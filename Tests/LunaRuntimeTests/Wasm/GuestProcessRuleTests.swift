@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// SEMANTICS.md §6 through real guests (entries proc_*).
@@ -102,13 +103,15 @@ struct GuestProcessRuleTests {
         #expect(reasons.filter { $0 == DropReason.leftInScratch.rawValue }.count == 1)
     }
 
-    @Test("R-PROC-8 guest: killed while blocked, a call never returns",
-          arguments: ["proc_8_receive", "proc_8_sleep", "proc_8_skip_search"])
+    @Test(
+        "R-PROC-8 guest: killed while blocked, a call never returns",
+        arguments: ["proc_8_receive", "proc_8_sleep", "proc_8_skip_search"])
     func rPROC8(entry: String) async throws {
         let environment = Environment()
         let output = CapturedGuestOutput()
-        let pid = try environment.spawnGuest(module: try TestGuests.rules, entry: entry,
-                                             options: GuestOptions(output: output))
+        let pid = try environment.spawnGuest(
+            module: try TestGuests.rules, entry: entry,
+            options: GuestOptions(output: output))
         try await Task.sleep(nanoseconds: 200_000_000)  // let it block
         let killer = environment.spawn { context in try context.kill(pid) }
         let exit = await environment.waitForExit(of: pid, timeout: 10)

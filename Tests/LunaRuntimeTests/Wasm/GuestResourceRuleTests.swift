@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// SEMANTICS.md §3 through real guests (entries res_*). Guests hold module resources
@@ -37,8 +38,9 @@ struct GuestResourceRuleTests {
         #expect(run.exit == .normal, "\(run.stderr)")
     }
 
-    @Test("R-RES-6 guest: take traps out of range, taken twice, or of the wrong kind",
-          arguments: [(0, "take_module"), (1, "take_module"), (2, "take_tcp_stream")])
+    @Test(
+        "R-RES-6 guest: take traps out of range, taken twice, or of the wrong kind",
+        arguments: [(0, "take_module"), (1, "take_module"), (2, "take_tcp_stream")])
     func rRES6(op: Int, call: String) async throws {
         let run = try await runRule("res_6_traps", [.i32(Int32(op))])
         #expect(run.exit == .failure(reason: "lunatic::message::\(call)"))

@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// SEMANTICS.md §4 and §5 through real guests (entries send_* and recv_*).
@@ -99,11 +100,13 @@ struct GuestSendReceiveRuleTests {
         #expect(run.exit == .failure(reason: "lunatic::message::get_tag"))
     }
 
-    @Test("R-RECV-9 guest: receive traps when the tag array lies outside memory",
-          arguments: [(UInt32(0xFFFF_FFF8), UInt32(2)), (UInt32(16), UInt32(0x2000_0001)), (UInt32(0x0100_0000), UInt32(1))])
+    @Test(
+        "R-RECV-9 guest: receive traps when the tag array lies outside memory",
+        arguments: [(UInt32(0xFFFF_FFF8), UInt32(2)), (UInt32(16), UInt32(0x2000_0001)), (UInt32(0x0100_0000), UInt32(1))])
     func rRECV9(ptr: UInt32, count: UInt32) async throws {
-        let run = try await runGuest(try TestGuests.wild, "wild_receive",
-                                     [.i32(Int32(bitPattern: ptr)), .i32(Int32(bitPattern: count))])
+        let run = try await runGuest(
+            try TestGuests.wild, "wild_receive",
+            [.i32(Int32(bitPattern: ptr)), .i32(Int32(bitPattern: count))])
         #expect(run.exit == .failure(reason: "lunatic::message::receive"))
         #expect(!run.stdout.contains("returned"))
         #expect(run.events(.receive).last?.result.trapReason == "lunatic::message::receive")

@@ -1,5 +1,6 @@
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 @Suite("Guest smoke")
@@ -26,13 +27,16 @@ struct GuestTracingTests {
         #expect(run.exit == .normal)
         let events = run.trace.events
         let kinds = Set(events.filter { $0.pid == 1 }.map(\.kind))
-        for kind in [EventKind.spawn, .start, .createData, .writeData, .readData, .sendReceiveSkipSearch,
-                     .send, .processId, .wasiCall, .exit] {
+        for kind in [
+            EventKind.spawn, .start, .createData, .writeData, .readData, .sendReceiveSkipSearch,
+            .send, .processId, .wasiCall, .exit,
+        ] {
             #expect(kinds.contains(kind), "missing \(kind)")
         }
         let writes = events.filter { $0.kind == .wasiCall && $0.text == "fd_write" }
-        #expect(writes.compactMap { if case .bytes(let b) = $0.payload { String(decoding: b, as: UTF8.self) } else { nil } }
-            .joined() == "pingpong 3 done\n")
+        #expect(
+            writes.compactMap { if case .bytes(let b) = $0.payload { String(decoding: b, as: UTF8.self) } else { nil } }
+                .joined() == "pingpong 3 done\n")
         // per process, events are in program order: start times never go backwards
         for pid in Set(events.map(\.pid)) where pid != 0 {
             let starts = events.filter { $0.pid == pid }.map(\.start)

@@ -1,7 +1,9 @@
 import Foundation
+import LunaSupport
 import LunaTestSupport
 import Testing
 import TraceFormat
+
 @testable import LunaRuntime
 
 /// The committed guest modules (traces/guests/*.c, built by traces/guests/build.sh), loaded
@@ -88,8 +90,8 @@ func runRule(_ entry: String, _ params: [GuestValue] = []) async throws -> Guest
 
 /// Polls `condition` every few milliseconds for up to `seconds`.
 func eventually(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
+    let deadline = MonotonicClock.deadline(after: seconds)
+    while MonotonicClock.now() < deadline {
         if condition() { return true }
         try? await Task.sleep(nanoseconds: 2_000_000)
     }

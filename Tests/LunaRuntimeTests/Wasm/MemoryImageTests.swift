@@ -1,6 +1,8 @@
+import LunaSupport
 import Testing
 import WAT
 import WasmKit
+
 @testable import LunaRuntime
 
 /// Copy-on-write memory images: an instance whose memory is the mapped image must hold exactly
@@ -36,18 +38,9 @@ struct MemoryImageTests {
     /// The placement an image gets where the kernel can confirm the memory's reservation.
     static var expectedPlacement: MemoryImage.Placement { MemoryImage.canQueryMappings ? .mapped : .copied }
 
-    /// A deterministic generator (SplitMix64), so a failing module can be generated again.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
+    /// `random`'s next value modulo `n`: the modules of the seeds below were generated so (not
+    /// with `SplitMix.below`'s multiply-shift), and a seed must keep giving the same module.
+    static func below(_ n: Int, _ random: inout SplitMix) -> Int { Int(random.next() % UInt64(n)) }
 
     static func watString(_ bytes: [UInt8]) -> String {
         bytes.map { "\\" + String($0, radix: 16).leftPadded(to: 2) }.joined()
@@ -56,25 +49,25 @@ struct MemoryImageTests {
     /// A module of one memory (1–3 pages) with active segments at random offsets (overlapping,
     /// crossing pages, ending at the memory's end, all zeros, empty) and a passive one.
     static func generatedModule(seed: UInt64) -> String {
-        var random = Generator(state: seed)
-        let pages = 1 + random.below(3)
+        var random = SplitMix(seed: seed)
+        let pages = 1 + below(3, &random)
         let size = pages * 65536
         var segments: [String] = []
-        for i in 0..<(1 + random.below(12)) {
+        for i in 0..<(1 + below(12, &random)) {
             let length: Int
-            switch random.below(5) {
+            switch below(5, &random) {
             case 0: length = 0
-            case 1: length = 1 + random.below(16)
-            case 2: length = 4096 + random.below(9000)
-            default: length = 1 + random.below(3000)
+            case 1: length = 1 + below(16, &random)
+            case 2: length = 4096 + below(9000, &random)
+            default: length = 1 + below(3000, &random)
             }
-            let offset = i == 0 && random.below(2) == 0 ? size - length : random.below(size - length + 1)
-            let zeros = random.below(6) == 0
+            let offset = i == 0 && below(2, &random) == 0 ? size - length : below(size - length + 1, &random)
+            let zeros = below(6, &random) == 0
             let bytes = (0..<length).map { _ in zeros ? UInt8(0) : UInt8(truncatingIfNeeded: random.next() | 1) }
-            let memory = random.below(2) == 0 ? "" : "(memory 0) "
+            let memory = below(2, &random) == 0 ? "" : "(memory 0) "
             segments.append(#"(data \#(memory)(i32.const \#(offset)) "\#(watString(bytes))")"#)
         }
-        let passive = (0..<(1 + random.below(64))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let passive = (0..<(1 + below(64, &random))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
         return """
             (module
               (memory (export "memory") \(pages))
@@ -117,12 +110,13 @@ struct MemoryImageTests {
 
     @Test("writes stay in the instance that made them; later instances see the image")
     func copyOnWrite() throws {
-        let module = try GuestModule(wat: """
-            (module
-              (memory (export "memory") 1)
-              (data (i32.const 100) "original")
-              (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (memory (export "memory") 1)
+                  (data (i32.const 100) "original")
+                  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))
+                """)
         let first = try Self.instantiate(module)
         let second = try Self.instantiate(module)
         _ = try first.instance.exports[function: "poke"]!.invoke([.i32(100), .i32(UInt32(UInt8(ascii: "X")))])
@@ -139,7 +133,8 @@ struct MemoryImageTests {
 
     @Test("memory.init and data.drop of passive segments behave as on the copying path")
     func passiveSegments() throws {
-        let pair = try Pair("""
+        let pair = try Pair(
+            """
             (module
               (memory (export "memory") 1)
               (data $active (i32.const 16) "active")
@@ -162,7 +157,7 @@ struct MemoryImageTests {
             }
             call("init_passive", [.i32(1000), .i32(0), .i32(13)])
             call("init_passive", [.i32(2000), .i32(8), .i32(6)])  // past the segment's end
-            call("init_active", [.i32(3000), .i32(0), .i32(0)])   // dropped: only length 0 works
+            call("init_active", [.i32(3000), .i32(0), .i32(0)])  // dropped: only length 0 works
             call("init_active", [.i32(3000), .i32(0), .i32(1)])
             call("drop_passive")
             call("init_passive", [.i32(4000), .i32(0), .i32(1)])
@@ -180,14 +175,15 @@ struct MemoryImageTests {
 
     @Test("memory.grow after an image mapping keeps the image and adds zeroed, writable pages")
     func growAfterImage() throws {
-        let module = try GuestModule(wat: """
-            (module
-              (memory (export "memory") 2 10)
-              (data (i32.const 65530) "across the page end")
-              (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-              (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
-              (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))
-            """)
+        let module = try GuestModule(
+            wat: """
+                (module
+                  (memory (export "memory") 2 10)
+                  (data (i32.const 65530) "across the page end")
+                  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+                  (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+                  (func (export "peek") (param i32) (result i32) (i32.load8_u (local.get 0))))
+                """)
         let (instance, memory, placement) = try Self.instantiate(module)
         #expect(placement == Self.expectedPlacement)
         #expect(try instance.exports[function: "grow"]!.invoke([.i32(3)]) == [.i32(2)])
@@ -195,16 +191,19 @@ struct MemoryImageTests {
         _ = try instance.exports[function: "poke"]!.invoke([.i32(4 * 65536 + 7), .i32(42)])
         #expect(try instance.exports[function: "peek"]!.invoke([.i32(4 * 65536 + 7)]) == [.i32(42)])
         #expect(try instance.exports[function: "peek"]!.invoke([.i32(3 * 65536)]) == [.i32(0)])
-        #expect(memory.withUnsafeBufferPointer(offset: 65530, count: 19) { String(decoding: $0, as: UTF8.self) }
+        #expect(
+            memory.withUnsafeBufferPointer(offset: 65530, count: 19) { String(decoding: $0, as: UTF8.self) }
                 == "across the page end")
         #expect(try instance.exports[function: "grow"]!.invoke([.i32(6)]) == [.i32(UInt32(bitPattern: -1))])
         #expect(throws: (any Error).self) { try instance.exports[function: "peek"]!.invoke([.i32(5 * 65536)]) }
     }
 
-    @Test("offsets that are not constants keep the copying path", arguments: [
-        "(global $g i32 (i32.const 4096)) (data (global.get $g) \"from a global\")",
-        "(data (i32.add (i32.const 4000) (i32.const 96)) \"from a global\")",
-    ])
+    @Test(
+        "offsets that are not constants keep the copying path",
+        arguments: [
+            "(global $g i32 (i32.const 4096)) (data (global.get $g) \"from a global\")",
+            "(data (i32.add (i32.const 4000) (i32.const 96)) \"from a global\")",
+        ])
     func nonConstantOffset(declarations: String) throws {
         let wat = """
             (module
@@ -223,16 +222,18 @@ struct MemoryImageTests {
         #expect(module.memoryImage == nil)
         let (_, memory, placement) = try Self.instantiate(module)
         #expect(placement == nil)
-        #expect(memory.withUnsafeBufferPointer(offset: 4096, count: 13) { String(decoding: $0, as: UTF8.self) }
+        #expect(
+            memory.withUnsafeBufferPointer(offset: 4096, count: 13) { String(decoding: $0, as: UTF8.self) }
                 == "from a global")
     }
 
     @Test("a start function, an unexported memory, or an out-of-bounds segment keep the copying path")
     func unsupportedShapes() throws {
-        let start = try GuestModule(wat: """
-            (module (memory (export "memory") 1) (data (i32.const 8) "x")
-              (func $s (i32.store8 (i32.const 8) (i32.const 89))) (start $s))
-            """)
+        let start = try GuestModule(
+            wat: """
+                (module (memory (export "memory") 1) (data (i32.const 8) "x")
+                  (func $s (i32.store8 (i32.const 8) (i32.const 89))) (start $s))
+                """)
         #expect(start.memoryImage == nil)
         #expect(try Self.instantiate(start).memory.withUnsafeBufferPointer(offset: 8, count: 1) { $0[0] } == 89)
 

@@ -38,11 +38,11 @@ struct RunnerEndToEndTests {
         let trace = dir.appendingPathComponent("run.trace").path
         let program = dir.appendingPathComponent("trap.wat")
         try """
-            (module
-              (import "lunatic::distributed" "node_id" (func $node (result i64)))
-              (memory (export "memory") 1)
-              (func (export "_start") (drop (call $node)) unreachable))
-            """.write(to: program, atomically: true, encoding: .utf8)
+        (module
+          (import "lunatic::distributed" "node_id" (func $node (result i64)))
+          (memory (export "memory") 1)
+          (func (export "_start") (drop (call $node)) unreachable))
+        """.write(to: program, atomically: true, encoding: .utf8)
         let r = TraceFixtures.run(["run", "-o", trace, program.path])
         #expect(r.code == 1)
         #expect(r.err.contains("failed: Trap: unreachable"), "\(r.err)")
@@ -55,10 +55,10 @@ struct RunnerEndToEndTests {
         let dir = try TraceFixtures.directory()
         let program = dir.appendingPathComponent("lookup.wat")
         try """
-            (module
-              (import "lunatic::distributed" "exec_lookup_nodes" (func (param i32 i32 i32 i32 i32) (result i32)))
-              (func (export "_start")))
-            """.write(to: program, atomically: true, encoding: .utf8)
+        (module
+          (import "lunatic::distributed" "exec_lookup_nodes" (func (param i32 i32 i32 i32 i32) (result i32)))
+          (func (export "_start")))
+        """.write(to: program, atomically: true, encoding: .utf8)
         let r = TraceFixtures.run(["run", program.path])
         #expect(r.code == 66)
         #expect(r.err.contains("lunatic::distributed::exec_lookup_nodes"), "\(r.err)")
@@ -79,8 +79,10 @@ struct RunnerEndToEndTests {
         #expect(test.out.contains("test result: FAILED. 7 passed; 3 failed; 1 ignored; 0 measured; 0 filtered out;"))
 
         // cargo test -- --nocapture --test-threads=1 passes libtest flags through.
-        let passing = try TraceFixtures.runBinary(["test", RunnerGuests.testsModule, "passes", "--exact", "--nocapture",
-                                                   "--test-threads=1"])
+        let passing = try TraceFixtures.runBinary([
+            "test", RunnerGuests.testsModule, "passes", "--exact", "--nocapture",
+            "--test-threads=1",
+        ])
         #expect(passing.code == 0, "\(passing.err)")
         #expect(passing.out.contains("hello from passes"))
         #expect(passing.out.contains("test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 10 filtered out;"))
@@ -93,8 +95,10 @@ struct RunnerEndToEndTests {
     @Test("the namespace guest runs through the binary: distributed, registry and timer entries")
     func namespacesThroughBinary() throws {
         let guest = RunnerGuests.path("ns_namespaces.wasm")
-        for (entry, text) in [("distributed_main", "distributed ok"), ("registry_main", "registry ok"),
-                              ("timer_main", "timer ok"), ("wasi_config_main", "wasi config ok")] {
+        for (entry, text) in [
+            ("distributed_main", "distributed ok"), ("registry_main", "registry ok"),
+            ("timer_main", "timer ok"), ("wasi_config_main", "wasi config ok"),
+        ] {
             let r = try TraceFixtures.runBinary(["run", "--entry", entry, guest])
             #expect(r.code == 0, "\(entry): \(r.err)")
             #expect(r.out == text + "\n")

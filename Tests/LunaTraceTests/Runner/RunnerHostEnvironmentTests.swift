@@ -30,8 +30,9 @@ struct RunnerHostEnvironmentTests {
         process.waitUntilExit()
         try outHandle.close()
         try errHandle.close()
-        return CommandResult(out: try String(contentsOf: out, encoding: .utf8), err: try String(contentsOf: err, encoding: .utf8),
-                             code: process.terminationStatus)
+        return CommandResult(
+            out: try String(contentsOf: out, encoding: .utf8), err: try String(contentsOf: err, encoding: .utf8),
+            code: process.terminationStatus)
     }
 
     /// A scratch directory holding hello.txt ("hello\n") and a subdirectory `extra`.
@@ -56,7 +57,8 @@ struct RunnerHostEnvironmentTests {
         #expect(cat.code == 0, "\(cat.err)")
         #expect(cat.out == "hello\n")
         // Outside the preopened directories nothing opens (WASI's sandbox).
-        let outside = try Self.run(["run", "--entry", "cat_main", Self.guest, "../hello.txt"], in: dir.appendingPathComponent("extra"))
+        let outside = try Self.run(
+            ["run", "--entry", "cat_main", Self.guest, "../hello.txt"], in: dir.appendingPathComponent("extra"))
         #expect(outside.code == 3)
         #expect(outside.out.hasPrefix("open failed: errno "))
     }

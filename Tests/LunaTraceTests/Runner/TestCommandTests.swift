@@ -95,20 +95,21 @@ struct TestCommandTests {
     func list() throws {
         let r = TraceFixtures.run(["test", RunnerGuests.testsModule, "--list", "--format", "terse"])
         #expect(r.code == 0)
-        #expect(r.out == """
-            does_not_panic: test
-            fails: test
-            fresh_registry_a: test
-            fresh_registry_b: test
-            ignored_one: test
-            panics_any: test
-            panics_with_boom: test
-            panics_with_hash: test
-            panics_wrong_message: test
-            passes: test
-            spawns_and_messages: test
+        #expect(
+            r.out == """
+                does_not_panic: test
+                fails: test
+                fresh_registry_a: test
+                fresh_registry_b: test
+                ignored_one: test
+                panics_any: test
+                panics_with_boom: test
+                panics_with_hash: test
+                panics_wrong_message: test
+                passes: test
+                spawns_and_messages: test
 
-            """)
+                """)
         let filtered = TraceFixtures.run(["test", RunnerGuests.testsModule, "fresh", "--list", "--format", "terse"])
         #expect(filtered.out == "fresh_registry_a: test\nfresh_registry_b: test\n")
     }
@@ -119,8 +120,11 @@ struct TestCommandTests {
         let r = TraceFixtures.run(["test", RunnerGuests.testsModule, "-o", dir, "--skip", "panics", "--skip", "does_not"])
         #expect(r.code == 101)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
-        #expect(files == ["fails.trace", "fresh_registry_a.trace", "fresh_registry_b.trace", "passes.trace",
-                          "spawns_and_messages.trace"])
+        #expect(
+            files == [
+                "fails.trace", "fresh_registry_a.trace", "fresh_registry_b.trace", "passes.trace",
+                "spawns_and_messages.trace",
+            ])
         for file in files {
             let verify = TraceFixtures.run(["verify", dir + "/" + file])
             #expect(verify.code == 0, "\(file): \(verify.out) \(verify.err)")
