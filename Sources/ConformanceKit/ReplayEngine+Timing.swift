@@ -52,10 +52,13 @@ extension ReplayEngine {
         let allowed = Double(timeout) + Self.lateTolerance(timeoutMs: timeout) + lagMs + stallMs
         guard waitedMs > allowed else { return }
         timingDivergences.append(divergences.count)
-        diverge(call, .timeoutMismatch, call.context.isSkipSearch ? "R-RECV-8" : "R-RECV-5",
-                expected: "9027 after \(timeout) ms", got: "9027 after \(String(format: "%.1f", waitedMs)) ms",
-                detail: String(format: "the timeout came late: more than %.0f ms after it elapsed (tolerance %.0f ms + %.0f%% of the timeout + %.0f ms the adapter took to answer other calls meanwhile + %.0f ms this machine was late to run threads meanwhile)",
-                               waitedMs - Double(timeout), Self.lateSlackMs, Self.lateSlackFraction * 100, lagMs, stallMs))
+        diverge(
+            call, .timeoutMismatch, call.context.isSkipSearch ? "R-RECV-8" : "R-RECV-5",
+            expected: "9027 after \(timeout) ms", got: "9027 after \(String(format: "%.1f", waitedMs)) ms",
+            detail: String(
+                format:
+                    "the timeout came late: more than %.0f ms after it elapsed (tolerance %.0f ms + %.0f%% of the timeout + %.0f ms the adapter took to answer other calls meanwhile + %.0f ms this machine was late to run threads meanwhile)",
+                waitedMs - Double(timeout), Self.lateSlackMs, Self.lateSlackFraction * 100, lagMs, stallMs))
     }
 
     /// Overtaken messages: a reorder when the overtaken message arrived later in this replay, a

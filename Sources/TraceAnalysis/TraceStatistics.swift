@@ -210,7 +210,8 @@ package final class TraceStatistics {
             if let tag = tracker.tag(of: request), tag != 0 { tags = [tag] }
             call = .sendReceiveSkipSearch
         }
-        var wait = Wait(pid: e.pid, call: call, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
+        var wait = Wait(
+            pid: e.pid, call: call, start: e.start, duration: e.duration, tags: tags, message: message, result: e.result.value)
         wait.neverReturned = e.kind == .sleepMs && e.args.at(1) == 1
         let i = longestWaits.firstIndex { $0.duration < wait.duration } ?? longestWaits.count
         longestWaits.insert(wait, at: i)

@@ -240,8 +240,10 @@ import TraceFormat
         }
         try await Task.sleep(nanoseconds: 20_000_000)
         for pid in [inReceive, inSleep, inSkipSearch, inThread, inThreadSleep] { env.kill(pid) }
-        for (name, pid) in [("sleep", inSleep), ("skip-search", inSkipSearch), ("thread receive", inThread),
-                            ("thread sleep", inThreadSleep)] {
+        for (name, pid) in [
+            ("sleep", inSleep), ("skip-search", inSkipSearch), ("thread receive", inThread),
+            ("thread sleep", inThreadSleep),
+        ] {
             let exit = await env.waitForExit(of: pid, timeout: 60)
             #expect(exit == .killed, "the process blocked in \(name) ended \(String(describing: exit))")
         }
