@@ -228,13 +228,37 @@ extension ReplayEngine {
         try issue(call.index, call.event)
     }
 
+    /// A `link` or `kill` aimed at a process that has ended by itself in the trace: the request
+    /// ending it in the adapter may still be queued behind one of its waiting calls (a receive
+    /// that timed out, say), so the process is alive there and a link would join it (no "no
+    /// process" notice, R-PROC-3) or a kill would end it as killed. Wait for that request first.
+    func awaitEnd(of pid: UInt64) throws(AdapterFailure) {
+        guard procs[pid]?.endedInTrace == true, let end = endRequest[pid], !isAnswered(end) else { return }
+        _ = try awaitAnswer(end, pid: pid)
+        if MonotonicClock.now() >= traceDeadline { throw traceTimedOut() }
+    }
+
     /// The process died of a "no process" notice at a waiting call the trace did not record
     /// (it never returned): give the adapter that waiting call (a receive with timeout 0, not
     /// judged), so that the notice takes effect before its end is checked.
-    func probeWaitingCall(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
+    @discardableResult
+    func probeWaitingCall(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) -> Int64 {
         noticePending.remove(e.pid)
-        try send(
+        return try send(
             "receive", "\"process\":\(p.adapterPid),\"tags\":[],\"timeout_ms\":0", index: index, event: e,
             context: .unjudged)
+    }
+
+    /// A `link_died` event that ends its process (die_when_link_dies on), for a "no process"
+    /// notice still pending in the replay: the recorded process died of it here, as its next
+    /// waiting call began. Probe now rather than at its end event (recorded later, after the
+    /// notices its death sent): the LinkDied messages that death sends are delivered when the
+    /// probe has run, and a linked process's receive waits for that.
+    func probeAtDyingNotice(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+        let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
+        guard noticePending.contains(e.pid), missingLinks.contains(PidPair(a: e.pid, b: dead)),
+            let p = procs[e.pid], !p.stuck, !p.endedInTrace
+        else { return }
+        noticeProbes[e.pid] = try probeWaitingCall(index, e, p)
     }
 }

@@ -38,10 +38,18 @@ extension ReplayEngine {
             .link, .unlink, .kill, .dieWhenLinkDies, .trap, .exit:
             break
         case .linkDied:
-            if (e.args.at(2) ?? 0) != 0 { dyingInTrace.insert(e.pid) }
+            if (e.args.at(2) ?? 0) != 0 {
+                dyingInTrace.insert(e.pid)
+                try probeAtDyingNotice(index, e)
+            }
             if (e.args.at(2) ?? 0) == 0, e.message != 0 {
                 let model = MessageModel(id: e.message, tag: e.args.at(1) ?? 0, isLinkDied: true)
                 model.deadPid = UInt64(bitPattern: e.args.at(0) ?? 0)
+                if let probe = noticeProbes[model.deadPid] {
+                    // Its death happens when the adapter runs that probe.
+                    model.sender = model.deadPid
+                    model.deliveredBy = probe
+                }
                 messages[e.message] = model
                 try issueReceiveAtNotice(index, e)
             }
@@ -155,10 +163,12 @@ extension ReplayEngine {
             callLinks.insert(PidPair(a: other, b: e.pid))
             // A process whose death has been decided is gone for the others (R-PROC-3).
             if procs[other].map({ $0.endedInTrace }) ?? true || dyingInTrace.contains(other) { noteMissingLink(e.pid, other) }
+            try awaitEnd(of: other)
             try send("link", pf + ",\"tag\":\(e.args.at(0) ?? 0),\"to\":\(target(e.args.at(1) ?? 0))", index: index, event: e)
         case .unlink:
             try send("unlink", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
         case .kill:
+            try awaitEnd(of: UInt64(bitPattern: e.args.at(0) ?? 0))
             try send("kill", pf + ",\"to\":\(target(e.args.at(0) ?? 0))", index: index, event: e)
             dyingInTrace.insert(UInt64(bitPattern: e.args.at(0) ?? 0))
         case .dieWhenLinkDies:
@@ -400,13 +410,15 @@ extension ReplayEngine {
         switch status {
         case ExitCode.normal.rawValue:
             try send("exit", pf, index: index, event: e)
+            endRequest[e.pid] = lastRequestOf[e.pid]
         case ExitCode.failure.rawValue where p.trappedInCall || p.failRequested:
-            break  // the trap itself ended it
+            endRequest[e.pid] = lastRequestOf[e.pid]  // the trap itself ended it
         case ExitCode.failure.rawValue:
             // Failed by itself without a recorded trap (a native body threw): make it fail.
             var reason = ""
             JSONValue.writeString(e.text, to: &reason)
             try send("fail", pf + ",\"reason\":" + reason, index: index, event: e)
+            endRequest[e.pid] = lastRequestOf[e.pid]
         default:
             let expected: String
             switch status {

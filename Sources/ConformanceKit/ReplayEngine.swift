@@ -100,9 +100,18 @@ final class ReplayEngine {
     /// Receives issued at the "no process" notice they let in (see `ReplayPlan.noticeReceives`),
     /// by index: at their own index only their position is checked.
     var issuedAtNotice: Set<Int> = []
+    /// The latest request sent for each recorded pid.
+    var lastRequestOf: [UInt64: Int64] = [:]
+    /// For each process that ended by itself in the trace (returned, failed, trapped), the
+    /// request that ends it in the adapter: until it has answered, the adapter's process may
+    /// still be alive (the request can be queued behind a waiting call of its own).
+    var endRequest: [UInt64: Int64] = [:]
     /// Processes whose death the trace has decided (killed, or brought down by a link) but
     /// whose end it has not recorded yet: for the others they are gone already.
     var dyingInTrace: Set<UInt64> = []
+    /// Processes that died of a "no process" notice, with the probe request in which they die
+    /// in the adapter (see `probeAtDyingNotice`).
+    var noticeProbes: [UInt64: Int64] = [:]
     /// Links made to a missing pid (caller, target).
     var missingLinks: Set<PidPair> = []
     /// Positions in `divergences` of calls that got no answer at all.
@@ -202,6 +211,7 @@ final class ReplayEngine {
     ) throws(AdapterFailure) -> Int64 {
         let id = client.request(op, fields)
         requestCount += 1
+        lastRequestOf[event.pid] = id
         let scratch = procs[event.pid]?.scratch ?? .empty
         // A large request (megabytes of hex) takes a slow adapter longer to read and parse.
         let sizeAllowance = Self.sizeAllowance(bytes: fields.utf8.count)

@@ -1,0 +1,34 @@
+import ConformanceKit
+import LunaTestSupport
+import Testing
+
+/// Minimal cases the fuzzer shrank from false alarms of the replay engine (docs/FUZZING.md),
+/// replayed on both adapters. Each is a trace LunaRuntime recorded, so each must pass.
+@Suite("Fuzz regressions: shrunk false alarms replay clean")
+struct FuzzRegressionTests {
+    static let directory = TestSupport.packageRoot + "/Tests/LunaConformTests/Fixtures/fuzz-regressions/"
+
+    /// The cases, by file name: what the replay once got wrong.
+    static let cases: [(file: String, why: String)] = [
+        (
+            "link-to-ended-behind-its-wait.trace",
+            "a link to a process that had returned, sent while the adapter still ran that process's timed-out receive (its end queued behind it): linked for real, no 'no process' notice (seed 400841, Python)"
+        ),
+        (
+            "dies-of-missing-pid-notice.trace",
+            "a process dying of a missing pid's notice was given its waiting call only at its end event, after a linked process's 1 ms receive that expects its LinkDied (seed 321004, built-in, busy machine)"
+        ),
+    ]
+
+    @Test("the built-in adapter replays every case", arguments: cases.map(\.file))
+    func builtin(_ file: String) {
+        let report = TestSupport.replay([.file(Self.directory + file)], TestSupport.builtinAdapter())
+        #expect(report.allPassed, "\(file): \(report.text())")
+    }
+
+    @Test("the Python adapter replays every case", arguments: cases.map(\.file))
+    func python(_ file: String) {
+        let report = TestSupport.replay([.file(Self.directory + file)], TestSupport.pythonAdapter)
+        #expect(report.allPassed, "\(file): \(report.text())")
+    }
+}
