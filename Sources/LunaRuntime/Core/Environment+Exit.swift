@@ -4,12 +4,22 @@ extension Environment {
     /// Ends process `p` (on its own execution context): a death decided by others wins over
     /// `bodyExit`; drops its messages and resources (R-PROC-7), records `exit`, notifies links
     /// (R-PROC-5) and wakes waiters.
+    ///
+    /// The end is decided and its `exit` recorded in one step under the environment lock, where
+    /// kills and link deaths are decided too: one of those either comes first and wins, or
+    /// finds the process already ended in the trace (a no-op, R-PROC-2) with its links gone.
+    /// Were the decision taken first and the exit recorded later, a kill in between would be
+    /// recorded before an `exit` that says "normal", and a replay would end the process at
+    /// the kill. The process stays in `live` (marked terminating) until its messages and
+    /// resources are released, so whoever waits for its end finds them released.
     package func finish(_ p: ProcessContext, _ bodyExit: ProcessExit) {
         let mb = p.mailbox
+        lock.lock()
         mb.lock.lock()
         let exit = mb.pendingDeath ?? bodyExit
         let text = mb.pendingDeath != nil ? mb.deathText : Self.reasonText(exit)
         mb.closed = true
+        mb.terminating.store(true, ordering: .releasing)
         var left = mb.queue.removeAll()
         if let trace {
             for m in left { recordDrop(m, holder: p.id, reason: .leftInMailbox, trace) }
@@ -19,12 +29,6 @@ extension Environment {
             if let trace { recordDrop(s, holder: p.id, reason: .leftInScratch, trace, asMessage: !s.received) }
             p.scratch = nil
         }
-        p.resources.removeAll()
-        p.dropCaches()
-        left.removeAll()  // release dropped messages and resources before the exit is visible
-
-        lock.lock()
-        live[p.id] = nil
         if exit != .normal { abnormalExits[p.id] = exit }
         if let trace {
             trace.record(
@@ -40,6 +44,15 @@ extension Environment {
             for other in p.links.keys { live[other]?.links[p.id] = nil }
             p.links = [:]
         }
+        lock.unlock()
+
+        // Released outside the lock (closing a socket may take a while).
+        p.resources.removeAll()
+        p.dropCaches()
+        left.removeAll()
+
+        lock.lock()
+        live[p.id] = nil
         let waiters = exitWaiters.removeValue(forKey: p.id) ?? []
         if blockedPIDWaiters[p.id] != nil || (blockedAllWaiters > 0 && live.isEmpty) { lock.broadcast() }
         lock.unlock()

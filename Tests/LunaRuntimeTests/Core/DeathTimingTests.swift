@@ -151,4 +151,43 @@ import TraceFormat
         #expect(timedOut < kill && events[timedOut].result == .value(9027))
         #expect(!events[kill...].contains { $0.kind == .createData }, "\(events.map(\.kind.name))")
     }
+
+    /// A kill that reaches a process after it has decided its own end (its body returned) is a
+    /// no-op, and the trace says so: the process's `exit` comes first, so a replay finds a pid
+    /// that has ended (R-PROC-2), and a kill of a process linked to it no longer reaches it
+    /// (R-PROC-5). The kills here run while the ending process releases its resources, the
+    /// moment a host's end-of-program kill met a Rust guest's child that had just returned.
+    @Test func rPROC2_aKillMeetingAProcessThatEndedByItselfIsRecordedAfterItsExit() async throws {
+        let collector = TraceCollector()
+        let env = Environment(trace: collector)
+        let partner = env.spawn { p in
+            _ = try await p.receive(tags: [1], timeoutMs: .max)  // until killed
+        }
+        let ender = env.spawn { p in
+            try p.link(tag: 5, to: partner)
+            _ = p.insert(KillOnRelease(env, victims: [p.id, partner]))
+        }
+        #expect(await env.waitForExit(of: ender, timeout: 30) == .normal)
+        #expect(await env.waitForExit(of: partner, timeout: 30) == .killed)
+        let events = collector.events
+        let exit = try Self.index(events) { $0.kind == .exit && $0.pid == ender }
+        let kill = try Self.index(events) { $0.kind == .kill && $0.args.at(0) == Int64(ender) }
+        let partnerKill = try Self.index(events) { $0.kind == .kill && $0.args.at(0) == Int64(partner) }
+        #expect(exit < kill && exit < partnerKill, "\(events.map { "\($0.kind.name) \($0.pid)" })")
+        #expect(events[exit].args.at(0) == ProcessExit.normal.code.rawValue)
+        #expect(!events.contains { $0.kind == .linkDied && $0.pid == ender })
+    }
+}
+
+/// A resource that kills `victims` when released: its process's end releases it after the
+/// end is decided and before the process leaves the process table.
+private final class KillOnRelease: Resource, @unchecked Sendable {
+    let resourceKind: ResourceKind = .module
+    let env: Environment
+    let victims: [ProcessID]
+    init(_ env: Environment, victims: [ProcessID]) {
+        self.env = env
+        self.victims = victims
+    }
+    deinit { for v in victims { env.kill(v) } }
 }
