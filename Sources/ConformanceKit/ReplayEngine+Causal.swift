@@ -259,6 +259,8 @@ extension ReplayEngine {
         guard noticePending.contains(e.pid), missingLinks.contains(PidPair(a: e.pid, b: dead)),
             let p = procs[e.pid], !p.stuck, !p.endedInTrace
         else { return }
+        // The death ends it and reaches its links: what they were waiting for comes first.
+        try beforeEnding([e.pid], caller: e.pid)
         noticeProbes[e.pid] = try probeWaitingCall(index, e, p)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import LunaSupport
 import TraceFormat
 
@@ -134,8 +135,9 @@ final class ReplayEngine {
     /// Replays `source`; throws when the adapter fails (crash, hang, garbage).
     func run(_ source: TraceSource, plan: ReplayPlan) throws(AdapterFailure) {
         self.plan = plan
-        SchedulingDelayMonitor.shared.acquire()
-        defer { SchedulingDelayMonitor.shared.release() }
+        let watched = [client.childPID]
+        SchedulingDelayMonitor.shared.acquire(watching: watched)
+        defer { SchedulingDelayMonitor.shared.release(watching: watched) }
         traceDeadline = MonotonicClock.deadline(after: options.traceTimeout)
         let reset = client.request("reset", "")
         requestCount += 1

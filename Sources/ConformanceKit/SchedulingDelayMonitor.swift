@@ -1,11 +1,20 @@
 import Foundation
 import LunaSupport
 
-/// How late this machine runs threads that are due: a sampler thread sleeps in short steps and
-/// records each wake-up that comes more than a millisecond late. On a loaded machine every
-/// runnable thread waits its turn for the CPU, the adapter's as much as this one, so a timeout
-/// answered late while this process's own wake-ups were late is the machine's doing; the late-
-/// timeout check adds the worst such delay seen during the wait to its tolerance.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How much this machine kept processes from running, for the late-timeout check. A sampler
+/// thread wakes every 5 ms and records
+/// - each of its own wake-ups that came more than a millisecond late, and
+/// - the time each watched process (the adapter) spent runnable but
+///   waiting for a CPU: the sum of the `run_delay` of its threads in `/proc/PID/task/*/schedstat`
+///   (Linux; elsewhere only the late wake-ups are measured).
+/// On a loaded machine a timeout can come late because the adapter's timer, worker or writer
+/// thread waited for a CPU, or because this process's reader ran late; the check adds what
+/// these measures saw during the wait to its tolerance. On a quiet machine they are near zero,
+/// so an adapter that is late by itself is still caught.
 ///
 /// One sampler per process, running only while some replay uses it (`acquire`/`release`).
 package final class SchedulingDelayMonitor: @unchecked Sendable {
@@ -16,7 +25,7 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
     static let step: UInt64 = 5_000_000
     /// Wake-ups later than this are recorded, in ns.
     static let threshold: UInt64 = 1_000_000
-    /// Late wake-ups kept (the oldest are dropped): about the last minute on a loaded machine.
+    /// Samples kept per series (the oldest are dropped): 20 s and more at one per 5 ms.
     package static let capacity = 4096
 
     package init() {}
@@ -26,11 +35,15 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
     private var running = false
     /// Late wake-ups: when the sampler woke and how late, in ns.
     private var late: [(at: UInt64, by: UInt64)] = []
+    /// Watched processes: how many replays watch each, and its cumulative run-queue delay (ns)
+    /// as sampled over time.
+    private var watched: [Int32: (users: Int, samples: [(at: UInt64, delay: UInt64)])] = [:]
 
-    /// Starts sampling (if no one else has) until the matching `release`.
-    package func acquire() {
+    /// Starts sampling (if no one else has) until the matching `release`, watching `pids` too.
+    package func acquire(watching pids: [Int32] = []) {
         lock.withLock {
             users += 1
+            for pid in pids where pid > 0 { watched[pid, default: (0, [])].users += 1 }
             guard !running else { return }
             running = true
             let thread = Thread { [self] in sample() }
@@ -39,9 +52,13 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
         }
     }
 
-    package func release() {
+    package func release(watching pids: [Int32] = []) {
         lock.withLock {
             users -= 1
+            for pid in pids where pid > 0 {
+                watched[pid]?.users -= 1
+                if watched[pid]?.users == 0 { watched[pid] = nil }
+            }
             if users == 0 { lock.broadcast() }
         }
     }
@@ -58,11 +75,24 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
         }
     }
 
-    /// Late wake-ups held now.
-    package var lateCount: Int { lock.withLock { late.count } }
+    /// How long the threads of `pid` waited for a CPU between `from` and `to`, as far as the
+    /// samples around that span show (0 when it is not watched or was not sampled).
+    package func runQueueDelay(of pid: Int32, from: UInt64, to: UInt64) -> UInt64 {
+        lock.withLock {
+            guard let samples = watched[pid]?.samples, let last = samples.last else { return 0 }
+            // The latest sample at or before `from`, and the first at or after `to` (else the last).
+            let before = samples.last { $0.at <= from } ?? samples[0]
+            let after = samples.first { $0.at >= to } ?? last
+            return after.delay > before.delay ? after.delay - before.delay : 0
+        }
+    }
 
     /// Whether the sampler thread is running.
     package var isSampling: Bool { lock.withLock { running } }
+
+    /// Samples held now (late wake-ups, and per watched process).
+    package var lateCount: Int { lock.withLock { late.count } }
+    package func sampleCount(of pid: Int32) -> Int { lock.withLock { watched[pid]?.samples.count ?? 0 } }
 
     /// Records a wake-up at `at` that came `by` ns late (the sampler's; tests feed it directly).
     package func noteLate(at: UInt64, by: UInt64) { lock.withLock { recordLate(at: at, by: by) } }
@@ -75,6 +105,18 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
     private func sample() {
         lock.lock()
         while users > 0 {
+            let pids = Array(watched.keys)
+            lock.unlock()
+            // Read /proc outside the lock: it takes tens of microseconds.
+            let delays = pids.map { Self.runDelay(of: $0) }
+            let at = MonotonicClock.now()
+            lock.lock()
+            for (pid, delay) in zip(pids, delays) {
+                guard let delay, watched[pid] != nil else { continue }
+                if watched[pid]!.samples.count >= Self.capacity { watched[pid]!.samples.removeFirst(Self.capacity / 2) }
+                watched[pid]!.samples.append((at, delay))
+            }
+            guard users > 0 else { break }
             let due = MonotonicClock.now() &+ Self.step
             lock.wait(untilMonotonicNs: due)  // a release wakes it early
             let now = MonotonicClock.now()
@@ -82,5 +124,33 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
         }
         running = false
         lock.unlock()
+    }
+
+    /// The sum of the run-queue delays (ns) of the threads of `pid` so far; nil when unknown.
+    package static func runDelay(of pid: Int32) -> UInt64? {
+        #if canImport(Glibc)
+        guard let dir = opendir("/proc/\(pid)/task") else { return nil }
+        defer { closedir(dir) }
+        var total: UInt64 = 0
+        var seen = false
+        var buffer = [UInt8](repeating: 0, count: 128)
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let first = name.utf8.first, first >= 48, first <= 57 else { continue }  // a thread id
+            let fd = open("/proc/\(pid)/task/\(name)/schedstat", O_RDONLY)
+            guard fd >= 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard n > 0 else { continue }
+            // "<cpu time> <run delay> <slices>", all in ns but the last.
+            let fields = buffer[0..<n].split(separator: UInt8(ascii: " "))
+            guard fields.count >= 2, let delay = UInt64(String(decoding: fields[1], as: UTF8.self)) else { continue }
+            total &+= delay
+            seen = true
+        }
+        return seen ? total : nil
+        #else
+        return nil
+        #endif
     }
 }

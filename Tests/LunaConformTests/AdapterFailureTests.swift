@@ -31,7 +31,9 @@ struct AdapterFailureTests {
         // Budgets with room for a loaded CI machine: a crash or garbage that comes late must
         // not be taken for a hang (only the hang and silent fixtures wait them out).
         let runner = ConformanceRunner(
-            adapter: .init(command: Self.fixture(c.script), handshakeTimeout: 3),
+            // Only the silent fixture waits out its handshake budget; the others answer it, as
+            // soon as a loaded machine has started Python.
+            adapter: .init(command: Self.fixture(c.script), handshakeTimeout: c.kind == .noHandshake ? 3 : 30),
             replay: .init(callTimeout: 2, traceTimeout: 20))
         let report = runner.run(sources)
         #expect(report.outcomes.count == 2, "replay must go on with the next trace")
@@ -68,7 +70,7 @@ struct AdapterFailureTests {
     @Test("traces needing unsupported capabilities are skipped")
     func skipped() {
         // This fixture supports no resource kinds: the resources scenario needs some.
-        let runner = ConformanceRunner(adapter: .init(command: Self.fixture("no_resources_adapter.py"), handshakeTimeout: 2))
+        let runner = ConformanceRunner(adapter: .init(command: Self.fixture("no_resources_adapter.py"), handshakeTimeout: 30))
         let report = runner.run([TestSupport.scenarios[0]])
         #expect(report.outcomes.first?.status == .skipped, "\(report.text())")
         #expect(report.summaryLine == "0 passed, 0 failed, 1 skipped")

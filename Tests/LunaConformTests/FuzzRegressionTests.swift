@@ -18,6 +18,10 @@ struct FuzzRegressionTests {
             "dies-of-missing-pid-notice.trace",
             "a process dying of a missing pid's notice was given its waiting call only at its end event, after a linked process's 1 ms receive that expects its LinkDied (seed 321004, built-in, busy machine)"
         ),
+        (
+            "notice-death-after-linked-timeout.trace",
+            "that probe, sent at the notice, ended a linked process whose 5 ms receive had timed out before the death in the trace but still waited in the adapter (seed 622346, Python)"
+        ),
     ]
 
     @Test("the built-in adapter replays every case", arguments: cases.map(\.file))

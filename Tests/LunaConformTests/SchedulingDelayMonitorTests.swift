@@ -44,3 +44,40 @@ struct SchedulingDelayMonitorTests {
         #expect(monitor.lateCount <= SchedulingDelayMonitor.capacity)
     }
 }
+
+/// The run-queue delay of a watched process, read from /proc (Linux).
+@Suite("Scheduling delay monitor: run-queue delay")
+struct RunQueueDelayTests {
+    @Test("this process's threads have a readable, growing run-queue delay")
+    func readsProc() throws {
+        #if os(Linux)
+        let pid = getpid()
+        let first = try #require(SchedulingDelayMonitor.runDelay(of: pid))
+        // Two threads spinning on two CPUs with this one: someone waits, and the sum only grows.
+        let stop = MonotonicClock.deadline(after: 0.2)
+        let spinners = (0..<3).map { _ in
+            Thread { while MonotonicClock.now() < stop {} }
+        }
+        spinners.forEach { $0.start() }
+        while MonotonicClock.now() < stop { usleep(1_000) }
+        let second = try #require(SchedulingDelayMonitor.runDelay(of: pid))
+        #expect(second >= first)
+        #expect(SchedulingDelayMonitor.runDelay(of: 999_999_999) == nil)
+        #endif
+    }
+
+    @Test("the delay over a span is the difference of the samples around it")
+    func span() async throws {
+        #if os(Linux)
+        let monitor = SchedulingDelayMonitor()
+        let pid = getpid()
+        monitor.acquire(watching: [pid])
+        let deadline = MonotonicClock.deadline(after: 30)
+        while monitor.sampleCount(of: pid) < 3 && MonotonicClock.now() < deadline { usleep(2_000) }
+        #expect(monitor.sampleCount(of: pid) >= 3)
+        #expect(monitor.runQueueDelay(of: 12345678, from: 0, to: .max) == 0)  // not watched
+        monitor.release(watching: [pid])
+        #expect(monitor.sampleCount(of: pid) == 0)  // forgotten once no replay watches it
+        #endif
+    }
+}

@@ -14,16 +14,23 @@ struct ProcessThreadsTests {
     /// The calling thread (its pthread id: distinct among threads alive at once).
     static func threadID() -> UInt { UInt(pthread_self()) }
 
-    /// Waits (off the cooperative pool) until `condition` holds.
-    static func waitUntil(_ condition: @escaping @Sendable () -> Bool) async {
+    /// Waits (off the cooperative pool) until `condition` holds, or gives up after `seconds`
+    /// (a loose bound: a failure then shows as a failed expectation, not a hung run).
+    static func waitUntil(seconds: Double = 300, _ condition: @escaping @Sendable () -> Bool) async {
         await offPool {
-            while !condition() { usleep(1000) }
+            let deadline = MonotonicClock.deadline(after: seconds)
+            while !condition() && MonotonicClock.now() < deadline { usleep(1000) }
         }
     }
 
+    /// An idle wait no test run outlasts: threads leave only when the test says so. (With a
+    /// minute, a loaded machine running the whole suite let idle threads expire between two
+    /// lines of a test.)
+    static let forever: UInt64 = 3_600_000_000_000
+
     @Test("a thread whose process ended runs the next one, keeping nothing of the first")
     func reuse() async throws {
-        let threads = ProcessThreads(idleNanoseconds: 60_000_000_000, maxIdle: 4)
+        let threads = ProcessThreads(idleNanoseconds: Self.forever, maxIdle: 4)
         let first = Mutex<UInt?>(nil), second = Mutex<UInt?>(nil)
         weak var released: Token?
         do {
@@ -56,7 +63,7 @@ struct ProcessThreadsTests {
 
     @Test("no more than maxIdle threads wait")
     func idleLimit() async throws {
-        let threads = ProcessThreads(idleNanoseconds: 60_000_000_000, maxIdle: 2)
+        let threads = ProcessThreads(idleNanoseconds: Self.forever, maxIdle: 2)
         let gate = ConditionLock()
         let open = Mutex(false), ended = Mutex(0)
         for i in 0..<5 {
