@@ -217,15 +217,32 @@ extension ReplayEngine {
 
     /// A LinkDied message at event `index` that is a "no process" notice still pending in the
     /// replay: the recorded process queued it as its next waiting call began. When that call is
-    /// a receive that returned a message, send the receive now, so that the adapter queues the
-    /// notice here too and not behind messages sent before the receive returned.
+    /// a receive that returned a message, make the adapter queue the notice here too, not
+    /// behind messages sent before the receive returned.
     func issueReceiveAtNotice(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
         guard noticePending.contains(e.pid), missingLinks.contains(PidPair(a: e.pid, b: dead)),
-            let call = plan.noticeReceives[index], !plan.issuedEarly.contains(call.index)
+            let call = plan.noticeReceives[index], !plan.issuedEarly.contains(call.index),
+            let p = procs[e.pid], !p.stuck, !p.endedInTrace
         else { return }
-        issuedAtNotice.insert(call.index)
-        try issue(call.index, call.event)
+        if (call.event.args.at(0) ?? -1) < 0 {
+            // Waiting forever, it takes the same message whenever it starts.
+            issuedAtNotice.insert(call.index)
+            try issue(call.index, call.event)
+            return
+        }
+        // A finite timeout counts from the start: sent here, it could run out while the
+        // adapter works through the requests before its message. Give the adapter a waiting
+        // call that takes nothing (timeout 0, a tag no message has: untagged messages match no
+        // tag set, R-RECV-3) so that the notice is queued here; the receive goes at its place.
+        noticePending.remove(e.pid)
+        var used = Set(messages.values.map(\.tag))
+        used.insert(e.args.at(1) ?? 0)
+        var tag = Int64.min
+        while used.contains(tag) { tag += 1 }
+        try send(
+            "receive", "\"process\":\(p.adapterPid),\"tags\":[\(tag)],\"timeout_ms\":0", index: index, event: e,
+            context: .unjudged)
     }
 
     /// A `link` or `kill` aimed at a process that has ended by itself in the trace: the request

@@ -22,6 +22,10 @@ struct FuzzRegressionTests {
             "notice-death-after-linked-timeout.trace",
             "that probe, sent at the notice, ended a linked process whose 5 ms receive had timed out before the death in the trace but still waited in the adapter (seed 622346, Python)"
         ),
+        (
+            "notice-before-finite-receive.trace",
+            "a receive with a 3 ms timeout, sent at a missing pid's notice to let it in first, ran out while the adapter was still creating the TLS stream that preceded its message (seed 729811, built-in, busy machine)"
+        ),
     ]
 
     @Test("the built-in adapter replays every case", arguments: cases.map(\.file))

@@ -95,7 +95,7 @@ struct RoundTripTests {
     /// the notice's LinkDied message is queued as the receive begins, before the two messages
     /// sent later (the second one ends that receive), so the next receive takes the notice
     /// first (R-PROC-3). The receive is recorded at its return, after both sends.
-    static func linkMissingNoticeFirst() -> [TraceEvent] {
+    static func linkMissingNoticeFirst(timeoutMs: UInt64 = .max) -> [TraceEvent] {
         ScenarioTraces.record { ctx in
             let me = ctx.id
             _ = try ctx.spawn(entry: "sender") { s in
@@ -107,7 +107,7 @@ struct RoundTripTests {
             }
             try ctx.dieWhenLinkDies(false)
             try ctx.link(tag: 4, to: 4242)
-            _ = try await ctx.receive(tags: [1], timeoutMs: .max)
+            _ = try await ctx.receive(tags: [1], timeoutMs: timeoutMs)
             _ = try await ctx.receive(tags: [], timeoutMs: .max)
         }
     }
@@ -146,6 +146,9 @@ struct RoundTripTests {
         ("send-after", sendAfter()),
         ("link-missing", linkMissing()),
         ("link-missing-notice-first", linkMissingNoticeFirst()),
+        // With a finite timeout the receive cannot be sent early: a waiting call that takes
+        // nothing lets the notice in at its place instead.
+        ("link-missing-notice-first-finite", linkMissingNoticeFirst(timeoutMs: 10_000)),
     ]
 
     static var sources: [TraceSource] { traces.map { TraceSource.events($0.1, name: $0.0) } }
