@@ -10,14 +10,22 @@ extension ReplayEngine {
     /// Registers a wait of `pid` that timed out in the trace (request `id`, ending on a message
     /// with one of `tags`, or on any message when nil). A process may have several in flight
     /// (a later one issued early, or one with timeout 0 behind a longer one): each is kept.
-    func openWait(_ pid: UInt64, request id: Int64, tags: [Int64]?, budget: Double) {
-        openWaits[pid, default: []].append(OpenWait(requestID: id, tags: tags, deadline: MonotonicClock.deadline(after: budget)))
+    func openWait(_ pid: UInt64, request id: Int64, tags: [Int64]?, budget: Double, returnIndex: Int) {
+        openWaits[pid, default: []].append(
+            OpenWait(requestID: id, tags: tags, deadline: MonotonicClock.deadline(after: budget), returnIndex: returnIndex))
     }
 
     /// Waits until the open waits of `pid` (if any) have answered, or their budgets ran out
-    /// (they are then judged as not returning, in order).
-    func holdFor(_ pid: UInt64) throws(AdapterFailure) {
-        guard let waits = openWaits.removeValue(forKey: pid) else { return }
+    /// (they are then judged as not returning, in order). With `returnedBefore`, only the waits
+    /// the trace shows timing out before that event: one that timed out later was still
+    /// waiting there when recorded, so what happens there did not end it.
+    func holdFor(_ pid: UInt64, returnedBefore limit: Int? = nil) throws(AdapterFailure) {
+        guard var waits = openWaits.removeValue(forKey: pid) else { return }
+        if let limit {
+            let later = waits.filter { $0.returnIndex >= limit }
+            waits.removeAll { $0.returnIndex >= limit }
+            if !later.isEmpty { openWaits[pid] = later }
+        }
         try client.flush()
         for w in waits {
             if try client.awaitArrival(of: w.requestID, deadline: min(w.deadline, traceDeadline)) == nil,
@@ -76,7 +84,7 @@ extension ReplayEngine {
         var reached = linkClosure(of: roots)
         reached.remove(caller)
         if reached.isEmpty { return }
-        for pid in reached where openWaits[pid] != nil { try holdFor(pid) }
+        for pid in reached where openWaits[pid] != nil { try holdFor(pid, returnedBefore: position) }
         try awaitEarlierCalls(of: reached)
         // Queued behind a waiting call of its caller, the end comes once that call answers:
         // the requests of the processes it reaches wait for that too.

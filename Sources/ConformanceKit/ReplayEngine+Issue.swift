@@ -151,7 +151,9 @@ extension ReplayEngine {
             try issueSkipSearch(index, e)
             if ResultCode.isTimeout(e.result.value), e.result.trapReason == nil {
                 let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
-                openWait(e.pid, request: client.lastRequestID, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout))
+                openWait(
+                    e.pid, request: client.lastRequestID, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout),
+                    returnIndex: index)
             }
         case .sendReceiveSkipSearchReturn:
             try atSkipSearchReturn(index, e)
@@ -307,7 +309,9 @@ extension ReplayEngine {
             let tag = p.scratch.message.flatMap { messages[$0]?.tag } ?? 0
             defer {
                 if ResultCode.isTimeout(code), let id = openSkipSearch[r.index] {
-                    openWait(e.pid, request: id, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout))
+                    openWait(
+                        e.pid, request: id, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout),
+                        returnIndex: r.index)
                 }
             }
             openSkipSearch[r.index] = try send(
@@ -397,7 +401,7 @@ extension ReplayEngine {
             blocking: true, budget: budget(timeoutMs: timeout))
         if ResultCode.isTimeout(code) {
             // Nothing that could end it may reach this process before it timed out.
-            openWait(e.pid, request: id, tags: e.tags, budget: budget(timeoutMs: timeout))
+            openWait(e.pid, request: id, tags: e.tags, budget: budget(timeoutMs: timeout), returnIndex: index)
         } else if expected != 0 {
             procs[e.pid]?.scratch = code == 1 ? .linkDied(expected) : .data(expected)
         }

@@ -425,6 +425,8 @@ extension ReplayEngine {
         var tags: [Int64]?
         /// When it must have answered by.
         var deadline: UInt64
+        /// The event at which the trace has it time out.
+        var returnIndex: Int
 
         /// Whether a message with `tag` would end it.
         func takes(_ tag: Int64) -> Bool {

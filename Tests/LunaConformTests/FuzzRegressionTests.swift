@@ -26,6 +26,10 @@ struct FuzzRegressionTests {
             "notice-before-finite-receive.trace",
             "a receive with a 3 ms timeout, sent at a missing pid's notice to let it in first, ran out while the adapter was still creating the TLS stream that preceded its message (seed 729811, built-in, busy machine)"
         ),
+        (
+            "death-during-unrelated-wait.trace",
+            "a kill was held back until a linked process's 250 ms skip-search timed out, though the trace has that wait outlive the death (it takes no LinkDied of tag 0): the killed process's parent, waiting 62 ms, timed out instead of dying (seed 942807, both adapters)"
+        ),
     ]
 
     @Test("the built-in adapter replays every case", arguments: cases.map(\.file))
