@@ -231,6 +231,7 @@ extension ReplayEngine {
         let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
         guard noticePending.contains(e.pid), missingLinks.contains(PidPair(a: e.pid, b: dead)),
             let call = plan.noticeReceives[index], !plan.issuedEarly.contains(call.index),
+            !issuedAtNotice.contains(call.index),
             let p = procs[e.pid], !p.stuck, !p.endedInTrace
         else { return }
         if (call.event.args.at(0) ?? -1) < 0 {

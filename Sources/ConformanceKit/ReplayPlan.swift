@@ -43,15 +43,17 @@ struct ReplayPlan {
         var index = 0
         var maxEnd: UInt64 = 0
         var hostKills = HostKillGrouping()
-        var openNotice: [UInt64: Int] = [:]  // pid → index of its latest LinkDied message event
+        // pid → its LinkDied message events since its last own event (a notice may be followed
+        // by other link deaths before the receive: each maps to that receive)
+        var openNotices: [UInt64: [Int]] = [:]
         while let e = events.next() {
             defer { index += 1 }
             if e.kind == .linkDied {
-                if (e.args.at(2) ?? 0) == 0 { openNotice[e.pid] = index }
-            } else if let notice = openNotice.removeValue(forKey: e.pid), e.kind == .receive, e.message != 0,
+                if (e.args.at(2) ?? 0) == 0 { openNotices[e.pid, default: []].append(index) }
+            } else if let notices = openNotices.removeValue(forKey: e.pid), e.kind == .receive, e.message != 0,
                 e.result.trapReason == nil
             {
-                noticeReceives[notice] = (index, e)
+                for notice in notices { noticeReceives[notice] = (index, e) }
             }
             if e.kind == .kill && e.pid == 0 { hostKills.add(index, e) }
             maxEnd = max(maxEnd, e.end)

@@ -30,6 +30,10 @@ struct FuzzRegressionTests {
             "death-during-unrelated-wait.trace",
             "a kill was held back until a linked process's 250 ms skip-search timed out, though the trace has that wait outlive the death (it takes no LinkDied of tag 0): the killed process's parent, waiting 62 ms, timed out instead of dying (seed 942807, both adapters)"
         ),
+        (
+            "notice-then-other-link-death.trace",
+            "a missing pid's notice followed by a linked process's LinkDied before the next receive: only the later one was mapped to that receive, so the notice was let in behind messages sent meanwhile (seed 1101433, both adapters)"
+        ),
     ]
 
     @Test("the built-in adapter replays every case", arguments: cases.map(\.file))
