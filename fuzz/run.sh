@@ -52,7 +52,12 @@ for target in "${targets[@]}"; do
     cp fuzz/regressions/"$target"/* "$seeds/"  # inputs that once failed
     case "$target" in
         trace-reader)
-            build "$target" Sources/TraceFormat/*.swift fuzz/TraceReaderFuzz.swift
+            # TraceFormat and the bottom module it imports (LunaSupport), compiled as one module.
+            mkdir -p "$out/src/trace-format"
+            for f in Sources/TraceFormat/*.swift; do
+                sed '/^import LunaSupport$/d' "$f" > "$out/src/trace-format/$(basename "$f")"
+            done
+            build "$target" "$out"/src/trace-format/*.swift Sources/LunaSupport/*.swift fuzz/TraceReaderFuzz.swift
             cp traces/corpus/*.trace "$seeds/"
             options=(-max_len=262144)
             ;;
