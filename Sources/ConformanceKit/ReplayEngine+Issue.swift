@@ -413,16 +413,16 @@ extension ReplayEngine {
         let pf = "\"process\":\(p.adapterPid)"
         switch status {
         case ExitCode.normal.rawValue:
-            try send("exit", pf, index: index, event: e)
-            endRequest[e.pid] = lastRequestOf[e.pid]
+            endRequest[e.pid] = try send("exit", pf, index: index, event: e)
         case ExitCode.failure.rawValue where p.trappedInCall || p.failRequested:
-            endRequest[e.pid] = lastRequestOf[e.pid]  // the trap itself ended it
+            // The trap itself ended it: its request is the process's latest one still unchecked
+            // (none: already answered, so nothing to wait for).
+            endRequest[e.pid] = pending[head...].last { $0.event.pid == e.pid }?.requestID
         case ExitCode.failure.rawValue:
             // Failed by itself without a recorded trap (a native body threw): make it fail.
             var reason = ""
             JSONValue.writeString(e.text, to: &reason)
-            try send("fail", pf + ",\"reason\":" + reason, index: index, event: e)
-            endRequest[e.pid] = lastRequestOf[e.pid]
+            endRequest[e.pid] = try send("fail", pf + ",\"reason\":" + reason, index: index, event: e)
         default:
             let expected: String
             switch status {

@@ -101,8 +101,6 @@ final class ReplayEngine {
     /// Receives issued at the "no process" notice they let in (see `ReplayPlan.noticeReceives`),
     /// by index: at their own index only their position is checked.
     var issuedAtNotice: Set<Int> = []
-    /// The latest request sent for each recorded pid.
-    var lastRequestOf: [UInt64: Int64] = [:]
     /// For each process that ended by itself in the trace (returned, failed, trapped), the
     /// request that ends it in the adapter: until it has answered, the adapter's process may
     /// still be alive (the request can be queued behind a waiting call of its own).
@@ -213,7 +211,6 @@ final class ReplayEngine {
     ) throws(AdapterFailure) -> Int64 {
         let id = client.request(op, fields)
         requestCount += 1
-        lastRequestOf[event.pid] = id
         let scratch = procs[event.pid]?.scratch ?? .empty
         // A large request (megabytes of hex) takes a slow adapter longer to read and parse.
         let sizeAllowance = Self.sizeAllowance(bytes: fields.utf8.count)
