@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(name: "luna-conform", dependencies: ["LunaConformCommands"]),
 
         // What several test targets share (not a product).
-        .target(name: "LunaTestSupport", path: "Tests/LunaTestSupport"),
+        .target(name: "LunaTestSupport", dependencies: ["TraceFormat"], path: "Tests/LunaTestSupport"),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "LunaSupport"]),
         .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaRuntime", "LunaTestSupport"]),
         .testTarget(

@@ -72,7 +72,7 @@ public struct TraceDependencies: Sendable {
                 if let s = scratch[e.pid] { deps.append(s.at) }
                 if e.message != 0, e.result.trapReason == nil { sendOf[e.message] = i }
                 scratch[e.pid] = nil
-            case .sendReceiveSkipSearch where !e.isCombinedSkipSearch:
+            case .sendReceiveSkipSearch:
                 if let c = createOf[e.message] { deps.append(c) }
                 if let s = scratch[e.pid] { deps.append(s.at) }
                 if e.message != 0, e.result.trapReason == nil {

@@ -144,17 +144,10 @@ extension ReplayEngine {
             // Queued behind a waiting call of the sender, the message arrives once the send answers.
             noteSent(p.scratch, by: e.pid, at: index, trapped: trapped, deliveredBy: busy == nil ? nil : id)
             if busy != nil, !trapped { queuedDeliveries[UInt64(bitPattern: to), default: []].append((e.pid, id)) }
-        case .sendReceiveSkipSearch where !e.isCombinedSkipSearch && !trapped:
+        case .sendReceiveSkipSearch where !trapped:
             try issueSkipSearchSend(index, e, p)
         case .sendReceiveSkipSearch:
-            let tag = p.scratch.message.flatMap { messages[$0]?.tag } ?? 0
-            try issueSkipSearch(index, e)
-            if ResultCode.isTimeout(e.result.value), e.result.trapReason == nil {
-                let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
-                openWait(
-                    e.pid, request: client.lastRequestID, tags: tag == 0 ? nil : [tag], budget: budget(timeoutMs: timeout),
-                    returnIndex: index)
-            }
+            try issueTrappedSkipSearch(index, e)
         case .sendReceiveSkipSearchReturn:
             try atSkipSearchReturn(index, e)
         case .receive:
@@ -342,23 +335,18 @@ extension ReplayEngine {
         }
     }
 
-    /// A format 1.0 combined skip-search event, or a skip-search call that trapped.
-    func issueSkipSearch(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
+    /// A skip-search call that trapped (its scratch area was empty): one event, no return.
+    func issueTrappedSkipSearch(_ index: Int, _ e: TraceEvent) throws(AdapterFailure) {
         guard let p = procs[e.pid], !p.stuck, !p.endedInTrace else { return }
         defer { noticePending.remove(e.pid) }
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
-        let reply = MessageID(bitPattern: e.args.at(2) ?? 0)
-        let code = e.result.value ?? 0
         try send(
             "send_receive_skip_search",
             "\"process\":\(p.adapterPid),\"to\":\(target(e.args.at(0) ?? 0)),\"timeout_ms\":\(timeout)",
             index: index, event: e,
-            context: .receive(expected: ResultCode.isTimeout(code) ? 0 : reply, tags: [], timeoutMs: timeout, skipSearch: true),
+            context: .receive(expected: 0, tags: [], timeoutMs: timeout, skipSearch: true),
             blocking: true, budget: budget(timeoutMs: timeout))
-        noteSent(p.scratch, by: e.pid, at: index, trapped: e.result.trapReason != nil)
-        if !ResultCode.isTimeout(code), reply != 0 {
-            procs[e.pid]?.scratch = (messages[reply]?.isLinkDied ?? false) ? .linkDied(reply) : .data(reply)
-        }
+        noteSent(p.scratch, by: e.pid, at: index, trapped: true)
     }
 
     /// Kills by the host recorded together: one `kill` request of process 0 with every pid.

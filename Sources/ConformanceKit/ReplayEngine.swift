@@ -25,7 +25,7 @@ public struct ReplayOptions: Sendable {
 /// and receives that timed out in the trace (so nothing that could reach that process is sent
 /// before the timeout has elapsed). A `send_receive_skip_search` is sent at its send half (the
 /// event that queued its request) and judged against its return event, whose index reports
-/// name; a format 1.0 combined event is sent where its request began (see `ReplayPlan`).
+/// name (a format 1.0 file's combined events reach the engine split, by `TraceReader`).
 /// Answers are checked strictly in request order, so reports do not depend on the order in
 /// which a correct adapter answers.
 final class ReplayEngine {

@@ -1,8 +1,8 @@
 import TraceFormat
 
 /// What the replay needs to know before it starts: the capabilities a trace needs, the return
-/// of each `send_receive_skip_search` (and where a format 1.0 one must be issued), and who
-/// receives each message.
+/// of each `send_receive_skip_search`, which receives are issued early, and who receives each
+/// message.
 ///
 /// Built by one pass over the trace; it keeps only small indexes, so it scales to long traces.
 struct ReplayPlan {
@@ -16,7 +16,7 @@ struct ReplayPlan {
     /// send half's index: the call is sent to the adapter at its send half and judged against
     /// its return. A send half without a return (the process ended while waiting) is absent.
     var skipSearchReturns: [Int: (index: Int, event: TraceEvent)] = [:]
-    /// Format 1.0 combined skip-search events to issue just before the event at the key index.
+    /// Receives that timed out, to issue just before the event at the key index.
     var earlyCalls: [Int: [(index: Int, event: TraceEvent)]] = [:]
     /// Indexes of the events in `earlyCalls`.
     var issuedEarly: Set<Int> = []
@@ -36,7 +36,6 @@ struct ReplayPlan {
     init(_ events: AnyIterator<TraceEvent>) {
         var lastIndexOf: [UInt64: Int] = [:]
         var prefixMaxEnd: [UInt64] = []
-        var pendingSkipSearch: [(index: Int, event: TraceEvent, previous: Int)] = []
         var openSkipSearch: [UInt64: Int] = [:]  // pid → index of its send half awaiting a return
         var spawnedAt: [UInt64: Int] = [:]
         var timedOutReceives: [(index: Int, event: TraceEvent, previous: Int)] = []
@@ -70,17 +69,12 @@ struct ReplayPlan {
                 if receivedAt[e.message] == nil { receivedAt[e.message] = (e.pid, index) }
             case .receive where ResultCode.isTimeout(e.result.value) && e.result.trapReason == nil && e.start > 0:
                 timedOutReceives.append((index, e, max(lastIndexOf[e.pid] ?? -1, spawnedAt[e.pid] ?? -1)))
-            case .sendReceiveSkipSearch where !e.isCombinedSkipSearch:
+            case .sendReceiveSkipSearch:
                 if e.result.trapReason == nil { openSkipSearch[e.pid] = index }
             case .sendReceiveSkipSearchReturn:
                 if let send = openSkipSearch.removeValue(forKey: e.pid) { skipSearchReturns[send] = (index, e) }
                 if e.skipSearchReply != 0, receivedAt[e.skipSearchReply] == nil {
                     receivedAt[e.skipSearchReply] = (e.pid, index)
-                }
-            case .sendReceiveSkipSearch:
-                pendingSkipSearch.append((index, e, lastIndexOf[e.pid] ?? -1))
-                if let reply = e.args.at(2), reply != 0, e.result.value == 0, receivedAt[MessageID(reply)] == nil {
-                    receivedAt[MessageID(reply)] = (e.pid, index)
                 }
             default: break
             }
@@ -90,10 +84,6 @@ struct ReplayPlan {
         eventCount = index
         hostKills.finish()
         hostKillGroups = hostKills.groups
-        // Format 1.0 only: a combined skip-search event is recorded when the call returns, but
-        // its request was sent when it began: issue it right after its process's previous event,
-        // before anything that ended after it began (by the trace clock) and before the receive
-        // of its request message. (Format 1.1 records the send half in causal order instead.)
         // A receive that timed out started when it began, not when it returned: issue it right
         // after its process's previous event, before the first event that ended after it began.
         // Nothing it could take may reach it before its timeout (the engine holds back requests
@@ -107,23 +97,6 @@ struct ReplayPlan {
             if lo < r.index {
                 earlyCalls[lo, default: []].append((r.index, r.event))
                 issuedEarly.insert(r.index)
-            }
-        }
-        for s in pendingSkipSearch {
-            var at = s.index
-            if let r = receivedAt[s.event.message], r.index < at, s.event.message != 0 { at = r.index }
-            if s.event.start > 0 {
-                var lo = s.previous + 1, hi = s.index
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if prefixMaxEnd[mid] > s.event.start { hi = mid } else { lo = mid + 1 }
-                }
-                at = min(at, lo)
-            }
-            at = max(at, s.previous + 1)
-            if at < s.index {
-                earlyCalls[at, default: []].append((s.index, s.event))
-                issuedEarly.insert(s.index)
             }
         }
     }

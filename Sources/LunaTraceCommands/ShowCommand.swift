@@ -116,7 +116,6 @@ public struct ShowCommand: StreamingCommand {
             if !messages.isEmpty {
                 var ids: [MessageID] = [event.message]
                 if let a { ids.append(a.message) }
-                if event.isCombinedSkipSearch { ids.append(event.skipSearchReply) }
                 if event.kind == .sendReceiveSkipSearchReturn, let request = event.args.at(2) {
                     ids.append(MessageID(bitPattern: request))
                 }

@@ -63,18 +63,10 @@ package final class ChromeTraceExporter {
         // A delivery: draw the arrow from its send to this receive.
         var delivered: MessageID = 0
         if e.kind == .receive, e.message != 0, let r = e.result.value, r == 0 || r == 1 { delivered = e.message }
-        if e.kind == .sendReceiveSkipSearchReturn || e.isCombinedSkipSearch { delivered = e.skipSearchReply }
+        if e.kind == .sendReceiveSkipSearchReturn { delivered = e.skipSearchReply }
         if delivered != 0, let life = tracker.life(delivered), let hop = life.hops.last, let send = hop.send, let d = hop.delivery
         {
             flow(delivered, send, d)
-        }
-        // Format 1.0 only: a combined send_receive_skip_search event records its request when
-        // the call returns, after the receive that took the request: draw that arrow now.
-        // (Format 1.1 records the send half first; the receive above draws its arrow.)
-        if e.isCombinedSkipSearch, let a = attribution, let life = tracker.life(a.message),
-            let hop = life.hops.first(where: { $0.send?.at == e.start && $0.send?.from == e.pid && $0.delivery != nil })
-        {
-            flow(a.message, hop.send!, hop.delivery!)
         }
     }
 

@@ -118,7 +118,7 @@ package final class NormalisedFlow {
             break
         }
         if id != 0 { add("message " + message(id), "message #\(id)") }
-        if kind == .sendReceiveSkipSearchReturn || e.isCombinedSkipSearch, e.skipSearchReply != 0 {
+        if kind == .sendReceiveSkipSearchReturn, e.skipSearchReply != 0 {
             add("reply " + message(e.skipSearchReply), "reply #\(e.skipSearchReply)")
         }
         switch e.result {

@@ -72,8 +72,7 @@ package final class LostMessageLint {
         case .receive where ResultCode.isTimeout(e.result.value):
             noteTimeout(e, tags: e.tags, timeout: e.args.at(0) ?? 0)
             checkMismatchedWait(e)
-        case .sendReceiveSkipSearchReturn where ResultCode.isTimeout(e.result.value),
-            .sendReceiveSkipSearch where ResultCode.isTimeout(e.result.value):  // the latter: format 1.0
+        case .sendReceiveSkipSearchReturn where ResultCode.isTimeout(e.result.value):
             let tag = attribution?.tag ?? 0  // the request's: what the call waited for
             noteTimeout(e, tags: tag != 0 ? [tag] : [], timeout: e.args.at(1) ?? 0)
         default: break
@@ -81,9 +80,8 @@ package final class LostMessageLint {
         switch e.kind {
         case .send where e.result.trapReason == nil, .sendReceiveSkipSearch where e.result.trapReason == nil:
             let target = UInt64(bitPattern: e.args.at(0) ?? 0)
-            // A format 1.1 send half queued its request at `end`; other sends are instants
-            // (a format 1.0 combined skip-search event shows only when the call began).
-            let time = e.kind == .sendReceiveSkipSearch && !e.isCombinedSkipSearch ? e.end : e.start
+            // A skip-search send half queued its request at `end`; a send is an instant.
+            let time = e.kind == .sendReceiveSkipSearch ? e.end : e.start
             if let a = attribution { checkNearMiss(arrivalOf: a, from: e.pid, at: target, time: time) }
         case .linkDied where e.args.at(2) == 0:
             if let a = attribution {

@@ -44,7 +44,6 @@ package final class MermaidExporter {
             if let a {
                 statement("\(id(e.pid))\(targetRunning ? "->>" : "-x")\(id(target)): " + describe(a) + " and wait")
             }
-            if e.isCombinedSkipSearch { skipSearchReturned(e) }  // format 1.0: the return too
         case .sendReceiveSkipSearchReturn:
             skipSearchReturned(e)
         case .receive:

@@ -138,9 +138,8 @@ package struct MessageLife: Sendable, Equatable {
     /// Where it is (at the end of the trace, for a message still live then).
     package var location: MessageLocation = .gone
     /// In place of `hops`, for a tracker that keeps no history (`keepsHistory` false): whether
-    /// the last send still waits for its delivery, and deliveries seen before their send.
+    /// the last send still waits for its delivery.
     package var sendAwaitingDelivery = false
-    package var deliveriesBeforeSend = 0
 
     /// A life for message `id` about which nothing is known yet.
     package init(id: MessageID) { self.id = id }

@@ -116,11 +116,8 @@ package final class MessageTracker {
         case .send:
             return observeSend(e, reachedAt: e.start, skipSearch: false)
 
-        case .skipSearchSend where e.result.value != nil:
-            return observeCombinedSkipSearch(e)
-
         case .skipSearchSend:
-            // The send half (format 1.1): the request reached the receiver's mailbox at `end`.
+            // The send half: the request reached the receiver's mailbox at `end`.
             return observeSend(e, reachedAt: e.end, skipSearch: true)
 
         case .skipSearchReturn:
@@ -211,8 +208,6 @@ package final class MessageTracker {
         }
     }
 
-    /// A format 1.0 `send_receive_skip_search`: one event, recorded when the call returned, for
-    /// both the request sent (at `start`, the only send time it shows) and the reply taken.
     /// A `send` or the send half of a skip-search (`reachedAt`: when the message reached the
     /// receiver's mailbox). A send that trapped (empty scratch area, or refused before sending)
     /// sent nothing; the message keeps the trap in its history.
@@ -227,21 +222,6 @@ package final class MessageTracker {
         if skipSearch { skipSearchRequestTags[e.pid] = tag(of: id) ?? 0 }
         send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: time, call: e.kind)
         return attribution(id)
-    }
-
-    private func observeCombinedSkipSearch(_ e: TraceEvent) -> MessageAttribution? {
-        let id = e.message != 0 ? e.message : scratch(of: e.pid)
-        var requestTag: Int64 = 0
-        if id != 0 {
-            requestTag = tag(of: id) ?? 0
-            send(id, from: e.pid, to: UInt64(bitPattern: e.args.at(0) ?? 0), at: e.start, call: e.kind)
-        }
-        if e.skipSearchReply != 0 {
-            deliver(
-                e.skipSearchReply, to: e.pid, call: e.kind, calledAt: e.start,
-                receivedAt: e.end, tagSet: requestTag != 0 ? [requestTag] : [])
-        }
-        return id != 0 ? attribution(id) : nil
     }
 
     /// Hands every message still followed to `onLifeEnded`: first the settling ones, in the
@@ -343,22 +323,6 @@ package final class MessageTracker {
     private func send(_ id: MessageID, from pid: ProcessID, to target: ProcessID, at time: UInt64, call: EventKind) {
         if scratch(of: pid) == id { setScratch(of: pid, 0) }
         let slot = currentSlot(id)
-        // Format 1.0 only: a combined send_receive_skip_search event records its request when
-        // the call returns, so the receive that took the request can come first: complete that hop.
-        if !keepsHistory {
-            if slot >= 0 && lives[Int(slot)].deliveriesBeforeSend > 0 {
-                update(id) { $0.deliveriesBeforeSend = max(0, $0.deliveriesBeforeSend - 1) }
-                return
-            }
-        } else if slot >= 0, let i = lives[Int(slot)].hops.firstIndex(where: { $0.send == nil && $0.delivery != nil }) {
-            update(id) { life in
-                // (`update` prefers a settling life; only a re-created id makes it another one.)
-                if i < life.hops.count {
-                    life.hops[i].send = MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: true)
-                }
-            }
-            return
-        }
         let dropped = slot >= 0 && lives[Int(slot)].drop != nil
         let running = wasRunning(target, at: time) || (slot >= 0 && lives[Int(slot)].drop?.reason == .leftInMailbox)
         let hop = MessageHop(send: MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: running))
@@ -417,7 +381,7 @@ package final class MessageTracker {
         }
         guard keepsHistory else {
             update(id) { life in
-                if life.sendAwaitingDelivery { life.sendAwaitingDelivery = false } else { life.deliveriesBeforeSend += 1 }
+                life.sendAwaitingDelivery = false
                 life.location = .scratch(pid)
             }
             setScratch(of: pid, id)

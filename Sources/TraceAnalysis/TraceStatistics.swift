@@ -134,13 +134,12 @@ package final class TraceStatistics {
                 messagesSent += 1
                 process.sent += 1
             }
-            if e.result.value != nil { fallthrough }  // format 1.0: the call's return too
         case .skipSearchReturn:
             if e.result.value == 0 {
                 messagesReceived += 1
                 process.received += 1
                 receiveWait.add(e.duration)
-                noteReceipt(e.kind == .sendReceiveSkipSearch ? e.skipSearchReply : e.message)
+                noteReceipt(e.message)
             } else if ResultCode.isTimeout(e.result.value) {
                 receiveTimeouts += 1
             }
@@ -166,7 +165,6 @@ package final class TraceStatistics {
         }
         switch action {
         case .receive, .skipSearchReturn, .sleepMs: noteWait(e)
-        case .skipSearchSend where e.result.value != nil: noteWait(e)
         default: break
         }
         if case .trap(let reason) = e.result {

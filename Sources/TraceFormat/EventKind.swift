@@ -90,12 +90,11 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
     public static let takeUdpSocket = k(14)
     /// `send(pid)`; `message` = the message sent; result 0.
     public static let send = k(15)
-    /// `send_receive_skip_search(pid, timeout)`, its send half (format 1.1): recorded when the
-    /// request reaches `pid`'s mailbox, so before the receive that takes it. args `[pid, timeout]`,
+    /// `send_receive_skip_search(pid, timeout)`, its send half: recorded when the request
+    /// reaches `pid`'s mailbox, so before the receive that takes it. args `[pid, timeout]`,
     /// `message` = the request sent, result none (or a trap: then the call's only event). The
-    /// call's return is `sendReceiveSkipSearchReturn`. In format 1.0 files this was the whole
-    /// call, recorded when it returned: args `[pid, timeout, reply]`, result 0 or 9027
-    /// (`TraceEvent.isCombinedSkipSearch` tells the two forms apart).
+    /// call's return is `sendReceiveSkipSearchReturn`. (Format 1.0 files recorded the whole call
+    /// as this one event; `TraceReader` reads each as a send half and a return.)
     public static let sendReceiveSkipSearch = k(16)
     /// `receive(tags, timeout)`; args `[timeout]`, `tags` = the tag set,
     /// `message` = the message received (0 on timeout); result 0, 1 or 9027.
@@ -236,7 +235,7 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
         add(.pushUdpSocket, "push_udp_socket", .message, ["socket_id"])
         add(.takeUdpSocket, "take_udp_socket", .message, ["index"])
         add(.send, "send", .message, ["pid"])
-        add(.sendReceiveSkipSearch, "send_receive_skip_search", .message, ["pid", "timeout", "reply"])
+        add(.sendReceiveSkipSearch, "send_receive_skip_search", .message, ["pid", "timeout"])
         add(.receive, "receive", .message, ["timeout"])
         add(.sendReceiveSkipSearchReturn, "send_receive_skip_search_return", .message, ["pid", "timeout", "request"])
         add(.spawn, "spawn", .lifecycle, ["child", "link", "module_id", "config_id"])

@@ -8,8 +8,10 @@ public final class TraceReader {
     public let header: TraceHeader
     /// Where and why reading ended; `.reading` until then.
     @exclusivity(unchecked) public private(set) var stop: TraceStop = .reading
-    /// Number of events before the next one `next()` returns (its index in the file).
-    @exclusivity(unchecked) public private(set) var eventsRead: UInt64 = 0
+    /// Number of events before the next one `next()` returns (its index in the trace as read).
+    /// For a format 1.0 file, whose skip-search calls are read as two events each, this counts
+    /// the events as read, not as stored.
+    public var eventsRead: UInt64 { splitter == nil ? storedRead : returned }
     /// Number of blocks before the current (or next) one.
     @exclusivity(unchecked) public private(set) var blocksRead: UInt64 = 0
     /// The frame index, when the trace has one that could be read (files and bytes read from the
@@ -34,6 +36,18 @@ public final class TraceReader {
     @exclusivity(unchecked) private var blockOffset: UInt64 = 0
     @exclusivity(unchecked) private var eventsLeftInBlock: UInt64 = 0
     @exclusivity(unchecked) private var declaredInBlock: UInt64 = 0
+    /// Events decoded from the file's blocks so far.
+    @exclusivity(unchecked) private var storedRead: UInt64 = 0
+    /// For a format 1.0 file: turns its events into the current shape (`SkipSearchSplitter`).
+    @exclusivity(unchecked) private var splitter: SkipSearchSplitter?
+    /// Events handed out through the splitter.
+    @exclusivity(unchecked) private var returned: UInt64 = 0
+    /// An event read ahead by `seek(toEvent:)`, handed out next.
+    @exclusivity(unchecked) private var peeked: TraceEvent?
+    /// Damage met while the splitter still held events: thrown once they are handed out.
+    @exclusivity(unchecked) private var deferredError: TraceFormatError?
+    /// Offset of the first frame after the header (where reading from the start begins).
+    private let firstFrameOffset: UInt64
 
     /// Opens the trace at `path`.
     public convenience init(path: String) throws {
@@ -58,6 +72,8 @@ public final class TraceReader {
         block = .allocate(byteCount: 1 << 16, alignment: 16)
         decoder = BlockDecoder(unit: header.timeUnitNanos)
         blockReader = ByteReader(UnsafeRawBufferPointer(block), to: 0, base: 0)
+        firstFrameOffset = input.offset
+        if header.formatMajor == 1 && header.formatMinor == 0 { splitter = SkipSearchSplitter() }
         if input.seekable { loadTrailer() }
     }
 
@@ -136,6 +152,50 @@ public final class TraceReader {
     /// Reads the next event into `event`, reusing its storage (every field is overwritten);
     /// returns false at the end of the trace. The fastest way to scan a trace.
     public func next(into event: inout TraceEvent) throws(TraceFormatError) -> Bool {
+        if splitter != nil { return try nextSplit(into: &event) }
+        return try nextStored(into: &event)
+    }
+
+    /// The next event of a format 1.0 file, in the current shape. Events the splitter holds
+    /// when the file turns out damaged are handed out before the damage is thrown.
+    private func nextSplit(into event: inout TraceEvent) throws(TraceFormatError) -> Bool {
+        if let p = peeked {
+            peeked = nil
+            event = p
+            returned += 1
+            return true
+        }
+        while splitter!.hasReady == false {
+            if let error = deferredError {
+                deferredError = nil
+                throw error
+            }
+            if case .reading = stop {
+                do throws(TraceFormatError) {
+                    if try nextStored(into: &event) {
+                        splitter!.push(event)
+                        continue
+                    }
+                } catch {
+                    deferredError = error
+                }
+            }
+            splitter!.finish()
+            if !splitter!.hasReady {
+                if let error = deferredError {
+                    deferredError = nil
+                    throw error
+                }
+                return false
+            }
+        }
+        event = splitter!.pop()!
+        returned += 1
+        return true
+    }
+
+    /// The next event as stored in the file's blocks.
+    private func nextStored(into event: inout TraceEvent) throws(TraceFormatError) -> Bool {
         do throws(TraceFormatError) {
             while true {
                 if inBlock {
@@ -175,7 +235,7 @@ public final class TraceReader {
                 "block at byte \(blockOffset) holds more than the \(declaredInBlock) events it declares")
         }
         eventsLeftInBlock -= 1
-        eventsRead += 1
+        storedRead += 1
         return true
     }
 
@@ -260,10 +320,10 @@ public final class TraceReader {
     }
 
     private func finishWith(_ s: TraceSummary, at: UInt64) throws(TraceFormatError) {
-        guard s.eventCount == eventsRead, s.blockCount == blocksRead else {
+        guard s.eventCount == storedRead, s.blockCount == blocksRead else {
             throw TraceFormatError(
                 .corruptFrame, offset: at,
-                "the closing summary counts \(s.eventCount) events in \(s.blockCount) blocks, the file holds \(eventsRead) in \(blocksRead)"
+                "the closing summary counts \(s.eventCount) events in \(s.blockCount) blocks, the file holds \(storedRead) in \(blocksRead)"
             )
         }
         if try input.ensure(1) > 0 {
@@ -313,10 +373,10 @@ public final class TraceReader {
         } catch {
             throw TraceFormatError(.badEvent, offset: at, "block at byte \(at), raw byte \(error.offset): \(error.detail)")
         }
-        guard opened.first == eventsRead else {
+        guard opened.first == storedRead else {
             throw TraceFormatError(
                 .badEvent, offset: at,
-                "block at byte \(at) starts at event \(opened.first), expected \(eventsRead)")
+                "block at byte \(at) starts at event \(opened.first), expected \(storedRead)")
         }
         guard opened.count <= UInt64(n) else {
             throw TraceFormatError(.badEvent, offset: at, "block at byte \(at) declares \(opened.count) events in \(n) bytes")
@@ -329,8 +389,15 @@ public final class TraceReader {
     // MARK: seeking
 
     /// Positions the reader at the start of block `block` (0-based) of the frame index, so the
-    /// next event is that block's first. Needs a seekable input and a frame index.
+    /// next event is that block's first. Needs a seekable input and a frame index, and a file of
+    /// format 1.1 or later (a 1.0 file is read from its start: its events are reshaped in order).
     public func seek(toBlock number: Int) throws(TraceFormatError) {
+        if splitter != nil {
+            throw TraceFormatError(
+                .usage, offset: input.offset,
+                "a format 1.0 trace is read from its start, not from block \(number): its skip-search events are split as they are read"
+            )
+        }
         guard input.seekable, let index = blockIndex else {
             throw TraceFormatError(.noIndex, offset: input.offset, "this trace has no frame index to seek with")
         }
@@ -340,14 +407,28 @@ public final class TraceReader {
         let entry = index[number]
         try input.seek(to: entry.frameOffset)
         inBlock = false
-        eventsRead = entry.firstEventIndex
+        storedRead = entry.firstEventIndex
         blocksRead = UInt64(number)
         stop = .reading
     }
 
     /// Positions the reader so the next event is event `index` (0-based) of the file, seeking
-    /// to its block by the frame index and skipping the events before it there.
+    /// to its block by the frame index and skipping the events before it there. A format 1.0
+    /// file is read again from its start up to that event.
     public func seek(toEvent index: UInt64) throws(TraceFormatError) {
+        if splitter != nil {
+            try rewind()
+            var event = TraceEvent(kind: EventKind(rawValue: 0), pid: 0)
+            while true {
+                guard try nextSplit(into: &event) else {
+                    throw TraceFormatError(.usage, offset: input.offset, "event \(index) is past the end of the trace")
+                }
+                if returned > index { break }
+            }
+            peeked = event  // event `index`: handed out again by the next read
+            returned -= 1
+            return
+        }
         guard let blocks = blockIndex else {
             throw TraceFormatError(.noIndex, offset: input.offset, "this trace has no frame index to seek with")
         }
@@ -361,5 +442,23 @@ public final class TraceReader {
         }
         try seek(toBlock: lo)
         while eventsRead < index { _ = try next() }
+    }
+
+    /// Positions the reader at its first event, as if just opened.
+    private func rewind() throws(TraceFormatError) {
+        guard input.seekable else {
+            throw TraceFormatError(
+                .noIndex, offset: input.offset, "this trace is a stream: it cannot be read again from its start")
+        }
+        try input.seek(to: firstFrameOffset)
+        inBlock = false
+        storedRead = 0
+        blocksRead = 0
+        rawBytesRead = 0
+        stop = .reading
+        if splitter != nil { splitter = SkipSearchSplitter() }
+        returned = 0
+        deferredError = nil
+        peeked = nil
     }
 }

@@ -138,7 +138,6 @@ package final class TraceSQLLoader {
             switch e.kind {
             case .receive: timeoutArg = 0
             case .sendReceiveSkipSearchReturn: timeoutArg = 1
-            case .sendReceiveSkipSearch where e.isCombinedSkipSearch: timeoutArg = 1
             default: return
             }
             let outcome: String

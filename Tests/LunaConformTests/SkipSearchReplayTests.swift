@@ -1,6 +1,7 @@
 import ConformanceKit
 import Foundation
 import LunaRuntime
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -71,27 +72,6 @@ struct SkipSearchReplayTests {
             .map { TraceSource.events($0.1, name: $0.0) }
     }
 
-    /// The same calls in the format 1.0 form: each send half and its return merged into one
-    /// event at the return's place; a send half without a return left out.
-    static func combinedForm(_ events: [TraceEvent]) -> [TraceEvent] {
-        var halves: [UInt64: TraceEvent] = [:]
-        var out: [TraceEvent] = []
-        for e in events {
-            if e.kind == .sendReceiveSkipSearch, e.result.trapReason == nil {
-                halves[e.pid] = e
-            } else if e.kind == .sendReceiveSkipSearchReturn, let half = halves.removeValue(forKey: e.pid) {
-                out.append(
-                    TraceEvent(
-                        kind: .sendReceiveSkipSearch, pid: e.pid, start: half.start, end: e.end,
-                        args: [half.args.at(0) ?? 0, half.args.at(1) ?? 0, Int64(bitPattern: e.message)],
-                        message: half.message, result: e.result))
-            } else {
-                out.append(e)
-            }
-        }
-        return out
-    }
-
     @Test("the recorded scenarios have send halves before the receives of their requests")
     func scenariosAreCausal() {
         for source in [Self.pingPong(), Self.lateReply(), Self.killedWhileWaiting()] {
@@ -119,19 +99,43 @@ struct SkipSearchReplayTests {
         #expect(report.allPassed, "\(report.text())")
     }
 
-    @Test("format 1.0 combined skip-search events still replay")
-    func combinedFormStillReplays() {
+    @Test("format 1.0 files, whose skip-search calls are one combined event each, still replay")
+    func combinedFormStillReplays() throws {
         let traces = [
             ("ping-pong", Self.pingPong()), ("late-reply", Self.lateReply()), ("stale-reply", ScenarioTraces.skipSearch()),
         ]
-        .map { ($0.0 + " (1.0)", Self.combinedForm($0.1)) }
+        .map { ($0.0 + " (1.0)", FormatOneZero.combinedForm($0.1)) }
+        var paths: [String] = []
+        defer { for p in paths { try? FileManager.default.removeItem(atPath: p) } }
         for (_, events) in traces {
-            #expect(events.contains { $0.isCombinedSkipSearch })
+            #expect(events.contains { $0.kind == .sendReceiveSkipSearch && $0.result.value != nil })
             #expect(!events.contains { $0.kind == .sendReceiveSkipSearchReturn })
+            paths.append(try FormatOneZero.write(events))
         }
-        let sources = traces.map { TraceSource.events($0.1, name: $0.0) }
-        let report = TestSupport.replay(sources, TestSupport.builtinAdapter(), callTimeout: 3)
+        let report = TestSupport.replay(paths.map { TraceSource.file($0) }, TestSupport.builtinAdapter(), callTimeout: 3)
         #expect(report.allPassed, "\(report.text())")
+    }
+
+    @Test("every corpus trace with skip-search calls, rewritten as format 1.0, replays on both adapters")
+    func corpusAsFormatOneZero() throws {
+        var paths: [String] = []
+        defer { for p in paths { try? FileManager.default.removeItem(atPath: p) } }
+        let m = try CorpusSupport.manifest()
+        for entry in m.entries {
+            let (_, events) = try CorpusSupport.events(of: m.path(of: entry))
+            let old = FormatOneZero.combinedForm(events)
+            let combined = old.filter { $0.kind == .sendReceiveSkipSearch && $0.result.value != nil }.count
+            guard combined > 0 else { continue }
+            paths.append(try FormatOneZero.write(old))
+            let (read, stop) = try FormatOneZero.read(paths.last!)
+            #expect(read.count == old.count + combined, "\(entry.file): \(stop)")
+        }
+        #expect(paths.count >= 5)
+        let sources = paths.map { TraceSource.file($0) }
+        for adapter in [TestSupport.builtinAdapter(), TestSupport.pythonAdapter] {
+            let report = TestSupport.replay(sources, adapter, callTimeout: 3)
+            #expect(report.allPassed, "\(report.text())")
+        }
     }
 
     @Test("R-RECV-7: a skip-search that searches the queue is reported at its return event")

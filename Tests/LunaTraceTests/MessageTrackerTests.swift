@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TraceFormat
 
@@ -71,14 +72,14 @@ struct MessageTrackerTests {
         #expect(peak <= 66)
     }
 
-    @Test("send_receive_skip_search sends the request and receives the reply (R-RECV-7)")
-    func skipSearch() {
+    @Test("a format 1.0 send_receive_skip_search, read by TraceReader, sends the request and receives the reply (R-RECV-7)")
+    func skipSearch() throws {
         var s = ScenarioBuilder()
         s.spawn(parent: 0, child: 1, entry: "client")
         s.spawn(parent: 0, child: 2, entry: "server")
         let request = s.create(1, tag: 42)
         let callStart = s.now
-        // As LunaRuntime records it: the request's send is recorded with the call's event,
+        // As format 1.0 recorded it: the request's send is recorded with the call's event,
         // when the reply arrives, so the server's receive of the request comes first.
         s.advance(ms: 1)
         s.receive(2, request, waitMs: 1)
@@ -89,10 +90,21 @@ struct MessageTrackerTests {
             TraceEvent(
                 kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
                 args: [2, 100, Int64(reply)], message: request, result: .value(0)))
+        // The reader hands the call out as a send half before that receive and a return.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("luna-1.0-\(UUID().uuidString).trace")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let writer = try TraceWriter(
+            path: file.path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0))
+        for e in s.events { writer.record(e) }
+        try writer.close()
+        let events = Array(try TraceReader(path: file.path).events())
+        let halves = events.filter { $0.kind == .sendReceiveSkipSearch }
+        let returns = events.filter { $0.kind == .sendReceiveSkipSearchReturn }
+        #expect(halves.count == 1 && returns.count == 1)
         var ended: [MessageID: MessageLife] = [:]
         let tracker = MessageTracker()
         tracker.onLifeEnded = { ended[$0.id] = $0 }
-        for e in s.events { tracker.observe(e) }
+        for e in events { tracker.observe(e) }
         tracker.finish()
         #expect(ended[request]?.hops.count == 1)
         #expect(ended[request]?.hops.first?.send?.to == 2)
@@ -103,7 +115,7 @@ struct MessageTrackerTests {
         #expect(tracker.processes[1]?.mailboxDepth == 0)
         #expect(tracker.processes[2]?.mailboxDepth == 0)
         let lint = LostMessageLint()
-        for e in s.events { lint.observe(e) }
+        for e in events { lint.observe(e) }
         lint.finish()
         #expect(lint.total == 0)
     }
