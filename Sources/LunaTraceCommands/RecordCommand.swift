@@ -11,15 +11,15 @@ import Glibc
 import Darwin
 #endif
 
-/// `luna-trace record GUEST.wasm [--entry NAME] [-o FILE] [-- ARGS…]`: runs a guest with tracing.
+/// `luna-trace record GUEST.wasm [--entry NAME] [--param V]… [-o FILE] [-- ARGS…]`: runs a guest with tracing.
 public struct RecordCommand: StreamingCommand {
     public static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Run a WebAssembly guest under LunaRuntime and record its trace.",
         discussion: """
             Runs export --entry of GUEST (a .wasm binary, or a .wat text module)
-            as the first process, with ARGS as its WASI arguments (after the
-            program name), recording every host call and lifecycle change of it
+            as the first process, with the --param values as its parameters and
+            ARGS as its WASI arguments (after the program name), recording every host call and lifecycle change of it
             and of the processes it spawns. When the first process ends, the
             others get --grace seconds to finish; then the trace is closed. Where
             the trace went and how many events it holds is printed on stderr.
@@ -49,6 +49,9 @@ public struct RecordCommand: StreamingCommand {
 
     @Option(help: "The exported function to run.")
     var entry: String = "_start"
+
+    @Option(name: .customLong("param"), help: EntryParameters.help)
+    var params: [String] = []
 
     @Option(name: .shortAndLong, help: "Where to write the trace ('-' for standard output).")
     var output: String = "luna.trace"
@@ -109,9 +112,11 @@ public struct RecordCommand: StreamingCommand {
             )
             throw ArgumentParser.ExitCode(Self.cannotLoad)
         }
+        let values = try EntryParameters.parse(params, entry: entry, module: module, name: guest, io: io)
 
         var metadata = ["guest": guest, "entry": entry]
         if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
+        if !params.isEmpty { metadata["params"] = params.joined(separator: " ") }
         let header = TraceHeader(
             producer: "luna-trace record", clock: "monotonic",
             wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
@@ -142,7 +147,7 @@ public struct RecordCommand: StreamingCommand {
         let pid: ProcessID
         do {
             pid = try environment.spawnGuest(
-                module: module, entry: entry,
+                module: module, entry: entry, params: values,
                 options: GuestOptions(output: guestOutput, arguments: [Paths.baseName(guest)] + arguments))
         } catch {
             io.err.line("luna-trace: \(guest): \(error)")

@@ -39,6 +39,9 @@ public struct RunCommand: StreamingCommand {
     @Option(help: "The exported function to run.")
     var entry: String = "_start"
 
+    @Option(name: .customLong("param"), help: EntryParameters.help)
+    var params: [String] = []
+
     @Option(name: .customLong("flight-recorder"), help: FlightRecording.help)
     var flightRecorder: ByteSize?
 
@@ -76,11 +79,13 @@ public struct RunCommand: StreamingCommand {
     package func run(io: CommandIO, output guestOutput: any GuestOutput) throws {
         defer { io.flush() }
         let (loaded, preopens) = try GuestProgram.prepare(module: module, directories: directories, io: io)
+        let values = try EntryParameters.parse(params, entry: entry, module: loaded, name: module, io: io)
         var writer: TraceWriter?
         var flight: FlightRecording?
         if let output {
             var metadata = ["guest": module, "entry": entry]
             if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
+            if !params.isEmpty { metadata["params"] = params.joined(separator: " ") }
             let header = TraceHeader(
                 producer: "luna-trace run", clock: "monotonic",
                 wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
@@ -101,7 +106,7 @@ public struct RunCommand: StreamingCommand {
         let pid: ProcessID
         do {
             pid = try environment.spawnGuest(
-                module: loaded, entry: entry,
+                module: loaded, entry: entry, params: values,
                 options: GuestOptions(
                     output: guestOutput, arguments: [Paths.baseName(module)] + arguments,
                     environment: GuestProgram.hostEnvironment(), preopenedDirectories: preopens,

@@ -54,6 +54,44 @@ struct EndToEndTests {
         #expect(missing.err.contains("no exported function 'nope'"))
     }
 
+    @Test("record and run pass --param values to the entry, typed by its signature, and reject ones that do not fit")
+    func entryParameters() throws {
+        let dir = try TraceFixtures.directory()
+        let guest = dir.appendingPathComponent("params.wat")
+        // Exits with a + low(b) + the vector's first byte: the status shows what arrived.
+        try """
+        (module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (func (export "sum") (param $a i32) (param $b i64) (param $v v128)
+            (call $exit (i32.add (i32.add (local.get $a) (i32.wrap_i64 (local.get $b)))
+                                 (i8x16.extract_lane_u 0 (local.get $v))))))
+        """.write(to: guest, atomically: true, encoding: .utf8)
+        let trace = dir.appendingPathComponent("params.trace")
+        let ok = TraceFixtures.run([
+            "record", guest.path, "--entry", "sum", "--param", "3", "--param", "0x10", "--param", "0x0102", "-o", trace.path,
+        ])
+        #expect(ok.code == 3 + 16 + 2, "\(ok.err)")
+        let reader = try TraceReader(path: trace.path)
+        #expect(reader.header.metadata["params"] == "3 0x10 0x0102")
+        let run = TraceFixtures.run(["run", "--entry", "sum", "--param=-1", "--param", "5", "--param", "0x1", guest.path])
+        #expect(run.code == 5, "\(run.err)")
+
+        let few = TraceFixtures.run(["record", guest.path, "--entry", "sum", "--param", "3", "-o", trace.path])
+        #expect(few.code == 64)
+        #expect(few.err.contains("entry 'sum' takes (i32, i64, v128); 1 --param value given"), "\(few.err)")
+        let wide = TraceFixtures.run([
+            "run", "--entry", "sum", "--param", "4294967296", "--param", "0", "--param", "0x0", guest.path,
+        ])
+        #expect(wide.code == 64)
+        #expect(wide.err.contains("--param 4294967296 is not a valid i32 (parameter 1 of 'sum' (i32, i64, v128))"), "\(wide.err)")
+        let vector = TraceFixtures.run([
+            "run", "--entry", "sum", "--param", "0", "--param", "0", "--param", "0x" + String(repeating: "1", count: 33),
+            guest.path,
+        ])
+        #expect(vector.code == 64)
+    }
+
     @Test("flow follows a message that carried a resource between runtime processes (R-RES-2, R-RES-5)")
     func flowWithResource() async throws {
         let dir = try TraceFixtures.directory()
