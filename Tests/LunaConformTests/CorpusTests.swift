@@ -105,10 +105,18 @@ struct CorpusTests {
         let dir = (try CorpusSupport.manifest()).directory + "/corpus/"
         for (fault, traces) in Self.faultCatchers {
             let sources = traces.map { TraceSource.file(dir + $0 + ".trace") }
-            let report = try await offPool {
-                try CorpusSupport.replay(sources, TestSupport.builtinAdapter([fault]), callTimeout: 1)
+            // A fault seen only in timing (a timeout fired at a tenth of its time) is judged with
+            // a tolerance that grows with the lag the replay observes; on a machine starved by
+            // other jobs one replay may see no difference, so it gets up to three.
+            let attempts = fault == "early-timeout" ? 3 : 1
+            var caught = false
+            for _ in 0..<attempts where !caught {
+                let report = try await offPool {
+                    try CorpusSupport.replay(sources, TestSupport.builtinAdapter([fault]), callTimeout: 1)
+                }
+                caught = !report.allPassed
             }
-            #expect(!report.allPassed, "fault \(fault) was not caught by \(traces)")
+            #expect(caught, "fault \(fault) was not caught by \(traces) in \(attempts) replay(s)")
         }
     }
 
