@@ -39,12 +39,14 @@ public struct VerifyCommand: StreamingCommand {
         var firstBackwards: UInt64?
         var unknownKinds: Set<UInt16> = []
         var lastEnd: UInt64 = 0
+        var skipSearchReturns = 0
         let outcome = try TraceFileReading.read(file, io: io, reportStop: false) { event in
             if event.end < event.start {
                 backwards += 1
                 if firstBackwards == nil { firstBackwards = backwards }
             }
             if !event.kind.isKnown { unknownKinds.insert(event.kind.rawValue) }
+            if event.kind == .sendReceiveSkipSearchReturn { skipSearchReturns += 1 }
             lastEnd = max(lastEnd, event.end)
         }
         let out = io.out
@@ -57,6 +59,12 @@ public struct VerifyCommand: StreamingCommand {
             if let window = h.window { out.line(WindowText.line(window)) }
         }
         out.line("events read: \(outcome.events)   span: \(TimeText.duration(lastEnd))")
+        if let h = outcome.header, h.formatMajor == 1, h.formatMinor == 0, skipSearchReturns > 0 {
+            out.line(
+                "note: format 1.0 stores each send_receive_skip_search call as one event; the reader split "
+                    + "\(skipSearchReturns) such event\(skipSearchReturns == 1 ? "" : "s") into a send half and a return "
+                    + "(docs/TRACE_FORMAT.md, section 8)")
+        }
         if !unknownKinds.isEmpty {
             out.line(
                 "note: \(unknownKinds.count) event kind(s) unknown to this version: "
