@@ -23,7 +23,9 @@ struct SkipSearchTraceTests {
             case .send where e.result.trapReason == nil && e.message != 0:
                 sentAt[e.message] = i
             case .sendReceiveSkipSearch where e.result.trapReason == nil && e.message != 0:
-                #expect(e.result.value == nil || e.kind != .sendReceiveSkipSearch, "event #\(i) is a format 1.0 combined event", sourceLocation: sourceLocation)
+                #expect(
+                    e.result.value == nil, "event #\(i) is a format 1.0 combined event",
+                    sourceLocation: sourceLocation)
                 sentAt[e.message] = i
             case .linkDied where e.args.at(2) == 0 && e.message != 0:
                 sentAt[e.message] = i
