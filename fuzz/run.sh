@@ -58,7 +58,7 @@ for target in "${targets[@]}"; do
                 sed '/^import LunaSupport$/d' "$f" > "$out/src/trace-format/$(basename "$f")"
             done
             build "$target" "$out"/src/trace-format/*.swift Sources/LunaSupport/*.swift fuzz/TraceReaderFuzz.swift
-            cp traces/corpus/*.trace "$seeds/"
+            cp traces/corpus/*.trace Tests/Golden/inputs/*.trace "$seeds/"  # with a format 1.0 file and a window
             options=(-max_len=262144)
             ;;
         adapter-protocol)

@@ -31,6 +31,10 @@ struct ReplayGoldenTests {
         Case(name: "res_take.push-off-by-one-json", traces: ["res_take"], faults: ["push-off-by-one"], json: true),
         Case(name: "res_take.take-other-slot", traces: ["res_take"], faults: ["take-other-slot"], json: false),
         Case(name: "timeout_race.duplicate-message", traces: ["timeout_race"], faults: ["duplicate-message"], json: false),
+        Case(name: "request_reply-1.0.pass", traces: ["request_reply-1.0"], faults: [], json: false),
+        Case(
+            name: "request_reply-1.0.skip-search-searches-queue", traces: ["request_reply-1.0"],
+            faults: ["skip-search-searches-queue"], json: false),
     ]
 
     /// Runs the replay from the package root, so the trace names in the output are relative.
