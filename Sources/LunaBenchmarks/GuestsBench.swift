@@ -250,27 +250,20 @@ public struct GuestsBench: ParsableCommand {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
-    /// What a full pool of idle prepared instances holds: resident memory and mappings, for a
-    /// module of its own loaded from `bytes`.
+    /// The resident memory a full pool of idle prepared instances holds, for a module of its
+    /// own loaded from `bytes`.
     func idlePoolCost(_ bytes: [UInt8]) throws {
         let module = try GuestModule(bytes: bytes, name: "large.wasm", memoryImages: true, pooling: true)
         guard let pool = module.pool else { return }
-        let resident = Self.residentBytes(), mappings = Self.mappingCount()
+        let resident = Self.residentBytes()
         pool.fill()
         let deadline = MonotonicClock.deadline(after: 30)
         while pool.readyCount < pool.capacity, MonotonicClock.now() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-        let count = max(pool.readyCount, 1)
         Self.say(
             String(
-                format: "  idle pooled instance:                 %8.2f MiB resident, %.1f mappings (%d idle)",
-                Double(Self.residentBytes() - resident) / Double(count) / 1_048_576,
-                Double(Self.mappingCount() - mappings) / Double(count), pool.readyCount))
-    }
-
-    /// Lines of /proc/self/maps (the process's mappings).
-    static func mappingCount() -> Int {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return 0 }
-        return maps.split(separator: "\n").count
+                format: "  idle pooled instance:                 %8.2f MiB resident (%d idle)",
+                Double(Self.residentBytes() - resident) / Double(max(pool.readyCount, 1)) / 1_048_576,
+                pool.readyCount))
     }
 
     /// How many processes took a prepared instance since `since` (nothing without a pool).
