@@ -255,15 +255,31 @@ public struct GuestsBench: ParsableCommand {
     func idlePoolCost(_ bytes: [UInt8]) throws {
         let module = try GuestModule(bytes: bytes, name: "large.wasm", memoryImages: true, pooling: true)
         guard let pool = module.pool else { return }
-        let resident = Self.residentBytes()
+        let resident = Self.residentBytes(), mappings = Self.mappingCount()
         pool.fill()
         let deadline = MonotonicClock.deadline(after: 30)
         while pool.readyCount < pool.capacity, MonotonicClock.now() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let count = Double(max(pool.readyCount, 1))
         Self.say(
             String(
-                format: "  idle pooled instance:                 %8.2f MiB resident (%d idle)",
-                Double(Self.residentBytes() - resident) / Double(max(pool.readyCount, 1)) / 1_048_576,
-                pool.readyCount))
+                format: "  idle pooled instance:                 %8.2f MiB resident, %.1f mappings (%d idle)",
+                Double(Self.residentBytes() - resident) / count / 1_048_576,
+                Double(Self.mappingCount() - mappings) / count, pool.readyCount))
+    }
+
+    /// The process's mappings: lines of /proc/self/maps, read to its end (procfs files report
+    /// no size).
+    static func mappingCount() -> Int {
+        let fd = open("/proc/self/maps", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var lines = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return lines }
+            for i in 0..<n where buffer[i] == UInt8(ascii: "\n") { lines += 1 }
+        }
     }
 
     /// How many processes took a prepared instance since `since` (nothing without a pool).
