@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LunaRuntime
 import LunaSupport
+import Synchronization
 import TraceFormat
 
 /// `luna-bench guests`: the figures real lunatic programs depend on, measured on a large
@@ -20,6 +21,9 @@ public struct GuestsBench: ParsableCommand {
     @Option(help: "Single-page memory.grow calls.") var grows = 1000
     @Option(help: "Looping guests killed.") var loops = 10
     @Option(help: "Blocked guests killed at once.") var blocked = 10_000
+    @Flag(inversion: .prefixedNo, help: "Spawns take instances prepared in the background (InstancePool).")
+    var pool = true
+    @Option(help: "Nice value of the thread that prepares pooled instances (0 to 19).") var prepareNice: Int32 = 19
 
     public init() {}
 
@@ -30,8 +34,9 @@ public struct GuestsBench: ParsableCommand {
             String(
                 format: "large guest: %d bytes, %d functions, %d MiB data (clang %.1f s)",
                 bytes.count, functions, dataMib, Double(MonotonicClock.now() - t0) / 1e9))
+        InstancePreparer.niceness.store(prepareNice, ordering: .relaxed)
         let t1 = MonotonicClock.now()
-        let module = try GuestModule(bytes: bytes, name: "large.wasm")
+        let module = try GuestModule(bytes: bytes, name: "large.wasm", memoryImages: true, pooling: pool)
         Self.say(String(format: "  load (parse + validate once):         %8.1f ms", Double(MonotonicClock.now() - t1) / 1e6))
         try spawnLatency(module)
         try chainOfSpawns(module)
@@ -39,6 +44,7 @@ public struct GuestsBench: ParsableCommand {
         try memoryGrowth(module)
         try killLooping(module)
         try killBlocked()
+        if pool { try idlePoolCost(bytes) }
     }
 
     // MARK: figures
@@ -46,6 +52,7 @@ public struct GuestsBench: ParsableCommand {
     /// Spawn → the child's first host call: `spawn_children` spawns `first_call` children one
     /// at a time; per child, from the parent's `spawn` event to the child's `process_id` event.
     func spawnLatency(_ module: GuestModule) throws {
+        let takenBefore = module.pool?.takenCount ?? 0
         let trace = TraceCollector()
         let env = Environment(trace: trace)
         let pid = try env.spawnGuest(
@@ -66,12 +73,14 @@ public struct GuestsBench: ParsableCommand {
             String(
                 format:
                     "  spawn → child's first host call:      %8.3f ms median, %.3f p90, %.3f max (%d children; goal ≤ 1 ms median)",
-                Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.9), latencies.max() ?? 0, latencies.count))
+                Self.percentile(latencies, 0.5), Self.percentile(latencies, 0.9), latencies.max() ?? 0, latencies.count)
+                + Self.pooled(module, since: takenBefore))
     }
 
     /// `chain` guests each spawning the next: from the host's spawn until the last one's
     /// message reaches a native receiver.
     func chainOfSpawns(_ module: GuestModule) throws {
+        let takenBefore = module.pool?.takenCount ?? 0
         let env = Environment()
         let root = env.spawn(entry: "root") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
         let t0 = MonotonicClock.now()
@@ -83,7 +92,9 @@ public struct GuestsBench: ParsableCommand {
         }
         let seconds = Double(MonotonicClock.now() - t0) / 1e9
         _ = env.waitUntilAllExited(timeout: 60)
-        Self.say(String(format: "  %d recursive guest spawns:           %8.3f s (goal ≤ 1 s)", chain, seconds))
+        Self.say(
+            String(format: "  %d recursive guest spawns:           %8.3f s (goal ≤ 1 s)", chain, seconds)
+                + Self.pooled(module, since: takenBefore))
     }
 
     /// The time between a panicking guest's message (its `fd_write` returning) and its `trap`.
@@ -237,6 +248,44 @@ public struct GuestsBench: ParsableCommand {
     /// Prints a line at once (unbuffered), so each figure shows as soon as it is measured.
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// The resident memory a full pool of idle prepared instances holds, for a module of its
+    /// own loaded from `bytes`.
+    func idlePoolCost(_ bytes: [UInt8]) throws {
+        let module = try GuestModule(bytes: bytes, name: "large.wasm", memoryImages: true, pooling: true)
+        guard let pool = module.pool else { return }
+        let resident = Self.residentBytes(), mappings = Self.mappingCount()
+        pool.fill()
+        let deadline = MonotonicClock.deadline(after: 30)
+        while pool.readyCount < pool.capacity, MonotonicClock.now() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let count = Double(max(pool.readyCount, 1))
+        Self.say(
+            String(
+                format: "  idle pooled instance:                 %8.2f MiB resident, %.1f mappings (%d idle)",
+                Double(Self.residentBytes() - resident) / count / 1_048_576,
+                Double(Self.mappingCount() - mappings) / count, pool.readyCount))
+    }
+
+    /// The process's mappings: lines of /proc/self/maps, read to its end (procfs files report
+    /// no size).
+    static func mappingCount() -> Int {
+        let fd = open("/proc/self/maps", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var lines = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return lines }
+            for i in 0..<n where buffer[i] == UInt8(ascii: "\n") { lines += 1 }
+        }
+    }
+
+    /// How many processes took a prepared instance since `since` (nothing without a pool).
+    static func pooled(_ module: GuestModule, since: Int) -> String {
+        guard let pool = module.pool else { return "" }
+        return " [\(pool.takenCount - since) from the pool]"
     }
 
     static func percentile(_ values: [Double], _ p: Double) -> Double {

@@ -27,6 +27,18 @@ struct LargeGuestTests {
         #expect(await env.waitForExit(of: pid, timeout: 120) == .normal)
     }
 
+    @Test("an instance the pool prepared holds the data segment and runs the guest")
+    func pooled() async throws {
+        let module = try Self.module.get()
+        let pool = try #require(module.pool)
+        #expect(pool.prepareNow())
+        let taken = pool.takenCount
+        let env = Environment()
+        let pid = try env.spawnGuest(module: module, entry: "check_data")
+        #expect(await env.waitForExit(of: pid, timeout: 120) == .normal)
+        #expect(pool.takenCount == taken + 1)
+    }
+
     @Test("a guest spawns children from its own module; every child runs the same loaded module")
     func spawnChildren() async throws {
         let module = try Self.module.get()

@@ -34,6 +34,9 @@ public final class GuestModule: Resource {
     /// The initialised memory every instance maps, when the module's layout allows one
     /// (`MemoryImageLayout`); nil: instantiation copies the data segments.
     package let memoryImage: MemoryImage?
+    /// Instances prepared ahead of the processes that take them (`InstancePool`): only for
+    /// modules with a memory image (no start function, memory a constant of the module).
+    package let pool: InstancePool?
 
     /// Loads a module from its binary form.
     public convenience init(bytes: [UInt8], name: String = "module") throws(GuestModuleError) {
@@ -42,7 +45,13 @@ public final class GuestModule: Resource {
 
     /// Loads a module from its binary form; `memoryImages: false` always copies data segments
     /// at instantiation (the reference the image path is compared with).
-    package init(bytes: [UInt8], name: String, memoryImages: Bool) throws(GuestModuleError) {
+    package convenience init(bytes: [UInt8], name: String, memoryImages: Bool) throws(GuestModuleError) {
+        try self.init(bytes: bytes, name: name, memoryImages: memoryImages, pooling: true)
+    }
+
+    /// Loads a module; `pooling: false` gives it no instance pool, so that every process
+    /// instantiates it on its own thread (what the pool is compared with).
+    package init(bytes: [UInt8], name: String, memoryImages: Bool, pooling: Bool) throws(GuestModuleError) {
         let binary = GuestModule.withoutCustomSections(bytes)
         let loaded: (Module, importTypes: [String: FunctionType], exportTypes: [String: FunctionType])
         var image: MemoryImage?
@@ -62,12 +71,14 @@ public final class GuestModule: Resource {
         self.byteCount = bytes.count
         self.wasm = module
         self.memoryImage = image
+        self.pool = pooling ? image.map { InstancePool(initialMemoryBytes: $0.initialBytes) } : nil
         self.exportTypes = exportTypes
         self.importTypes = importTypes
         self.exportedFunctions = module.exports.compactMap { export in
             if case .function = export.descriptor { return export.name }
             return nil
         }
+        pool?.module = self
     }
 
     /// Loads a module from a file: WebAssembly text when its name ends in `.wat`, else a

@@ -24,10 +24,11 @@ extension GuestProcess {
         }
     }
 
-    /// A store for this process with its config's memory and fuel limits.
-    package func makeLimitedStore() -> Store {
+    /// Gives `store` (new, or prepared by the module's pool and never run) this process's
+    /// memory and fuel limits. WasmKit reads the store's limiter at each `memory.grow`; the
+    /// initial memory, which it checks at instantiation, is checked by `InstancePool.take`.
+    package func applyLimits(to store: Store) {
         let settings = config.settings
-        let store = Store(engine: GuestEngine.makeProcessEngine())
         if settings.maxFuel != 0 {
             let (budget, overflow) = settings.maxFuel.multipliedReportingOverflow(by: Self.instructionsPerFuelUnit)
             store.fuel = Fuel(remaining: overflow ? .max : budget)
@@ -35,7 +36,6 @@ extension GuestProcess {
         if settings.maxMemory < UInt64(Int.max) {
             store.resourceLimiter = GuestMemoryLimiter(maxBytes: Int(settings.maxMemory))
         }
-        return store
     }
 }
 

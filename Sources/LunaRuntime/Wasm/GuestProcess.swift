@@ -4,10 +4,11 @@ import WasmKit
 /// One running guest: its WasmKit store and instance, bound to the process's `ProcessContext`.
 ///
 /// Lives on the process's own thread (created by `Environment.spawnThread`); every host function
-/// of the instance runs on that thread and calls the context's blocking operations.
+/// of the instance runs on that thread and calls the context's blocking operations. The
+/// instance is made on that thread too, or taken ready from the module's `InstancePool`.
 package final class GuestProcess: @unchecked Sendable {
-    // @unchecked Sendable: an instance is created, used and dropped on its process thread only
-    // (the host-function closures that capture it run on that thread, inside `run`).
+    // @unchecked Sendable: a process is created, used and dropped on its process thread only
+    // (the host functions reach it through the instance's `GuestBinding`, inside `run`).
 
     /// The process's lunatic operations.
     package let context: ProcessContext
@@ -35,16 +36,21 @@ package final class GuestProcess: @unchecked Sendable {
     @inline(__always)
     package var tracing: Bool { context.trace != nil }
 
-    /// Instantiates the module and runs export `entry` with `params` to completion.
+    /// Instantiates the module (or takes an instance its pool prepared) and runs export `entry`
+    /// with `params` to completion.
     ///
     /// Throws `LunaTrap` when the guest traps (the process fails with that reason) and lets
     /// `ProcessTerminated` through when the process is killed or dies from a link while blocked.
     package func run(entry: String, params: [GuestValue]) throws {
-        // `memory` refers to the store, whose host functions refer to this process: dropping
-        // it at the end breaks that cycle, so the store and its memory are freed with the last
-        // reference to the store (the context's, after the exit).
-        defer { closeWASI(); releaseRegistryIfHeld(); memory = nil }
-        let store = makeLimitedStore()  // the config's max_memory / max_fuel (GuestProcess+ProcessConfig)
+        let prepared = module.pool?.take(maxMemory: config.settings.maxMemory)
+        let binding = prepared?.binding ?? GuestBinding()
+        binding.process = self
+        // `memory` refers to the store, whose host functions refer to this process through the
+        // binding: clearing both at the end breaks that cycle, so the store and its memory are
+        // freed with the last reference to the store (the context's, after the exit).
+        defer { closeWASI(); releaseRegistryIfHeld(); memory = nil; binding.process = nil }
+        let store = prepared?.store ?? Store(engine: GuestEngine.makeProcessEngine())
+        applyLimits(to: store)  // the config's max_memory / max_fuel (GuestProcess+ProcessConfig)
         context.releasedAfterExit = store  // freed once the exit is visible
         // A kill or link death while WebAssembly runs stops it at its next fuel charge.
         let target = GuestInterrupter.Target(store: store)
@@ -61,12 +67,18 @@ package final class GuestProcess: @unchecked Sendable {
         }
         if dying { throw ProcessTerminated() }
         let instance: Instance
-        do {
-            instance = try module.instantiate(store: store, imports: makeImports(store: store)).instance
-        } catch {
-            throw guestFailure(error)
+        if let prepared {
+            instance = prepared.instance
+            memory = prepared.memory
+        } else {
+            do {
+                let imports = Self.makeImports(module: module, store: store, binding: binding)
+                instance = try module.instantiate(store: store, imports: imports).instance
+            } catch {
+                throw guestFailure(error)
+            }
+            memory = instance.exports[memory: "memory"]
         }
-        if memory == nil { memory = instance.exports[memory: "memory"] }
         guard let function = instance.exports[function: entry] else {
             throw guestFailure(message: "Function '\(entry)' not found")
         }
@@ -83,37 +95,6 @@ package final class GuestProcess: @unchecked Sendable {
         } catch {
             throw guestFailure(error)
         }
-    }
-
-    /// Binds every import of the module to this process.
-    private func makeImports(store: Store) -> Imports {
-        var imports = Imports()
-        for imp in module.wasm.imports {
-            if let definition = HostFunctionCatalog.definition(module: imp.module, name: imp.name) {
-                let body = definition.body
-                let function = Function(
-                    store: store, parameters: definition.type.parameters, results: definition.type.results
-                ) { caller, params, results in
-                    if self.memory == nil { self.memory = caller.instance?.exports[memory: "memory"] }
-                    self.context.waitForTraceWriter()
-                    try body(self, HostCall(params: params, results: results))
-                }
-                imports.define(module: imp.module, name: imp.name, function)
-            } else if HostFunctionCatalog.isUnsupportedWASI(module: imp.module, name: imp.name),
-                case .function = imp.descriptor,
-                let type = module.importedFunctionType(module: imp.module, name: imp.name)
-            {
-                let name = imp.name
-                let function = Function(store: store, parameters: type.parameters, results: type.results) {
-                    _, _, results in
-                    self.recordWASI(name, start: self.tracing ? self.context.now() : 0, args: [], errno: WASIErrno.nosys)
-                    results[0] = .i32(UInt32(WASIErrno.nosys))
-                }
-                imports.define(module: imp.module, name: imp.name, function)
-            }
-            // Anything else was rejected when the module was loaded.
-        }
-        return imports
     }
 
     /// Turns an error out of instantiation or guest execution into the process's end.

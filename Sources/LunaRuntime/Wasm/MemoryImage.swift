@@ -41,6 +41,8 @@ package final class MemoryImage: @unchecked Sendable {
     package let memoryExport: String
     /// The page-aligned range of memory offsets the image covers (empty when all its bytes are 0).
     package let span: Range<Int>
+    /// The memory's initial size in bytes.
+    package let initialBytes: Int
     private let file: Int32
 
     /// Writes the active segments of `layout` (bytes of `binary`) into a new anonymous file;
@@ -80,6 +82,7 @@ package final class MemoryImage: @unchecked Sendable {
         self.file = file
         self.span = low < high ? low..<high : 0..<0
         self.memoryExport = layout.memoryExport
+        self.initialBytes = layout.initialBytes
     }
 
     deinit { close(file) }
