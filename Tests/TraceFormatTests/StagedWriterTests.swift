@@ -156,7 +156,11 @@ import Testing
         for step in steps {
             switch step {
             case .record(let r, let payload):
-                if let payload { payload.withUnsafeBytes { staged.record(r, payload: $0) } } else { staged.record(r, payload: nil) }
+                if let payload {
+                    payload.withUnsafeBytes { staged.record(r, payload: $0) }
+                } else {
+                    staged.record(r, payload: nil)
+                }
                 recorded += 1
             case .event(let e):
                 staged.record(e)
@@ -170,7 +174,8 @@ import Testing
         #expect(summary.eventCount == recorded)
         let (a, b) = (try Self.bytes(stagedPath), try Self.bytes(directPath))
         #expect(a.count == b.count, "seed \(seed)")
-        #expect(a == b, "seed \(seed): the files differ from byte \(a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count)")
+        #expect(
+            a == b, "seed \(seed): the files differ from byte \(a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count)")
     }
 
     @Test("events recorded from several threads read back in each thread's order, nothing lost")
