@@ -144,7 +144,35 @@ import Testing
         let header = TraceHeader(
             producer: "staged writer test", wallClockStartNanos: rng.next(), timeUnitNanos: [1, 100, 1_000][rng.below(3)])
         let steps = Self.steps(&rng, length: 200 + rng.below(2_000), large: seed % 8 == 7)
+        let (staged, direct, summary) = try Self.record(steps, header: header, options: options)
+        #expect(summary.eventCount == UInt64(steps.filter { if case .flush = $0 { false } else { true } }.count))
+        #expect(staged.count == direct.count, "seed \(seed)")
+        #expect(
+            staged == direct,
+            "seed \(seed): the files differ from byte \(staged.indices.first { $0 >= direct.count || staged[$0] != direct[$0] } ?? staged.count)"
+        )
+    }
 
+    @Test("blocks also end by size (4 MiB of raw events) where direct encoding ends them")
+    func sizeCuts() throws {
+        var steps: [Step] = []
+        for i in 0..<12 {
+            var r = EventRecord(kind: .writeData, pid: UInt64(1 + i % 2), start: UInt64(i) * 1_000, result: 900_000)
+            r.append(900_000)
+            steps.append(.record(r, (0..<900_000).map { UInt8(truncatingIfNeeded: $0 &* (i + 3)) }))
+            steps.append(.event(TraceEvent(kind: .send, pid: 1, start: UInt64(i) * 1_000 + 5, tags: [1], message: UInt64(i))))
+        }
+        let (staged, direct, summary) = try Self.record(
+            steps, header: TraceHeader(producer: "size cuts"), options: .init(eventsPerBlock: 16_384))
+        #expect(summary.blockCount >= 3)
+        #expect(staged == direct)
+    }
+
+    /// Records `steps` through a `TraceWriter` and through `DirectWriter`; returns both files
+    /// and the writer's summary.
+    static func record(
+        _ steps: [Step], header: TraceHeader, options: TraceWriter.Options
+    ) throws -> (staged: [UInt8], direct: [UInt8], summary: TraceSummary) {
         let stagedPath = TraceSamples.temporaryPath(), directPath = TraceSamples.temporaryPath()
         defer {
             try? FileManager.default.removeItem(atPath: stagedPath)
@@ -152,7 +180,6 @@ import Testing
         }
         let staged = try TraceWriter(path: stagedPath, header: header, options: options)
         var direct = try DirectWriter(path: directPath, header: header, options: options)
-        var recorded: UInt64 = 0
         for step in steps {
             switch step {
             case .record(let r, let payload):
@@ -161,21 +188,14 @@ import Testing
                 } else {
                     staged.record(r, payload: nil)
                 }
-                recorded += 1
-            case .event(let e):
-                staged.record(e)
-                recorded += 1
+            case .event(let e): staged.record(e)
             case .flush: try staged.flush()
             }
             direct.apply(step)
         }
         let summary = try staged.close()
         try direct.close()
-        #expect(summary.eventCount == recorded)
-        let (a, b) = (try Self.bytes(stagedPath), try Self.bytes(directPath))
-        #expect(a.count == b.count, "seed \(seed)")
-        #expect(
-            a == b, "seed \(seed): the files differ from byte \(a.indices.first { $0 >= b.count || a[$0] != b[$0] } ?? a.count)")
+        return (try Self.bytes(stagedPath), try Self.bytes(directPath), summary)
     }
 
     @Test("events recorded from several threads read back in each thread's order, nothing lost")
