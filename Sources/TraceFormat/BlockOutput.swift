@@ -1,4 +1,5 @@
-/// Emptied block buffers kept for reuse, so a steady writer allocates (and page-faults) nothing.
+/// Emptied buffers (a writer's staged batches) kept for reuse, so a steady writer allocates (and
+/// page-faults) nothing.
 final class BytesPool: Sendable {
     private let buffers = Locked<[BlockBytes]>([])
     private let keep: Int
