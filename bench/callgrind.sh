@@ -9,6 +9,8 @@
 # valgrind 3.19 cannot read Swift 6.3's debug info, so it runs a `strip -g` copy of luna-bench.
 # Usage: bench/callgrind.sh [--no-build] [N]   (default N: 40000 events/messages; larger N can
 # exceed the workloads' 120 s limits under valgrind on a loaded machine)
+# LUNA_BENCH_BIN=path/to/luna-bench measures that binary instead (implies --no-build), e.g. a
+# release build in another scratch path or of another commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +20,12 @@ n="${1:-40000}"
 for tool in valgrind zstd strip; do
     command -v "$tool" >/dev/null || { echo "bench/callgrind.sh: $tool not found (apt-get install valgrind zstd binutils)" >&2; exit 1; }
 done
-if [[ $build == 1 ]]; then swift build -c release --product luna-bench >&2; fi
-bin="$(swift build -c release --show-bin-path)/luna-bench"
+if [[ -n "${LUNA_BENCH_BIN:-}" ]]; then
+    bin="$LUNA_BENCH_BIN"
+else
+    if [[ $build == 1 ]]; then swift build -c release --product luna-bench >&2; fi
+    bin="$(swift build -c release --show-bin-path)/luna-bench"
+fi
 [[ -x "$bin" ]] || { echo "bench/callgrind.sh: $bin not built (swift build -c release --product luna-bench)" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/luna-callgrind.XXXXXX)"
@@ -34,9 +40,11 @@ instructions() {
     awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 events() { awk '/^events / { print $2; exit }' "$work/out"; }
-# Inclusive instructions of the trace writer's background thread (BlockOutput.write: zstd and
-# write(2)) in the last run, so the producing threads' share can be told apart.
-writerIr() { callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | awk '/BlockOutputC5write/ && !seen { gsub(",", "", $1); print $1; seen = 1 }'; }
+# Inclusive instructions of the trace writer's background thread in the last run, so the
+# producing threads' share can be told apart: BlockAssembler.add (encoding the staged events,
+# zstd, write(2)), or in builds before the writer encoded, BlockOutput.write (zstd, write(2)).
+# The first match is the one with the most instructions: the writer's entry point.
+writerIr() { callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | awk '/BlockAssemblerC3add|BlockOutputC5write/ && !seen { gsub(",", "", $1); print $1; seen = 1 }'; }
 per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
 
 echo "== instructions per event (valgrind --tool=callgrind, N=$n and 2N; $(valgrind --version)) =="
@@ -50,7 +58,7 @@ for workload in one-way ping-pong; do
     de=$((e2 - e1))
     echo "P1 $workload: traced $(per $((i2 - i1)) $de) instructions/event, untraced $(per $((u2 - u1)) $de) per event-equivalent:" \
          "tracing adds $(per $(( (i2 - i1) - (u2 - u1) )) $de) instructions per traced event ($de events):" \
-         "$(per $((w2 - w1)) $de) on the writer's thread (zstd, write), $(per $(( (i2 - i1) - (u2 - u1) - (w2 - w1) )) $de) on the producing threads"
+         "$(per $((w2 - w1)) $de) on the writer's thread, $(per $(( (i2 - i1) - (u2 - u1) - (w2 - w1) )) $de) on the producing threads"
 done
 
 "$bin" workload record --count "$n" --trace "$work/small.trace" >/dev/null

@@ -18,9 +18,10 @@ enum FlightRecorderBench {
         return recorder
     }
 
-    /// The cost of recording one event on one thread, the lock and the encoding only, into a
-    /// TraceWriter (one big block, so no zstd in the loop; flushed between rounds) and into a
-    /// wrapped 64 MiB ring: best of 7 rounds of `events`, the two alternating.
+    /// The cost of recording one event on one thread into a TraceWriter (the lock and the copy
+    /// into its batch: its background queue encodes and compresses, on another CPU when one is
+    /// free; flushed between rounds) and into a wrapped 64 MiB ring (the lock and the encoding):
+    /// best of 7 rounds of `events`, the two alternating.
     static func recordCost(events: Int, path: String) throws -> (writerNs: Double, flightNs: Double) {
         let writer = try TraceWriter(
             path: path, header: TraceHeader(producer: "luna-bench flight"),

@@ -1,9 +1,10 @@
-/// Memory holding one block's raw bytes; passed from `record` to the background writer.
-/// @unchecked Sendable: one owner at a time — the encoder under the writer's lock, then the
-/// writer's serial queue, then the spare pool (under its lock).
+/// Memory holding one block's raw bytes, or a writer's staged events (`StagedEvents`).
+/// @unchecked Sendable: one owner at a time — the producers under the writer's lock, then the
+/// writer's serial queue, then the spare pool (under its lock); a flight recorder's ring under
+/// its lock.
 final class BlockBytes: @unchecked Sendable {
-    fileprivate(set) var base: UnsafeMutableRawPointer
-    fileprivate(set) var capacity: Int
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
 
     init(capacity: Int) {
         self.capacity = max(capacity, 64)
@@ -11,6 +12,17 @@ final class BlockBytes: @unchecked Sendable {
     }
 
     deinit { base.deallocate() }
+
+    /// Grows the memory (doubling) to hold at least `needed` bytes, keeping the first `used`.
+    func enlarge(toHold needed: Int, keeping used: Int) {
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16)
+        bigger.copyMemory(from: base, byteCount: used)
+        base.deallocate()
+        base = bigger
+        capacity = c
+    }
 
     func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
@@ -49,8 +61,8 @@ struct BlockBody: @unchecked Sendable {  // BlockBytes: see its comment
     }
 }
 
-/// Encodes events into the raw bytes of one block, writing through a raw pointer (this runs
-/// inside `TraceWriter.record`, under its lock).
+/// Encodes events into the raw bytes of one block, writing through a raw pointer (on a
+/// `TraceWriter`'s background queue, or inside `FlightRecorder.record`, under its lock).
 struct BlockEncoder {
     let unit: UInt64
     private(set) var storage: BlockBytes
@@ -97,15 +109,9 @@ struct BlockEncoder {
     }
 
     private mutating func grow(_ needed: Int) {
-        var c = capacity * 2
-        while c < needed { c *= 2 }
-        let bigger = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 16)
-        bigger.copyMemory(from: base, byteCount: count)
-        storage.base.deallocate()
-        storage.base = bigger
-        storage.capacity = c
-        base = bigger
-        capacity = c
+        storage.enlarge(toHold: needed, keeping: count)
+        base = storage.base
+        capacity = storage.capacity
     }
 
     @inline(__always) private mutating func put(_ b: UInt8) {

@@ -1,4 +1,5 @@
-/// Emptied block buffers kept for reuse, so a steady writer allocates (and page-faults) nothing.
+/// Emptied buffers (a writer's staged batches) kept for reuse, so a steady writer allocates (and
+/// page-faults) nothing.
 final class BytesPool: Sendable {
     private let buffers = Locked<[BlockBytes]>([])
     private let keep: Int
@@ -12,7 +13,8 @@ final class BytesPool: Sendable {
     }
 }
 
-/// The background half of a writer: encodes, compresses and writes blocks, keeps the index.
+/// Compresses and writes encoded blocks and keeps the index (a `TraceWriter`'s background
+/// queue, after `BlockAssembler`; a flight recorder's dump).
 /// @unchecked Sendable: every method except `error` runs on the writer's serial queue (or in
 /// its init before the queue is used); `error` is read after `queue.sync`, which orders it.
 final class BlockOutput: @unchecked Sendable {

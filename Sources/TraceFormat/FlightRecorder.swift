@@ -4,10 +4,10 @@ import Synchronization
 /// memory, and writes them as a trace when asked (see `docs/TRACE_FORMAT.md`, "Flight
 /// recorder").
 ///
-/// Events are encoded exactly as `TraceWriter` encodes them, into chunks of fixed size that
-/// are raw blocks. A chunk that has no room for the next event joins the ring; when the ring is
-/// full its oldest chunk is dropped and its memory reused. Nothing is compressed or written
-/// while recording, so `record` costs no more than `TraceWriter.record`. `dump` compresses the
+/// Events are encoded exactly as `TraceWriter`'s background queue encodes them, into chunks of
+/// fixed size that are raw blocks, under the recorder's lock. A chunk that has no room for the
+/// next event joins the ring; when the ring is full its oldest chunk is dropped and its memory
+/// reused. Nothing is compressed or written while recording. `dump` compresses the
 /// ring's chunks into a trace file whose header says how much came before its first event
 /// (`TraceWindow`); recording goes on meanwhile, under no lock of the dump's.
 ///

@@ -69,8 +69,8 @@ public struct TraceEvent: Sendable, Hashable {
 /// for `TraceSink.record(_:payload:)`: building and passing one costs no allocation and no
 /// reference counting, which is most of what tracing a message call costs otherwise.
 public struct EventRecord: Sendable {
-    /// What happened.
-    public var kind: EventKind
+    // The 8-byte fields first and the small ones together at the end, so a record is 80 bytes
+    // (a `TraceWriter` copies whole records).
     /// The process the event belongs to.
     public var pid: ProcessID
     /// Start time (ns since the trace's start).
@@ -79,12 +79,14 @@ public struct EventRecord: Sendable {
     public var end: UInt64
     /// The message the event concerns; 0 = none.
     public var message: MessageID
-    /// Whether the call returned a value (`resultValue`); false = `CallResult.none`.
-    public var hasResult: Bool
     /// The returned value when `hasResult`.
     public var resultValue: Int64
-    @usableFromInline var count: UInt8 = 0
     @usableFromInline var a0: Int64 = 0, a1: Int64 = 0, a2: Int64 = 0, a3: Int64 = 0
+    /// What happened.
+    public var kind: EventKind
+    /// Whether the call returned a value (`resultValue`); false = `CallResult.none`.
+    public var hasResult: Bool
+    @usableFromInline var count: UInt8 = 0
 
     /// An event with no arguments yet; `result` nil = the call returns nothing.
     @inlinable @inline(__always)

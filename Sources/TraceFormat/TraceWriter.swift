@@ -3,15 +3,17 @@ import LunaSupport
 
 /// Writes events into a trace file (see `docs/TRACE_FORMAT.md`).
 ///
-/// `record` is cheap and safe from many threads: it appends the event to the current batch under
-/// an uncontended lock, so events appear in the file in the order `record` was called. A full
-/// batch is handed to a background queue that compresses and writes it as one block; batches
-/// are written strictly in hand-off order.
+/// `record` is cheap and safe from many threads: it copies the event, not yet encoded, into the
+/// current batch under an uncontended lock (`StagedEvents`), so events appear in the file in the
+/// order `record` was called. A full batch is handed to a background queue that encodes it into
+/// blocks (`BlockAssembler`: the block format's per-block state lives there), compresses and
+/// writes them; batches are handled strictly in hand-off order, and the blocks are those of a
+/// writer encoding each event as it comes.
 ///
 /// `record` never waits for the file: callers hold runtime locks there. When more than
-/// `maxPendingBlocks` blocks wait for the background queue, `backPressure` says so, and the
-/// runtime makes each producing process wait at its next host call, holding no lock (see
-/// `TraceBackPressure`). No event is ever dropped.
+/// `maxPendingBlocks` batches (each about a block's events) wait for the background queue,
+/// `backPressure` says so, and the runtime makes each producing process wait at its next host
+/// call, holding no lock (see `TraceBackPressure`). No event is ever dropped.
 public final class TraceWriter: TraceSink {
     /// Writer settings.
     public struct Options: Sendable {
@@ -22,8 +24,8 @@ public final class TraceWriter: TraceSink {
         /// zstd compression level (1…19). Level 1 is the default: on traces it compresses as
         /// well as level 3 or better at twice the speed (figures in docs/BENCHMARKS.md).
         public var compressionLevel: Int
-        /// How many full blocks may wait for the background writer before producers are asked
-        /// to wait (`backPressure`).
+        /// How many full batches (each about a block's events) may wait for the background
+        /// writer before producers are asked to wait (`backPressure`).
         public var maxPendingBlocks: Int
         /// Longest time (seconds) an event may wait in a partial block: a block whose first
         /// event is older is written as it is, so a killed recorder loses at most about this
@@ -52,23 +54,26 @@ public final class TraceWriter: TraceSink {
     public static let blockSoftLimitBytes = 4 << 20
 
     private struct Pending {
-        var encoder: BlockEncoder
+        var staged: StagedEvents
         var count: UInt64 = 0
         var closed = false
-        /// Monotonic ns when the current block got its first event (with `maxBlockAge`).
-        var blockStarted: UInt64 = 0
+        /// Monotonic ns when the current batch got its first event (with `maxBlockAge`).
+        var stagedSince: UInt64 = 0
     }
 
     private let pending: Locked<Pending>
-    private let output: BlockOutput
+    private let assembler: BlockAssembler
     private let queue = DispatchQueue(label: "luna.trace.writer")
-    /// Blocks queued for the background writer; producers wait on it outside every lock.
+    /// Batches queued for the background writer (each about a block's events); producers wait
+    /// on it outside every lock.
     private let gauge: TraceBackPressure
-    /// The backlog of blocks waiting for the background writer (never nil for a writer).
+    /// The backlog of batches waiting for the background writer (never nil for a writer).
     public var backPressure: TraceBackPressure? { gauge }
+    /// Emptied staging buffers for reuse.
     private let spare: BytesPool
+    /// The first size of a staging buffer (it grows for large payloads).
+    private let stagingBytes: Int
     private let eventsPerBlock: Int
-    private let capture: PayloadCapture
     /// `maxBlockAge` in ns (0 = off).
     private let maxAgeNanos: UInt64
     /// Writes partial blocks that reached `maxBlockAge`.
@@ -91,20 +96,23 @@ public final class TraceWriter: TraceSink {
     private init(fd: Int32, owned: Bool, header: TraceHeader, options: Options) throws {
         self.header = header
         eventsPerBlock = options.eventsPerBlock
-        capture = options.payloadCapture
-        let initialBytes = min(TraceWriter.blockSoftLimitBytes, options.eventsPerBlock * 16) + 4096
-        pending = Locked(Pending(encoder: BlockEncoder(unit: header.timeUnitNanos, capacity: initialBytes)))
+        let blockBytes = min(TraceWriter.blockSoftLimitBytes, options.eventsPerBlock * 16) + 4096
+        stagingBytes = min(TraceWriter.blockSoftLimitBytes, options.eventsPerBlock * StagedEvents.fixedBytes) + 4096
+        pending = Locked(Pending(staged: StagedEvents(storage: BlockBytes(capacity: stagingBytes))))
         gauge = TraceBackPressure(limit: options.maxPendingBlocks)
         spare = BytesPool(keep: options.maxPendingBlocks + 1)
-        output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
+        let output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
+        assembler = BlockAssembler(
+            output: output, unit: header.timeUnitNanos, blockBytes: blockBytes, capture: options.payloadCapture,
+            eventsPerBlock: options.eventsPerBlock)
         maxAgeNanos = options.maxBlockAge.map { UInt64($0 * 1e9) } ?? 0
         ageTimer =
             maxAgeNanos > 0
             ? TimerSource(DispatchSource.makeTimerSource(queue: DispatchQueue(label: "luna.trace.writer.age"))) : nil
         do {
-            try output.writeHeader()
+            try assembler.output.writeHeader()
         } catch {
-            output.closeDescriptor()
+            assembler.output.closeDescriptor()
             ageTimer?.source.resume()  // a dispatch source must not be released inactive
             ageTimer?.source.cancel()
             throw error
@@ -120,19 +128,23 @@ public final class TraceWriter: TraceSink {
         timer.resume()
     }
 
-    /// Hands off the current block if its first event waited `maxBlockAge` or longer.
+    /// Ends the current block if its oldest event (staged here, or in the background writer's
+    /// unwritten block) waited `maxBlockAge` or longer.
     private func writeAgedBlock() {
         let now = MonotonicClock.now()
         pending.withLock { p in
-            guard !p.closed, p.encoder.eventCount > 0, now &- p.blockStarted >= maxAgeNanos else { return }
-            handOff(&p)
+            guard !p.closed else { return }
+            var oldest = assembler.partialSince.load(ordering: .relaxed)
+            if p.staged.eventCount > 0 && (oldest == 0 || p.stagedSince < oldest) { oldest = p.stagedSince }
+            guard oldest != 0, now &- oldest >= maxAgeNanos else { return }
+            handOff(&p, cut: true)
         }
     }
 
-    /// Notes when a block gets its first event (only when blocks have a maximum age).
+    /// Notes when a batch gets its first event (only when blocks have a maximum age).
     @inline(__always)
     private func noteFirstEvent(_ p: inout Pending) {
-        if maxAgeNanos > 0 && p.encoder.eventCount == 1 { p.blockStarted = MonotonicClock.now() }
+        if maxAgeNanos > 0 && p.staged.eventCount == 1 { p.stagedSince = MonotonicClock.now() }
     }
 
     deinit {
@@ -143,45 +155,51 @@ public final class TraceWriter: TraceSink {
     /// Number of events recorded so far.
     public var eventCount: UInt64 { pending.withLock { $0.count } }
 
-    /// Records one event: encodes it into the current block under the lock (no allocation in
-    /// the steady state); a full block goes to the background queue. Ignored after `close()`.
+    /// Records one event: keeps it in the current batch under the lock; a full batch goes to the
+    /// background queue. Ignored after `close()`.
     public func record(_ event: TraceEvent) {
         pending.withLock { p in
             guard !p.closed else { return }
-            p.encoder.encode(event, capture: capture)
+            p.staged.append(event)
             p.count &+= 1
             noteFirstEvent(&p)
-            if p.encoder.eventCount >= eventsPerBlock || p.encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes {
-                handOff(&p)
+            if p.staged.eventCount >= eventsPerBlock || p.staged.bytes >= TraceWriter.blockSoftLimitBytes {
+                handOff(&p, cut: false)
             }
         }
     }
 
     /// Records one event given as plain fields and borrowed payload bytes: the fast path of
-    /// the runtime's message calls (no `TraceEvent`, no payload copy but the one into the block).
+    /// the runtime's message calls (no `TraceEvent`; the record and payload are copied into the
+    /// batch as they are, and encoded on the background queue).
     public func record(_ event: EventRecord, payload: UnsafeRawBufferPointer?) {
         pending.withLock { p in
             guard !p.closed else { return }
-            p.encoder.encode(event, payload: payload, capture: capture)
+            p.staged.append(event, payload: payload)
             p.count &+= 1
             noteFirstEvent(&p)
-            if p.encoder.eventCount >= eventsPerBlock || p.encoder.bodyBytes >= TraceWriter.blockSoftLimitBytes {
-                handOff(&p)
+            if p.staged.eventCount >= eventsPerBlock || p.staged.bytes >= TraceWriter.blockSoftLimitBytes {
+                handOff(&p, cut: false)
             }
         }
     }
 
-    /// Passes the current block to the background queue. Called with the lock held, so blocks
-    /// reach the queue in recording order. Never waits: a backlog only raises `backPressure`.
-    private func handOff(_ p: inout Pending) {
-        guard p.encoder.eventCount > 0 else { return }
-        let next = spare.take() ?? BlockBytes(capacity: p.encoder.storage.capacity)
-        let block = p.encoder.take(firstEventIndex: p.count - UInt64(p.encoder.eventCount), next: next)
+    /// Passes the current batch to the background queue (`cut`: and ends the block after it).
+    /// Called with the lock held, so batches reach the queue in recording order. Never waits: a
+    /// backlog only raises `backPressure`.
+    private func handOff(_ p: inout Pending, cut: Bool) {
+        let assembler = self.assembler
+        guard p.staged.eventCount > 0 else {
+            if cut { queue.async { assembler.cut() } }
+            return
+        }
+        let next = spare.take() ?? BlockBytes(capacity: stagingBytes)
+        let batch = p.staged.take(next: next, since: p.stagedSince, cut: cut)
         gauge.blockQueued()
-        let output = self.output, pressure = self.gauge, spare = self.spare
+        let pressure = self.gauge, spare = self.spare
         queue.async {
-            output.write(block)
-            spare.give(block.storage)
+            assembler.add(batch)
+            spare.give(batch.storage)
             pressure.blockWritten()
         }
     }
@@ -189,9 +207,9 @@ public final class TraceWriter: TraceSink {
     /// Writes every recorded event to the file (as complete blocks) before returning.
     /// Throws the first write error met so far.
     public func flush() throws {
-        pending.withLock { p in handOff(&p) }
+        pending.withLock { p in handOff(&p, cut: true) }
         queue.sync {}
-        if let e = output.error { throw e }
+        if let e = assembler.output.error { throw e }
     }
 
     /// Flushes, writes the frame index and the closing summary, and closes the file (when this
@@ -202,10 +220,10 @@ public final class TraceWriter: TraceSink {
     private func finish() throws -> TraceSummary {
         ageTimer?.source.cancel()
         pending.withLock { p in
-            handOff(&p)
+            handOff(&p, cut: true)
             p.closed = true
         }
-        let output = self.output
+        let output = assembler.output
         return try queue.sync { () throws -> TraceSummary in try output.finish() }
     }
 }
