@@ -115,23 +115,8 @@ struct VerifyTests {
     @Test("a format 1.0 file verifies, and says that its skip-search calls were split when read")
     func formatOneZero() throws {
         let dir = try TraceFixtures.directory()
-        var s = ScenarioBuilder()
-        s.spawn(parent: 0, child: 1, entry: "client")
-        s.spawn(parent: 0, child: 2, entry: "server")
-        let request = s.create(1, tag: 42)
-        let callStart = s.now
-        s.advance(ms: 1)
-        s.receive(2, request, waitMs: 1)
-        let reply = s.create(2, tag: 42)
-        s.send(2, to: 1)
-        s.append(
-            TraceEvent(
-                kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
-                args: [2, 100, Int64(reply)], message: request, result: .value(0)))
         let url = dir.appendingPathComponent("one-zero.trace")
-        let writer = try TraceWriter(path: url.path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0))
-        for e in s.events { writer.record(e) }
-        let summary = try writer.close()
+        let summary = try ScenarioBuilder.writeFormatOneZero(ScenarioBuilder.formatOneZeroSkipSearch().events, to: url)
         let r = TraceFixtures.run(["verify", url.path])
         #expect(r.code == 0, "\(r.out)")
         #expect(r.out.contains("format: 1.0"))

@@ -74,29 +74,11 @@ struct MessageTrackerTests {
 
     @Test("a format 1.0 send_receive_skip_search, read by TraceReader, sends the request and receives the reply (R-RECV-7)")
     func skipSearch() throws {
-        var s = ScenarioBuilder()
-        s.spawn(parent: 0, child: 1, entry: "client")
-        s.spawn(parent: 0, child: 2, entry: "server")
-        let request = s.create(1, tag: 42)
-        let callStart = s.now
-        // As format 1.0 recorded it: the request's send is recorded with the call's event,
-        // when the reply arrives, so the server's receive of the request comes first.
-        s.advance(ms: 1)
-        s.receive(2, request, waitMs: 1)
-        let reply = s.create(2, tag: 42)
-        s.send(2, to: 1)
-        s.advance(ms: 1)
-        s.append(
-            TraceEvent(
-                kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
-                args: [2, 100, Int64(reply)], message: request, result: .value(0)))
-        // The reader hands the call out as a send half before that receive and a return.
+        let (old, request, reply) = ScenarioBuilder.formatOneZeroSkipSearch()
+        // The reader hands the call out as a send half before the receive and a return.
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("luna-1.0-\(UUID().uuidString).trace")
         defer { try? FileManager.default.removeItem(at: file) }
-        let writer = try TraceWriter(
-            path: file.path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0))
-        for e in s.events { writer.record(e) }
-        try writer.close()
+        _ = try ScenarioBuilder.writeFormatOneZero(old, to: file)
         let events = Array(try TraceReader(path: file.path).events())
         let halves = events.filter { $0.kind == .sendReceiveSkipSearch }
         let returns = events.filter { $0.kind == .sendReceiveSkipSearchReturn }

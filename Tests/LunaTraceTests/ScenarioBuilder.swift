@@ -1,3 +1,4 @@
+import Foundation
 import TraceFormat
 
 /// Builds consistent hand-made event sequences (the events LunaRuntime records, call by call),
@@ -164,5 +165,35 @@ enum Postmortem {
         s.advance(ms: 1)
         s.exit(1, .normal)
         return s.events
+    }
+}
+
+extension ScenarioBuilder {
+    /// Client 1 asks server 2 with skip-search (request tag 42, 100 ms timeout) and gets a
+    /// reply, as format 1.0 recorded it: the call is one event, recorded when it returned, so
+    /// the server's receive of the request comes first.
+    static func formatOneZeroSkipSearch() -> (events: [TraceEvent], request: MessageID, reply: MessageID) {
+        var s = ScenarioBuilder()
+        s.spawn(parent: 0, child: 1, entry: "client")
+        s.spawn(parent: 0, child: 2, entry: "server")
+        let request = s.create(1, tag: 42)
+        let callStart = s.now
+        s.advance(ms: 1)
+        s.receive(2, request, waitMs: 1)
+        let reply = s.create(2, tag: 42)
+        s.send(2, to: 1)
+        s.advance(ms: 1)
+        s.append(
+            TraceEvent(
+                kind: .sendReceiveSkipSearch, pid: 1, start: callStart, end: s.now,
+                args: [2, 100, Int64(reply)], message: request, result: .value(0)))
+        return (s.events, request, reply)
+    }
+
+    /// Writes `events` under a format 1.0 header to `url`.
+    static func writeFormatOneZero(_ events: [TraceEvent], to url: URL) throws -> TraceSummary {
+        let writer = try TraceWriter(path: url.path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0))
+        for e in events { writer.record(e) }
+        return try writer.close()
     }
 }
