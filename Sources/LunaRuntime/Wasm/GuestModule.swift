@@ -50,8 +50,11 @@ public final class GuestModule: Resource {
     }
 
     /// Loads a module; `pooling: false` gives it no instance pool, so that every process
-    /// instantiates it on its own thread (what the pool is compared with).
-    package init(bytes: [UInt8], name: String, memoryImages: Bool, pooling: Bool) throws(GuestModuleError) {
+    /// instantiates it on its own thread (what the pool is compared with); `preparer` fills
+    /// its pool.
+    package init(
+        bytes: [UInt8], name: String, memoryImages: Bool, pooling: Bool, preparer: InstancePreparer = .shared
+    ) throws(GuestModuleError) {
         let binary = GuestModule.withoutCustomSections(bytes)
         let loaded: (Module, importTypes: [String: FunctionType], exportTypes: [String: FunctionType])
         var image: MemoryImage?
@@ -71,7 +74,7 @@ public final class GuestModule: Resource {
         self.byteCount = bytes.count
         self.wasm = module
         self.memoryImage = image
-        self.pool = pooling ? image.map { InstancePool(initialMemoryBytes: $0.initialBytes) } : nil
+        self.pool = pooling ? image.map { InstancePool(initialMemoryBytes: $0.initialBytes, preparer: preparer) } : nil
         self.exportTypes = exportTypes
         self.importTypes = importTypes
         self.exportedFunctions = module.exports.compactMap { export in

@@ -72,13 +72,17 @@ package final class InstancePool: @unchecked Sendable {
     /// least recently asked gives up an idle instance when the budget is spent.
     private var lastUse: UInt64 = 0
 
-    init(initialMemoryBytes: Int, capacity: Int = InstancePool.defaultCapacity) {
+    /// The thread that fills the pool (`InstancePreparer.shared` but in tests).
+    let preparer: InstancePreparer
+
+    init(initialMemoryBytes: Int, capacity: Int = InstancePool.defaultCapacity, preparer: InstancePreparer = .shared) {
         self.initialMemoryBytes = initialMemoryBytes
         self.capacity = capacity
+        self.preparer = preparer
     }
 
     deinit {
-        InstancePreparer.shared.released(ready.count)
+        preparer.released(ready.count)
     }
 
     /// A prepared instance for a process whose config has `maxMemory`, or nil (the process
@@ -93,8 +97,8 @@ package final class InstancePool: @unchecked Sendable {
         let refill = wantsRefill
         if refill { queued = true }
         lock.unlock()
-        if instance != nil { InstancePreparer.shared.released(1) }
-        if refill { InstancePreparer.shared.enqueue(self) }
+        if instance != nil { preparer.released(1) }
+        if refill { preparer.enqueue(self) }
         return instance
     }
 
@@ -106,7 +110,7 @@ package final class InstancePool: @unchecked Sendable {
         let refill = wantsRefill
         if refill { queued = true }
         lock.unlock()
-        if refill { InstancePreparer.shared.enqueue(self) }
+        if refill { preparer.enqueue(self) }
     }
 
     /// Idle instances (for tests and benchmarks).
@@ -128,7 +132,7 @@ package final class InstancePool: @unchecked Sendable {
         let more = !disabled && ready.count < capacity
         if !more { queued = false }
         lock.unlock()
-        if prepared == nil { InstancePreparer.shared.released(1) }
+        if prepared == nil { preparer.released(1) }
         return more
     }
 
@@ -136,12 +140,12 @@ package final class InstancePool: @unchecked Sendable {
     /// waiting for the preparer, whose queue may hold other modules' work); false when the
     /// module is gone or its instantiation failed (the pool is then off).
     package func prepareNow() -> Bool {
-        InstancePreparer.shared.reserved()
+        preparer.reserved()
         let prepared = makeInstance()
         lock.withLock {
             if let prepared { ready.append(prepared) } else { disabled = true }
         }
-        if prepared == nil { InstancePreparer.shared.released(1) }
+        if prepared == nil { preparer.released(1) }
         return prepared != nil
     }
 
@@ -177,7 +181,7 @@ package final class InstancePool: @unchecked Sendable {
         let evicted = ready.isEmpty ? nil : ready.removeFirst()
         lock.unlock()
         guard evicted != nil else { return false }
-        InstancePreparer.shared.released(1)
+        preparer.released(1)
         return true
     }
 }
@@ -190,6 +194,15 @@ package final class InstancePreparer: @unchecked Sendable {
     // freed wherever its last reference goes can never wait for a lock its thread holds).
 
     package static let shared = InstancePreparer()
+
+    /// A preparer with its own thread, budget and queue, at nice `niceness` (nil: the shared
+    /// setting). Tests use one so that what they wait for does not queue behind other suites'
+    /// modules at the lowest priority.
+    package init(niceness: Int32? = nil) {
+        ownNiceness = niceness
+    }
+
+    private let ownNiceness: Int32?
 
     /// The most idle prepared instances of all pools together.
     package static let maxIdle = 32
@@ -233,7 +246,7 @@ package final class InstancePreparer: @unchecked Sendable {
     }
 
     private func serve() {
-        Self.lowerPriority()
+        Self.lowerPriority(to: ownNiceness ?? Self.niceness.load(ordering: .relaxed))
         while true {
             lock.lock()
             while queue.isEmpty { lock.wait(untilMonotonicNs: nil) }
@@ -276,12 +289,12 @@ package final class InstancePreparer: @unchecked Sendable {
     /// 19 is the lowest priority).
     package static let niceness = Atomic<Int32>(19)
 
-    /// Lowers the calling thread's priority to `niceness` (on Linux the nice value is per
-    /// thread, and `who` 0 names the calling thread). Not SCHED_IDLE: a thread that might not
-    /// run at all for long while holding a pool's lock would stall spawns on it.
-    private static func lowerPriority() {
+    /// Sets the calling thread's nice value (on Linux the nice value is per thread, and `who` 0
+    /// names the calling thread). Not SCHED_IDLE: a thread that might not run at all for long
+    /// while holding a pool's lock would stall spawns on it.
+    private static func lowerPriority(to nice: Int32) {
         #if os(Linux)
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness.load(ordering: .relaxed))
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
         #endif
     }
 }
