@@ -58,7 +58,9 @@ for target in "${targets[@]}"; do
                 sed '/^import LunaSupport$/d' "$f" > "$out/src/trace-format/$(basename "$f")"
             done
             build "$target" "$out"/src/trace-format/*.swift Sources/LunaSupport/*.swift fuzz/TraceReaderFuzz.swift
-            cp traces/corpus/*.trace Tests/Golden/inputs/*.trace "$seeds/"  # with a format 1.0 file and a window
+            cp traces/corpus/*.trace "$seeds/"
+            # The golden inputs too (a format 1.0 file, a flight window); some share a corpus name.
+            for f in Tests/Golden/inputs/*.trace; do cp "$f" "$seeds/golden-$(basename "$f")"; done
             options=(-max_len=262144)
             ;;
         adapter-protocol)
