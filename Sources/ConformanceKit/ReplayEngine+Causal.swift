@@ -254,10 +254,11 @@ extension ReplayEngine {
             context: .unjudged)
     }
 
-    /// A `link` or `kill` aimed at a process that has ended by itself in the trace: the request
-    /// ending it in the adapter may still be queued behind one of its waiting calls (a receive
-    /// that timed out, say), so the process is alive there and a link would join it (no "no
-    /// process" notice, R-PROC-3) or a kill would end it as killed. Wait for that request first.
+    /// A `link`, `kill`, `send` or skip-search request aimed at a process that has ended by
+    /// itself in the trace: the request ending it in the adapter may still be queued behind one
+    /// of its calls (a receive that timed out, say), so the process is alive there and a link
+    /// would join it (no "no process" notice, R-PROC-3), a kill would end it as killed, and a
+    /// message would reach its mailbox. Wait for that request first.
     func awaitEnd(of pid: UInt64) throws(AdapterFailure) {
         guard procs[pid]?.endedInTrace == true, let end = endRequest[pid], !isAnswered(end) else { return }
         _ = try awaitAnswer(end, pid: pid)

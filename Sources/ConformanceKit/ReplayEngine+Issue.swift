@@ -138,6 +138,9 @@ extension ReplayEngine {
         case .send:
             let to = e.args.at(0) ?? 0
             let missing = procs[UInt64(bitPattern: to)].map { $0.endedInTrace } ?? true
+            // A receiver that ended by itself must have ended in the adapter too, or the message
+            // would reach it (its end may still be queued behind one of its calls).
+            try awaitEnd(of: UInt64(bitPattern: to))
             let busy = unansweredBlockingCall(of: e.pid)
             let id = try send(
                 "send", pf + ",\"to\":\(target(to))", index: index, event: e, context: .send(targetMissing: missing))
@@ -293,6 +296,7 @@ extension ReplayEngine {
     /// blocking request judged against its return event (or, with none, expecting no return).
     func issueSkipSearchSend(_ index: Int, _ e: TraceEvent, _ p: ProcState) throws(AdapterFailure) {
         defer { noticePending.remove(e.pid) }
+        try awaitEnd(of: UInt64(bitPattern: e.args.at(0) ?? 0))  // as for a send (issue, .send)
         // Queued behind a waiting call of the caller, the request is sent once that call answers.
         let busy = unansweredBlockingCall(of: e.pid)
         let timeout = Self.timeoutMs(e.args.at(1) ?? -1)
