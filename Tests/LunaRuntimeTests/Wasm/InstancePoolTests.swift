@@ -45,6 +45,20 @@ struct InstancePoolTests {
         return (module, pool)
     }
 
+    /// Runs "spin" with `settings` from a filled pool and from an unpooled module: both must
+    /// fail, the same way. Returns the pool's taken count before and after.
+    static func failsAsUnpooled(_ settings: GuestConfig.Settings) async throws -> (after: Int, before: Int) {
+        let (module, pool) = try Self.filled(1)
+        let unpooled = try GuestModule(bytes: try wat2wasm(Self.wat), name: "pooled", memoryImages: true, pooling: false)
+        let taken = pool.takenCount
+        let env = Environment()
+        let pooledExit = await env.waitForExit(of: Self.start(env, module, "spin", settings: settings), timeout: 20)
+        let plainExit = await env.waitForExit(of: Self.start(env, unpooled, "spin", settings: settings), timeout: 20)
+        if case .failure = plainExit {} else { Issue.record("expected a failure, got \(String(describing: plainExit))") }
+        #expect(pooledExit == plainExit)
+        return (pool.takenCount, taken)
+    }
+
     /// Starts `entry` of `module` as a guest-spawned process would be, with `settings`.
     static func start(
         _ env: Environment, _ module: GuestModule, _ entry: String, _ params: [GuestValue] = [],
@@ -115,38 +129,18 @@ struct InstancePoolTests {
 
     @Test("a max_memory below the initial memory fails the process as without a pool")
     func initialMemoryOverLimit() async throws {
-        let (module, pool) = try Self.filled(1)
-        let unpooled = try GuestModule(bytes: try wat2wasm(Self.wat), name: "pooled", memoryImages: true, pooling: false)
-        let taken = pool.takenCount
         var settings = GuestConfig.permissive().settings
         settings.maxMemory = 1000
-        let env = Environment()
-        let pooledExit = await env.waitForExit(of: Self.start(env, module, "spin", settings: settings), timeout: 20)
-        let plainExit = await env.waitForExit(of: Self.start(env, unpooled, "spin", settings: settings), timeout: 20)
-        guard case .failure = plainExit else {
-            Issue.record("expected a failure, got \(String(describing: plainExit))")
-            return
-        }
-        #expect(pooledExit == plainExit)
-        #expect(pool.takenCount == taken)
+        let (taken, pooled) = try await Self.failsAsUnpooled(settings)
+        #expect(taken == pooled)
     }
 
     @Test("max_fuel applies to a pooled instance")
     func fuelLimit() async throws {
-        let (module, pool) = try Self.filled(1)
-        let unpooled = try GuestModule(bytes: try wat2wasm(Self.wat), name: "pooled", memoryImages: true, pooling: false)
-        let taken = pool.takenCount
         var settings = GuestConfig.permissive().settings
         settings.maxFuel = 1
-        let env = Environment()
-        let pooledExit = await env.waitForExit(of: Self.start(env, module, "spin", settings: settings), timeout: 20)
-        let plainExit = await env.waitForExit(of: Self.start(env, unpooled, "spin", settings: settings), timeout: 20)
-        guard case .failure = plainExit else {
-            Issue.record("expected a failure, got \(String(describing: plainExit))")
-            return
-        }
-        #expect(pooledExit == plainExit)
-        #expect(pool.takenCount == taken + 1)
+        let (taken, pooled) = try await Self.failsAsUnpooled(settings)
+        #expect(taken == pooled + 1)
     }
 
     @Test("a process killed before its first instruction runs no guest code")
