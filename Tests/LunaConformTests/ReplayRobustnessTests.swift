@@ -11,18 +11,19 @@ import TraceFormat
 struct ReplayRobustnessTests {
     static func faulty(_ fault: String) -> [String] { DivergenceNamingTests.faulty(fault) }
 
-    @Test("concurrent timeouts of 40 processes (1 s each) replay in about the recorded time")
+    @Test("concurrent timeouts of 40 processes (3 s each) replay in about the recorded time")
     func concurrentTimeouts() async throws {
-        let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 40, timeoutMs: 1_000) }
+        let events = await offPool { ScenarioTraces.concurrentTimeouts(count: 40, timeoutMs: 3_000) }
         for command in [TestSupport.pythonAdapter, TestSupport.builtinAdapter()] {
             let started = MonotonicClock.now()
             let report = await offPool { TestSupport.replay([.events(events, name: "forty-waits")], command, callTimeout: 3) }
             let seconds = Double(MonotonicClock.now() - started) / 1e9
             #expect(report.allPassed, "\(report.text())")
-            // One after another they cannot take less than 40 s; together about 1 s (3 s when a
+            // One after another they cannot take less than 120 s; together about 3 s (9 s when a
             // late timeout on a loaded machine makes the runner replay twice more). Any time
-            // below 40 s proves they overlapped, with room for a slow adapter start.
-            #expect(seconds < 40, "took \(seconds) s")
+            // below 120 s proves they overlapped; the margin is for a debug build on a loaded
+            // machine, where the replay and the adapter get a fraction of a CPU.
+            #expect(seconds < 120, "took \(seconds) s")
         }
     }
 
