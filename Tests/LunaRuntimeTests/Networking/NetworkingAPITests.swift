@@ -57,7 +57,7 @@ struct NetworkingAPITests {
         guard let (outcome, elapsed, after) = observed.value else { return }
         #expect(outcome == .timedOut)
         #expect(outcome.code == 9027)
-        #expect(elapsed >= 0.15 && elapsed < 2)
+        #expect(elapsed >= 0.15 && elapsed < 30)  // loose: only that the timeout ended the read
         #expect(after == .max)
     }
 
