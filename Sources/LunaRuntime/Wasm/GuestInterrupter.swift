@@ -15,6 +15,11 @@ import WasmKit
 /// The interpreter charges with a plain read-modify-write of the fuel cell, so a 0 written
 /// between its read and its write can be overwritten. A background thread therefore writes 0
 /// again every millisecond for every guest being stopped, until that guest's run ends.
+///
+/// Stopping is cheap for the caller however many guests are being stopped (a host killing
+/// thousands at once, under the environment lock): `stop` writes the fuel, appends the target
+/// and wakes the thread only when it was idle, so the thread makes one round per millisecond
+/// (a fuel write per target, under the lock) rather than one per `stop`.
 package final class GuestInterrupter: @unchecked Sendable {
     // @unchecked Sendable: every field is read and written under `lock`; a target's store is
     // touched from here only while its run has not ended (`Target.ended`, under `lock`).
@@ -24,16 +29,20 @@ package final class GuestInterrupter: @unchecked Sendable {
 
     /// One running guest's store, registered for the duration of its run.
     package final class Target: @unchecked Sendable {
-        // @unchecked Sendable: `ended` and `requested` only under the interrupter's lock; the
-        // store is only written by the interrupter while `ended` is false.
+        // @unchecked Sendable: `ended`, `requested` and `slot` only under the interrupter's
+        // lock; the store is only written by the interrupter while `ended` is false.
         fileprivate let store: Store
         fileprivate var ended = false
         fileprivate var requested = false
+        /// Its index in `stopping` while it is there.
+        fileprivate var slot = -1
         init(store: Store) { self.store = store }
     }
 
     private let lock = ConditionLock()
-    private var stopping: [ObjectIdentifier: Target] = [:]
+    /// The targets asked to stop whose runs have not ended, in no order (removal swaps the
+    /// last one into the freed slot).
+    private var stopping: [Target] = []
     private var threadStarted = false
 
     /// Asks the guest running on `target` to stop at its next fuel charge (no effect once its
@@ -43,12 +52,14 @@ package final class GuestInterrupter: @unchecked Sendable {
         guard !target.ended, !target.requested else { lock.unlock(); return }
         target.requested = true
         target.store.fuel = Fuel(remaining: 0)
-        stopping[ObjectIdentifier(target)] = target
+        target.slot = stopping.count
+        stopping.append(target)
         if !threadStarted {
             threadStarted = true
             _ = startThread(stackSize: 256 * 1024, name: "luna-interrupter") { self.repeatStops() }
         }
-        lock.signal()
+        // The thread waits without a deadline only when there was nothing to repeat.
+        if stopping.count == 1 { lock.signal() }
         lock.unlock()
     }
 
@@ -56,11 +67,24 @@ package final class GuestInterrupter: @unchecked Sendable {
     package func ended(_ target: Target) {
         lock.lock()
         target.ended = true
-        if target.requested { stopping[ObjectIdentifier(target)] = nil }
+        remove(target)
         lock.unlock()
     }
 
-    /// Re-zeroes the fuel of every guest being stopped, every millisecond, while there are any.
+    /// Takes `target` out of `stopping` (lock held).
+    private func remove(_ target: Target) {
+        let i = target.slot
+        guard i >= 0 else { return }
+        let last = stopping.removeLast()
+        if last !== target {
+            stopping[i] = last
+            last.slot = i
+        }
+        target.slot = -1
+    }
+
+    /// Every millisecond while some target is being stopped, writes 0 into each one's fuel
+    /// again.
     private func repeatStops() {
         lock.lock()
         while true {
@@ -68,8 +92,9 @@ package final class GuestInterrupter: @unchecked Sendable {
                 lock.wait(untilMonotonicNs: nil)
                 continue
             }
-            for target in stopping.values { target.store.fuel = Fuel(remaining: 0) }
-            lock.wait(untilMonotonicNs: MonotonicClock.now() &+ 1_000_000)
+            for t in stopping { t.store.fuel = Fuel(remaining: 0) }
+            let next = MonotonicClock.now() &+ 1_000_000
+            while !stopping.isEmpty && MonotonicClock.now() < next { lock.wait(untilMonotonicNs: next) }
         }
     }
 }

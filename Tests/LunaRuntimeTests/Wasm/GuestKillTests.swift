@@ -1,3 +1,4 @@
+import LunaSupport
 import Testing
 import TraceFormat
 
@@ -42,6 +43,27 @@ struct GuestKillTests {
         let pid = try await Self.spinning(env, entry)
         env.kill(pid)
         #expect(await env.waitForExit(of: pid, timeout: 20) == .killed)
+    }
+
+    @Test("forty looping guests killed one by one in a shuffled order all end killed")
+    func killManyLooping() async throws {
+        let env = Environment()
+        let module = try GuestModule(wat: Self.wat, name: "spin")
+        let count = 40
+        let ready = env.spawn(entry: "ready") { p in
+            for _ in 0..<count { _ = try await p.receive(tags: [], timeoutMs: .max) }
+        }
+        var pids: [ProcessID] = []
+        for i in 0..<count {
+            pids.append(
+                try env.spawnGuest(module: module, entry: i % 2 == 0 ? "spin" : "spin_calls", params: [.i64(Int64(ready))]))
+        }
+        #expect(await env.waitForExit(of: ready, timeout: 120) == .normal)
+        // Ends in an order unrelated to the order of the kills, so the interrupter's set of
+        // guests being stopped loses members from its middle while it keeps stopping the rest.
+        var rng = SplitMix(seed: 7)
+        for pid in pids.shuffled(using: &rng) { env.kill(pid) }
+        for pid in pids { #expect(await env.waitForExit(of: pid, timeout: 60) == .killed, "pid \(pid)") }
     }
 
     @Test("a looping guest dies when a linked process fails")
