@@ -4,14 +4,15 @@
 #                                    (seconds; before any build, so it fails fast);
 #   1. swift test                    every unit, integration and golden test (debug build);
 #                                    (the corpus checks are in it: CorpusTests);
-#   2. swift test -c release         the guest, networking and runner tests again on a release
+#   2. ./demo.sh                     the README's main job, end to end;
+#   3. swift test -c release         the guest, networking and runner tests again on a release
 #                                    build (release-only failures exist: optimisation changes
 #                                    thread and memory behaviour), then the release luna-trace
 #                                    recording networking guests (.ci/release-guests.sh);
-#   3. .ci/fuzz-adapters.sh          LUNA_FUZZ_WORKLOADS (default 1000) generated workloads
+#   4. .ci/fuzz-adapters.sh          LUNA_FUZZ_WORKLOADS (default 1000) generated workloads
 #                                    recorded on LunaRuntime and replayed on the Python and on
 #                                    the built-in adapter, by the release luna-conform;
-#   4. fuzz/run.sh                   libFuzzer on the trace reader and the adapter-protocol
+#   5. fuzz/run.sh                   libFuzzer on the trace reader and the adapter-protocol
 #                                    parser for LUNA_FUZZ_SECONDS (default 60) each.
 # Warnings are errors (LUNA_WARNINGS_AS_ERRORS). .ci/run calls this script.
 #
@@ -29,6 +30,9 @@ echo "== swift test (debug)"
 swift test
 
 [ "${1:-}" = "--quick" ] && exit 0
+
+echo "== the main job (./demo.sh): record the sample guest, inspect it, replay it on both adapters"
+DEMO_OUT=.build/demo-ci ./demo.sh
 
 echo "== swift test -c release (guests, networking, runner)"
 swift test -c release --filter 'LunaRuntimeTests|Runner|EndToEnd'
