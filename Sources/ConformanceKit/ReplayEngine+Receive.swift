@@ -227,7 +227,9 @@ extension ReplayEngine {
                 diverge(
                     call, .wrongData, linkTagRule(receiver: e.pid, dead: model.deadPid),
                     expected: "a LinkDied message with tag \(model.tag) (the link to pid \(model.deadPid))", got: "tag \(tag)",
-                    detail: "a link-death notice carries the tag the receiving side remembers for that link")
+                    detail:
+                        "a link-death notice carries the tag the ended process's record of the link holds "
+                        + "(for a link made by spawn: the spawn's link tag when the child ended, 0 when the parent ended)")
             } else {
                 diverge(call, .wrongData, "R-MSG-2", expected: "tag \(model.tag)", got: "tag \(tag)")
             }
