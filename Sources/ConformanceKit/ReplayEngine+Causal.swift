@@ -114,7 +114,7 @@ extension ReplayEngine {
             if case .waitExit = call.context { continue }
             if client.peek(call.requestID) != nil { continue }
             if first { try client.flush(); first = false }
-            let deadline = min(MonotonicClock.deadline(after: call.budget), traceDeadline)
+            let deadline = min(answerDeadline(of: call), traceDeadline)
             if try client.awaitArrival(of: call.requestID, deadline: deadline) == nil,
                 MonotonicClock.now() >= traceDeadline
             {
@@ -187,17 +187,55 @@ extension ReplayEngine {
         if MonotonicClock.now() >= traceDeadline { throw traceTimedOut() }
     }
 
+    /// When the answer to `call` is overdue: its budget counted from when it was sent, plus the
+    /// budgets of the unanswered waiting calls of its process before it (the adapter starts it
+    /// only after them). Fixed at the send, so waiting for it again later (before each end that
+    /// reaches its process, say) does not grant it its budget again.
+    func answerDeadline(of call: PendingCall) -> UInt64 {
+        var budget = call.budget
+        for earlier in pending[head...] where earlier.requestID < call.requestID {
+            if earlier.blocking && earlier.event.pid == call.event.pid && client.peek(earlier.requestID) == nil {
+                budget += earlier.budget
+            }
+        }
+        return MonotonicClock.adding(budget, to: max(call.sentAt, busyUntil[call.event.pid] ?? 0))
+    }
+
+    /// Whether request `id` of `pid` is queued in the adapter behind a waiting call of `pid`
+    /// that is already overdue: the adapter runs a process's requests in order, so `id` cannot
+    /// answer before that call, which is judged as not returning when its turn comes. Waiting
+    /// for `id` would only add its own budget for every event that needs it.
+    func isQueuedBehindOverdueCall(_ id: Int64, pid: UInt64) -> Bool {
+        for call in pending[head...] {
+            if call.requestID >= id { return false }
+            guard call.blocking, call.event.pid == pid, client.peek(call.requestID) == nil else { continue }
+            return MonotonicClock.now() > answerDeadline(of: call)
+        }
+        return false
+    }
+
     /// The answer to request `id` as soon as it has arrived (not collected: it is still checked
-    /// in order). Nil when it did not come in time.
+    /// in order). Nil when it did not come in time. The time allowed is fixed at the first wait
+    /// for `id`: a request that never answers holds up the replay once, not at every event
+    /// that needs it.
     func awaitAnswer(_ id: Int64, pid: UInt64) throws(AdapterFailure) -> AdapterResponse? {
         try client.flush()
-        // A request queued behind waiting calls of its process answers only after them.
-        var budget = options.callTimeout + 5
-        for call in pending[head...] where call.blocking && call.event.pid == pid && call.requestID <= id {
-            budget += call.budget
+        if client.peek(id) == nil, isQueuedBehindOverdueCall(id, pid: pid) { return nil }
+        let deadline: UInt64
+        if let known = awaitDeadlines[id] {
+            deadline = known
+        } else {
+            // A request queued behind waiting calls of its process answers only after them.
+            var budget = options.callTimeout + 5
+            for call in pending[head...] where call.blocking && call.event.pid == pid && call.requestID <= id {
+                budget += call.budget
+            }
+            deadline = MonotonicClock.deadline(after: budget)
+            awaitDeadlines[id] = deadline
         }
-        let deadline = min(MonotonicClock.deadline(after: budget), traceDeadline)
-        return try client.awaitArrival(of: id, deadline: deadline)
+        let answer = try client.awaitArrival(of: id, deadline: min(deadline, traceDeadline))
+        if answer != nil { awaitDeadlines[id] = nil }
+        return answer
     }
 
     /// The adapter's id for the recorded resource `key`, waiting for the answer that gives it.

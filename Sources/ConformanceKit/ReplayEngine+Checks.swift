@@ -71,7 +71,7 @@ extension ReplayEngine {
         guard call.blocking else {
             throw client.failure(
                 .hung,
-                "no answer to request \(call.requestID) (\(call.op) for event #\(call.index), pid \(call.event.pid)) within \(call.budget) s"
+                "no answer to \(describe(call)) within \(call.budget) s"
             )
         }
         procs[call.event.pid]?.stuck = true

@@ -48,6 +48,8 @@ final class ReplayEngine {
     var requestCount = 0
     /// Index of the event being replayed: where requests sent now are issued.
     var position = 0
+    /// The event at `position` (named when the trace runs out of time).
+    var positionEvent: TraceEvent?
     /// Skip-search calls sent at their send half, by the index of their return event.
     var openSkipSearch: [Int: Int64] = [:]
     /// When the latest answer to a blocking call of each process arrived: the adapter starts a
@@ -95,6 +97,8 @@ final class ReplayEngine {
     /// pid, in request order: requests that could end them are held back until they have
     /// answered.
     var openWaits: [UInt64: [OpenWait]] = [:]
+    /// When each request awaited out of order (`awaitAnswer`) is overdue, fixed at its first wait.
+    var awaitDeadlines: [Int64: UInt64] = [:]
     /// Processes that linked to a missing pid and have not made a waiting call since: the
     /// "no process" notice may take effect at any call up to that one (R-PROC-3).
     var noticePending: Set<UInt64> = []
@@ -153,6 +157,7 @@ final class ReplayEngine {
         while let event = events.next() {
             if unreplayable != nil { break }
             position = index
+            positionEvent = event
             if let early = plan.earlyCalls[index] {
                 for (j, e) in early { try issue(j, e) }
             }
@@ -197,8 +202,30 @@ final class ReplayEngine {
         if case .error(let text) = answer { throw client.failure(.rejectedRequest, "reset rejected: \(text)") }
     }
 
+    /// The trace ran out of time: names the event the replay had reached and the oldest
+    /// requests still unanswered (what it was waiting for).
     func traceTimedOut() -> AdapterFailure {
-        client.failure(.hung, "the trace did not finish within \(options.traceTimeout) s")
+        var text = "the trace did not finish within \(options.traceTimeout) s"
+        if let e = positionEvent { text += "; replay stopped at event #\(position) (\(e.kind.name), pid \(e.pid))" }
+        let now = MonotonicClock.now()
+        let waiting = pending[head...].filter { client.peek($0.requestID) == nil }
+        if !waiting.isEmpty {
+            let shown = waiting.prefix(3).map { call in
+                "\(describe(call)), sent \(String(format: "%.1f", Double(now &- call.sentAt) / 1e9)) s before"
+            }
+            text += "; unanswered: " + shown.joined(separator: "; ")
+            if waiting.count > 3 { text += "; and \(waiting.count - 3) more" }
+        }
+        return client.failure(.hung, text)
+    }
+
+    /// A request as reports name it: its id, operation and the trace event it stands for.
+    func describe(_ call: PendingCall) -> String {
+        if case .unjudged = call.context {
+            return "request \(call.requestID) (\(call.op), a probe luna-conform adds for pid \(call.event.pid) at event "
+                + "#\(call.index) \(call.event.kind.name), not judged)"
+        }
+        return "request \(call.requestID) (\(call.op) for event #\(call.index) \(call.event.kind.name), pid \(call.event.pid))"
     }
 
     // MARK: sending

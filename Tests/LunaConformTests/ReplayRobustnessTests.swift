@@ -51,6 +51,25 @@ struct ReplayRobustnessTests {
         }
     }
 
+    @Test("a call that never answers is judged once: later events needing its process do not each wait again")
+    func stuckCallIsWaitedForOnce() async throws {
+        // With finite timeouts never firing, pid 1's skip-search call stays blocked in the
+        // adapter, and every later request of pid 1 is queued behind it. Each event that needs
+        // one of those answers (a delivery, an end reaching pid 1) used to wait a fresh budget,
+        // until the whole trace ran out of time and was reported only as "adapter hung".
+        let dir = (try CorpusSupport.manifest()).directory + "/corpus/"
+        let report = await offPool {
+            ConformanceRunner(
+                adapter: .init(command: TestSupport.builtinAdapter(["ignore-timeout"])),
+                replay: .init(callTimeout: 2, traceTimeout: 60)
+            ).run([.file(dir + "timeout_race.trace")])
+        }
+        let outcome = try #require(report.outcomes.first)
+        #expect(outcome.adapterFailure == nil, "\(report.text())")
+        let first = try #require(outcome.firstCauses.first, "\(report.text())")
+        #expect(first.category == .unexpectedMessage && first.rule == "R-RECV-4", "\(report.text())")
+    }
+
     @Test("a send that could reach a waiting process is held until that wait timed out")
     func holdsMatchingSend() async {
         // Pid 2 waits 300 ms for tag 4 and times out; only then does pid 1 send it tag 4.
