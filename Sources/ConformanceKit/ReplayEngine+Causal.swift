@@ -201,37 +201,31 @@ extension ReplayEngine {
         return MonotonicClock.adding(budget, to: max(call.sentAt, busyUntil[call.event.pid] ?? 0))
     }
 
-    /// Whether request `id` of `pid` is queued in the adapter behind a waiting call of `pid`
-    /// that is already overdue: the adapter runs a process's requests in order, so `id` cannot
-    /// answer before that call, which is judged as not returning when its turn comes. Waiting
-    /// for `id` would only add its own budget for every event that needs it.
-    func isQueuedBehindOverdueCall(_ id: Int64, pid: UInt64) -> Bool {
-        for call in pending[head...] {
-            if call.requestID >= id { return false }
-            guard call.blocking, call.event.pid == pid, client.peek(call.requestID) == nil else { continue }
-            return MonotonicClock.now() > answerDeadline(of: call)
-        }
-        return false
-    }
-
     /// The answer to request `id` as soon as it has arrived (not collected: it is still checked
-    /// in order). Nil when it did not come in time. The time allowed is fixed at the first wait
-    /// for `id`: a request that never answers holds up the replay once, not at every event
-    /// that needs it.
+    /// in order). Nil when it did not come in time: `callTimeout` + 5 s plus the budgets of the
+    /// waiting calls of `pid` it is queued behind (the adapter runs a process's requests in
+    /// order), counted from the first wait for `id`; and never later than `callTimeout` + 5 s
+    /// after the earliest unanswered waiting call of `pid` is overdue: that call is judged as not
+    /// returning, and nothing queued behind it can answer, so a process stuck in a call holds
+    /// the replay up once, not at every event that needs one of its later answers.
     func awaitAnswer(_ id: Int64, pid: UInt64) throws(AdapterFailure) -> AdapterResponse? {
         try client.flush()
-        if client.peek(id) == nil, isQueuedBehindOverdueCall(id, pid: pid) { return nil }
-        let deadline: UInt64
+        let slack = options.callTimeout + 5
+        var deadline: UInt64
         if let known = awaitDeadlines[id] {
             deadline = known
         } else {
-            // A request queued behind waiting calls of its process answers only after them.
-            var budget = options.callTimeout + 5
+            var budget = slack
             for call in pending[head...] where call.blocking && call.event.pid == pid && call.requestID <= id {
                 budget += call.budget
             }
             deadline = MonotonicClock.deadline(after: budget)
             awaitDeadlines[id] = deadline
+        }
+        if let first = pending[head...].first(where: {
+            $0.requestID <= id && $0.blocking && $0.event.pid == pid && client.peek($0.requestID) == nil
+        }) {
+            deadline = min(deadline, MonotonicClock.adding(slack, to: answerDeadline(of: first)))
         }
         let answer = try client.awaitArrival(of: id, deadline: min(deadline, traceDeadline))
         if answer != nil { awaitDeadlines[id] = nil }
