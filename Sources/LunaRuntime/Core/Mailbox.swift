@@ -76,6 +76,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// the sender that hands it a message, or by whoever sees the timeout. So the return
     /// precedes anything later, and a kill that comes after it cannot make the call look as
     /// if it never returned (R-PROC-8 applies to waits still waiting when the kill comes).
+    /// Set and read only when tracing (`sink` set): untraced waits never touch it.
     @exclusivity(unchecked) package var returnEvent: PendingEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
     /// `sink` when it is a `TraceWriter`, unretained (the environment holds it): returns are
@@ -114,7 +115,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     package func finishWait(_ result: WaitOutcome) -> UnsafeContinuation<Void, Never>? {
         outcome = result
         wait = .none
-        returnEvent = nil
+        if sink != nil { returnEvent = nil }  // untraced, it is never set
         let c = continuation
         continuation = nil
         if threadWaiting {
@@ -137,7 +138,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
             return nil
         }
         if wait.accepts(m) {
-            if returnEvent != nil { recordReturn(returnEvent, m) }
+            if sink != nil, returnEvent != nil { recordReturn(returnEvent, m) }
             return finishWait(.message(m))
         }
         queue.append(m)

@@ -83,8 +83,18 @@ extension ProcessContext {
         try checkAliveAtWait()
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
-        if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
-        let o = await waitAsync(spec, timeoutMs: timeoutMs, returnEvent: receiveReturnEvent(tags, timeoutMs, start))
+        let mb = mailbox
+        mb.lock.lock()
+        if let m = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) {
+            mb.lock.unlock()
+            return accept(m)
+        }
+        if timeoutMs == 0 {
+            mb.lock.unlock()
+            return ResultCode.timeout
+        }
+        let o = await waitAsync(
+            spec, timeoutMs: timeoutMs, lockHeld: true, returnEvent: receiveReturnEvent(tags, timeoutMs, start))
         return try receiveFinished(o, tags: tags, timeoutMs: timeoutMs, start: start)
     }
 
@@ -95,28 +105,28 @@ extension ProcessContext {
         if timeoutMs != 0 { try checkMayBlock(.receive) }
         let start = trace != nil ? now() : 0
         let spec = WaitSpec.receive(tags)
-        if let done = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start) { return done }
+        let mb = mailbox
+        mb.lock.lock()
+        let quick = receiveNow(spec, tags: tags, timeoutMs: timeoutMs, start: start)
+        mb.lock.unlock()
+        if let m = quick { return accept(m) }
+        if timeoutMs == 0 { return ResultCode.timeout }
         let o = waitBlocking(spec, timeoutMs: timeoutMs, returnEvent: receiveReturnEvent(tags, timeoutMs, start))
         return try receiveFinished(o, tags: tags, timeoutMs: timeoutMs, start: start)
     }
 
-    /// The fast path: a match already queued, or timeout 0.
+    /// The fast path (mailbox lock held; the caller releases it, then accepts the message): a
+    /// match already queued, taken and recorded; else nil, and with timeout 0 the timeout is
+    /// recorded (the caller returns it).
     @inline(__always)
-    private func receiveNow(_ spec: WaitSpec, tags: [Int64], timeoutMs: UInt64, start: UInt64) -> Int32? {
+    private func receiveNow(_ spec: WaitSpec, tags: [Int64], timeoutMs: UInt64, start: UInt64) -> Message? {
         let mb = mailbox
-        mb.lock.lock()
         if let i = mb.firstMatch(spec) {
             let m = mb.queue.remove(at: i)
             if trace != nil { recordReceive(m, tags, timeoutMs, start) }
-            mb.lock.unlock()
-            return accept(m)
+            return m
         }
-        if timeoutMs == 0 {
-            if trace != nil { mb.recordReturn(receiveReturnEvent(tags, timeoutMs, start), nil) }
-            mb.lock.unlock()
-            return ResultCode.timeout
-        }
-        mb.lock.unlock()
+        if timeoutMs == 0, trace != nil { mb.recordReturn(receiveReturnEvent(tags, timeoutMs, start), nil) }
         return nil
     }
 

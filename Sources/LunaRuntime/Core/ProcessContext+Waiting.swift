@@ -12,24 +12,36 @@ extension ProcessContext {
     /// Suspends the calling native task until `spec` is satisfied, the timeout passes, or the
     /// process is terminated. A message already queued is taken without waiting. The return
     /// (message or timeout) is recorded as `returnEvent` (tracing) under the mailbox lock when
-    /// the wait ends; an end by termination records nothing here.
+    /// the wait ends; an end by termination records nothing here. `returnEvent` is evaluated
+    /// only when tracing, so an untraced wait moves no event around.
+    ///
+    /// With `lockHeld`, the caller holds the mailbox lock and has just found no queued match
+    /// (receive's fast path): the wait goes on under that lock, which it releases, so a wait
+    /// takes the lock once. Nothing suspends before the continuation's closure runs (no hop:
+    /// see below), so the lock is released on the thread that took it, before anything else
+    /// runs there.
     nonisolated(nonsending) package func waitAsync(
-        _ spec: WaitSpec, timeoutMs: UInt64, returnEvent: PendingEvent?
+        _ spec: WaitSpec, timeoutMs: UInt64, lockHeld: Bool = false,
+        returnEvent: @autoclosure () -> PendingEvent?
     ) async -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         let env = environment
-        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-            mb.lock.lock()
+        // The executor-inheriting variant: `withUnsafeContinuation(isolation:)` hops to its
+        // isolation before running the closure, and each hop of a task with an executor
+        // preference looks the preference up under the task's status record lock. Here the
+        // caller's executor is already the right one.
+        await _unsafeInheritExecutor_withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+            if !lockHeld { mb.lock.lock() }
             if mb.closed {
                 mb.outcome = .terminated
                 mb.lock.unlock()
                 c.resume()
                 return
             }
-            if let i = mb.firstMatch(spec) {
+            if !lockHeld, let i = mb.firstMatch(spec) {
                 let m = mb.queue.remove(at: i)
-                mb.recordReturn(returnEvent, m)
+                if mb.sink != nil { mb.recordReturn(returnEvent(), m) }
                 mb.outcome = .message(m)
                 mb.lock.unlock()
                 c.resume()
@@ -39,7 +51,7 @@ extension ProcessContext {
             mb.wait = spec
             mb.continuation = c
             mb.threadWaiting = false
-            mb.returnEvent = returnEvent
+            if mb.sink != nil { mb.returnEvent = returnEvent() }
             mb.generation &+= 1
             let g = mb.generation
             mb.lock.unlock()
@@ -54,14 +66,16 @@ extension ProcessContext {
 
     /// Blocks the calling thread until `spec` is satisfied, the timeout passes, or the process
     /// is terminated. The return is recorded as for `waitAsync`.
-    package func waitBlocking(_ spec: WaitSpec, timeoutMs: UInt64, returnEvent: PendingEvent?) -> WaitOutcome {
+    package func waitBlocking(
+        _ spec: WaitSpec, timeoutMs: UInt64, returnEvent: @autoclosure () -> PendingEvent?
+    ) -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
         mb.lock.lock()
         if mb.closed { mb.lock.unlock(); return .terminated }
         if let i = mb.firstMatch(spec) {
             let m = mb.queue.remove(at: i)
-            mb.recordReturn(returnEvent, m)
+            if mb.sink != nil { mb.recordReturn(returnEvent(), m) }
             mb.lock.unlock()
             return .message(m)
         }
@@ -70,7 +84,7 @@ extension ProcessContext {
         mb.continuation = nil
         mb.threadWaiting = true
         mb.waitEnded.store(false, ordering: .relaxed)
-        mb.returnEvent = returnEvent
+        if mb.sink != nil { mb.returnEvent = returnEvent() }
         mb.generation &+= 1
         if timeoutMs > 0 {
             // A reply often comes within microseconds; sleeping on the condition and being woken
