@@ -72,7 +72,7 @@ package final class MessageTracker {
     /// Whether `pid` had been seen and had not ended at the current point of the trace.
     package func isRunning(_ pid: ProcessID) -> Bool {
         let i = processes.slot(of: pid)
-        return i >= 0 && processes[slot: i].exit == nil
+        return i >= 0 && processes.records.withUnsafeBufferPointer { $0[i].exit == nil }
     }
 
     /// What is known so far about a message still followed.
@@ -106,7 +106,13 @@ package final class MessageTracker {
             life.creator = e.pid
             life.createdAt = e.start
             life.location = .scratch(e.pid)
-            setLive(e.message, life, Self.createdHistory(e))
+            if keepsHistory {
+                var history = MessageHistory()
+                if let trap = e.result.trapReason { history.traps.append((e.start, e.pid, e.kind, trap)) }
+                setLive(e.message, life, history)
+            } else {
+                setLive(e.message, life, MessageHistory())  // not evaluated: no history is kept
+            }
             setScratch(of: e.pid, e.message)
             return attribution(e.message)
 
@@ -369,10 +375,12 @@ package final class MessageTracker {
     private func wasRunning(_ pid: ProcessID, at time: UInt64) -> Bool {
         let i = processes.slot(of: pid)
         guard i >= 0 else { return beginsMidRun }
-        let started = processes[slot: i].firstSeen <= time || (beginsMidRun && processes[slot: i].parent == nil)
-        guard started else { return false }
-        if let end = processes[slot: i].exit?.at { return end >= time }
-        return true
+        return processes.records.withUnsafeBufferPointer { records in
+            let started = records[i].firstSeen <= time || (beginsMidRun && records[i].parent == nil)
+            guard started else { return false }
+            if let end = records[i].exit?.at { return end >= time }
+            return true
+        }
     }
 
     private func decrementMailbox(of pid: ProcessID, tag: Int64) {
@@ -502,13 +510,6 @@ package final class MessageTracker {
     private func currentSlot(_ id: MessageID) -> Int32 {
         let s = slots(id)
         return s.live >= 0 ? s.live : s.settling
-    }
-
-    /// The history of a message created by `e` (its trap, if the creation trapped).
-    private static func createdHistory(_ e: TraceEvent) -> MessageHistory {
-        var history = MessageHistory()
-        if let trap = e.result.trapReason { history.traps.append((e.start, e.pid, e.kind, trap)) }
-        return history
     }
 
     /// Makes `life` (with `history`, evaluated only when kept) the live life of `id`, replacing
