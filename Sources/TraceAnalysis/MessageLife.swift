@@ -103,9 +103,8 @@ package enum MessageLocation: Sendable, Equatable {
 }
 
 /// What the tracker changes about a message on nearly every event: plain values only, so that
-/// keeping, moving and dropping one costs no reference counting (a `MessageLife` with its arrays
-/// costs several retains and releases each time, which was most of what following a message
-/// cost `stats`).
+/// keeping, moving and dropping one costs no reference counting (the lists of a `MessageHistory`
+/// cost retains and releases each time they are copied or dropped).
 package struct MessageState: Sendable, Equatable {
     /// The message id.
     package var id: MessageID
