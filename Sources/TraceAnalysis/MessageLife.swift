@@ -102,8 +102,10 @@ package enum MessageLocation: Sendable, Equatable {
     case gone
 }
 
-/// Everything a trace says about one message, from its creation to its end.
-package struct MessageLife: Sendable, Equatable {
+/// What the tracker changes about a message on nearly every event: plain values only, so that
+/// keeping, moving and dropping one costs no reference counting (the lists of a `MessageHistory`
+/// cost retains and releases each time they are copied or dropped).
+package struct MessageState: Sendable, Equatable {
     /// The message id.
     package var id: MessageID
     /// Whether it is a LinkDied message queued by the runtime.
@@ -123,43 +125,83 @@ package struct MessageLife: Sendable, Equatable {
     /// Bytes read out of it, and the number of `read_data` calls.
     package var bytesRead: UInt64 = 0
     package var readCalls = 0
-    /// Resources pushed, in order.
-    package var pushes: [ResourcePush] = []
-    /// Takes, in order (including ones that trapped).
-    package var takes: [ResourceTake] = []
-    /// Sends and deliveries, in order (a received message can be sent on).
-    package var hops: [MessageHop] = []
     /// Set when the runtime dropped it.
     package var drop: MessageDrop?
-    /// Resources the runtime dropped with it: (slot, kind code).
-    package var resourcesDropped: [(slot: Int64, kind: Int64)] = []
-    /// Calls on the message that trapped: (time, pid, call, reason).
-    package var traps: [(at: UInt64, pid: ProcessID, call: EventKind, reason: String)] = []
     /// Where it is (at the end of the trace, for a message still live then).
     package var location: MessageLocation = .gone
     /// In place of `hops`, for a tracker that keeps no history (`keepsHistory` false): whether
     /// the last send still waits for its delivery.
     package var sendAwaitingDelivery = false
 
-    /// A life for message `id` about which nothing is known yet.
+    /// The state of message `id` about which nothing is known yet.
     package init(id: MessageID) { self.id = id }
+}
+
+/// The lists a tracker keeps per message only when it keeps history (`flow`, `lost`, exports).
+package struct MessageHistory: Sendable {
+    /// Resources pushed, in order.
+    package var pushes: [ResourcePush] = []
+    /// Takes, in order (including ones that trapped).
+    package var takes: [ResourceTake] = []
+    /// Sends and deliveries, in order (a received message can be sent on).
+    package var hops: [MessageHop] = []
+    /// Resources the runtime dropped with it: (slot, kind code).
+    package var resourcesDropped: [(slot: Int64, kind: Int64)] = []
+    /// Calls on the message that trapped: (time, pid, call, reason).
+    package var traps: [(at: UInt64, pid: ProcessID, call: EventKind, reason: String)] = []
+
+    /// No history.
+    package init() {}
+}
+
+/// Everything a trace says about one message, from its creation to its end: its `MessageState`
+/// and its `MessageHistory`, whose fields read and change as the life's own (`life.tag`,
+/// `life.hops.append(…)`).
+@dynamicMemberLookup
+package struct MessageLife: Sendable, Equatable {
+    /// The scalar fields.
+    package var state: MessageState
+    /// The lists (empty from a tracker that keeps no history).
+    package var history: MessageHistory
+
+    /// A life for message `id` about which nothing is known yet.
+    package init(id: MessageID) {
+        state = MessageState(id: id)
+        history = MessageHistory()
+    }
+
+    /// A life made of its two parts.
+    package init(state: MessageState, history: MessageHistory) {
+        self.state = state
+        self.history = history
+    }
+
+    package subscript<T>(dynamicMember field: WritableKeyPath<MessageState, T>) -> T {
+        get { state[keyPath: field] }
+        _modify { yield &state[keyPath: field] }
+    }
+
+    package subscript<T>(dynamicMember field: WritableKeyPath<MessageHistory, T>) -> T {
+        get { history[keyPath: field] }
+        _modify { yield &history[keyPath: field] }
+    }
 
     /// Whether any receive took it.
-    package var wasReceived: Bool { hops.contains { $0.delivery != nil } }
+    package var wasReceived: Bool { history.hops.contains { $0.delivery != nil } }
     /// Whether it was ever sent.
-    package var wasSent: Bool { hops.contains { $0.send != nil } }
+    package var wasSent: Bool { history.hops.contains { $0.send != nil } }
     /// The last send, if any.
-    package var lastSend: MessageSend? { hops.last(where: { $0.send != nil })?.send }
+    package var lastSend: MessageSend? { history.hops.last(where: { $0.send != nil })?.send }
     /// Whether its last send was never followed by a delivery.
     package var lastSendUndelivered: Bool {
-        guard let last = hops.last else { return false }
+        guard let last = history.hops.last else { return false }
         return last.send != nil && last.delivery == nil
     }
 
     /// Pushed resources whose slot was never taken successfully.
     package var untakenPushes: [ResourcePush] {
-        let taken = Set(takes.compactMap { $0.newID != nil ? $0.slot : nil })
-        return pushes.filter { p in p.slot.map { !taken.contains($0) } ?? false }
+        let taken = Set(history.takes.compactMap { $0.newID != nil ? $0.slot : nil })
+        return history.pushes.filter { p in p.slot.map { !taken.contains($0) } ?? false }
     }
 
     package static func == (a: MessageLife, b: MessageLife) -> Bool {

@@ -15,13 +15,17 @@ import TraceFormat
 package final class MessageTracker {
     /// Every process seen so far.
     @exclusivity(unchecked) package private(set) var processes = ProcessTable()
-    /// Called once per message, when its life is over (or at `finish()`).
-    package var onLifeEnded: (MessageLife) -> Void
+    /// Called once per message, when its life is over (or at `finish()`); nil = nobody asks
+    /// (`stats`), and no life is put together to be handed over.
+    @exclusivity(unchecked) package var onLifeEnded: ((MessageLife) -> Void)?
 
     /// Every followed message's life, in reusable slots (`freeSlots`); `slotIndex` finds a
     /// message's live and settling slots. A message is normally in one of the two; a hostile
     /// file that re-creates an id still settling has both, as the two maps this replaces did.
-    @exclusivity(unchecked) private var lives: [MessageLife] = []
+    /// A slot's state is in `states`, its history (only when `keepsHistory`) at the same index
+    /// of `histories`: the per-event work moves plain values.
+    @exclusivity(unchecked) private var states: [MessageState] = []
+    @exclusivity(unchecked) private var histories: [MessageHistory] = []
     @exclusivity(unchecked) private var freeSlots: [Int32] = []
     @exclusivity(unchecked) private var slotIndex = MessageIDTable<Slots>()
     /// The last id looked up and its slots: consecutive events mostly concern one message.
@@ -45,7 +49,7 @@ package final class MessageTracker {
     /// dropped events (`TraceWindow.isPartial`). A process the trace does not show being
     /// spawned may then have existed before its first event, so a send to it counts as a send
     /// to a running process, not to no one.
-    package var beginsMidRun = false
+    @exclusivity(unchecked) package var beginsMidRun = false
 
     /// A tracker; `settleWindow` is how many ended messages wait for late drop events.
     ///
@@ -53,7 +57,7 @@ package final class MessageTracker {
     /// where messages are and how deep mailboxes get: the lives it hands over carry no hops,
     /// pushes, takes, traps or dropped resources, process records no `queuedTags`, and it does
     /// much less work per event.
-    package init(settleWindow: Int = 1024, keepsHistory: Bool = true, onLifeEnded: @escaping (MessageLife) -> Void = { _ in }) {
+    package init(settleWindow: Int = 1024, keepsHistory: Bool = true, onLifeEnded: ((MessageLife) -> Void)? = nil) {
         self.keepsHistory = keepsHistory
         self.settleWindow = max(1, settleWindow)
         self.onLifeEnded = onLifeEnded
@@ -68,19 +72,20 @@ package final class MessageTracker {
     /// Whether `pid` had been seen and had not ended at the current point of the trace.
     package func isRunning(_ pid: ProcessID) -> Bool {
         let i = processes.slot(of: pid)
-        return i >= 0 && processes[slot: i].exit == nil
+        return i >= 0 && processes.records.withUnsafeBufferPointer { $0[i].exit == nil }
     }
 
     /// What is known so far about a message still followed.
     package func life(_ message: MessageID) -> MessageLife? {
         let i = currentSlot(message)
-        return i >= 0 ? lives[Int(i)] : nil
+        return i >= 0 ? MessageLife(state: states[Int(i)], history: keepsHistory ? histories[Int(i)] : MessageHistory()) : nil
     }
 
     /// The tag of a message still followed, if known.
+    @inline(__always)
     package func tag(of message: MessageID) -> Int64? {
         let i = currentSlot(message)
-        return i >= 0 ? lives[Int(i)].tag : nil
+        return i >= 0 ? states[Int(i)].tag : nil
     }
 
     // MARK: Observing
@@ -94,23 +99,28 @@ package final class MessageTracker {
         switch raw < actions.count ? actions[raw] : .other {
         case .createData:
             retireScratch(of: e.pid)
-            var life = MessageLife(id: e.message)
             guard e.message != 0 else { return nil }
+            var life = MessageState(id: e.message)
             life.tag = e.args.at(0) ?? 0
             life.capacity = e.args.at(1) ?? 0
             life.creator = e.pid
             life.createdAt = e.start
             life.location = .scratch(e.pid)
-            if keepsHistory, let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
-            setLive(e.message, life)
+            if keepsHistory {
+                var history = MessageHistory()
+                if let trap = e.result.trapReason { history.traps.append((e.start, e.pid, e.kind, trap)) }
+                setLive(e.message, life, history)
+            } else {
+                setLive(e.message, life, MessageHistory())  // not evaluated: no history is kept
+            }
             setScratch(of: e.pid, e.message)
             return attribution(e.message)
 
         case .dataCall(let call):
             let id = e.message != 0 ? e.message : scratch(of: e.pid)
             guard id != 0 else { return nil }
-            let history = keepsHistory
-            update(id) { life in Self.applyDataCall(e, call, history: history, to: &life) }
+            update(id) { life in Self.applyDataCall(e, call, to: &life) }
+            if keepsHistory { updateHistory(id) { history in Self.applyDataCall(e, call, to: &history) } }
             return attribution(id)
 
         case .send:
@@ -129,23 +139,23 @@ package final class MessageTracker {
             }
             deliver(
                 e.message, to: e.pid, call: .sendReceiveSkipSearch, calledAt: e.start, receivedAt: e.end,
-                tagSet: requestTag != 0 ? [requestTag] : [])
+                tagSet: keepsHistory && requestTag != 0 ? [requestTag] : [])
             return attribution(e.message)
 
         case .receive:
             guard e.message != 0, let r = e.result.value, r == 0 || r == 1 else { return nil }
-            deliver(e.message, to: e.pid, call: e.kind, calledAt: e.start, receivedAt: e.end, tagSet: e.tags)
+            deliver(e.message, to: e.pid, call: e.kind, calledAt: e.start, receivedAt: e.end, tagSet: keepsHistory ? e.tags : [])
             return attribution(e.message)
 
         case .linkDied:
             guard e.args.at(2) == 0, e.message != 0 else { return nil }
-            var life = MessageLife(id: e.message)
+            var life = MessageState(id: e.message)
             life.isLinkDied = true
             life.tag = e.args.at(1) ?? 0
             let dead = UInt64(bitPattern: e.args.at(0) ?? 0)
             life.creator = dead
             life.createdAt = e.start
-            setLive(e.message, life)
+            setLive(e.message, life, MessageHistory())
             enqueue(
                 e.message, in: e.pid,
                 hop: MessageHop(
@@ -158,8 +168,8 @@ package final class MessageTracker {
             let id = e.message
             let reason = e.args.at(0) ?? 0
             let slot = currentSlot(id)
-            if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {
-                decrementMailbox(of: holder, tag: lives[Int(slot)].tag)
+            if slot >= 0, case .mailbox(let holder) = states[Int(slot)].location {
+                decrementMailbox(of: holder, tag: states[Int(slot)].tag)
             }
             if reason == DropReason.leftInMailbox.rawValue { withProcess(e.pid) { $0.droppedFromMailbox += 1 } }
             if scratch(of: e.pid) == id { setScratch(of: e.pid, 0) }
@@ -172,8 +182,8 @@ package final class MessageTracker {
 
         case .resourceDropped:
             guard e.message != 0 else { return nil }
-            let history = keepsHistory
-            update(e.message) { if history { $0.resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) } }
+            update(e.message) { _ in }
+            if keepsHistory { updateHistory(e.message) { $0.resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) } }
             return attribution(e.message)
 
         case .spawn:
@@ -215,8 +225,8 @@ package final class MessageTracker {
         let id = e.message != 0 ? e.message : scratch(of: e.pid)
         guard id != 0 else { return nil }
         if let trap = e.result.trapReason {
-            let history = keepsHistory
-            update(id) { if history { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+            update(id) { _ in }
+            if keepsHistory { updateHistory(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
             return attribution(id)
         }
         if skipSearch { skipSearchRequestTags[e.pid] = tag(of: id) ?? 0 }
@@ -236,7 +246,7 @@ package final class MessageTracker {
             slots.live = -1
             setSlots(id, slots)
             liveCount -= 1
-            onLifeEnded(releaseSlot(i))
+            releaseSlot(i)
         }
     }
 
@@ -266,24 +276,56 @@ package final class MessageTracker {
         if i >= 0 { change(&processes[slot: i]) }
     }
 
+    @inline(__always)
     private func attribution(_ id: MessageID) -> MessageAttribution {
         MessageAttribution(message: id, tag: tag(of: id) ?? 0)
     }
 
     /// Applies `change` to the message, creating a placeholder if its start is not in the trace.
     @inline(__always)
-    private func update(_ id: MessageID, _ change: (inout MessageLife) -> Void) {
+    private func update(_ id: MessageID, _ change: (inout MessageState) -> Void) {
+        change(&states[Int(slotForUpdate(id))])
+    }
+
+    /// Applies `change` to the message's history (only when `keepsHistory`), creating a
+    /// placeholder as `update` does.
+    private func updateHistory(_ id: MessageID, _ change: (inout MessageHistory) -> Void) {
+        change(&histories[Int(slotForUpdate(id))])
+    }
+
+    /// The slot `update` changes: the settling life, else the live one, made if neither exists.
+    @inline(__always)
+    private func slotForUpdate(_ id: MessageID) -> Int32 {
         var slots = self.slots(id)
         if slots.settling < 0 && slots.live < 0 {
-            slots.live = allocateSlot(MessageLife(id: id))
+            slots.live = allocateSlot(MessageState(id: id), MessageHistory())
             liveCount += 1
             setSlots(id, slots)
         }
-        change(&lives[Int(slots.settling >= 0 ? slots.settling : slots.live)])
+        return slots.settling >= 0 ? slots.settling : slots.live
     }
 
-    private static func applyDataCall(_ e: TraceEvent, _ call: DataCall, history: Bool, to life: inout MessageLife) {
-        if history, let trap = e.result.trapReason { life.traps.append((e.start, e.pid, e.kind, trap)) }
+    /// The history half of a message call: traps, pushes and takes.
+    private static func applyDataCall(_ e: TraceEvent, _ call: DataCall, to history: inout MessageHistory) {
+        if let trap = e.result.trapReason { history.traps.append((e.start, e.pid, e.kind, trap)) }
+        switch call {
+        case .push:
+            history.pushes.append(
+                ResourcePush(
+                    pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
+                    resourceID: e.args.at(0) ?? -1, slot: e.result.value))
+        case .take:
+            history.takes.append(
+                ResourceTake(
+                    pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
+                    newID: e.result.value, trap: e.result.trapReason))
+        case .write, .read, .other:
+            break
+        }
+    }
+
+    /// The state half of a message call: bytes and calls counted.
+    private static func applyDataCall(_ e: TraceEvent, _ call: DataCall, to life: inout MessageState) {
         switch call {
         case .write:
             if e.result.trapReason == nil {
@@ -295,16 +337,6 @@ package final class MessageTracker {
                 life.bytesRead += e.result.value.map { UInt64(max(0, $0)) } ?? e.payload.size
                 life.readCalls += 1
             }
-        case .push where history:
-            life.pushes.append(
-                ResourcePush(
-                    pid: e.pid, at: e.start, kind: resourceKind(of: e.kind),
-                    resourceID: e.args.at(0) ?? -1, slot: e.result.value))
-        case .take where history:
-            life.takes.append(
-                ResourceTake(
-                    pid: e.pid, at: e.start, kind: resourceKind(of: e.kind), slot: e.args.at(0) ?? -1,
-                    newID: e.result.value, trap: e.result.trapReason))
         case .push, .take, .other:
             break
         }
@@ -323,17 +355,18 @@ package final class MessageTracker {
     private func send(_ id: MessageID, from pid: ProcessID, to target: ProcessID, at time: UInt64, call: EventKind) {
         if scratch(of: pid) == id { setScratch(of: pid, 0) }
         let slot = currentSlot(id)
-        let dropped = slot >= 0 && lives[Int(slot)].drop != nil
-        let running = wasRunning(target, at: time) || (slot >= 0 && lives[Int(slot)].drop?.reason == .leftInMailbox)
+        let dropped = slot >= 0 && states[Int(slot)].drop != nil
+        let running = wasRunning(target, at: time) || (slot >= 0 && states[Int(slot)].drop?.reason == .leftInMailbox)
         let hop = MessageHop(send: MessageSend(from: pid, to: target, at: time, call: call, receiverWasRunning: running))
         if isRunning(target) && !dropped {
             enqueue(id, in: target, hop: hop)
         } else {
             let history = keepsHistory
             update(id) { life in
-                if history { life.hops.append(hop) } else { life.sendAwaitingDelivery = true }
+                if !history { life.sendAwaitingDelivery = true }
                 if life.drop == nil { life.location = running ? .mailbox(target) : .nowhere(target) }
             }
+            if history { updateHistory(id) { $0.hops.append(hop) } }
         }
     }
 
@@ -342,10 +375,12 @@ package final class MessageTracker {
     private func wasRunning(_ pid: ProcessID, at time: UInt64) -> Bool {
         let i = processes.slot(of: pid)
         guard i >= 0 else { return beginsMidRun }
-        let started = processes[slot: i].firstSeen <= time || (beginsMidRun && processes[slot: i].parent == nil)
-        guard started else { return false }
-        if let end = processes[slot: i].exit?.at { return end >= time }
-        return true
+        return processes.records.withUnsafeBufferPointer { records in
+            let started = records[i].firstSeen <= time || (beginsMidRun && records[i].parent == nil)
+            guard started else { return false }
+            if let end = records[i].exit?.at { return end >= time }
+            return true
+        }
     }
 
     private func decrementMailbox(of pid: ProcessID, tag: Int64) {
@@ -359,9 +394,10 @@ package final class MessageTracker {
     private func enqueue(_ id: MessageID, in pid: ProcessID, hop: MessageHop) {
         let history = keepsHistory
         update(id) { life in
-            if history { life.hops.append(hop) } else { life.sendAwaitingDelivery = true }
+            if !history { life.sendAwaitingDelivery = true }
             life.location = .mailbox(pid)
         }
+        if history { updateHistory(id) { $0.hops.append(hop) } }
         let tag = tag(of: id) ?? 0
         withProcess(pid) { p in
             p.mailboxDepth += 1
@@ -372,12 +408,12 @@ package final class MessageTracker {
 
     private func deliver(
         _ id: MessageID, to pid: ProcessID, call: EventKind, calledAt: UInt64, receivedAt: UInt64,
-        tagSet: @autoclosure () -> [Int64]
+        tagSet: [Int64]
     ) {
         retireScratch(of: pid)
         let slot = currentSlot(id)
-        if slot >= 0, case .mailbox(let holder) = lives[Int(slot)].location {
-            decrementMailbox(of: holder, tag: lives[Int(slot)].tag)
+        if slot >= 0, case .mailbox(let holder) = states[Int(slot)].location {
+            decrementMailbox(of: holder, tag: states[Int(slot)].tag)
         }
         guard keepsHistory else {
             update(id) { life in
@@ -387,14 +423,14 @@ package final class MessageTracker {
             setScratch(of: pid, id)
             return
         }
-        let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet(), call: call)
-        update(id) { life in
-            if let last = life.hops.indices.last, life.hops[last].delivery == nil {
-                life.hops[last].delivery = delivery
+        let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
+        update(id) { life in life.location = .scratch(pid) }
+        updateHistory(id) { history in
+            if let last = history.hops.indices.last, history.hops[last].delivery == nil {
+                history.hops[last].delivery = delivery
             } else {
-                life.hops.append(MessageHop(send: nil, delivery: delivery))
+                history.hops.append(MessageHop(send: nil, delivery: delivery))
             }
-            life.location = .scratch(pid)
         }
         setScratch(of: pid, id)
     }
@@ -406,7 +442,7 @@ package final class MessageTracker {
         setScratch(of: pid, 0)
         let slot = slots(id).live
         if slot >= 0 {
-            if case .scratch = lives[Int(slot)].location { lives[Int(slot)].location = .gone }
+            if case .scratch = states[Int(slot)].location { states[Int(slot)].location = .gone }
             settle(id)
         }
     }
@@ -415,7 +451,7 @@ package final class MessageTracker {
         var slots = self.slots(id)
         guard slots.live >= 0 else { return }
         if slots.settling >= 0 {
-            _ = releaseSlot(slots.settling)  // replaced, as the map entry it stands for was
+            releaseSlot(slots.settling, handOver: false)  // replaced, as the map entry it stands for was
         } else {
             settlingCount += 1
         }
@@ -437,7 +473,7 @@ package final class MessageTracker {
                 slots.settling = -1
                 setSlots(id, slots)
                 settlingCount -= 1
-                onLifeEnded(releaseSlot(i))
+                releaseSlot(i)
                 break
             }
         }
@@ -476,33 +512,42 @@ package final class MessageTracker {
         return s.live >= 0 ? s.live : s.settling
     }
 
-    /// Makes `life` the live life of `id`, replacing any live one.
-    private func setLive(_ id: MessageID, _ life: MessageLife) {
+    /// Makes `life` (with `history`, evaluated only when kept) the live life of `id`, replacing
+    /// any live one.
+    private func setLive(_ id: MessageID, _ life: MessageState, _ history: @autoclosure () -> MessageHistory) {
         var slots = self.slots(id)
         if slots.live >= 0 {
-            lives[Int(slots.live)] = life
+            states[Int(slots.live)] = life
+            if keepsHistory { histories[Int(slots.live)] = history() }
         } else {
-            slots.live = allocateSlot(life)
+            slots.live = allocateSlot(life, history())
             liveCount += 1
             setSlots(id, slots)
         }
     }
 
-    private func allocateSlot(_ life: MessageLife) -> Int32 {
+    private func allocateSlot(_ life: MessageState, _ history: @autoclosure () -> MessageHistory) -> Int32 {
         if let i = freeSlots.popLast() {
-            lives[Int(i)] = life
+            states[Int(i)] = life
+            if keepsHistory { histories[Int(i)] = history() }
             return i
         }
-        lives.append(life)
-        return Int32(lives.count - 1)
+        states.append(life)
+        if keepsHistory { histories.append(history()) }
+        return Int32(states.count - 1)
     }
 
-    /// Empties slot `i` for reuse and returns the life it held.
-    private func releaseSlot(_ i: Int32) -> MessageLife {
-        var life = MessageLife(id: 0)
-        swap(&life, &lives[Int(i)])  // a move: no reference counting of the life's arrays
+    /// Empties slot `i` for reuse and, unless `handOver` is false, hands the life it held to
+    /// `onLifeEnded`.
+    private func releaseSlot(_ i: Int32, handOver: Bool = true) {
         freeSlots.append(i)
-        return life
+        if keepsHistory {
+            var history = MessageHistory()
+            swap(&history, &histories[Int(i)])  // a move: no reference counting
+            if handOver, let onLifeEnded { onLifeEnded(MessageLife(state: states[Int(i)], history: history)) }
+        } else if handOver, let onLifeEnded {
+            onLifeEnded(MessageLife(state: states[Int(i)], history: MessageHistory()))
+        }
     }
 
     // MARK: Dispatch

@@ -20,8 +20,14 @@ package final class TraceStatistics {
         for (pid, f) in figures.enumerated() where f.seen { all[UInt64(pid)] = f }
         return all
     }
-    /// Counts per raw kind code below 256 (every kind this version knows), and the rest.
-    @exclusivity(unchecked) private var kindCounts = [UInt64](repeating: 0, count: 256)
+    /// Counts per raw kind code below 256 (every kind this version knows), and the rest. A
+    /// buffer of fixed size rather than an array: counting an event then costs no uniqueness
+    /// check.
+    private let kindCounts: UnsafeMutableBufferPointer<UInt64> = {
+        let counts = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: 256)
+        counts.initialize(repeating: 0)
+        return counts
+    }()
     @exclusivity(unchecked) private var kindCountsBeyondTable: [EventKind: UInt64] = [:]
     /// Figures of pids below `denseProcessLimit`, indexed by pid (runtime pids are small and
     /// dense); larger pids (only hostile or hand-made files) go to the dictionary.
@@ -50,7 +56,10 @@ package final class TraceStatistics {
     /// The longest blocking waits (receive, send_receive_skip_search, sleep_ms), longest first.
     @exclusivity(unchecked) package private(set) var longestWaits: [Wait] = []
     /// How many of the longest waits are kept.
-    package var longestWaitsKept = 5
+    @exclusivity(unchecked) package var longestWaitsKept = 5
+    /// The duration of the last (shortest) of `longestWaits`, so most waits are turned away
+    /// without reading the list.
+    @exclusivity(unchecked) private var shortestLongestWait: UInt64 = 0
 
     /// One blocking call, for "which process waited on what".
     package struct Wait: Sendable, Equatable {
@@ -83,8 +92,21 @@ package final class TraceStatistics {
         package var received: UInt64 = 0
         /// Traps in its calls or code.
         package var traps: UInt64 = 0
+
+        /// Figures of `events` events and nothing else.
+        package init(events: UInt64 = 0) { self.events = events }
+
         /// Whether the process had an event (a dense table's unused rows have none).
         fileprivate var seen: Bool { events > 0 }
+
+        /// Adds `other`'s counts.
+        @inline(__always)
+        fileprivate mutating func add(_ other: ProcessFigures) {
+            events += other.events
+            sent += other.sent
+            received += other.received
+            traps += other.traps
+        }
     }
 
     /// The tracker that reconstructs mailbox depths and exits.
@@ -100,27 +122,32 @@ package final class TraceStatistics {
     /// Empty statistics.
     package init() {}
 
+    deinit { kindCounts.deallocate() }
+
     /// Takes the next event.
     package func observe(_ e: TraceEvent) {
         events += 1
         if e.end > lastTime { lastTime = e.end }
         let raw = Int(e.kind.rawValue)
         if raw < kindCounts.count { kindCounts[raw] += 1 } else { kindCountsBeyondTable[e.kind, default: 0] += 1 }
+        let counted = count(e, raw)
         if e.pid < Self.denseProcessLimit {
             let i = Int(e.pid)
             if i >= figures.count {
                 figures.append(contentsOf: repeatElement(ProcessFigures(), count: max(i + 1 - figures.count, figures.count)))
             }
-            figures.withUnsafeMutableBufferPointer { observe(e, raw, into: &$0[i]) }
+            figures[i].add(counted)
         } else {
-            observe(e, raw, into: &figuresBeyondTable[e.pid, default: ProcessFigures()])
+            figuresBeyondTable[e.pid, default: ProcessFigures()].add(counted)
         }
         tracker.observe(e)
     }
 
+    /// Counts `e` in the totals and returns what it adds to its process's figures (one event,
+    /// and the sends, receives and traps it is), so the process row is changed with plain adds.
     @inline(__always)
-    private func observe(_ e: TraceEvent, _ raw: Int, into process: inout ProcessFigures) {
-        process.events += 1
+    private func count(_ e: TraceEvent, _ raw: Int) -> ProcessFigures {
+        var process = ProcessFigures(events: 1)
         let action = raw < actions.count ? actions[raw] : .other
         switch action {
         case .createData: messagesCreated += 1
@@ -171,6 +198,7 @@ package final class TraceStatistics {
             traps[reason, default: 0] += 1
             process.traps += 1
         }
+        return process
     }
 
     /// Counts a received message the window shows nothing else of (called before the tracker
@@ -198,7 +226,7 @@ package final class TraceStatistics {
 
     private func noteWait(_ e: TraceEvent) {
         guard longestWaitsKept > 0 else { return }
-        if longestWaits.count == longestWaitsKept, longestWaits[longestWaits.count - 1].duration >= e.duration { return }
+        if longestWaits.count == longestWaitsKept, shortestLongestWait >= e.duration { return }
         var tags = e.tags
         var message = e.message
         var call = e.kind
@@ -214,6 +242,7 @@ package final class TraceStatistics {
         let i = longestWaits.firstIndex { $0.duration < wait.duration } ?? longestWaits.count
         longestWaits.insert(wait, at: i)
         if longestWaits.count > longestWaitsKept { longestWaits.removeLast() }
+        shortestLongestWait = longestWaits[longestWaits.count - 1].duration
     }
 
     /// Writes the report.

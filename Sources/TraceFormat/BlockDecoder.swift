@@ -91,13 +91,10 @@ struct BlockDecoder {
         e.pid = pid
         e.start = startT &* unit
         e.end = endT &* unit
-        if flags & EventFlags.args == 0 {
-            if !e.args.isEmpty { e.args = EventArguments() }
-        } else {
+        e.args.removeAllInline()
+        if flags & EventFlags.args != 0 {
             let n = try b.count("argument")
-            var args = EventArguments()
-            for _ in 0..<n { args.append(try b.svarint()) }
-            e.args = args
+            for _ in 0..<n { e.args.append(try b.svarint()) }
         }
         if flags & EventFlags.tags == 0 {
             if !e.tags.isEmpty { e.tags = [] }

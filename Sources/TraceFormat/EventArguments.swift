@@ -27,7 +27,7 @@ public struct EventArguments: Sendable, Hashable, RandomAccessCollection, Expres
     @inlinable public var endIndex: Int { Int(count0) + spill.count }
 
     public subscript(position: Int) -> Int64 {
-        get {
+        @inlinable get {
             precondition(position >= 0 && position < endIndex, "argument index out of range")
             switch position {
             case 0: return a0
@@ -61,7 +61,16 @@ public struct EventArguments: Sendable, Hashable, RandomAccessCollection, Expres
         }
     }
 
+    /// Empties the list in place, keeping it inline (a decoder refilling one event's arguments
+    /// then neither builds nor assigns a new list).
+    @inline(__always)
+    mutating func removeAllInline() {
+        if !spill.isEmpty { spill = [] }
+        count0 = 0
+    }
+
     /// The value at `index`, or `nil` when the list is shorter.
+    @inlinable
     public func at(_ index: Int) -> Int64? { index < endIndex ? self[index] : nil }
 
     public static func == (lhs: EventArguments, rhs: EventArguments) -> Bool {

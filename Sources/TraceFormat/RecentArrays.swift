@@ -1,30 +1,68 @@
 /// Recently decoded small arrays, reused when the next one has the same contents: ping-pong
 /// traffic repeats payloads (written, then read) and tag sets, and sharing an existing array
 /// (copy-on-write keeps it safe) saves an allocation per event.
-struct RecentArrays<Element: Equatable> {
+///
+/// The slots are compared in place through their buffers (a loop over the items would retain
+/// and release each one), with `memcmp`-like raw comparison of the element bytes: the element
+/// types are plain integers, whose equality is their bytes'.
+struct RecentArrays<Element: BitwiseCopyable & Equatable> {
     private var items: [[Element]] = []
     private var next = 0
     static var slots: Int { 4 }
     static var maxCount: Int { 64 }
 
     /// An array equal to the `count` elements at `p`, shared with a recent one when possible.
+    @inline(__always)
     mutating func array(_ p: UnsafeRawPointer, count: Int, as: Element.Type) -> [Element] {
-        let typed = UnsafeBufferPointer(start: p.assumingMemoryBound(to: Element.self), count: count)
-        guard count <= Self.maxCount else { return Array(typed) }
-        for item in items where item.count == count {
-            if item.withUnsafeBufferPointer({ $0.elementsEqual(typed) }) { return item }
+        guard count <= Self.maxCount else {
+            return Array(UnsafeBufferPointer(start: p.assumingMemoryBound(to: Element.self), count: count))
         }
-        let fresh = Array(typed)
-        if items.count < Self.slots { items.append(fresh) } else { items[next] = fresh }
-        next = (next + 1) % Self.slots
-        return fresh
+        if let i = find(p, count: count) { return items[i] }
+        return remember(Array(UnsafeBufferPointer(start: p.assumingMemoryBound(to: Element.self), count: count)))
     }
 
     /// An array equal to `values`, shared with a recent one when possible.
     mutating func array(_ values: [Element]) -> [Element] {
-        for item in items where item == values { return item }
-        if items.count < Self.slots { items.append(values) } else { items[next] = values }
-        next = (next + 1) % Self.slots
-        return values
+        let found = values.withUnsafeBytes { find($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: values.count) }
+        if let found { return items[found] }
+        return remember(values)
     }
+
+    /// The slot holding exactly the `count` elements at `p`, if any.
+    @inline(__always)
+    private func find(_ p: UnsafeRawPointer, count: Int) -> Int? {
+        let bytes = count * MemoryLayout<Element>.stride
+        return items.withUnsafeBufferPointer { slots in
+            for i in slots.indices where slots[i].count == count {
+                let same = slots[i].withUnsafeBytes { stored in
+                    bytes == 0 || memcmpBytes(stored.baseAddress!, p, bytes)
+                }
+                if same { return i }
+            }
+            return nil
+        }
+    }
+
+    private mutating func remember(_ fresh: [Element]) -> [Element] {
+        if items.count < Self.slots { items.append(fresh) } else { items[next] = fresh }
+        next = (next + 1) % Self.slots
+        return fresh
+    }
+}
+
+/// Whether `n` bytes at `a` and `b` are equal (small `n`: a plain loop beats a libc call).
+@inline(__always)
+private func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
+    var i = 0
+    while i + 8 <= n {
+        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
+            return false
+        }
+        i += 8
+    }
+    while i < n {
+        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+        i += 1
+    }
+    return true
 }
