@@ -149,6 +149,23 @@ struct AdapterOrderingTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
+    @Test(
+        "seek_data to an index of 2^63 or more (a negative i64 on the wire) is past the end: the next read traps",
+        arguments: adapters)
+    func seekPastEveryEnd(_ adapter: String) async throws {
+        let problems = try await offPool {
+            let s = try AdapterSession(Self.command(adapter))
+            let p = try s.spawn()
+            _ = try s.answer(s.send("create_data", "\"process\":\(p),\"tag\":1,\"capacity\":4"))
+            s.expect(try s.answer(s.send("write_data", "\"process\":\(p),\"hex\":\"01020304\"")), .result(.int(4)))
+            s.expect(try s.answer(s.send("seek_data", "\"process\":\(p),\"index\":-1")), .result(.null))
+            let read = try s.answer(s.send("read_data", "\"process\":\(p),\"len\":1"))
+            if case .trap = read {} else { s.fail("expected read_data to trap, got \(read.summary)") }
+            return s.problems
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
     @Test("kill of the caller itself returns null; the process ends (killed) before its next request", arguments: adapters)
     func selfKill(_ adapter: String) async throws {
         let problems = try await offPool {

@@ -428,7 +428,8 @@ class Adapter:
         return {"count": n, "hex": chunk.hex()}
 
     def op_seek_data(self, p, req):
-        self.data_scratch(p, "seek_data").pos = int(req["index"])  # R-MSG-7
+        # lunatic's index is a u64 sent as the i64 of the same bits: a negative one is past any end.
+        self.data_scratch(p, "seek_data").pos = int(req["index"]) % (1 << 64)  # R-MSG-7
         return None
 
     def op_get_tag(self, p, req):
