@@ -73,6 +73,9 @@ public struct Fuzzer: Sendable {
         public var foundAfter: Double
         /// Seconds spent shrinking.
         public var shrinkSeconds: Double
+        /// Smaller workloads that failed the same way while shrinking (nil when not shrunk; 0:
+        /// the failure never came back, so `shrunkWorkload` is the original).
+        public var shrinkReproductions: Int? = nil
     }
 
     /// What a run did.
@@ -267,6 +270,7 @@ public struct Fuzzer: Sendable {
             ws.jobs = options.jobs
             let r = ws.shrink(w, events: events, outcome: o)
             failure.shrunkWorkload = r.workload
+            failure.shrinkReproductions = r.reproductions
             failure.shrunkEvents = r.events
             failure.shrunkOutcome = r.outcome
             log?(

@@ -37,6 +37,9 @@ public struct WorkloadShrinker: Sendable {
         public var events: [TraceEvent]
         public var outcome: TraceOutcome
         public var tries: Int
+        /// Candidates that failed the same way (each became the new best). Zero means the
+        /// failure never came back while shrinking: the result is the original workload.
+        public var reproductions = 0
     }
 
     /// Shrinks `workload`, whose recording `events` failed with `outcome`.
@@ -57,7 +60,8 @@ public struct WorkloadShrinker: Sendable {
                     recorded.enumerated().map { TraceSource.events($0.element.1, name: "candidate \($0.offset)") },
                     adapter: adapter, replay: replay, jobs: jobs)
                 for (r, o) in zip(recorded, report.outcomes) where FailureSignature(o) == signature {
-                    best = Result(workload: r.0, events: r.1, outcome: o, tries: best.tries)
+                    best = Result(
+                        workload: r.0, events: r.1, outcome: o, tries: best.tries, reproductions: best.reproductions + 1)
                     return true
                 }
             }

@@ -251,6 +251,11 @@ public struct FuzzCommand: ParsableCommand {
             lines.append(
                 "  shrunk in \(String(format: "%.1f", f.shrinkSeconds)) s to \(w.processes.count) processes, \(w.stepCount) steps; trace of \(f.shrunkEvents.count) events"
             )
+            if f.shrinkReproductions == 0 {
+                lines.append(
+                    "  (not reproduced while shrinking: no smaller workload failed the same way, so this is the original workload, not a minimal one; the failure may depend on timing — rerun the seed)"
+                )
+            }
         }
         if let d = f.shrunkOutcome?.firstCauses.first { lines.append("  minimal case: " + d.line) }
         if let files = f.files {
@@ -273,6 +278,7 @@ public struct FuzzCommand: ParsableCommand {
                 "seed": .int(Int64(bitPattern: f.seed)), "category": .string(f.signature.category),
                 "rule": .string(f.signature.rule), "rerun": .string(rerun(f.seed, command: summary.adapterCommand)),
                 "shrunk_events": .int(Int64(f.shrunkEvents.count)),
+                "shrink_reproductions": f.shrinkReproductions.map { .int(Int64($0)) } ?? .null,
             ]
             if let files = f.files {
                 failure["trace"] = .string(files.trace)
