@@ -48,8 +48,8 @@ final class ReplayEngine {
     var requestCount = 0
     /// Index of the event being replayed: where requests sent now are issued.
     var position = 0
-    /// The event at `position` (named when the trace runs out of time).
-    var positionEvent: TraceEvent?
+    /// The kind and pid of the event at `position` (named when the trace runs out of time).
+    var positionCall: (kind: EventKind, pid: UInt64)?
     /// Skip-search calls sent at their send half, by the index of their return event.
     var openSkipSearch: [Int: Int64] = [:]
     /// When the latest answer to a blocking call of each process arrived: the adapter starts a
@@ -157,7 +157,7 @@ final class ReplayEngine {
         while let event = events.next() {
             if unreplayable != nil { break }
             position = index
-            positionEvent = event
+            positionCall = (event.kind, event.pid)
             if let early = plan.earlyCalls[index] {
                 for (j, e) in early { try issue(j, e) }
             }
@@ -206,7 +206,7 @@ final class ReplayEngine {
     /// requests still unanswered (what it was waiting for).
     func traceTimedOut() -> AdapterFailure {
         var text = "the trace did not finish within \(options.traceTimeout) s"
-        if let e = positionEvent { text += "; replay stopped at event #\(position) (\(e.kind.name), pid \(e.pid))" }
+        if let e = positionCall { text += "; replay stopped at event #\(position) (\(e.kind.name), pid \(e.pid))" }
         let now = MonotonicClock.now()
         let waiting = pending[head...].filter { client.peek($0.requestID) == nil }
         if !waiting.isEmpty {
