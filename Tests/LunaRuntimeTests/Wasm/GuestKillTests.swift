@@ -1,4 +1,5 @@
 import LunaSupport
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -28,54 +29,65 @@ struct GuestKillTests {
           )
         """
 
+    // These tests wait on a thread of their own (`offPool`, blocking waits), not on the task
+    // pool: a looping guest burns a CPU until the test kills it, and a test awaiting on a pool
+    // that other tests keep busy would kill late, while its guests slow every other test down
+    // (forty of them did, for minutes, on a loaded two-core machine).
+
     /// Spawns `entry` and waits until it reported that it runs.
-    static func spinning(_ env: Environment, _ entry: String) async throws -> ProcessID {
+    static func spinning(_ env: Environment, _ entry: String) throws -> ProcessID {
         let module = try GuestModule(wat: wat, name: "spin")
         let ready = env.spawn(entry: "ready") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
         let pid = try env.spawnGuest(module: module, entry: entry, params: [.i64(Int64(ready))])
-        #expect(await env.waitForExit(of: ready, timeout: 60) == .normal)
+        #expect(env.waitForExitBlocking(of: ready, timeout: 60) == .normal)
         return pid
     }
 
     @Test("kill ends a guest looping without host calls", arguments: ["spin", "spin_calls"])
     func killLoop(entry: String) async throws {
-        let env = Environment()
-        let pid = try await Self.spinning(env, entry)
-        env.kill(pid)
-        #expect(await env.waitForExit(of: pid, timeout: 20) == .killed)
+        try await offPool {
+            let env = Environment()
+            let pid = try Self.spinning(env, entry)
+            env.kill(pid)
+            #expect(env.waitForExitBlocking(of: pid, timeout: 20) == .killed)
+        }
     }
 
     @Test("forty looping guests killed one by one in a shuffled order all end killed")
     func killManyLooping() async throws {
-        let env = Environment()
-        let module = try GuestModule(wat: Self.wat, name: "spin")
-        let count = 40
-        let ready = env.spawn(entry: "ready") { p in
-            for _ in 0..<count { _ = try await p.receive(tags: [], timeoutMs: .max) }
+        try await offPool {
+            let env = Environment()
+            let module = try GuestModule(wat: Self.wat, name: "spin")
+            let count = 40
+            let ready = env.spawn(entry: "ready") { p in
+                for _ in 0..<count { _ = try await p.receive(tags: [], timeoutMs: .max) }
+            }
+            var pids: [ProcessID] = []
+            for i in 0..<count {
+                pids.append(
+                    try env.spawnGuest(module: module, entry: i % 2 == 0 ? "spin" : "spin_calls", params: [.i64(Int64(ready))]))
+            }
+            #expect(env.waitForExitBlocking(of: ready, timeout: 120) == .normal)
+            // Ends in an order unrelated to the order of the kills, so the interrupter's set of
+            // guests being stopped loses members from its middle while it keeps stopping the rest.
+            var rng = SplitMix(seed: 7)
+            for pid in pids.shuffled(using: &rng) { env.kill(pid) }
+            for pid in pids { #expect(env.waitForExitBlocking(of: pid, timeout: 60) == .killed, "pid \(pid)") }
         }
-        var pids: [ProcessID] = []
-        for i in 0..<count {
-            pids.append(
-                try env.spawnGuest(module: module, entry: i % 2 == 0 ? "spin" : "spin_calls", params: [.i64(Int64(ready))]))
-        }
-        #expect(await env.waitForExit(of: ready, timeout: 120) == .normal)
-        // Ends in an order unrelated to the order of the kills, so the interrupter's set of
-        // guests being stopped loses members from its middle while it keeps stopping the rest.
-        var rng = SplitMix(seed: 7)
-        for pid in pids.shuffled(using: &rng) { env.kill(pid) }
-        for pid in pids { #expect(await env.waitForExit(of: pid, timeout: 60) == .killed, "pid \(pid)") }
     }
 
     @Test("a looping guest dies when a linked process fails")
     func linkDeathStopsLoop() async throws {
-        let env = Environment()
-        let pid = try await Self.spinning(env, "spin")
-        let failing = env.spawn(entry: "linker") { p in
-            try p.link(tag: 0, to: pid)
-            throw LunaTrap("linked process fails")
+        try await offPool {
+            let env = Environment()
+            let pid = try Self.spinning(env, "spin")
+            let failing = env.spawn(entry: "linker") { p in
+                try p.link(tag: 0, to: pid)
+                throw LunaTrap("linked process fails")
+            }
+            #expect(env.waitForExitBlocking(of: failing, timeout: 20) == .failure(reason: "linked process fails"))
+            #expect(env.waitForExitBlocking(of: pid, timeout: 20) == .linkDied(from: failing))
         }
-        #expect(await env.waitForExit(of: failing, timeout: 20) == .failure(reason: "linked process fails"))
-        #expect(await env.waitForExit(of: pid, timeout: 20) == .linkDied(from: failing))
     }
 
     @Test("a guest's process state, store and memory are freed when it ends")
