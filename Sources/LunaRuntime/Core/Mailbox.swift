@@ -157,9 +157,16 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         closed = true
         terminating.store(true, ordering: .releasing)
         beforeWaking?()
+        // A body waiting here gets `.terminated` and runs no more of its own code: only one
+        // that is running needs the hook (a guest stopped through the interrupter, whose
+        // rounds cost a fuel write per guest being stopped, under the lock every kill takes).
         var c: UnsafeContinuation<Void, Never>?
-        if case .none = wait {} else { c = finishWait(.terminated) }
-        let hook = onDying
+        var hook = onDying
+        if case .none = wait {
+        } else {
+            c = finishWait(.terminated)
+            hook = nil
+        }
         lock.unlock()
         c?.resume()
         hook?()

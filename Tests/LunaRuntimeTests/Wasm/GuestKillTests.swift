@@ -76,6 +76,50 @@ struct GuestKillTests {
         }
     }
 
+    /// Guests blocked in `receive` tell `to` they are waiting, then wait forever.
+    static let blockedWAT = """
+        (module
+          (import "lunatic::message" "create_data" (func $create_data (param i64 i64)))
+          (import "lunatic::message" "send" (func $send (param i64) (result i32)))
+          (import "lunatic::message" "receive" (func $receive (param i32 i32 i64) (result i32)))
+          (memory (export "memory") 1)
+          (func (export "wait") (param $to i64)
+            (call $create_data (i64.const 1) (i64.const 0))
+            (drop (call $send (local.get $to)))
+            (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))))
+        """
+
+    @Test("rounds of blocked guests killed one by one all end killed, each round after the last")
+    func killBlockedRounds() async throws {
+        // A killed thread that was waiting passes the exit gate and leaves it after its exit;
+        // a slot it kept would stop a later round once the gate filled (the rounds together
+        // kill many times the gate's width).
+        try await offPool {
+            let env = Environment()
+            let module = try GuestModule(wat: Self.blockedWAT, name: "blocked")
+            let perRound = 100
+            for round in 0..<4 {
+                let ready = env.spawn(entry: "ready") { p in
+                    for _ in 0..<perRound { _ = try await p.receive(tags: [], timeoutMs: .max) }
+                }
+                var pids: [ProcessID] = []
+                for _ in 0..<perRound {
+                    pids.append(try env.spawnGuest(module: module, entry: "wait", params: [.i64(Int64(ready))]))
+                }
+                #expect(env.waitForExitBlocking(of: ready, timeout: 120) == .normal, "round \(round)")
+                var rng = SplitMix(seed: UInt64(round))
+                for pid in pids.shuffled(using: &rng) { env.kill(pid) }
+                // One minute for the whole round, so that a stuck round fails in a minute.
+                let end = MonotonicClock.now() &+ 60_000_000_000
+                for pid in pids {
+                    let left = Double(end &- min(end, MonotonicClock.now())) / 1e9
+                    #expect(env.waitForExitBlocking(of: pid, timeout: left) == .killed, "round \(round), pid \(pid)")
+                }
+            }
+            #expect(env.waitUntilAllExited(timeout: 60))
+        }
+    }
+
     @Test("a looping guest dies when a linked process fails")
     func linkDeathStopsLoop() async throws {
         try await offPool {
