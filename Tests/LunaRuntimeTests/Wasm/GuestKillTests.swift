@@ -53,26 +53,34 @@ struct GuestKillTests {
         }
     }
 
+    /// Spawns `count` guests of `module` running `entry(i)`, each of which tells a ready
+    /// process it runs; once all have, kills them one by one in an order shuffled by `seed`
+    /// (unrelated to the order they end in, so the interrupter's set of guests being stopped
+    /// loses members from its middle) and checks that each ends killed, within one minute for
+    /// all of them, so that a stuck kill fails in a minute.
+    static func killAllShuffled(
+        _ env: Environment, _ module: GuestModule, count: Int, seed: UInt64, entry: (Int) -> String
+    ) throws {
+        let ready = env.spawn(entry: "ready") { p in
+            for _ in 0..<count { _ = try await p.receive(tags: [], timeoutMs: .max) }
+        }
+        var pids: [ProcessID] = []
+        for i in 0..<count { pids.append(try env.spawnGuest(module: module, entry: entry(i), params: [.i64(Int64(ready))])) }
+        #expect(env.waitForExitBlocking(of: ready, timeout: 120) == .normal, "seed \(seed)")
+        var rng = SplitMix(seed: seed)
+        for pid in pids.shuffled(using: &rng) { env.kill(pid) }
+        let end = MonotonicClock.now() &+ 60_000_000_000
+        for pid in pids {
+            let left = Double(end &- min(end, MonotonicClock.now())) / 1e9
+            #expect(env.waitForExitBlocking(of: pid, timeout: left) == .killed, "seed \(seed), pid \(pid)")
+        }
+    }
+
     @Test("forty looping guests killed one by one in a shuffled order all end killed")
     func killManyLooping() async throws {
         try await offPool {
-            let env = Environment()
             let module = try GuestModule(wat: Self.wat, name: "spin")
-            let count = 40
-            let ready = env.spawn(entry: "ready") { p in
-                for _ in 0..<count { _ = try await p.receive(tags: [], timeoutMs: .max) }
-            }
-            var pids: [ProcessID] = []
-            for i in 0..<count {
-                pids.append(
-                    try env.spawnGuest(module: module, entry: i % 2 == 0 ? "spin" : "spin_calls", params: [.i64(Int64(ready))]))
-            }
-            #expect(env.waitForExitBlocking(of: ready, timeout: 120) == .normal)
-            // Ends in an order unrelated to the order of the kills, so the interrupter's set of
-            // guests being stopped loses members from its middle while it keeps stopping the rest.
-            var rng = SplitMix(seed: 7)
-            for pid in pids.shuffled(using: &rng) { env.kill(pid) }
-            for pid in pids { #expect(env.waitForExitBlocking(of: pid, timeout: 60) == .killed, "pid \(pid)") }
+            try Self.killAllShuffled(Environment(), module, count: 40, seed: 7) { $0 % 2 == 0 ? "spin" : "spin_calls" }
         }
     }
 
@@ -91,31 +99,13 @@ struct GuestKillTests {
 
     @Test("rounds of blocked guests killed one by one all end killed, each round after the last")
     func killBlockedRounds() async throws {
-        // A killed thread that was waiting passes the exit gate and leaves it after its exit;
-        // a slot it kept would stop a later round once the gate filled (the rounds together
-        // kill many times the gate's width).
+        // A guest killed while waiting in its mailbox ends through its wait, without the
+        // interrupter; four rounds in one environment check that each round's kills still end
+        // their guests whatever the earlier rounds left behind.
         try await offPool {
             let env = Environment()
             let module = try GuestModule(wat: Self.blockedWAT, name: "blocked")
-            let perRound = 100
-            for round in 0..<4 {
-                let ready = env.spawn(entry: "ready") { p in
-                    for _ in 0..<perRound { _ = try await p.receive(tags: [], timeoutMs: .max) }
-                }
-                var pids: [ProcessID] = []
-                for _ in 0..<perRound {
-                    pids.append(try env.spawnGuest(module: module, entry: "wait", params: [.i64(Int64(ready))]))
-                }
-                #expect(env.waitForExitBlocking(of: ready, timeout: 120) == .normal, "round \(round)")
-                var rng = SplitMix(seed: UInt64(round))
-                for pid in pids.shuffled(using: &rng) { env.kill(pid) }
-                // One minute for the whole round, so that a stuck round fails in a minute.
-                let end = MonotonicClock.now() &+ 60_000_000_000
-                for pid in pids {
-                    let left = Double(end &- min(end, MonotonicClock.now())) / 1e9
-                    #expect(env.waitForExitBlocking(of: pid, timeout: left) == .killed, "round \(round), pid \(pid)")
-                }
-            }
+            for round in 0..<4 { try Self.killAllShuffled(env, module, count: 100, seed: UInt64(round)) { _ in "wait" } }
             #expect(env.waitUntilAllExited(timeout: 60))
         }
     }
