@@ -84,7 +84,9 @@ struct RegistryLaterTests {
                 if polls == 3 { throw Killed() }
             }
         }
-        #expect(Double(MonotonicClock.now() - started) / 1e9 < 2)
+        // Three polls of 20 ms; unpolled, the wait would last as long as the holder. Loose for
+        // a loaded machine.
+        #expect(Double(MonotonicClock.now() - started) / 1e9 < 20)
         registry.release(heldBy: 1)
         #expect(try registry.get("n", caller: 2, alive: {}) == nil)
     }

@@ -257,7 +257,8 @@ struct ResourceHandoverTests {
         let killedAt = try #require(events.first { $0.kind == .kill && $0.args.at(0) == Int64(blocked) }).start
         let endedAt = try #require(events.first { $0.kind == .exit && $0.pid == blocked }).start
         #expect(endedAt >= killedAt)
-        #expect(endedAt - killedAt < 2_000_000_000, "ended \(Double(endedAt - killedAt) / 1e9) s after the kill")
+        // Loose: unkilled, the accept waits forever; a loaded machine may take seconds.
+        #expect(endedAt - killedAt < 20_000_000_000, "ended \(Double(endedAt - killedAt) / 1e9) s after the kill")
     }
 
     @Test("R-PROC-7: a stream left in a process's table closes when the process ends")
@@ -269,12 +270,15 @@ struct ResourceHandoverTests {
             try ctx.sleepBlocking(ms: 100)
         }
         let (peer, _) = try server.accept(timeoutMs: 5000)
-        peer.timeouts.set(.read, 3000)
+        // The end of the holder closes the stream (end of file) long before the read's own
+        // timeout; the margin is for a loaded machine, where the 100-ms sleep and the exit
+        // may take seconds.
+        peer.timeouts.set(.read, 30_000)
         var buffer = [UInt8](repeating: 0, count: 8)
         let started = MonotonicClock.now()
         let n = try buffer.withUnsafeMutableBytes { try peer.read(into: $0) }
         #expect(n == 0)
-        #expect(Double(MonotonicClock.now() - started) / 1e9 < 2.5)
+        #expect(Double(MonotonicClock.now() - started) / 1e9 < 25)
         #expect(env.waitForExitBlocking(of: pid, timeout: 5) == .normal)
     }
 }
