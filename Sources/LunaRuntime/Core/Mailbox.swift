@@ -162,8 +162,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         // rounds cost a fuel write per guest being stopped, under the lock every kill takes).
         var c: UnsafeContinuation<Void, Never>?
         var hook = onDying
-        if case .none = wait {
-        } else {
+        if !isIdle {
             c = finishWait(.terminated)
             hook = nil
         }
