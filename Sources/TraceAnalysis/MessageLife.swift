@@ -129,9 +129,6 @@ package struct MessageState: Sendable, Equatable {
     package var drop: MessageDrop?
     /// Where it is (at the end of the trace, for a message still live then).
     package var location: MessageLocation = .gone
-    /// In place of `hops`, for a tracker that keeps no history (`keepsHistory` false): whether
-    /// the last send still waits for its delivery.
-    package var sendAwaitingDelivery = false
 
     /// The state of message `id` about which nothing is known yet.
     package init(id: MessageID) { self.id = id }

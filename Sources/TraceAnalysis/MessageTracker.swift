@@ -106,13 +106,13 @@ package final class MessageTracker {
             life.creator = e.pid
             life.createdAt = e.start
             life.location = .scratch(e.pid)
-            if keepsHistory {
-                var history = MessageHistory()
-                if let trap = e.result.trapReason { history.traps.append((e.start, e.pid, e.kind, trap)) }
-                setLive(e.message, life, history)
-            } else {
-                setLive(e.message, life, MessageHistory())  // not evaluated: no history is kept
-            }
+            setLive(
+                e.message, life,
+                {
+                    var history = MessageHistory()
+                    if let trap = e.result.trapReason { history.traps.append((e.start, e.pid, e.kind, trap)) }
+                    return history
+                }())
             setScratch(of: e.pid, e.message)
             return attribution(e.message)
 
@@ -182,8 +182,8 @@ package final class MessageTracker {
 
         case .resourceDropped:
             guard e.message != 0 else { return nil }
-            update(e.message) { _ in }
-            if keepsHistory { updateHistory(e.message) { $0.resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) } }
+            let slot = Int(slotForUpdate(e.message))
+            if keepsHistory { histories[slot].resourcesDropped.append((e.args.at(0) ?? -1, e.args.at(1) ?? 0)) }
             return attribution(e.message)
 
         case .spawn:
@@ -225,8 +225,8 @@ package final class MessageTracker {
         let id = e.message != 0 ? e.message : scratch(of: e.pid)
         guard id != 0 else { return nil }
         if let trap = e.result.trapReason {
-            update(id) { _ in }
-            if keepsHistory { updateHistory(id) { $0.traps.append((e.start, e.pid, e.kind, trap)) } }
+            let slot = Int(slotForUpdate(id))
+            if keepsHistory { histories[slot].traps.append((e.start, e.pid, e.kind, trap)) }
             return attribution(id)
         }
         if skipSearch { skipSearchRequestTags[e.pid] = tag(of: id) ?? 0 }
@@ -361,12 +361,10 @@ package final class MessageTracker {
         if isRunning(target) && !dropped {
             enqueue(id, in: target, hop: hop)
         } else {
-            let history = keepsHistory
             update(id) { life in
-                if !history { life.sendAwaitingDelivery = true }
                 if life.drop == nil { life.location = running ? .mailbox(target) : .nowhere(target) }
             }
-            if history { updateHistory(id) { $0.hops.append(hop) } }
+            if keepsHistory { updateHistory(id) { $0.hops.append(hop) } }
         }
     }
 
@@ -393,10 +391,7 @@ package final class MessageTracker {
 
     private func enqueue(_ id: MessageID, in pid: ProcessID, hop: MessageHop) {
         let history = keepsHistory
-        update(id) { life in
-            if !history { life.sendAwaitingDelivery = true }
-            life.location = .mailbox(pid)
-        }
+        update(id) { $0.location = .mailbox(pid) }
         if history { updateHistory(id) { $0.hops.append(hop) } }
         let tag = tag(of: id) ?? 0
         withProcess(pid) { p in
@@ -415,21 +410,15 @@ package final class MessageTracker {
         if slot >= 0, case .mailbox(let holder) = states[Int(slot)].location {
             decrementMailbox(of: holder, tag: states[Int(slot)].tag)
         }
-        guard keepsHistory else {
-            update(id) { life in
-                life.sendAwaitingDelivery = false
-                life.location = .scratch(pid)
-            }
-            setScratch(of: pid, id)
-            return
-        }
-        let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
-        update(id) { life in life.location = .scratch(pid) }
-        updateHistory(id) { history in
-            if let last = history.hops.indices.last, history.hops[last].delivery == nil {
-                history.hops[last].delivery = delivery
-            } else {
-                history.hops.append(MessageHop(send: nil, delivery: delivery))
+        update(id) { $0.location = .scratch(pid) }
+        if keepsHistory {
+            let delivery = MessageDelivery(receiver: pid, calledAt: calledAt, receivedAt: receivedAt, tagSet: tagSet, call: call)
+            updateHistory(id) { history in
+                if let last = history.hops.indices.last, history.hops[last].delivery == nil {
+                    history.hops[last].delivery = delivery
+                } else {
+                    history.hops.append(MessageHop(send: nil, delivery: delivery))
+                }
             }
         }
         setScratch(of: pid, id)
@@ -541,13 +530,9 @@ package final class MessageTracker {
     /// `onLifeEnded`.
     private func releaseSlot(_ i: Int32, handOver: Bool = true) {
         freeSlots.append(i)
-        if keepsHistory {
-            var history = MessageHistory()
-            swap(&history, &histories[Int(i)])  // a move: no reference counting
-            if handOver, let onLifeEnded { onLifeEnded(MessageLife(state: states[Int(i)], history: history)) }
-        } else if handOver, let onLifeEnded {
-            onLifeEnded(MessageLife(state: states[Int(i)], history: MessageHistory()))
-        }
+        var history = MessageHistory()
+        if keepsHistory { swap(&history, &histories[Int(i)]) }  // a move: no reference counting
+        if handOver, let onLifeEnded { onLifeEnded(MessageLife(state: states[Int(i)], history: history)) }
     }
 
     // MARK: Dispatch
