@@ -14,14 +14,27 @@ struct AdapterOrderingTests {
         name == "Python" ? TestSupport.pythonAdapter : TestSupport.builtinAdapter()
     }
 
+    /// Runs `body` against a fresh session with `adapter`, on a thread of its own (the session
+    /// blocks on the adapter's answers), and expects it to have found no problems.
+    static func inSession(
+        _ adapter: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: @escaping @Sendable (AdapterSession) throws -> Void
+    ) async throws {
+        let problems = try await offPool {
+            let s = try AdapterSession(Self.command(adapter))
+            try body(s)
+            return s.problems
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))", sourceLocation: sourceLocation)
+    }
+
     @Test(
         "requests queued behind a blocking call all run before a request sent after its answer",
         arguments: adapters)
     func queuedRunBeforeLaterRequests(_ adapter: String) async throws {
         // Process 1 times out while 1,000 writes wait behind its receive; a kill sent only after
         // the timeout's answer must find them all done (section 2.1 rules 1 and 2).
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let (p1, p2) = (try s.spawn(), try s.spawn())
             let receive = s.send("receive", "\"process\":\(p1),\"tags\":[],\"timeout_ms\":20")
             s.send("create_data", "\"process\":\(p1),\"tag\":1,\"capacity\":0")
@@ -33,17 +46,14 @@ struct AdapterOrderingTests {
             let ended = answers.filter { $0 != .result(.int(1)) }
             s.check(ended.isEmpty, "\(ended.count) of 1000 queued writes did not return 1, first: \(ended.first?.summary ?? "")")
             s.expect(try s.exit(of: p1), "killed")
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test(
         "a kill run behind a blocking call ends its victim before the victim's next requests, which are answered",
         arguments: adapters)
     func killRunAfterBlockingCall(_ adapter: String) async throws {
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let (p1, p2, p3) = (try s.spawn(), try s.spawn(), try s.spawn())
             let receive = s.send("receive", "\"process\":\(p1),\"tags\":[],\"timeout_ms\":-1")
             let kill = s.send("kill", "\"process\":\(p1),\"to\":\(p2)")
@@ -61,9 +71,7 @@ struct AdapterOrderingTests {
             for id in later {
                 if case .ended = try s.answer(id) {} else { s.fail("request \(id) of the killed process did not answer `ended`") }
             }
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test(
@@ -72,8 +80,7 @@ struct AdapterOrderingTests {
     func skipSearchWaitsBeforeNextRequest(_ adapter: String) async throws {
         // R-RECV-7: the reply arrives after the call began, so the call takes it. The tag differs
         // each round, so a reply the call missed leaves it waiting for good.
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let (p1, p2) = (try s.spawn(), try s.spawn())
             var calls: [(id: Int64, tag: Int64)] = []
             for round in 1...3_000 {
@@ -88,12 +95,10 @@ struct AdapterOrderingTests {
                 let a = try s.answer(call.id)
                 guard case .result(let r) = a, r["code"]?.int == 0, r["message"]?["tag"]?.int == call.tag else {
                     s.fail("round \(call.tag): expected the reply with tag \(call.tag), got \(a.summary)")
-                    return s.problems
+                    return
                 }
             }
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test(
@@ -103,8 +108,7 @@ struct AdapterOrderingTests {
         // Process 1's receive times out first and the send queued behind it runs at that moment
         // (section 2.1), before process 2's receive, which started after it with the same
         // timeout, is due: so that receive returns the message, however late the machine runs.
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let (p1, p2) = (try s.spawn(), try s.spawn())
             for round in 1...50 {
                 s.send("receive", "\"process\":\(p1),\"tags\":[9999],\"timeout_ms\":2")
@@ -114,20 +118,17 @@ struct AdapterOrderingTests {
                 let a = try s.answer(receive)
                 guard case .result(let r) = a, r["code"]?.int == 0, r["message"]?["tag"]?.int == Int64(round) else {
                     s.fail("round \(round): expected the message with tag \(round), got \(a.summary)")
-                    return s.problems
+                    return
                 }
             }
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test(
         "a trap in send_receive_skip_search ends the caller with failure and notifies its links before the next request",
         arguments: adapters)
     func skipSearchTrapNotifiesLinks(_ adapter: String) async throws {
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let parent = try s.spawn()
             let waiting = try s.spawn(parent: parent, link: 5)
             let immediate = try s.spawn(parent: parent, link: 6)
@@ -144,32 +145,26 @@ struct AdapterOrderingTests {
                 }
                 s.expect(try s.exit(of: child), "failure")
             }
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test(
         "seek_data to an index of 2^63 or more (a negative i64 on the wire) is past the end: the next read traps",
         arguments: adapters)
     func seekPastEveryEnd(_ adapter: String) async throws {
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let p = try s.spawn()
             _ = try s.answer(s.send("create_data", "\"process\":\(p),\"tag\":1,\"capacity\":4"))
             s.expect(try s.answer(s.send("write_data", "\"process\":\(p),\"hex\":\"01020304\"")), .result(.int(4)))
             s.expect(try s.answer(s.send("seek_data", "\"process\":\(p),\"index\":-1")), .result(.null))
             let read = try s.answer(s.send("read_data", "\"process\":\(p),\"len\":1"))
             if case .trap = read {} else { s.fail("expected read_data to trap, got \(read.summary)") }
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test("kill of the caller itself returns null; the process ends (killed) before its next request", arguments: adapters)
     func selfKill(_ adapter: String) async throws {
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let (p1, p2) = (try s.spawn(), try s.spawn())
             let kill = s.send("kill", "\"process\":\(p1),\"to\":\(p1)")
             let next = s.send("create_data", "\"process\":\(p1),\"tag\":1,\"capacity\":0")
@@ -182,17 +177,14 @@ struct AdapterOrderingTests {
             s.expect(try s.answer(queuedKill), .result(.null))
             s.expect(try s.answer(after), .ended("killed"))
             s.expect(try s.exit(of: p2), "killed")
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test(
         "link to an ended process returns; the notice takes effect at the next waiting call (R-PROC-3)",
         arguments: adapters)
     func linkToEndedProcess(_ adapter: String) async throws {
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             let (dies, gone, notified) = (try s.spawn(), try s.spawn(), try s.spawn())
             s.send("exit", "\"process\":\(gone)")
             s.expect(try s.exit(of: gone), "normal")
@@ -212,17 +204,14 @@ struct AdapterOrderingTests {
                 r["message"]?["tag"]?.int == 8
             else {
                 s.fail("expected the LinkDied message with tag 8, got \(a.summary)")
-                return s.problems
+                return
             }
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
     @Test("protocol 2: negotiated at hello; a guest fault traps and ends the caller with failure", arguments: adapters)
     func guestFault(_ adapter: String) async throws {
-        let problems = try await offPool {
-            let s = try AdapterSession(Self.command(adapter))
+        try await Self.inSession(adapter) { s in
             s.check(s.client.handshake.protocolVersion == 2, "protocol \(s.client.handshake.protocolVersion) chosen, not 2")
             let parent = try s.spawn()
             let child = try s.spawn(parent: parent, link: 3)
@@ -232,7 +221,7 @@ struct AdapterOrderingTests {
             let notice = s.send("receive", "\"process\":\(parent),\"tags\":[],\"timeout_ms\":0")
             guard case .trap(let reason, let scratch) = try s.answer(write) else {
                 s.fail("write_data with a guest fault did not trap")
-                return s.problems
+                return
             }
             s.check(reason == "lunatic::message::write_data", "trap reason \(reason)")
             s.check(scratch["tag"]?.int == 4, "scratch at the trap: \(scratch.serialized)")
@@ -246,9 +235,7 @@ struct AdapterOrderingTests {
             s.expect(
                 try s.answer(s.send("receive", "\"process\":\(other),\"tags\":[],\"timeout_ms\":0,\"guest_fault\":true")),
                 .trap(reason: "lunatic::message::receive", scratch: .null))
-            return s.problems
         }
-        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 }
 
