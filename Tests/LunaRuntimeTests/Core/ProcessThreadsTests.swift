@@ -50,15 +50,23 @@ struct ProcessThreadsTests {
 
     @Test("threads of another stack size are not reused, and idle threads exit after their wait")
     func stackSizeAndIdleExit() async throws {
-        let threads = ProcessThreads(idleNanoseconds: 20_000_000, maxIdle: 4)
+        // The first thread must still be waiting when the second job comes: a thread that has
+        // exited can leave its id to the next one created (a loaded run of the whole suite
+        // let a 20-ms wait expire first, and the two ids matched).
+        let threads = ProcessThreads(idleNanoseconds: Self.forever, maxIdle: 4)
         let ids = Mutex<[UInt]>([])
         #expect(threads.run(stackSize: 1 << 20, name: "t-a") { ids.withLock { $0.append(Self.threadID()) } })
-        await Self.waitUntil { ids.withLock { $0.count } == 1 }
+        await Self.waitUntil { ids.withLock { $0.count } == 1 && threads.idleCount == 1 }
         #expect(threads.run(stackSize: 2 << 20, name: "t-b") { ids.withLock { $0.append(Self.threadID()) } })
         await Self.waitUntil { ids.withLock { $0.count } == 2 }
         let seen = ids.withLock { $0 }
         #expect(seen[0] != seen[1])
-        await Self.waitUntil { threads.idleCount == 0 }  // both gave up waiting
+
+        let brief = ProcessThreads(idleNanoseconds: 20_000_000, maxIdle: 4)
+        #expect(brief.run(stackSize: 1 << 20, name: "t-c") { ids.withLock { $0.append(Self.threadID()) } })
+        #expect(brief.run(stackSize: 2 << 20, name: "t-d") { ids.withLock { $0.append(Self.threadID()) } })
+        await Self.waitUntil { ids.withLock { $0.count } == 4 && brief.idleCount == 0 }  // both gave up waiting
+        #expect(brief.idleCount == 0)
     }
 
     @Test("no more than maxIdle threads wait")
