@@ -39,6 +39,8 @@ extension Environment {
             }
             self.finish(p, exit)
             p.releasedAfterExit = nil
+            // Died parked: the next such thread may unwind now (see `UnwindGate`).
+            if p.mailbox.parkedAtDeath { UnwindGate.shared.unwound(p.mailbox) }
         }
         if !started { finish(p, .failure(reason: "could not start a thread for process \(p.id)")) }
         return p.id

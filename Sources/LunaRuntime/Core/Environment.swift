@@ -29,6 +29,8 @@ public final class Environment: @unchecked Sendable {
     package var live: [ProcessID: ProcessContext] = [:]
     package var nextPID: ProcessID = 1
     package var abnormalExits: [ProcessID: ProcessExit] = [:]
+    /// Ends published for processes that died parked, not yet released (see `takeParkedEnds`).
+    package var parkedEnds: [ParkedEnd] = []
     package var exitWaiters: [ProcessID: [(UInt64, UnsafeContinuation<ProcessExit?, Never>)]] = [:]
     package var exitWaiterSerial: UInt64 = 0
     /// Threads blocked in `waitForExitBlocking`, per pid, and in `waitUntilAllExited`: an exit

@@ -59,6 +59,14 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// running rather than blocked (a guest executing WebAssembly). Set and cleared by the body
     /// under the lock.
     @exclusivity(unchecked) package var onDying: (@Sendable () -> Void)?
+    /// Set by `markDying` when the death found the owner's thread parked in a receive or
+    /// skip-search wait. The thread is left asleep; the environment publishes the end for it
+    /// before releasing the lock it decided the death under (`Environment.publishParkedEnd`)
+    /// and wakes it through the `UnwindGate`. The thread, which reads this under the lock
+    /// when it wakes, then records and releases nothing: it only unwinds.
+    @exclusivity(unchecked) package var parkedAtDeath = false
+    /// `UnwindGate`'s bookkeeping, guarded by the gate's lock.
+    @exclusivity(unchecked) package var gateState: UInt8 = 0
 
     // The waiter.
     @exclusivity(unchecked) package var wait: WaitSpec = .none
@@ -162,7 +170,14 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         // rounds cost a fuel write per guest being stopped, under the lock every kill takes).
         var c: UnsafeContinuation<Void, Never>?
         var hook = onDying
-        if !isIdle {
+        if threadWaiting, parksAtDeath {
+            // Left asleep (see `parkedAtDeath`): the wait is over, but its return event stays
+            // for the environment to record as a call that never returned.
+            outcome = .terminated
+            wait = .none
+            parkedAtDeath = true
+            hook = nil
+        } else if !isIdle {
             c = finishWait(.terminated)
             hook = nil
         }
@@ -183,6 +198,30 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     }
 
     private var isIdle: Bool { if case .none = wait { return true } else { return false } }
+
+    /// Whether the current wait is one whose end by death records nothing on the waiter's side
+    /// but a receive that never returned (which `takeNeverReturned` gives the environment):
+    /// receive and skip-search. A sleep records its own never-returned event when it wakes.
+    private var parksAtDeath: Bool {
+        switch wait {
+        case .receive, .skipSearch: return true
+        case .none, .sleep: return false
+        }
+    }
+
+    /// The never-returned `receive` event of a parked waiter (lock held; tracing only), as
+    /// the waiter would have recorded it on waking: no result, ended now. Nil for another wait.
+    package func takeNeverReturned() -> TraceEvent? {
+        guard let pending = returnEvent else { return nil }
+        returnEvent = nil
+        guard pending.record.kind == .receive else { return nil }
+        var e = pending.record
+        e.end = clock?.now() ?? e.start
+        e.hasResult = false
+        var full = TraceEvent(e, payload: nil)
+        full.tags = pending.tags
+        return full
+    }
 
     /// Records the return of a wait described by `pending` (lock held; tracing only): with
     /// message `m` (a receive returns 1 for a LinkDied message, else 0; a skip-search call 0),

@@ -140,8 +140,9 @@ extension ProcessContext {
             return ResultCode.timeout
         case .terminated, .pending:
             // Killed (or died from a link) while waiting: the call never returns (R-PROC-8).
-            // Recorded without a result, so a replay can check that it stays blocked.
-            if let trace {
+            // Recorded without a result, so a replay can check that it stays blocked; by the
+            // environment, with the end, when the death found this thread parked.
+            if let trace, !mailbox.parkedAtDeath {
                 trace.record(
                     TraceEvent(
                         kind: .receive, pid: id, start: start, end: now(),

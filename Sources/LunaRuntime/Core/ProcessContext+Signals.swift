@@ -56,7 +56,9 @@ extension ProcessContext {
         for n in notices where env.deliverLinkDeath(to: self, from: n.from, tag: n.tag, text: "no process", die: n.die) {
             env.deliverLinkDeaths(of: [self])
         }
+        let parked = env.takeParkedEnds()
         env.lock.unlock()
+        env.releaseParkedEnds(parked)
         try checkAlive()
     }
 
@@ -138,9 +140,7 @@ extension Environment {
     /// call never returns, R-PROC-8), and the link-death notices of the death are delivered
     /// now, transitively (R-PROC-5), so that what the kill causes has happened when it returns.
     public func kill(_ pid: ProcessID, by killer: ProcessID = 0) {
-        lock.lock()
-        defer { lock.unlock() }
-        killLocked([pid], by: killer)
+        _ = kill([pid], by: killer)
     }
 
     /// Kills every process in `pids` at once on behalf of `killer` (0 = the host): records a
@@ -150,17 +150,26 @@ extension Environment {
     /// Returns the pids that were live.
     @discardableResult
     public func kill(all pids: [ProcessID], by killer: ProcessID = 0) -> [ProcessID] {
-        lock.lock()
-        defer { lock.unlock() }
-        return killLocked(pids, by: killer)
+        kill(pids, by: killer)
     }
 
     /// Kills every process still running (the host ending a program), as `kill(all:)` does.
     @discardableResult
     public func killAll() -> [ProcessID] {
+        kill(nil, by: 0)
+    }
+
+    /// The kills of `kill(_:by:)`, `kill(all:by:)` and `killAll` (`pids` nil: every live
+    /// process). A process found parked in a receive has its end published here too
+    /// (`publishParkedEnd`), so when this returns it has ended for everyone: its exit
+    /// recorded, its links notified, its waiters woken.
+    private func kill(_ pids: [ProcessID]?, by killer: ProcessID) -> [ProcessID] {
         lock.lock()
-        defer { lock.unlock() }
-        return killLocked(live.keys.sorted(), by: 0)
+        let victims = killLocked(pids ?? live.keys.sorted(), by: killer)
+        let parked = takeParkedEnds()
+        lock.unlock()
+        releaseParkedEnds(parked)
+        return victims
     }
 
     @discardableResult
