@@ -31,6 +31,7 @@ extension Environment {
         let p = register(
             link: link, parent: parent, entry: entry, moduleID: moduleID,
             configID: configID, isThread: true)
+        UnwindGate.shared.admitOneForSpawn()  // reclaims an ended process's thread first
         let started = ProcessThreads.shared.run(stackSize: threadStackSize, name: "luna-\(p.id)") {
             self.recordStart(p)
             var exit: ProcessExit = .normal

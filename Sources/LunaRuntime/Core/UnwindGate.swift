@@ -1,5 +1,6 @@
 import Foundation
 import LunaSupport
+import Synchronization
 
 /// Lets the threads of processes that died while parked in a wait unwind a few at a time.
 ///
@@ -12,6 +13,12 @@ import LunaSupport
 /// 10,000 parked guests took 1.2–1.8 s, nearly all of it in a few hundred stalled kill calls).
 /// So such a thread is woken here, at most `limit` at a time (one CPU left to the rest), each
 /// admitting the next when it has unwound.
+///
+/// A queued thread still holds its stack and its instance. So that a program that kills many
+/// processes and spawns many more does not hold both sets at once (10,000 of each exhausted
+/// the kernel's memory mappings), each spawn of a thread process first wakes one queued thread
+/// beyond the limit (`admitOneForSpawn`): ended processes' threads are then reclaimed at least
+/// as fast as new ones start.
 ///
 /// Nothing an admitted thread does waits for a thread still queued here: its process's end
 /// and all it held were released before it was queued, so the chain cannot deadlock. A queued
@@ -30,6 +37,8 @@ package final class UnwindGate: @unchecked Sendable {
     private let lock = ConditionLock()
     private var queue = RingBuffer<Mailbox>(capacity: 16)
     private var active = 0
+    /// `queue.count`, readable without the lock (a spawn checks it on every call).
+    private let backlog = Atomic<Int>(0)
 
     // `Mailbox.gateState` values.
     private static let waiting: UInt8 = 0
@@ -48,6 +57,7 @@ package final class UnwindGate: @unchecked Sendable {
         }
         guard active < limit else {
             queue.append(mailbox)
+            backlog.store(queue.count, ordering: .relaxed)
             lock.unlock()
             return
         }
@@ -66,17 +76,43 @@ package final class UnwindGate: @unchecked Sendable {
             lock.unlock()
             return
         }
-        var next: Mailbox?
-        while let m = queue.popFirst() {
-            if m.gateState == Self.waiting {
-                m.gateState = Self.admitted
-                next = m
-                break
-            }
-        }
+        // One admitted beyond the limit for a spawn hands on no turn.
+        let next = active > limit ? nil : popWaiting()
         if next == nil { active -= 1 }
         lock.unlock()
         if let next { Self.wake(next) }
+    }
+
+    /// Wakes one queued thread beyond the limit (a spawn's share of the reclaiming; see the
+    /// type's comment). Takes no lock when nothing is queued.
+    package func admitOneForSpawn() {
+        guard backlog.load(ordering: .relaxed) > 0 else { return }
+        lock.lock()
+        let next = popWaiting()
+        if next != nil { active += 1 }
+        lock.unlock()
+        if let next { Self.wake(next) }
+    }
+
+    /// The first queued thread still waiting for its turn, marked admitted (lock held).
+    private func popWaiting() -> Mailbox? {
+        defer { backlog.store(queue.count, ordering: .relaxed) }
+        while let m = queue.popFirst() {
+            if m.gateState == Self.waiting {
+                m.gateState = Self.admitted
+                return m
+            }
+        }
+        return nil
+    }
+
+    /// Threads queued or unwinding (for benchmarks: zero once all have unwound).
+    package var pending: Int {
+        lock.withLock {
+            var n = active
+            for i in 0..<queue.count where queue[i].gateState == Self.waiting { n += 1 }
+            return n
+        }
     }
 
     /// Threads queued and not yet woken (for tests and benchmarks).

@@ -48,4 +48,25 @@ struct UnwindGateTests {
         #expect(boxes.map(\.gateState) == [1, 1, 1, 0, 0])
         #expect(gate.queued == 2)
     }
+
+    @Test("a spawn wakes one queued thread beyond the limit, which hands on no turn")
+    func spawnReclaims() {
+        let gate = UnwindGate(limit: 1)
+        let first = Mailbox(), second = Mailbox(), third = Mailbox()
+        gate.admitOneForSpawn()  // nothing queued: nothing happens
+        #expect(gate.pending == 0)
+        gate.admit(first)
+        gate.admit(second)
+        gate.admit(third)
+        gate.admitOneForSpawn()
+        #expect([first, second, third].map(\.gateState) == [1, 1, 0])
+        #expect(gate.pending == 3)
+        gate.unwound(second)  // the extra one: the turn stays with `first`
+        #expect(third.gateState == 0)
+        #expect(gate.pending == 2)
+        gate.unwound(first)
+        #expect(third.gateState == 1)
+        gate.unwound(third)
+        #expect(gate.pending == 0)
+    }
 }
