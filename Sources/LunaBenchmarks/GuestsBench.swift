@@ -167,13 +167,21 @@ public struct GuestsBench: ParsableCommand {
                 grows, Double(after - before) / 1048576, guestBytes / 1048576, Double(after - before) / guestBytes * 100))
     }
 
-    /// A guest looping without host calls, killed by the host: from `kill` to its exit.
+    /// A guest looping without host calls, killed by the host: from `kill` to its exit. The
+    /// guest tells a watcher before it starts looping, and the kill comes after that: a kill
+    /// that came while the guest was still instantiating would time its instantiation.
     func killLooping(_ module: GuestModule) throws {
         var times: [Double] = []
         for _ in 0..<loops {
             let env = Environment()
-            let pid = try env.spawnGuest(module: module, entry: "spin", options: GuestOptions(output: DiscardingGuestOutput()))
-            Thread.sleep(forTimeInterval: 0.05)
+            let watcher = env.spawn(entry: "watcher") { p in _ = try await p.receive(tags: [], timeoutMs: .max) }
+            let pid = try env.spawnGuest(
+                module: module, entry: "spin_after_ready", params: [.i64(Int64(watcher))],
+                options: GuestOptions(output: DiscardingGuestOutput()))
+            guard env.waitForExitBlocking(of: watcher, timeout: 60) == .normal else {
+                Self.say("  kill of a looping guest: the guest did not start within 60 s")
+                return
+            }
             let t0 = MonotonicClock.now()
             env.kill(pid)
             guard env.waitForExitBlocking(of: pid, timeout: 10) == .killed else {
