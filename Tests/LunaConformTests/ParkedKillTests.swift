@@ -20,16 +20,12 @@ struct ParkedKillTests {
     /// message with `send_receive_skip_search` and waits for a reply that never comes.
     static let wat = """
         (module
-          (import "lunatic::message" "create_data" (func $create_data (param i64 i64)))
-          (import "lunatic::message" "send" (func $send (param i64) (result i32)))
-          (import "lunatic::message" "receive" (func $receive (param i32 i32 i64) (result i32)))
+          \(GuestWAT.messageImports)
           (import "lunatic::message" "send_receive_skip_search" (func $ask (param i64 i64) (result i32)))
           (import "lunatic::process" "link" (func $link (param i64 i64)))
           (memory (export "memory") 1)
           (data (i32.const 0) "\\05\\00\\00\\00\\00\\00\\00\\00")
-          (func $ready (param $to i64)
-            (call $create_data (i64.const 1) (i64.const 0))
-            (drop (call $send (local.get $to))))
+          \(GuestWAT.readyFunction)
           (func (export "wait") (param $to i64) (param $peer i64)
             (call $ready (local.get $to))
             (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1))))

@@ -11,12 +11,9 @@ import TraceFormat
 struct GuestKillTests {
     static let wat = """
         (module
-          (import "lunatic::message" "create_data" (func $create_data (param i64 i64)))
-          (import "lunatic::message" "send" (func $send (param i64) (result i32)))
+          \(GuestWAT.messageImports)
           (memory (export "memory") 1)
-          (func $ready (param $to i64)
-            (call $create_data (i64.const 1) (i64.const 0))
-            (drop (call $send (local.get $to))))
+          \(GuestWAT.readyFunction)
           ;; tells `to` it is running, then loops forever without host calls
           (func (export "spin") (param $to i64)
             (call $ready (local.get $to))
@@ -87,13 +84,11 @@ struct GuestKillTests {
     /// Guests blocked in `receive` tell `to` they are waiting, then wait forever.
     static let blockedWAT = """
         (module
-          (import "lunatic::message" "create_data" (func $create_data (param i64 i64)))
-          (import "lunatic::message" "send" (func $send (param i64) (result i32)))
-          (import "lunatic::message" "receive" (func $receive (param i32 i32 i64) (result i32)))
+          \(GuestWAT.messageImports)
           (memory (export "memory") 1)
+          \(GuestWAT.readyFunction)
           (func (export "wait") (param $to i64)
-            (call $create_data (i64.const 1) (i64.const 0))
-            (drop (call $send (local.get $to)))
+            (call $ready (local.get $to))
             (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1)))))
         """
 

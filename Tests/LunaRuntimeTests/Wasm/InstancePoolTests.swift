@@ -1,4 +1,5 @@
 import LunaSupport
+import LunaTestSupport
 import Testing
 import TraceFormat
 import WAT
@@ -13,9 +14,7 @@ import WAT
 struct InstancePoolTests {
     static let wat = """
         (module
-          (import "lunatic::message" "create_data" (func $create_data (param i64 i64)))
-          (import "lunatic::message" "send" (func $send (param i64) (result i32)))
-          (import "lunatic::message" "receive" (func $receive (param i32 i32 i64) (result i32)))
+          \(GuestWAT.messageImports)
           (memory (export "memory") 1)
           (data (i32.const 16) "\\2a")
           (func $tell (param $to i64)
