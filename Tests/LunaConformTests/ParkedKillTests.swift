@@ -17,12 +17,14 @@ struct ParkedKillTests {
     /// Each entry tells `to` it is about to wait (one data message), then waits forever in a
     /// different way: `wait` receives anything, `tagged` receives tag 5 only (none comes)
     /// with a 60-s timeout, `linked` links to `peer` (tag 7) and receives, `ask` sends its
-    /// message with `send_receive_skip_search` and waits for a reply that never comes.
+    /// message with `send_receive_skip_search` and waits for a reply that never comes, `nap`
+    /// sleeps for a minute.
     static let wat = """
         (module
           \(GuestWAT.messageImports)
           (import "lunatic::message" "send_receive_skip_search" (func $ask (param i64 i64) (result i32)))
           (import "lunatic::process" "link" (func $link (param i64 i64)))
+          (import "lunatic::process" "sleep_ms" (func $sleep (param i64)))
           (memory (export "memory") 1)
           (data (i32.const 0) "\\05\\00\\00\\00\\00\\00\\00\\00")
           \(GuestWAT.readyFunction)
@@ -36,6 +38,9 @@ struct ParkedKillTests {
             (call $link (i64.const 7) (local.get $peer))
             (call $ready (local.get $to))
             (drop (call $receive (i32.const 0) (i32.const 0) (i64.const -1))))
+          (func (export "nap") (param $to i64) (param $peer i64)
+            (call $ready (local.get $to))
+            (call $sleep (i64.const 60000)))
           (func (export "ask") (param $to i64) (param $peer i64)
             (call $create_data (i64.const 1) (i64.const 0))
             (drop (call $ask (local.get $to) (i64.const -1)))))
@@ -77,7 +82,7 @@ struct ParkedKillTests {
         var guests: [ProcessID] = []
         var entries: [ProcessID: String] = [:]
         for _ in 0..<count {
-            let entry = guests.isEmpty ? "wait" : ["wait", "tagged", "linked", "ask"].randomElement(using: &rng)!
+            let entry = guests.isEmpty ? "wait" : ["wait", "tagged", "linked", "ask", "nap"].randomElement(using: &rng)!
             let peer = guests.randomElement(using: &rng) ?? 0
             let pid = env.spawnThread(entry: entry) { context in
                 let process = GuestProcess(
@@ -133,12 +138,16 @@ struct ParkedKillTests {
             #expect(ended == .killed || ended.map { if case .linkDied = $0 { true } else { false } } == true)
             #expect(
                 code == ended?.code.rawValue, "seed \(seed), pid \(pid): exit event \(code), waited \(String(describing: ended))")
-            // The wait that never returned: recorded once, without a result, for a receive; a
-            // skip-search records no return at all.
+            // The wait that never returned: recorded once, a receive without a result, a sleep
+            // with its never-returned flag; a skip-search records no return at all.
             let receives = own.filter { $0.kind == .receive }
             let returns = own.filter { $0.kind == .sendReceiveSkipSearchReturn }
+            let sleeps = own.filter { $0.kind == .sleepMs }
             if run.entries[pid] == "ask" {
-                #expect(receives.isEmpty && returns.isEmpty, "seed \(seed), pid \(pid)")
+                #expect(receives.isEmpty && returns.isEmpty && sleeps.isEmpty, "seed \(seed), pid \(pid)")
+            } else if run.entries[pid] == "nap" {
+                #expect(receives.isEmpty, "seed \(seed), pid \(pid)")
+                #expect(sleeps.map { Array($0.args) } == [[60000, 1]], "seed \(seed), pid \(pid): \(sleeps.map(\.args))")
             } else {
                 #expect(receives.count == 1, "seed \(seed), pid \(pid): \(receives.count) receive events")
                 #expect(receives.first?.result == CallResult.none, "seed \(seed), pid \(pid)")

@@ -59,8 +59,8 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// running rather than blocked (a guest executing WebAssembly). Set and cleared by the body
     /// under the lock.
     @exclusivity(unchecked) package var onDying: (@Sendable () -> Void)?
-    /// Set by `markDying` when the death found the owner's thread parked in a receive or
-    /// skip-search wait. The thread is left asleep; the environment publishes the end for it
+    /// Set by `markDying` when the death found the owner's thread parked in a receive,
+    /// skip-search or sleep wait. The thread is left asleep; the environment publishes the end for it
     /// before releasing the lock it decided the death under (`Environment.publishParkedEnd`)
     /// and wakes it through the `UnwindGate`. The thread, which reads this under the lock
     /// when it wakes, then records and releases nothing: it only unwinds.
@@ -86,6 +86,9 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     /// if it never returned (R-PROC-8 applies to waits still waiting when the kill comes).
     /// Set and read only when tracing (`sink` set): untraced waits never touch it.
     @exclusivity(unchecked) package var returnEvent: PendingEvent?
+    /// A thread waiter's `sleep_ms` as its call (tracing only): what `takeNeverReturned` turns
+    /// into the never-returned sleep when the death finds the sleep parked.
+    @exclusivity(unchecked) package var sleepEvent: PendingEvent?
     @exclusivity(unchecked) package var sink: (any TraceSink)?
     /// `sink` when it is a `TraceWriter`, unretained (the environment holds it): returns are
     /// recorded into it directly, without a witness call or reference counting.
@@ -123,7 +126,10 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     package func finishWait(_ result: WaitOutcome) -> UnsafeContinuation<Void, Never>? {
         outcome = result
         wait = .none
-        if sink != nil { returnEvent = nil }  // untraced, it is never set
+        if sink != nil {  // untraced, they are never set
+            returnEvent = nil
+            sleepEvent = nil
+        }
         let c = continuation
         continuation = nil
         if threadWaiting {
@@ -200,27 +206,38 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     private var isIdle: Bool { if case .none = wait { return true } else { return false } }
 
     /// Whether the current wait is one whose end by death records nothing on the waiter's side
-    /// but a receive that never returned (which `takeNeverReturned` gives the environment):
-    /// receive and skip-search. A sleep records its own never-returned event when it wakes.
+    /// but the call that never returned (which `takeNeverReturned` gives the environment):
+    /// receive, skip-search (which records nothing) and sleep.
     private var parksAtDeath: Bool {
         switch wait {
-        case .receive, .skipSearch: return true
-        case .none, .sleep: return false
+        case .receive, .skipSearch, .sleep: return true
+        case .none: return false
         }
     }
 
-    /// The never-returned `receive` event of a parked waiter (lock held; tracing only), as
-    /// the waiter would have recorded it on waking: no result, ended now. Nil for another wait.
+    /// The never-returned call of a parked waiter (lock held; tracing only), as the waiter
+    /// would have recorded it on waking, ended now: a `receive` without a result, a `sleep_ms`
+    /// with its never-returned flag (second argument 1). Nil for a skip-search.
     package func takeNeverReturned() -> TraceEvent? {
-        guard let pending = returnEvent else { return nil }
-        returnEvent = nil
-        guard pending.record.kind == .receive else { return nil }
-        var e = pending.record
-        e.end = clock?.now() ?? e.start
-        e.hasResult = false
-        var full = TraceEvent(e, payload: nil)
-        full.tags = pending.tags
-        return full
+        defer {
+            returnEvent = nil
+            sleepEvent = nil
+        }
+        if let pending = returnEvent, pending.record.kind == .receive {
+            var e = pending.record
+            e.end = clock?.now() ?? e.start
+            e.hasResult = false
+            var full = TraceEvent(e, payload: nil)
+            full.tags = pending.tags
+            return full
+        }
+        if let pending = sleepEvent {
+            var e = pending.record
+            e.end = clock?.now() ?? e.start
+            e.append(1)
+            return TraceEvent(e, payload: nil)
+        }
+        return nil
     }
 
     /// Records the return of a wait described by `pending` (lock held; tracing only): with

@@ -110,15 +110,24 @@ extension ProcessContext {
         if ms != 0 { try checkMayBlock(.sleepMs) }
         let start = trace != nil ? now() : 0
         if ms > 0 {
-            if case .terminated = waitBlocking(.sleep, timeoutMs: ms, returnEvent: nil) { throw sleepEnded(ms, start) }
+            let o = waitBlocking(.sleep, timeoutMs: ms, returnEvent: nil, sleepEvent: sleepCall(ms, start))
+            if case .terminated = o { throw sleepEnded(ms, start) }
         }
         recordSleep(ms, start)
     }
 
+    /// A thread's sleep as a call, for the environment to record as never returned when the
+    /// death finds the sleep parked (tracing only).
+    private func sleepCall(_ ms: UInt64, _ start: UInt64) -> PendingEvent? {
+        guard trace != nil else { return nil }
+        return PendingEvent(.call(.sleepMs, pid: id, start: start, Int64(bitPattern: ms)))
+    }
+
     /// A sleep the process was killed in (or died from a link in): it never returns (R-PROC-8).
-    /// Recorded with `never_returned` = 1, so that the trace shows where the process was.
+    /// Recorded with `never_returned` = 1, so that the trace shows where the process was; by
+    /// the environment, with the end, when the death found this thread parked.
     private func sleepEnded(_ ms: UInt64, _ start: UInt64) -> ProcessTerminated {
-        if let trace {
+        if let trace, !mailbox.parkedAtDeath {
             trace.record(TraceEvent(kind: .sleepMs, pid: id, start: start, end: now(), args: [Int64(bitPattern: ms), 1]))
         }
         return ProcessTerminated()

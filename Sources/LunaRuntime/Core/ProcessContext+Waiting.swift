@@ -67,7 +67,8 @@ extension ProcessContext {
     /// Blocks the calling thread until `spec` is satisfied, the timeout passes, or the process
     /// is terminated. The return is recorded as for `waitAsync`.
     package func waitBlocking(
-        _ spec: WaitSpec, timeoutMs: UInt64, returnEvent: @autoclosure () -> PendingEvent?
+        _ spec: WaitSpec, timeoutMs: UInt64, returnEvent: @autoclosure () -> PendingEvent?,
+        sleepEvent: @autoclosure () -> PendingEvent? = nil
     ) -> WaitOutcome {
         let mb = mailbox
         let deadline: UInt64? = timeoutMs == .max ? nil : MonotonicClock.deadline(afterMs: timeoutMs)
@@ -84,7 +85,10 @@ extension ProcessContext {
         mb.continuation = nil
         mb.threadWaiting = true
         mb.waitEnded.store(false, ordering: .relaxed)
-        if mb.sink != nil { mb.returnEvent = returnEvent() }
+        if mb.sink != nil {
+            mb.returnEvent = returnEvent()
+            mb.sleepEvent = sleepEvent()
+        }
         mb.generation &+= 1
         if timeoutMs > 0 {
             // A reply often comes within microseconds; sleeping on the condition and being woken

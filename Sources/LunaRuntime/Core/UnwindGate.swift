@@ -4,9 +4,10 @@ import Synchronization
 
 /// Lets the threads of processes that died while parked in a wait unwind a few at a time.
 ///
-/// A process killed (or dead from a link) while its thread sleeps in `receive` has its end
-/// published by whoever decided the death (`Environment.publishParkedEnd`): exit recorded,
-/// messages and resources released, waiters resumed. Its thread has nothing left to do but
+/// A process killed (or dead from a link) while its thread sleeps in a wait (receive,
+/// skip-search, sleep) has its end published by whoever decided the death
+/// (`Environment.publishParkedEnd`): exit recorded, messages and resources released, waiters
+/// resumed. Its thread has nothing left to do but
 /// unwind and free its instance, which takes about 100 µs of CPU. Waking every such thread at
 /// once, as a mass kill would, fills the run queues with them: the killer, sharing the CPUs
 /// with thousands of unwinding threads, was descheduled for milliseconds at a time (a kill of
