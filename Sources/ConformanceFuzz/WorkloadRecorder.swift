@@ -199,7 +199,16 @@ final class RunMonitor: @unchecked Sendable {
     }
 
     func setReaper(_ pid: ProcessID) { lock.withLock { reaper = pid } }
-    func started(_ i: Int, _ ctx: ProcessContext) { lock.withLock { contexts[i] = ctx } }
+    /// Process `i` runs: its pid is known from here on, also to its own first steps. (P0 is
+    /// spawned from the recording thread and can run on the executor before that thread's
+    /// `spawned` call; a step naming process 0 then resolved to a missing pid, in one of
+    /// two recordings of the same seed.)
+    func started(_ i: Int, _ ctx: ProcessContext) {
+        lock.withLock {
+            contexts[i] = ctx
+            pids[i] = ctx.id
+        }
+    }
 
     /// Whether a process has been marked to die but has not ended yet.
     func anyDying(_ env: Environment) -> Bool {
