@@ -176,7 +176,7 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
         // rounds cost a fuel write per guest being stopped, under the lock every kill takes).
         var c: UnsafeContinuation<Void, Never>?
         var hook = onDying
-        if threadWaiting, parksAtDeath {
+        if threadWaiting, !isIdle {
             // Left asleep (see `parkedAtDeath`): the wait is over, but its return event stays
             // for the environment to record as a call that never returned.
             outcome = .terminated
@@ -204,16 +204,6 @@ package final class Mailbox: NativeTimerTarget, @unchecked Sendable {
     }
 
     private var isIdle: Bool { if case .none = wait { return true } else { return false } }
-
-    /// Whether the current wait is one whose end by death records nothing on the waiter's side
-    /// but the call that never returned (which `takeNeverReturned` gives the environment):
-    /// receive, skip-search (which records nothing) and sleep.
-    private var parksAtDeath: Bool {
-        switch wait {
-        case .receive, .skipSearch, .sleep: return true
-        case .none: return false
-        }
-    }
 
     /// The never-returned call of a parked waiter (lock held; tracing only), as the waiter
     /// would have recorded it on waking, ended now: a `receive` without a result, a `sleep_ms`

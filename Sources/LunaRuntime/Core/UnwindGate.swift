@@ -7,8 +7,8 @@ import Synchronization
 /// A process killed (or dead from a link) while its thread sleeps in a wait (receive,
 /// skip-search, sleep) has its end published by whoever decided the death
 /// (`Environment.publishParkedEnd`): exit recorded, messages and resources released, waiters
-/// resumed. Its thread has nothing left to do but
-/// unwind and free its instance, which takes about 100 µs of CPU. Waking every such thread at
+/// resumed. Its thread has nothing left to do but unwind and free its instance, which takes
+/// about 100 µs of CPU. Waking every such thread at
 /// once, as a mass kill would, fills the run queues with them: the killer, sharing the CPUs
 /// with thousands of unwinding threads, was descheduled for milliseconds at a time (a kill of
 /// 10,000 parked guests took 1.2–1.8 s, nearly all of it in a few hundred stalled kill calls).
@@ -108,21 +108,15 @@ package final class UnwindGate: @unchecked Sendable {
     }
 
     /// Threads queued or unwinding (for benchmarks: zero once all have unwound).
-    package var pending: Int {
-        lock.withLock {
-            var n = active
-            for i in 0..<queue.count where queue[i].gateState == Self.waiting { n += 1 }
-            return n
-        }
-    }
+    package var pending: Int { lock.withLock { active + queuedLocked } }
 
     /// Threads queued and not yet woken (for tests and benchmarks).
-    package var queued: Int {
-        lock.withLock {
-            var n = 0
-            for i in 0..<queue.count where queue[i].gateState == Self.waiting { n += 1 }
-            return n
-        }
+    package var queued: Int { lock.withLock { queuedLocked } }
+
+    private var queuedLocked: Int {
+        var n = 0
+        for i in 0..<queue.count where queue[i].gateState == Self.waiting { n += 1 }
+        return n
     }
 
     /// Wakes the thread asleep on `mailbox`'s condition; its outcome was set under the lock.
