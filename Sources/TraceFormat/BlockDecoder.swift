@@ -27,12 +27,15 @@ struct BlockDecoder {
     var state = DeltaState()
     private var recentPayloads = RecentArrays<UInt8>()
     private var recentTags = RecentArrays<Int64>()
+    /// Where the block's recent payloads are, for payload references (format 1.3).
+    private var payloadRing = PayloadRing()
 
     init(unit: UInt64) { self.unit = unit }
 
     /// Reads the block-start record; returns (eventCount, firstEventIndex).
     mutating func begin(_ r: inout ByteReader) throws(TraceFormatError) -> (count: UInt64, first: UInt64) {
         state.reset()
+        payloadRing.reset()
         let at = r.offset
         let code = try r.varint()
         guard code == TraceLayout.blockStartCode else {
@@ -120,6 +123,7 @@ struct BlockDecoder {
         case 0: e.payload = .none
         case 1:
             let n = try b.count("payload byte")
+            payloadRing.add(offset: b.pos, count: n)
             e.payload = .bytes(recentPayloads.array(b.bytes.baseAddress! + b.pos, count: n, as: UInt8.self))
             b.pos += n
         case 2:
@@ -139,6 +143,18 @@ struct BlockDecoder {
         case 2: e.result = .trap(try b.string("trap reason byte"))
         default: throw b.fail("reserved result form 3")
         }
-        // Bytes after the known fields belong to newer minor versions and are skipped.
+        // 1.3: a payload by reference (5.2). Bytes after it belong to newer minor versions
+        // and are skipped.
+        if b.pos < b.end {
+            let k = try b.varint()
+            if k != 0 {
+                guard case .none = e.payload else { throw b.fail("payload reference \(k) on an event that has a payload") }
+                guard let (offset, n) = payloadRing.resolve(k) else {
+                    throw b.fail(
+                        "payload reference \(k) reaches before the block's first payload or past \(PayloadReference.window)")
+                }
+                e.payload = .bytes(recentPayloads.array(b.bytes.baseAddress! + offset, count: n, as: UInt8.self))
+            }
+        }
     }
 }

@@ -79,6 +79,8 @@ struct BlockEncoder {
     private var hasRecent = false
     private var recentDirty = false
     private var lastMessage: UInt64 = 0
+    /// The block's recent payloads, for payload references (format 1.3).
+    private let payloads = PayloadMatcher()
     private(set) var eventCount = 0
     private var firstStart: UInt64 = 0
     private(set) var maxEnd: UInt64 = 0
@@ -181,9 +183,12 @@ struct BlockEncoder {
         if !e.args.isEmpty { flags |= EventFlags.args }
         if !e.tags.isEmpty { flags |= EventFlags.tags }
         if e.message != 0 { flags |= EventFlags.message }
+        var match = (k: 0, bucket: -1, offset: 0)
         switch e.payload {
         case .none: break
-        case .bytes: flags |= 1 << EventFlags.payloadShift
+        case .bytes(let b):
+            match = b.withUnsafeBytes { payloads.find($0, base: base) }
+            if match.k == 0 { flags |= 1 << EventFlags.payloadShift }
         case .digest: flags |= 2 << EventFlags.payloadShift
         }
         if !e.text.isEmpty { flags |= EventFlags.text }
@@ -204,12 +209,14 @@ struct BlockEncoder {
         if e.message != 0 { messageDelta(e.message) }
         switch e.payload {
         case .none: break
-        case .bytes(let b):
+        case .bytes(let b) where match.k == 0:
             varint(UInt64(b.count))
             b.withUnsafeBytes { p in
                 reserve(p.count + BlockEncoder.tailRoom)
+                payloads.add(bucket: match.bucket, offset: count, count: p.count)
                 raw(p)
             }
+        case .bytes: break
         case .digest(let size, let h):
             digest(size: size, h)
         }
@@ -218,6 +225,12 @@ struct BlockEncoder {
         case .none: break
         case .value(let v): svarint(v)
         case .trap(let reason): lengthPrefixed(reason)
+        }
+        if match.k > 0 {
+            // Format 1.3: the payload by reference, after the fields 1.2 knows.
+            reserve(BlockEncoder.tailRoom)
+            varint(UInt64(match.k))
+            payloads.add(bucket: match.bucket, offset: match.offset, count: Int(e.payload.size))
         }
         end(lengthAt: lengthAt, bodyStart: bodyStart)
     }
@@ -234,10 +247,14 @@ struct BlockEncoder {
         if e.message != 0 { flags |= EventFlags.message }
         var digested = false
         var payloadRoom = 0
+        var match = (k: 0, bucket: -1, offset: 0)
         if let payload {
             digested = capture.digests(size: payload.count)
-            flags |= (digested ? 2 : 1) << EventFlags.payloadShift
-            if !digested { payloadRoom = payload.count }
+            if !digested { match = payloads.find(payload, base: base) }
+            if match.k == 0 {
+                flags |= (digested ? 2 : 1) << EventFlags.payloadShift
+                if !digested { payloadRoom = payload.count }
+            }
         }
         if e.hasResult { flags |= 1 << EventFlags.resultShift }
         // Kind, length, flags, pid, two times, message, count, 4 args, result, digest: ≤ 16 × 10.
@@ -260,13 +277,14 @@ struct BlockEncoder {
             w.svarint(Int64(bitPattern: e.message &- lastMessage))
             lastMessage = e.message
         }
-        if let payload {
+        if let payload, match.k == 0 {
             if digested {
                 w.varint(UInt64(payload.count))
                 w.p.storeBytes(of: XXH64.hash(payload).littleEndian, as: UInt64.self)
                 w.p += 8
             } else {
                 w.varint(UInt64(payload.count))
+                payloads.add(bucket: match.bucket, offset: w.p - base, count: payload.count)
                 if payload.count > 0 {
                     w.p.copyMemory(from: payload.baseAddress!, byteCount: payload.count)
                     w.p += payload.count
@@ -274,6 +292,11 @@ struct BlockEncoder {
             }
         }
         if e.hasResult { w.svarint(e.resultValue) }
+        if match.k > 0 {
+            // Format 1.3: the payload by reference, after the fields 1.2 knows.
+            w.varint(UInt64(match.k))
+            payloads.add(bucket: match.bucket, offset: match.offset, count: payload!.count)
+        }
         let bodyLen = w.p - bodyStart
         count = w.p - base
         if bodyLen < 0x80 {
@@ -440,6 +463,7 @@ struct BlockEncoder {
         hasRecent = false
         recentDirty = false
         lastMessage = 0
+        payloads.reset()
         eventCount = 0
         maxEnd = 0
     }

@@ -35,7 +35,7 @@ struct RecentArrays<Element: BitwiseCopyable & Equatable> {
         return items.withUnsafeBufferPointer { slots in
             for i in slots.indices where slots[i].count == count {
                 let same = slots[i].withUnsafeBytes { stored in
-                    bytes == 0 || memcmpBytes(stored.baseAddress!, p, bytes)
+                    bytes == 0 || equalBytes(stored.baseAddress!, p, bytes)
                 }
                 if same { return i }
             }
@@ -48,21 +48,4 @@ struct RecentArrays<Element: BitwiseCopyable & Equatable> {
         next = (next + 1) % Self.slots
         return fresh
     }
-}
-
-/// Whether `n` bytes at `a` and `b` are equal (small `n`: a plain loop beats a libc call).
-@inline(__always)
-private func memcmpBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
-    var i = 0
-    while i + 8 <= n {
-        if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) {
-            return false
-        }
-        i += 8
-    }
-    while i < n {
-        if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-        i += 1
-    }
-    return true
 }

@@ -23,8 +23,8 @@ public struct TraceHeader: Sendable, Equatable {
     /// The format version this library writes.
     public static let currentMajor: UInt16 = 1
     /// The minor version this library writes (1: `send_receive_skip_search` as two events;
-    /// 2: the header's window, for flight recorder dumps).
-    public static let currentMinor: UInt16 = 2
+    /// 2: the header's window, for flight recorder dumps; 3: payloads by reference).
+    public static let currentMinor: UInt16 = 3
     /// The default time unit, 100 ns (see `timeUnitNanos`): finer than any host call's cost
     /// worth telling apart, and it cuts the compressed size per event by two thirds against
     /// exact nanoseconds (timing jitter is most of a trace's entropy).

@@ -139,7 +139,7 @@ struct FlightRecorderCommandTests {
 
         let verify = TraceFixtures.run(["verify", window])
         #expect(
-            verify.code == 0 && verify.out.contains("format: 1.2")
+            verify.code == 0 && verify.out.contains("format: \(TraceHeader.currentMajor).\(TraceHeader.currentMinor)")
                 && verify.out.contains("flight recorder window, written on exit"))
     }
 

@@ -59,7 +59,7 @@ import Testing
             return
         }
         let window = try #require(header.window)
-        #expect(header.formatMinor == 2 && header.metadata == ["k": "v"] && header.producer == "tests")
+        #expect(header.formatMinor == TraceHeader.currentMinor && header.metadata == ["k": "v"] && header.producer == "tests")
         #expect(window == dump.window && window.trigger == "exit")
         #expect(window.droppedEvents + UInt64(read.count) == UInt64(total))
         #expect(window.isPartial && read.count > 1000)

@@ -49,12 +49,13 @@ import Testing
     @Test func trailingFieldsInAnEventBodyAreSkipped() throws {
         let event = TraceEvent(kind: .getTag, pid: 4, start: 7, end: 8, result: .value(-3))
         var raw = rawBlock([event])
-        // Re-encode the single record with two extra body bytes a newer writer might add.
+        // Re-encode the single record with extra body bytes a newer writer might add: after
+        // 1.3's payload reference (0 = none), two bytes of a later field.
         let recordStart = 4  // block-start record: 00 02 01 00
         #expect(Array(raw[0..<recordStart]) == [0x00, 0x02, 0x01, 0x00])
         let bodyLength = Int(raw[recordStart + 1])
-        raw[recordStart + 1] = UInt8(bodyLength + 2)
-        raw += [0xAA, 0xBB]
+        raw[recordStart + 1] = UInt8(bodyLength + 3)
+        raw += [0x00, 0xAA, 0xBB]
         let (read, _) = TraceSamples.readAll(try TraceReader(bytes: try file(rawBlock: raw, events: 1)))
         #expect(read == [event])
     }
@@ -95,7 +96,7 @@ import Testing
         var w = ByteWriter()
         w.raw(TraceLayout.headerSignature)
         w.u16(1)
-        w.u16(2)
+        w.u16(TraceHeader.currentMinor)
         w.string("luna-trace run")
         w.string("monotonic")
         w.u64(42)
