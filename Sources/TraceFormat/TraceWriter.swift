@@ -39,7 +39,7 @@ public final class TraceWriter: TraceSink {
 
         /// Creates options; the defaults suit tracing a runtime.
         public init(
-            payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 16_384,
+            payloadCapture: PayloadCapture = .full, eventsPerBlock: Int = 32_768,
             compressionLevel: Int = 1, maxPendingBlocks: Int = 4, maxBlockAge: Double? = nil
         ) {
             self.payloadCapture = payloadCapture
