@@ -14,26 +14,28 @@ import Glibc
 struct WorkloadBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workload",
-        abstract: "Run one workload once (for callgrind/perf): one-way, ping-pong, record, stats, reader, inflate.",
+        abstract:
+            "Run one workload once (for callgrind/perf): one-way, ping-pong, ping-pong-skip, record, stats, reader, inflate.",
         discussion: """
             one-way / ping-pong: P1's native workloads, untraced or traced into --trace FILE.
+            ping-pong-skip: P5's native ping-pong through send_receive_skip_search (same options).
             record: a native ping-pong of about --count events traced into --trace FILE (the P3 file).
             stats: luna-trace stats' path over FILE (output discarded); reader: TraceReader alone;
             inflate: only the zstd decompression of FILE's blocks (what any reader must do).
             """)
 
-    @Argument(help: "one-way, ping-pong, record, stats, reader or inflate.") var name: String
+    @Argument(help: "one-way, ping-pong, ping-pong-skip, record, stats, reader or inflate.") var name: String
     @Option(help: "Messages (one-way), round trips (ping-pong) or events (record).") var count = 100_000
     @Option(help: "Trace file: written by one-way/ping-pong/record, read by stats/reader/inflate.") var trace: String?
 
     func run() throws {
         switch name {
-        case "one-way", "ping-pong":
+        case "one-way", "ping-pong", "ping-pong-skip":
             let writer = try trace.map { try TraceWriter(path: $0, header: TraceHeader(producer: "luna-bench workload")) }
             if name == "one-way" {
                 _ = try RuntimeBench().oneWayRate(count: count, trace: writer)
             } else {
-                _ = try RuntimeBench().pingPongRate(count: count, trace: writer, skipSearch: false)
+                _ = try RuntimeBench().pingPongRate(count: count, trace: writer, skipSearch: name == "ping-pong-skip")
             }
             print("events \(try writer?.close().eventCount ?? 0)")
         case "record":

@@ -198,20 +198,20 @@ extension ProcessContext {
     /// 9027, after which the scratch area is empty (R-RECV-7, R-RECV-8).
     nonisolated(nonsending) public func sendReceiveSkipSearch(to pid: ProcessID, timeoutMs: UInt64) async throws -> Int32 {
         await waitForTraceWriter()
-        let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
-        if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
-        let o = await waitAsync(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(m, pid, timeoutMs, start))
-        return try skipSearchFinished(o, m, pid, timeoutMs, start)
+        let (request, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
+        if let done = skipSearchNow(request, spec, pid, timeoutMs, start) { return done }
+        let o = await waitAsync(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(request, pid, timeoutMs, start))
+        return try skipSearchFinished(o)
     }
 
     /// `send_receive_skip_search` for thread (guest) processes: blocks the calling thread.
     public func sendReceiveSkipSearchBlocking(to pid: ProcessID, timeoutMs: UInt64) throws -> Int32 {
         waitForTraceWriter()
         if timeoutMs != 0 { try checkMayBlock(.sendReceiveSkipSearch) }
-        let (m, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
-        if let done = skipSearchNow(m, spec, pid, timeoutMs, start) { return done }
-        let o = waitBlocking(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(m, pid, timeoutMs, start))
-        return try skipSearchFinished(o, m, pid, timeoutMs, start)
+        let (request, spec, start) = try beginSkipSearch(to: pid, timeoutMs: timeoutMs)
+        if let done = skipSearchNow(request, spec, pid, timeoutMs, start) { return done }
+        let o = waitBlocking(spec, timeoutMs: timeoutMs, returnEvent: skipSearchReturnEvent(request, pid, timeoutMs, start))
+        return try skipSearchFinished(o)
     }
 
     /// Sends the request, recording the send half; the wait then accepts only arrivals after
@@ -219,7 +219,9 @@ extension ProcessContext {
     /// takes effect before the request is sent (the call never begins); the others are handled
     /// after the send, so they arrive while the call waits and a LinkDied message is a reply
     /// (R-RECV-8), as in lunatic, where the notice is a signal handled once the call waits.
-    private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (Message, WaitSpec, UInt64) {
+    /// Returns the request's message id, not the message: holding it through the wait would
+    /// keep the receiver from reusing it in place for its reply (an allocation per call).
+    private func beginSkipSearch(to pid: ProcessID, timeoutMs: UInt64) throws -> (MessageID, WaitSpec, UInt64) {
         if deferredLinkDeaths.contains(where: \.die) { try checkAliveAtWait() } else { try checkAlive() }
         let start = trace != nil ? now() : 0
         guard let m = scratch else {
@@ -232,14 +234,15 @@ extension ProcessContext {
         mb.lock.lock()
         let after = mb.arrivals
         mb.lock.unlock()
+        let request = m.id, tag = m.tag
         deliver(m, to: pid, record: .skipSearch(timeoutMs: timeoutMs, start: start))
         if !deferredLinkDeaths.isEmpty { try handleDeferredLinkDeaths() }
-        return (m, .skipSearch(after: after, tag: m.tag), start)
+        return (request, .skipSearch(after: after, tag: tag), start)
     }
 
     /// Timeout 0: take an eligible reply already there, else time out at once.
     private func skipSearchNow(
-        _ m: Message, _ spec: WaitSpec, _ pid: ProcessID, _ timeoutMs: UInt64,
+        _ request: MessageID, _ spec: WaitSpec, _ pid: ProcessID, _ timeoutMs: UInt64,
         _ start: UInt64
     ) -> Int32? {
         guard timeoutMs == 0 else { return nil }
@@ -247,20 +250,17 @@ extension ProcessContext {
         mb.lock.lock()
         if let i = mb.firstMatch(spec) {
             let r = mb.queue.remove(at: i)
-            if trace != nil { mb.recordReturn(skipSearchReturnEvent(m, pid, timeoutMs, start), r) }
+            if trace != nil { mb.recordReturn(skipSearchReturnEvent(request, pid, timeoutMs, start), r) }
             mb.lock.unlock()
             _ = accept(r)
             return 0
         }
-        if trace != nil { mb.recordReturn(skipSearchReturnEvent(m, pid, timeoutMs, start), nil) }
+        if trace != nil { mb.recordReturn(skipSearchReturnEvent(request, pid, timeoutMs, start), nil) }
         mb.lock.unlock()
         return ResultCode.timeout
     }
 
-    private func skipSearchFinished(
-        _ o: WaitOutcome, _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
-        _ start: UInt64
-    ) throws -> Int32 {
+    private func skipSearchFinished(_ o: WaitOutcome) throws -> Int32 {
         switch o {
         case .message(let r):
             _ = accept(r)  // its return was recorded when the wait ended
@@ -275,14 +275,14 @@ extension ProcessContext {
     /// The return event of a skip-search call, completed with its reply (result 0) or as a
     /// timeout (9027) by `Mailbox.recordReturn`.
     private func skipSearchReturnEvent(
-        _ m: Message, _ pid: ProcessID, _ timeoutMs: UInt64,
+        _ request: MessageID, _ pid: ProcessID, _ timeoutMs: UInt64,
         _ start: UInt64
     ) -> PendingEvent? {
         guard trace != nil else { return nil }
         var r = EventRecord(kind: .sendReceiveSkipSearchReturn, pid: id, start: start)
         r.append(Int64(bitPattern: pid))
         r.append(Int64(bitPattern: timeoutMs))
-        r.append(Int64(bitPattern: m.id))
+        r.append(Int64(bitPattern: request))
         return PendingEvent(r)
     }
 }
