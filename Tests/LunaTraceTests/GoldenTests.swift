@@ -67,6 +67,11 @@ struct GoldenTests {
         cases.append(Case(name: "request_reply-1.0.lost", arguments: ["lost", oneZero]))
         cases.append(Case(name: "request_reply-1.0.verify", arguments: ["verify", oneZero]))
         cases.append(Case(name: "request_reply-1.0.flow-message-1", arguments: ["flow", oneZero, "--message", "1"]))
+        // request_reply.trace written again by the 1.3 writer: its reads and echoes hold payload
+        // references instead of bytes.
+        let oneThree = input("request_reply-1.3")
+        cases.append(Case(name: "request_reply-1.3.show", arguments: ["show", oneThree]))
+        cases.append(Case(name: "request_reply-1.3.verify", arguments: ["verify", oneThree]))
         return cases
     }()
 
@@ -88,6 +93,21 @@ struct GoldenTests {
                 return r.out.replacingOccurrences(of: Self.input(trace), with: "FILE") + "exit \(r.code)"
             }
             #expect(output("request_reply-1.0") == output("request_reply"), "\(command)")
+        }
+    }
+
+    @Test("a format 1.3 file with payload references reads exactly as the 1.1 recording it was written from")
+    func formatOneThreeReadsAsTheRecording() {
+        for command in [["show"], ["show", "--format", "jsonl"], ["stats"], ["lost"], ["flow", "--message", "2"]] {
+            func output(_ trace: String) -> String {
+                let r = TraceFixtures.run([command[0], Self.input(trace)] + command.dropFirst())
+                return r.out.replacingOccurrences(of: Self.input(trace), with: "FILE") + "exit \(r.code)" + r.err
+            }
+            let recorded = output("request_reply"), rewritten = output("request_reply-1.3")
+            #expect(rewritten == recorded, "\(command)")
+            if command == ["show"] {
+                #expect(recorded.contains("read_data(len=8)  msg=#2 tag=1000  payload=8B 0100000000000000"))
+            }
         }
     }
 
