@@ -16,6 +16,8 @@ extension AllBench {
         var events: UInt64
         var bytes: UInt64
         var bytesPerEvent: Double { Double(bytes) / Double(max(events, 1)) }
+        /// Bytes/event of every recording the median was taken from, in the order made.
+        var spread: [Double] = []
     }
 
     /// P2 and P3. P2: trace bytes/event of a native ping-pong (about `events` events) and of
@@ -31,10 +33,14 @@ extension AllBench {
         }
         // Ping-pong: 11 events per round trip (client create/write/send/receive/read, server
         // receive/get_tag/read/create/write/send).
-        let ping = try record("ping-pong", pingPath) { writer in
+        // The bytes of a recording move with the run's timing jitter (docs/BENCHMARKS.md,
+        // 2026-12-05), so each workload is recorded `repeats` times and the median file kept.
+        let ping = try recordMedian("ping-pong", pingPath, s.repeats) { writer in
             _ = try RuntimeBench().pingPongRate(count: max(1, s.events / 11), trace: writer, skipSearch: false)
         }
-        let mixed = try record("mixed", mixedPath) { writer in try MixedWorkload.run(events: s.events, trace: writer) }
+        let mixed = try recordMedian("mixed", mixedPath, s.repeats) { writer in
+            try MixedWorkload.run(events: s.events, trace: writer)
+        }
 
         if wants("P2") {
             for trace in [ping, mixed] {
@@ -48,8 +54,9 @@ extension AllBench {
                         figure: String(format: "%.3f B/event", trace.bytesPerEvent),
                         comparison: String(
                             format:
-                                "Chrome JSON %.1f B/event raw, %.2f zstd -3, %.2f zstd -19 (ours = %.2f of zstd -3); same events without payload bytes %.3f B/event",
-                            json.raw, json.zstd3, json.zstd19, ratio, bare),
+                                "Chrome JSON %.1f B/event raw, %.2f zstd -3, %.2f zstd -19 (ours = %.2f of zstd -3); same events without payload bytes %.3f B/event; recordings %@",
+                            json.raw, json.zstd3, json.zstd19, ratio, bare,
+                            trace.spread.map { String(format: "%.3f", $0) }.joined(separator: ", ")),
                         goal: String(format: "≤ %.1f B/event and ≤ ¼ of zstd'd JSON", goal),
                         met: trace.bytesPerEvent <= goal && ratio <= 0.25))
             }
@@ -63,6 +70,26 @@ extension AllBench {
             }
         }
         if wants("P3") { try decode(ping, s, report) }
+    }
+
+    /// Records `workload` `times` times and keeps the recording of median size at `path`.
+    func recordMedian(
+        _ name: String, _ path: String, _ times: Int, _ workload: (TraceWriter) throws -> Void
+    ) throws -> RecordedTrace {
+        var runs: [RecordedTrace] = []
+        for i in 0..<max(1, times) {
+            runs.append(try record(name, i == 0 ? path : "\(path).\(i)", workload))
+        }
+        let order = runs.indices.sorted { runs[$0].bytesPerEvent < runs[$1].bytesPerEvent }
+        var median = runs[order[order.count / 2]]
+        median.spread = runs.map(\.bytesPerEvent)
+        for run in runs where run.path != median.path { try? FileManager.default.removeItem(atPath: run.path) }
+        if median.path != path {
+            try? FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: median.path, toPath: path)
+            median.path = path
+        }
+        return median
     }
 
     /// Runs `workload` traced into a fresh TraceWriter at `path`; the file's events and size.
