@@ -17,7 +17,7 @@ enum PayloadReference {
 }
 
 /// The writer's side: the recent payloads of the block being encoded (where their bytes are in
-/// the block) and a hash table to find an equal one in one probe.
+/// the block) and a hash table (XXH64 of the bytes) to find an equal one in one probe.
 ///
 /// A class so that the encoder, a struct that already shares its `BlockBytes`, shares it too;
 /// one `BlockEncoder` has one owner at a time (see `BlockBytes`).
@@ -58,7 +58,7 @@ final class PayloadMatcher {
     func find(_ p: UnsafeRawBufferPointer, base: UnsafeRawPointer) -> (k: Int, bucket: Int, offset: Int) {
         let n = p.count
         guard n > 0, n <= PayloadReference.maxLookupBytes else { return (0, -1, 0) }
-        let bucket = Int(truncatingIfNeeded: Self.hash(p.baseAddress!, n) >> UInt64(64 - Self.bucketBits))
+        let bucket = Int(truncatingIfNeeded: XXH64.hash(p) >> UInt64(64 - Self.bucketBits))
         let previous = buckets[bucket] - 1
         let k = seq - previous
         guard previous >= 0, k <= PayloadReference.window else { return (0, bucket, 0) }
@@ -76,31 +76,6 @@ final class PayloadMatcher {
         counts[slot] = count
         if bucket >= 0 { buckets[bucket] = seq + 1 }
         seq &+= 1
-    }
-
-    /// A 64-bit hash of `n` bytes (n ≥ 1): word-wise multiply-xorshift, enough to spread
-    /// payloads over the buckets; equality is always checked on the bytes.
-    @inline(__always)
-    static func hash(_ p: UnsafeRawPointer, _ n: Int) -> UInt64 {
-        var h = UInt64(n) &* 0x9E37_79B9_7F4A_7C15
-        var i = 0
-        while i + 8 <= n {
-            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 29
-            i += 8
-        }
-        if i < n {
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < n {
-                tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
-                shift += 8
-                i += 1
-            }
-            h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
-            h ^= h >> 29
-        }
-        return h &* 0x9E37_79B9_7F4A_7C15
     }
 }
 
