@@ -114,7 +114,7 @@ let package = Package(
 
         // What several test targets share (not a product).
         .target(name: "LunaTestSupport", dependencies: ["TraceFormat"], path: "Tests/LunaTestSupport"),
-        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "LunaSupport"]),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "LunaSupport", "LunaTestSupport"]),
         .testTarget(name: "LunaBenchmarksTests", dependencies: ["LunaBenchmarks", "LunaRuntime", "LunaTestSupport"]),
         .testTarget(
             name: "LunaRuntimeTests",

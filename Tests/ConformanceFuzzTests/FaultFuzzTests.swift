@@ -32,7 +32,7 @@ struct FaultFuzzTests {
 
     @Test("fault is found from seed 1 and shrunk", arguments: cases)
     func found(_ c: Case) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-fuzz-\(UUID().uuidString)").path
+        let dir = Scratch.path("luna-fuzz")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = Fuzzer.Options(adapter: FuzzSupport.builtin + ["--fault", c.fault])
         options.reference = FuzzSupport.builtin
@@ -206,7 +206,7 @@ struct TraceShrinkTests {
 
     @Test("luna-conform shrink reduces a diverging trace file and writes the three files")
     func shrinkCommand() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-shrink-\(UUID().uuidString)").path
+        let dir = Scratch.path("luna-shrink")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A workload with many messages; the drop fault loses every third send.

@@ -2,6 +2,7 @@ import ConformanceKit
 import Foundation
 import LunaConformCommands
 import LunaRuntime
+import LunaTestSupport
 import TraceFormat
 
 /// The committed corpus (traces/MANIFEST.tsv, traces/corpus/) as the corpus tests see it.
@@ -51,7 +52,7 @@ enum CorpusSupport {
     /// Records `entry` of `guest` under LunaRuntime into a temporary file, as
     /// `luna-trace record` does, and returns its path.
     static func record(_ entry: CorpusManifest.Entry, in m: CorpusManifest) throws -> String {
-        let path = NSTemporaryDirectory() + "luna-corpus-\(UUID().uuidString).trace"
+        let path = Scratch.path("luna-corpus", extension: "trace")
         let module = try GuestModule(path: m.directory + "/" + entry.guest)
         let writer = try TraceWriter(
             path: path,

@@ -102,7 +102,7 @@ import TraceFormat
     /// and reports its `ru_maxrss`: a child spawned straight from this (large) test process
     /// would inherit the test process's high-water mark at `exec`.
     static func runMeasured(_ argv: [String]) throws -> (status: Int32, peakBytes: Int) {
-        let result = NSTemporaryDirectory() + "luna-peak-\(UUID().uuidString)"
+        let result = Scratch.path("luna-peak")
         defer { try? FileManager.default.removeItem(atPath: result) }
         let script = """
             import os, subprocess, sys

@@ -1,5 +1,6 @@
 import ConformanceKit
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -9,8 +10,7 @@ import TraceFormat
 struct IncompleteTraceTests {
     /// A closed trace of `events` cut to its first `keep(bytes)` bytes.
     static func cutTrace(_ events: [TraceEvent], keep: (Data) -> Int) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-incomplete-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.makeDirectory("luna-incomplete")
         let path = dir.appendingPathComponent("cut.trace").path
         let writer = try TraceWriter(path: path, header: TraceHeader(producer: "tests"))
         for e in events { writer.record(e) }

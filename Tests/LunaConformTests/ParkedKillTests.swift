@@ -70,7 +70,7 @@ struct ParkedKillTests {
     static func run(seed: UInt64, count: Int) throws -> Run {
         var rng = SplitMix(seed: seed)
         let module = try GuestModule(wat: wat, name: "parked")
-        let path = NSTemporaryDirectory() + "luna-parked-\(seed)-\(UUID().uuidString).trace"
+        let path = Scratch.path("luna-parked-\(seed)", extension: "trace")
         let writer = try TraceWriter(
             path: path,
             header: TraceHeader(producer: "ParkedKillTests", clock: "monotonic", wallClockStartNanos: 0, metadata: [:]))

@@ -47,7 +47,7 @@ struct ReplayGoldenTests {
         p.arguments =
             ["replay"] + c.traces.map { "Tests/Golden/inputs/\($0).trace" } + ["--adapter", adapter]
             + (c.json ? ["--report", "json"] : [])
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("luna-golden-\(UUID().uuidString)")
+        let errURL = URL(fileURLWithPath: Scratch.path("luna-golden"))
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let out = Pipe()

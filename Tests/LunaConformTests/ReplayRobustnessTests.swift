@@ -156,7 +156,7 @@ struct ReplayRobustnessTests {
 
     @Test("a stray answer is charged to the trace it came in, never the next one")
     func strayAnswer() async {
-        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("stray-\(UUID().uuidString)").path
+        let marker = Scratch.path("stray")
         defer { try? FileManager.default.removeItem(atPath: marker) }
         let command = Self.faulty("stray-at-second-reset") + [marker]
         let report = await offPool { TestSupport.replay(Array(TestSupport.scenarios.prefix(2)), command, callTimeout: 3) }
@@ -194,7 +194,7 @@ struct AdapterLifetimeTests {
 
     @Test("an adapter that ignores end of input is ended when luna-conform is terminated")
     func endedWithLunaConform() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lifetime-\(UUID().uuidString)").path
+        let dir = Scratch.path("lifetime")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // A trace that waits long enough for luna-conform to be terminated during it.

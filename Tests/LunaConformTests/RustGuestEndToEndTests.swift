@@ -51,7 +51,7 @@ struct RustGuestEndToEndTests {
         arguments: ["debug", "release"])
     func recordAndReplay(profile: String) throws {
         let suffix = profile == "release" ? "-release" : ""
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-rust-\(profile)-\(UUID().uuidString)").path
+        let dir = Scratch.path("luna-rust-\(profile)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LunaRuntime
+import LunaTestSupport
 import TraceFormat
 
 /// A resource for native test processes (stands for a TCP stream, a module, …).
@@ -132,8 +133,7 @@ enum ScenarioTraces {
 
     /// Writes every scenario as a trace file into a fresh directory; returns the directory.
     static func writeAll() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("luna-conform-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.makeDirectory("luna-conform").path
         for (name, events) in all() {
             let writer = try TraceWriter(path: dir + "/\(name).trace", header: TraceHeader(producer: "luna-conform tests"))
             for e in events { writer.record(e) }

@@ -27,8 +27,7 @@ public enum FormatOneZero {
 
     /// Writes `events` as a file whose header says format 1.0; returns its path.
     public static func write(_ events: [TraceEvent], eventsPerBlock: Int = 4096) throws -> String {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("luna-1.0-\(UUID().uuidString).trace").path
+        let path = Scratch.path("luna-1.0", extension: "trace")
         var options = TraceWriter.Options()
         options.eventsPerBlock = eventsPerBlock
         let w = try TraceWriter(

@@ -1,5 +1,6 @@
 import Foundation
 import LunaSupport
+import LunaTestSupport
 import Testing
 
 @testable import LunaTraceCommands
@@ -23,7 +24,7 @@ enum HeadlessBrowser {
         guard let path else {
             throw FixtureError("chromium not found on PATH (run scripts/setup.sh, or set LUNA_CHROMIUM)")
         }
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("luna-chromium-\(UUID().uuidString)")
+        let profile = URL(fileURLWithPath: Scratch.path("luna-chromium"))
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -76,7 +77,7 @@ struct MessageTrackerTests {
     func skipSearch() throws {
         let (old, request, reply) = ScenarioBuilder.formatOneZeroSkipSearch()
         // The reader hands the call out as a send half before the receive and a return.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("luna-1.0-\(UUID().uuidString).trace")
+        let file = URL(fileURLWithPath: Scratch.path("luna-1.0", extension: "trace"))
         defer { try? FileManager.default.removeItem(at: file) }
         _ = try ScenarioBuilder.writeFormatOneZero(old, to: file)
         let events = Array(try TraceReader(path: file.path).events())

@@ -14,11 +14,9 @@ struct CommandResult {
 
 /// Trace files for the tests, and two ways to run commands on them.
 enum TraceFixtures {
-    /// A fresh temporary directory.
+    /// A fresh directory in the process's scratch directory (removed when the tests end).
     static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("luna-trace-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try Scratch.makeDirectory("luna-trace-tests")
     }
 
     /// Writes `events` as a trace file with TraceWriter.
@@ -63,7 +61,7 @@ enum TraceFixtures {
         process.arguments = arguments
         // stdout through a pipe, read to the end; stderr into a file (it is small).
         let outPipe = Pipe()
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("luna-trace-stderr-\(UUID().uuidString)")
+        let errURL = URL(fileURLWithPath: Scratch.path("luna-trace-stderr"))
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let errHandle = try FileHandle(forWritingTo: errURL)
         defer { try? FileManager.default.removeItem(at: errURL) }

@@ -1,4 +1,5 @@
 import Foundation
+import LunaTestSupport
 
 @testable import TraceFormat
 
@@ -92,8 +93,9 @@ enum TraceSamples {
         return (path, bytes)
     }
 
+    /// A fresh path in the process's scratch directory (removed when the tests end).
     static func temporaryPath(_ ext: String = "trace") -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("luna-\(UUID().uuidString).\(ext)").path
+        Scratch.path("luna", extension: ext)
     }
 
     /// Every event a reader yields, and how it stopped (a thrown error ends the list).

@@ -1,5 +1,6 @@
 import Foundation
 import LunaSupport
+import LunaTestSupport
 import Testing
 
 @testable import TraceFormat
@@ -126,7 +127,7 @@ import Testing
 struct WriterDurabilityTests {
     @Test("with maxBlockAge a lone event reaches the file without a flush or close")
     func agedBlockIsWritten() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-age-\(UUID().uuidString)").path
+        let path = Scratch.path("luna-age")
         let writer = try TraceWriter(path: path, header: TraceHeader(), options: .init(maxBlockAge: 0.05))
         writer.record(TraceEvent(kind: .send, pid: 1, start: 10, args: [2], result: .value(0)))
         var seen: UInt64 = 0
@@ -146,7 +147,7 @@ struct WriterDurabilityTests {
 
     @Test("without maxBlockAge nothing is written before a block fills")
     func noAgeNoWrite() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("luna-age-\(UUID().uuidString)").path
+        let path = Scratch.path("luna-age")
         let writer = try TraceWriter(path: path, header: TraceHeader())
         writer.record(TraceEvent(kind: .send, pid: 1, start: 10, args: [2], result: .value(0)))
         Thread.sleep(forTimeInterval: 0.2)

@@ -1,5 +1,6 @@
 import Foundation
 import LunaSupport
+import LunaTestSupport
 import Testing
 import TraceFormat
 
@@ -43,8 +44,7 @@ enum TestCertificate {
     }
 
     private static func generate() -> Result<Material, GenerationError> {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("luna-tls-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: Scratch.path("luna-tls"))
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
