@@ -26,9 +26,12 @@ final class BlockAssembler: @unchecked Sendable {
     /// latest); 0 = no such block (or no maximum block age). Read by the writer's age timer.
     let partialSince = Atomic<UInt64>(0)
 
-    init(output: BlockOutput, unit: UInt64, blockBytes: Int, capture: PayloadCapture, eventsPerBlock: Int) {
+    init(
+        output: BlockOutput, unit: UInt64, timesInColumn: Bool, blockBytes: Int, capture: PayloadCapture,
+        eventsPerBlock: Int
+    ) {
         self.output = output
-        encoder = BlockEncoder(unit: unit, capacity: blockBytes)
+        encoder = BlockEncoder(unit: unit, capacity: blockBytes, timesInColumn: timesInColumn)
         spare = BlockBytes(capacity: blockBytes + BlockEncoder.headerRoom)
         self.capture = capture
         self.eventsPerBlock = eventsPerBlock

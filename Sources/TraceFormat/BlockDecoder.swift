@@ -24,15 +24,22 @@ struct DeltaState {
 /// Decodes the records of one raw block.
 struct BlockDecoder {
     var unit: UInt64
+    /// Format 2.0: times come from the block's time column, not the records.
+    let timesInColumn: Bool
+    private var times = TimeColumnReader()
     var state = DeltaState()
     private var recentPayloads = RecentArrays<UInt8>()
     private var recentTags = RecentArrays<Int64>()
     /// Where the block's recent payloads are, for payload references (format 1.3).
     private var payloadRing = PayloadRing()
 
-    init(unit: UInt64) { self.unit = unit }
+    init(unit: UInt64, timesInColumn: Bool) {
+        self.unit = unit
+        self.timesInColumn = timesInColumn
+    }
 
-    /// Reads the block-start record; returns (eventCount, firstEventIndex).
+    /// Reads the block-start record (and finds a 2.0 block's time column); returns
+    /// (eventCount, firstEventIndex).
     mutating func begin(_ r: inout ByteReader) throws(TraceFormatError) -> (count: UInt64, first: UInt64) {
         state.reset()
         payloadRing.reset()
@@ -46,6 +53,10 @@ struct BlockDecoder {
         let count = try body.varint()
         let first = try body.varint()
         r.pos += len
+        if timesInColumn {
+            let eventBytes = try body.varint()
+            times = try TimeColumnReader(r, eventBytes: eventBytes, count: count)
+        }
         return (count, first)
     }
 
@@ -84,8 +95,14 @@ struct BlockDecoder {
     ) throws(TraceFormatError) {
         let flags = try b.u8()
         let pid = try b.varint()
-        let startDelta = try b.svarint()
-        let duration = try b.svarint()
+        let startDelta: Int64
+        let duration: Int64
+        if timesInColumn {
+            (startDelta, duration) = try times.next()
+        } else {
+            startDelta = try b.svarint()
+            duration = try b.svarint()
+        }
         let step = UInt64(bitPattern: startDelta) &+ UInt64(bitPattern: duration)
         let prev = state.lastEnd.update(pid) { $0 &+ step }
         let startT = prev &+ UInt64(bitPattern: startDelta)

@@ -43,8 +43,12 @@ struct FilledBlock: @unchecked Sendable {  // BlockBytes: see its comment
 /// the record stays free in front of them.
 struct BlockBody: @unchecked Sendable {  // BlockBytes: see its comment
     var storage: BlockBytes
-    /// End of the events in `storage` (they start at `BlockEncoder.headerRoom`).
+    /// End of the events in `storage` (they start at `BlockEncoder.headerRoom`), and of the
+    /// time column after them in format 2.0.
     var end: Int
+    /// Format 2.0: bytes of the event records, which the time column follows (the block-start
+    /// record says it). `nil`: format 1.x, times inside the records.
+    var eventBytes: Int?
     var eventCount: Int
     var firstStart: UInt64
     var lastEnd: UInt64
@@ -54,7 +58,8 @@ struct BlockBody: @unchecked Sendable {  // BlockBytes: see its comment
 
     /// The complete raw block, its block-start record written for `firstEventIndex`.
     func opened(firstEventIndex: UInt64) -> FilledBlock {
-        let start = BlockEncoder.writeBlockStart(into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex)
+        let start = BlockEncoder.writeBlockStart(
+            into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex, eventBytes: eventBytes)
         return FilledBlock(
             storage: storage, range: start..<end, eventCount: eventCount,
             firstEventIndex: firstEventIndex, firstStart: firstStart, lastEnd: lastEnd)
@@ -65,6 +70,9 @@ struct BlockBody: @unchecked Sendable {  // BlockBytes: see its comment
 /// `TraceWriter`'s background queue, or inside `FlightRecorder.record`, under its lock).
 struct BlockEncoder {
     let unit: UInt64
+    /// Format 2.0: times go to `times`, written after the events when the block ends.
+    let timesInColumn: Bool
+    private var times: TimeColumnBuilder
     private(set) var storage: BlockBytes
     private var base: UnsafeMutableRawPointer
     private var capacity: Int
@@ -85,26 +93,34 @@ struct BlockEncoder {
     private var firstStart: UInt64 = 0
     private(set) var maxEnd: UInt64 = 0
 
-    /// Room kept at the front for the block-start record (3 varints: ≤ 1 + 1 + 20 bytes).
-    static let headerRoom = 24
+    /// Room kept at the front for the block-start record (code, length, and up to 3 varints
+    /// of ≤ 10 bytes).
+    static let headerRoom = 32
     /// Room reserved with a payload or a text for what may follow it unreserved: the result
     /// value (one varint).
     static let tailRoom = 10
 
-    init(unit: UInt64, storage: BlockBytes) {
+    init(unit: UInt64, storage: BlockBytes, timesInColumn: Bool) {
         self.unit = max(1, unit)
+        self.timesInColumn = timesInColumn
+        times = TimeColumnBuilder(capacity: timesInColumn ? 4096 : 64)
         self.storage = storage
         base = storage.base
         capacity = storage.capacity
         count = BlockEncoder.headerRoom
     }
 
-    init(unit: UInt64, capacity: Int) {
-        self.init(unit: unit, storage: BlockBytes(capacity: capacity + BlockEncoder.headerRoom))
+    init(unit: UInt64, capacity: Int, timesInColumn: Bool) {
+        self.init(
+            unit: unit, storage: BlockBytes(capacity: capacity + BlockEncoder.headerRoom), timesInColumn: timesInColumn)
     }
 
-    /// Bytes of event records so far.
-    var bodyBytes: Int { count - BlockEncoder.headerRoom }
+    /// Raw bytes of the block so far, without its block-start record (event records, and the
+    /// time column they will have).
+    var bodyBytes: Int { count - BlockEncoder.headerRoom + columnBytes }
+
+    /// The most bytes the time column adds to `storage` when the block ends (0 in format 1.x).
+    var columnBytes: Int { timesInColumn ? times.recordBytes : 0 }
 
     @inline(__always) private mutating func reserve(_ n: Int) {
         if count + n > capacity { grow(count + n) }
@@ -267,8 +283,13 @@ struct BlockEncoder {
         let bodyStart = w.p
         w.put(flags)
         w.varint(e.pid)
-        w.svarint(Int64(bitPattern: prev.startT &- prev.before))
-        w.svarint(Int64(bitPattern: prev.endT &- prev.startT))
+        if timesInColumn {
+            times.append(
+                startDelta: Int64(bitPattern: prev.startT &- prev.before), duration: Int64(bitPattern: prev.endT &- prev.startT))
+        } else {
+            w.svarint(Int64(bitPattern: prev.startT &- prev.before))
+            w.svarint(Int64(bitPattern: prev.endT &- prev.startT))
+        }
         if e.argCount > 0 {
             w.put(UInt8(e.argCount))
             for i in 0..<e.argCount { w.svarint(e.argument(i)) }
@@ -351,8 +372,12 @@ struct BlockEncoder {
         varint(pid)
         // Every time stamp rounds down the same way, so comparing any two stored times gives
         // the same order as comparing the true ones (or a tie).
-        svarint(Int64(bitPattern: startT &- prev))
-        svarint(Int64(bitPattern: endT &- startT))
+        if timesInColumn {
+            times.append(startDelta: Int64(bitPattern: startT &- prev), duration: Int64(bitPattern: endT &- startT))
+        } else {
+            svarint(Int64(bitPattern: startT &- prev))
+            svarint(Int64(bitPattern: endT &- startT))
+        }
         return (lengthAt, bodyStart)
     }
 
@@ -403,19 +428,33 @@ struct BlockEncoder {
         return String(s[..<end])
     }
 
-    /// Writes the block-start record in front of the events and returns the range of
-    /// `storage` holding the complete raw block.
+    /// Writes the time column (format 2.0) after the events and the block-start record in
+    /// front of them; returns the range of `storage` holding the complete raw block.
     mutating func finish(firstEventIndex: UInt64) -> Range<Int> {
-        BlockEncoder.writeBlockStart(into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex)..<count
+        let eventBytes = sealTimes()
+        return BlockEncoder.writeBlockStart(
+            into: storage, eventCount: eventCount, firstEventIndex: firstEventIndex, eventBytes: eventBytes)..<count
+    }
+
+    /// Format 2.0: appends the time column after the events (and empties it); returns the
+    /// bytes of the event records. `nil` in format 1.x.
+    private mutating func sealTimes() -> Int? {
+        guard timesInColumn else { return nil }
+        let eventBytes = count - BlockEncoder.headerRoom
+        reserve(times.recordBytes)
+        count = times.write(into: base, at: count)
+        times.reset()
+        return eventBytes
     }
 
     /// Writes a block-start record into the room kept in front of a block's events; returns
-    /// where the record (the raw block) starts.
-    static func writeBlockStart(into storage: BlockBytes, eventCount: Int, firstEventIndex: UInt64) -> Int {
-        var body = ByteWriter(capacity: 20)
+    /// where the record (the raw block) starts. `eventBytes`: format 2.0's third field.
+    static func writeBlockStart(into storage: BlockBytes, eventCount: Int, firstEventIndex: UInt64, eventBytes: Int?) -> Int {
+        var body = ByteWriter(capacity: 30)
         body.varint(UInt64(eventCount))
         body.varint(firstEventIndex)
-        var rec = ByteWriter(capacity: 24)
+        if let eventBytes { body.varint(UInt64(eventBytes)) }
+        var rec = ByteWriter(capacity: 32)
         rec.varint(TraceLayout.blockStartCode)
         rec.varint(UInt64(body.count))
         rec.raw(body.bytes)
@@ -433,7 +472,10 @@ struct BlockEncoder {
     /// Hands out the block's events without a block-start record (whose event index is not
     /// known yet: a flight recorder's ring), and starts the next block in `next`.
     mutating func detach(next: BlockBytes) -> BlockBody {
-        let body = BlockBody(storage: storage, end: count, eventCount: eventCount, firstStart: firstStart, lastEnd: maxEnd)
+        let eventBytes = sealTimes()
+        let body = BlockBody(
+            storage: storage, end: count, eventBytes: eventBytes, eventCount: eventCount, firstStart: firstStart,
+            lastEnd: maxEnd)
         storage = next
         base = next.base
         capacity = next.capacity
@@ -464,6 +506,7 @@ struct BlockEncoder {
         recentDirty = false
         lastMessage = 0
         payloads.reset()
+        times.reset()
         eventCount = 0
         maxEnd = 0
     }

@@ -91,7 +91,11 @@ public final class FlightRecorder: TraceSink {
         maxChunks = max(2, options.capacityBytes / options.chunkBytes)
         maxEventBytes = chunkBytes / 2
         capture = options.payloadCapture
-        ring = Locked(Ring(encoder: BlockEncoder(unit: header.timeUnitNanos, storage: BlockBytes(capacity: options.chunkBytes))))
+        ring = Locked(
+            Ring(
+                encoder: BlockEncoder(
+                    unit: header.timeUnitNanos, storage: BlockBytes(capacity: options.chunkBytes),
+                    timesInColumn: header.timesInColumn)))
     }
 
     /// Events recorded so far (in the ring or dropped from it).
@@ -157,10 +161,11 @@ public final class FlightRecorder: TraceSink {
         return e
     }
 
-    /// Seals the current chunk when `need` more bytes might not fit in it.
+    /// Seals the current chunk when `need` more bytes might not fit in it, with the time
+    /// column that sealing appends (format 2.0; an event adds at most 20 bytes to it).
     @inline(__always)
     private func makeRoom(_ r: inout Ring, _ need: Int) {
-        if r.encoder.count + need > chunkBytes { seal(&r) }
+        if r.encoder.count + r.encoder.columnBytes + need + 20 > chunkBytes { seal(&r) }
     }
 
     /// Moves the current chunk into the ring and starts an empty one. When every other chunk's

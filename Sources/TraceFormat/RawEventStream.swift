@@ -3,11 +3,14 @@
 public enum RawEventStream {
     /// Decodes a raw event stream. Each block-start record resets the delta state, so the
     /// stream decodes without knowing where the zstd frames were. `timeUnitNanos` comes from
-    /// the file header (1 for exact times). Error offsets count from the start of `bytes`.
-    public static func decode(_ bytes: [UInt8], timeUnitNanos: UInt64 = 1) throws(TraceFormatError) -> [TraceEvent] {
+    /// the file header (1 for exact times), and so does `formatMajor` (1: times inside each
+    /// record; 2: in each block's time column). Error offsets count from the start of `bytes`.
+    public static func decode(
+        _ bytes: [UInt8], timeUnitNanos: UInt64 = 1, formatMajor: UInt16 = TraceHeader.currentMajor
+    ) throws(TraceFormatError) -> [TraceEvent] {
         let result: Result<[TraceEvent], TraceFormatError> = bytes.withUnsafeBytes { raw in
             var r = ByteReader(raw, base: 0)
-            var decoder = BlockDecoder(unit: max(1, timeUnitNanos))
+            var decoder = BlockDecoder(unit: max(1, timeUnitNanos), timesInColumn: formatMajor >= 2)
             var out: [TraceEvent] = []
             var expected: UInt64 = 0
             do throws(TraceFormatError) {

@@ -21,14 +21,21 @@ public struct TraceHeader: Sendable, Equatable {
     public var window: TraceWindow?
 
     /// The format version this library writes.
-    public static let currentMajor: UInt16 = 1
-    /// The minor version this library writes (1: `send_receive_skip_search` as two events;
-    /// 2: the header's window, for flight recorder dumps; 3: payloads by reference).
-    public static let currentMinor: UInt16 = 3
+    /// (2: each block's event times in a column after its events; 1: times inside each
+    /// event, which this library still writes for a header that asks for it.)
+    public static let currentMajor: UInt16 = 2
+    /// The minor version this library writes. In major 1: 1 = `send_receive_skip_search` as
+    /// two events; 2 = the header's window, for flight recorder dumps; 3 = payloads by
+    /// reference. Major 2 began with all of them.
+    public static let currentMinor: UInt16 = 0
     /// The default time unit, 100 ns (see `timeUnitNanos`): finer than any host call's cost
     /// worth telling apart, and it cuts the compressed size per event by two thirds against
     /// exact nanoseconds (timing jitter is most of a trace's entropy).
     public static let defaultTimeUnitNanos: UInt64 = 100
+
+    /// Whether blocks of this version keep their events' times in a time column (2.0 and
+    /// later) rather than inside each event record (1.x).
+    public var timesInColumn: Bool { formatMajor >= 2 }
 
     /// A header of the current format version.
     public init(

@@ -31,4 +31,7 @@ public enum TraceLayout {
     public static let blockStartCode: UInt64 = 0
     /// Record codes at or above this are non-event records a reader skips.
     public static let firstNonEventCode: UInt64 = 0x1_0000
+    /// Record code of a format 2.0 block's time column (its events' start deltas and
+    /// durations), the record after the block's events.
+    public static let timeColumnCode: UInt64 = 0x1_0000
 }

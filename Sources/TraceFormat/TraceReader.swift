@@ -70,7 +70,7 @@ public final class TraceReader {
         self.input = input
         header = try TraceReader.readHeader(input)
         block = .allocate(byteCount: 1 << 16, alignment: 16)
-        decoder = BlockDecoder(unit: header.timeUnitNanos)
+        decoder = BlockDecoder(unit: header.timeUnitNanos, timesInColumn: header.timesInColumn)
         blockReader = ByteReader(UnsafeRawBufferPointer(block), to: 0, base: 0)
         firstFrameOffset = input.offset
         if header.formatMajor == 1 && header.formatMinor == 0 { splitter = SkipSearchSplitter() }

@@ -103,7 +103,8 @@ public final class TraceWriter: TraceSink {
         spare = BytesPool(keep: options.maxPendingBlocks + 1)
         let output = BlockOutput(fd: fd, owned: owned, header: header, options: options)
         assembler = BlockAssembler(
-            output: output, unit: header.timeUnitNanos, blockBytes: blockBytes, capture: options.payloadCapture,
+            output: output, unit: header.timeUnitNanos, timesInColumn: header.timesInColumn, blockBytes: blockBytes,
+            capture: options.payloadCapture,
             eventsPerBlock: options.eventsPerBlock)
         maxAgeNanos = options.maxBlockAge.map { UInt64($0 * 1e9) } ?? 0
         ageTimer =

@@ -31,7 +31,8 @@ public enum FormatOneZero {
         var options = TraceWriter.Options()
         options.eventsPerBlock = eventsPerBlock
         let w = try TraceWriter(
-            path: path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0), options: options)
+            path: path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMajor: 1, formatMinor: 0), options: options
+        )
         for e in events { w.record(e) }
         try w.close()
         return path

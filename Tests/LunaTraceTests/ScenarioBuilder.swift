@@ -192,7 +192,8 @@ extension ScenarioBuilder {
 
     /// Writes `events` under a format 1.0 header to `url`.
     static func writeFormatOneZero(_ events: [TraceEvent], to url: URL) throws -> TraceSummary {
-        let writer = try TraceWriter(path: url.path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0))
+        let writer = try TraceWriter(
+            path: url.path, header: TraceHeader(producer: "tests", timeUnitNanos: 1, formatMajor: 1, formatMinor: 0))
         for e in events { writer.record(e) }
         return try writer.close()
     }

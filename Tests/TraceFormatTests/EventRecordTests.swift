@@ -27,9 +27,9 @@ import Testing
         return out
     }
 
-    static func encodeBoth(capture: PayloadCapture) -> (fast: [UInt8], events: [UInt8]) {
-        var fast = BlockEncoder(unit: 1, capacity: 64)
-        var slow = BlockEncoder(unit: 1, capacity: 64)
+    static func encodeBoth(capture: PayloadCapture, timesInColumn: Bool = true) -> (fast: [UInt8], events: [UInt8]) {
+        var fast = BlockEncoder(unit: 1, capacity: 64, timesInColumn: timesInColumn)
+        var slow = BlockEncoder(unit: 1, capacity: 64, timesInColumn: timesInColumn)
         for (r, payload) in samples() {
             if let payload {
                 payload.withUnsafeBytes { fast.encode(r, payload: $0, capture: capture) }
@@ -48,8 +48,10 @@ import Testing
 
     @Test func fastPathWritesTheSameBytesAsTheEquivalentEvent() {
         for capture in [PayloadCapture.full, .digest, .digestAbove(4)] {
-            let (fast, events) = Self.encodeBoth(capture: capture)
-            #expect(fast == events, "capture \(capture)")
+            for columns in [false, true] {
+                let (fast, events) = Self.encodeBoth(capture: capture, timesInColumn: columns)
+                #expect(fast == events, "capture \(capture), times in a column: \(columns)")
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import Testing
 /// send half (moved back before the receive of its request) and a return (docs/TRACE_FORMAT.md,
 /// section 8). Generated workloads check the same on whole recordings (ConformanceFuzzTests).
 @Suite struct FormatOneZeroTests {
-    static let oneZero = TraceHeader(producer: "tests", timeUnitNanos: 1, formatMinor: 0)
+    static let oneZero = TraceHeader(producer: "tests", timeUnitNanos: 1, formatMajor: 1, formatMinor: 0)
 
     /// Client 1 asks server 2 with skip-search (request 10, reply 11); the server's receive of
     /// the request comes before the combined event, as 1.0 recorded it.

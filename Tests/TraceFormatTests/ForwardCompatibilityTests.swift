@@ -20,7 +20,7 @@ import Testing
     }
 
     private func rawBlock(_ events: [TraceEvent], extraRecords: [UInt8] = []) -> [UInt8] {
-        var enc = BlockEncoder(unit: 1, capacity: 256)
+        var enc = BlockEncoder(unit: 1, capacity: 256, timesInColumn: true)
         for e in events { enc.encode(e) }
         enc.appendRaw(extraRecords)
         let range = enc.finish(firstEventIndex: 0)
@@ -50,12 +50,15 @@ import Testing
         let event = TraceEvent(kind: .getTag, pid: 4, start: 7, end: 8, result: .value(-3))
         var raw = rawBlock([event])
         // Re-encode the single record with extra body bytes a newer writer might add: after
-        // 1.3's payload reference (0 = none), two bytes of a later field.
-        let recordStart = 4  // block-start record: 00 02 01 00
-        #expect(Array(raw[0..<recordStart]) == [0x00, 0x02, 0x01, 0x00])
+        // the payload reference (0 = none), two bytes of a later field. The block start says
+        // how many bytes the events take (2.0), so it grows by as many.
+        let recordStart = 5  // block-start record: 00 03 01 00, then the event bytes
+        #expect(Array(raw[0..<4]) == [0x00, 0x03, 0x01, 0x00])
         let bodyLength = Int(raw[recordStart + 1])
+        #expect(Int(raw[4]) == 2 + bodyLength)
+        raw[4] += 3
         raw[recordStart + 1] = UInt8(bodyLength + 3)
-        raw += [0x00, 0xAA, 0xBB]
+        raw.insert(contentsOf: [0x00, 0xAA, 0xBB], at: recordStart + 2 + bodyLength)
         let (read, _) = TraceSamples.readAll(try TraceReader(bytes: try file(rawBlock: raw, events: 1)))
         #expect(read == [event])
     }
@@ -95,7 +98,7 @@ import Testing
         // The 1.1 layout: nothing after the metadata of a whole recording's header.
         var w = ByteWriter()
         w.raw(TraceLayout.headerSignature)
-        w.u16(1)
+        w.u16(TraceHeader.currentMajor)
         w.u16(TraceHeader.currentMinor)
         w.string("luna-trace run")
         w.string("monotonic")

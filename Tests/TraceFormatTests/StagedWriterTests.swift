@@ -27,7 +27,7 @@ import Testing
             output = BlockOutput(
                 fd: try FileDescriptorIO.openForWriting(path), owned: true, header: header, options: options)
             try output.writeHeader()
-            encoder = BlockEncoder(unit: header.timeUnitNanos, capacity: 4096)
+            encoder = BlockEncoder(unit: header.timeUnitNanos, capacity: 4096, timesInColumn: header.timesInColumn)
             capture = options.payloadCapture
             eventsPerBlock = options.eventsPerBlock
         }

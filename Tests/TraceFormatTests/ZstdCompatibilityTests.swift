@@ -17,9 +17,14 @@ import Testing
         #expect(raw.status == 0, "zstd -dc: \(raw.stderr)")
         #expect(try RawEventStream.decode(raw.stdout) == events)
 
-        // The stream opens with the documented block-start record: code 0, body length 2,
-        // event count 50 (0x32), first event index 0.
-        #expect(Array(raw.stdout.prefix(4)) == [0x00, 0x02, 0x32, 0x00])
+        // The stream opens with the documented block-start record: code 0, body length 3 or
+        // 4, event count 50 (0x32), first event index 0, then the bytes of the event records,
+        // after which the block's time column record (code 65 536) begins.
+        let out = raw.stdout
+        #expect(Array(out.prefix(4)) == [0x00, out[1], 0x32, 0x00] && (3...4).contains(out[1]))
+        let eventBytes = out[1] == 3 ? Int(out[4]) : Int(out[4] & 0x7F) | Int(out[5]) << 7
+        let column = 2 + Int(out[1]) + eventBytes
+        #expect(Array(out[column..<(column + 3)]) == [0x80, 0x80, 0x04])
         // Its size is the sum of the blocks' decompressed sizes, as the summary says.
         let reader = try TraceReader(path: file.path)
         #expect(reader.summary?.rawBytes == UInt64(raw.stdout.count))

@@ -1,0 +1,119 @@
+/// A format 2.0 block's time column (docs/TRACE_FORMAT.md 5.4): every event's `startDelta`,
+/// then every event's `duration`, as svarints in event order, in one record after the events.
+///
+/// Times are the one part of an event that does not repeat (scheduling jitter). Inside each
+/// record they broke zstd's matches over the predictable fields around them; in a column of
+/// their own the records repeat whole and the jitter costs only its own entropy.
+struct TimeColumnBuilder {
+    private var starts: BlockBytes
+    private var startsCount = 0
+    private var durations: BlockBytes
+    private var durationsCount = 0
+
+    init(capacity: Int = 4096) {
+        starts = BlockBytes(capacity: capacity)
+        durations = BlockBytes(capacity: capacity)
+    }
+
+    /// Bytes of times so far.
+    var timeBytes: Int { startsCount + durationsCount }
+
+    /// The most bytes `write(into:at:)` adds for the times so far: the record's code, length
+    /// and start-bytes count (≤ 3 + 10 + 10) and the times.
+    var recordBytes: Int { 23 + timeBytes }
+
+    @inline(__always) mutating func append(startDelta: Int64, duration: Int64) {
+        if startsCount + 10 > starts.capacity { starts.enlarge(toHold: startsCount + 10, keeping: startsCount) }
+        if durationsCount + 10 > durations.capacity {
+            durations.enlarge(toHold: durationsCount + 10, keeping: durationsCount)
+        }
+        var s = RawCursor(starts.base + startsCount)
+        s.svarint(startDelta)
+        startsCount = s.p - starts.base
+        var d = RawCursor(durations.base + durationsCount)
+        d.svarint(duration)
+        durationsCount = d.p - durations.base
+    }
+
+    /// Writes the time-column record at `at` (which must have `recordBytes` bytes of room);
+    /// returns the end of what it wrote.
+    func write(into base: UnsafeMutableRawPointer, at: Int) -> Int {
+        var w = RawCursor(base + at)
+        w.varint(TraceLayout.timeColumnCode)
+        w.varint(UInt64(Self.varintSize(UInt64(startsCount)) + timeBytes))
+        w.varint(UInt64(startsCount))
+        if startsCount > 0 { w.p.copyMemory(from: starts.base, byteCount: startsCount) }
+        w.p += startsCount
+        if durationsCount > 0 { w.p.copyMemory(from: durations.base, byteCount: durationsCount) }
+        w.p += durationsCount
+        return w.p - base
+    }
+
+    mutating func reset() {
+        startsCount = 0
+        durationsCount = 0
+    }
+
+    static func varintSize(_ v: UInt64) -> Int {
+        var n = 1
+        var v = v >> 7
+        while v > 0 { n += 1; v >>= 7 }
+        return n
+    }
+}
+
+/// The reading side of a block's time column: two cursors, one over the start deltas and one
+/// over the durations, each event taking the next of both.
+struct TimeColumnReader {
+    private var starts: ByteReader
+    private var durations: ByteReader
+    /// Events of the block whose times are still to be read.
+    private var left: UInt64
+
+    /// An empty column (a format 1.x block has none).
+    init() {
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        starts = ByteReader(empty, base: 0)
+        durations = starts
+        left = 0
+    }
+
+    /// Finds the time column of the block whose events begin at `r.pos` and take `eventBytes`
+    /// bytes, for `count` events.
+    init(_ r: ByteReader, eventBytes: UInt64, count: UInt64) throws(TraceFormatError) {
+        guard eventBytes <= UInt64(r.remaining) else {
+            throw r.fail("block start says its events take \(eventBytes) bytes; \(r.remaining) follow it")
+        }
+        var c = ByteReader(r.bytes, from: r.pos + Int(eventBytes), to: r.end, base: r.base)
+        let at = c.offset
+        let code = try c.varint()
+        guard code == TraceLayout.timeColumnCode else {
+            throw TraceFormatError(.badEvent, offset: at, "record \(code) where the block's time column should start")
+        }
+        let len = try c.count("time column byte")
+        var body = ByteReader(c.bytes, from: c.pos, to: c.pos + len, base: c.base)
+        let startBytes = try body.count("start-delta byte")
+        starts = ByteReader(body.bytes, from: body.pos, to: body.pos + startBytes, base: body.base)
+        durations = ByteReader(body.bytes, from: body.pos + startBytes, to: body.end, base: body.base)
+        left = count
+        // Every time is at least one byte: a column too short for its events is found here,
+        // before any of them is handed out.
+        guard UInt64(starts.remaining) >= count && UInt64(durations.remaining) >= count else {
+            throw TraceFormatError(
+                .badEvent, offset: at, "time column of \(len) bytes is too short for the block's \(count) events")
+        }
+    }
+
+    /// The next event's (startDelta, duration).
+    @inline(__always) mutating func next() throws(TraceFormatError) -> (Int64, Int64) {
+        guard left > 0 else { throw starts.fail("more events than the block start declares have times") }
+        let s = try starts.svarint()
+        let d = try durations.svarint()
+        left &-= 1
+        if left == 0 && !(starts.atEnd && durations.atEnd) {
+            throw starts.fail(
+                "time column holds \(starts.remaining + durations.remaining) bytes after the block's last event's times")
+        }
+        return (s, d)
+    }
+}
