@@ -72,6 +72,10 @@ struct GoldenTests {
         let oneThree = input("request_reply-1.3")
         cases.append(Case(name: "request_reply-1.3.show", arguments: ["show", oneThree]))
         cases.append(Case(name: "request_reply-1.3.verify", arguments: ["verify", oneThree]))
+        // And by the 2.0 writer: the times in each block's time column.
+        let twoZero = input("request_reply-2.0")
+        cases.append(Case(name: "request_reply-2.0.show", arguments: ["show", twoZero]))
+        cases.append(Case(name: "request_reply-2.0.verify", arguments: ["verify", twoZero]))
         return cases
     }()
 
@@ -96,14 +100,16 @@ struct GoldenTests {
         }
     }
 
-    @Test("a format 1.3 file with payload references reads exactly as the 1.1 recording it was written from")
-    func formatOneThreeReadsAsTheRecording() {
+    @Test(
+        "format 1.3 (payload references) and 2.0 (time columns) files read exactly as the 1.1 recording they were written from",
+        arguments: ["request_reply-1.3", "request_reply-2.0"])
+    func laterFormatsReadAsTheRecording(_ file: String) {
         for command in [["show"], ["show", "--format", "jsonl"], ["stats"], ["lost"], ["flow", "--message", "2"]] {
             func output(_ trace: String) -> String {
                 let r = TraceFixtures.run([command[0], Self.input(trace)] + command.dropFirst())
                 return r.out.replacingOccurrences(of: Self.input(trace), with: "FILE") + "exit \(r.code)" + r.err
             }
-            let recorded = output("request_reply"), rewritten = output("request_reply-1.3")
+            let recorded = output("request_reply"), rewritten = output(file)
             #expect(rewritten == recorded, "\(command)")
             if command == ["show"] {
                 #expect(recorded.contains("read_data(len=8)  msg=#2 tag=1000  payload=8B 0100000000000000"))
