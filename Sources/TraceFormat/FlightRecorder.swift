@@ -13,7 +13,10 @@ import Synchronization
 ///
 /// Memory: the chunks never take more than `Options.capacityBytes` together, whatever the
 /// events are (an event larger than half a chunk is stored smaller: payload as a digest, then
-/// texts and lists cut); a dump adds one compressed chunk and the frame index.
+/// texts and lists cut); a dump adds one compressed chunk and the frame index. In format 2.0 the
+/// chunk being filled keeps its events' times in two side buffers until it is sealed (the time
+/// column then moves into the chunk, whose room was kept for it): they hold less than a chunk's
+/// bytes, in buffers that grow by doubling, so at most two chunks more.
 public final class FlightRecorder: TraceSink {
     /// Recorder settings.
     public struct Options: Sendable {
