@@ -43,16 +43,11 @@ struct BlockDecoder {
     mutating func begin(_ r: inout ByteReader) throws(TraceFormatError) -> (count: UInt64, first: UInt64) {
         state.reset()
         payloadRing.reset()
-        let at = r.offset
-        let code = try r.varint()
-        guard code == TraceLayout.blockStartCode else {
-            throw TraceFormatError(.badEvent, offset: at, "block does not open with a block-start record (code \(code))")
+        var body = try r.record(TraceLayout.blockStartCode, length: "block-start length") {
+            "block does not open with a block-start record (code \($0))"
         }
-        let len = try r.count("block-start length")
-        var body = ByteReader(r.bytes, from: r.pos, to: r.pos + len, base: r.base)
         let count = try body.varint()
         let first = try body.varint()
-        r.pos += len
         if timesInColumn {
             let eventBytes = try body.varint()
             times = try TimeColumnReader(r, eventBytes: eventBytes, count: count)

@@ -143,6 +143,21 @@ struct ByteReader {
         fail("\(what) count \(n) exceeds the \(remaining) bytes left")
     }
 
+    /// Reads the header of a record that must have code `code` and returns a reader over its
+    /// body, moving past the record. `mismatch` words the error for another code; `length`
+    /// names the length field in its error.
+    mutating func record(
+        _ code: UInt64, length: @autoclosure () -> String, mismatch: (UInt64) -> String
+    ) throws(TraceFormatError) -> ByteReader {
+        let at = offset
+        let found = try varint()
+        guard found == code else { throw TraceFormatError(.badEvent, offset: at, mismatch(found)) }
+        let len = try count(length())
+        let body = ByteReader(bytes, from: pos, to: pos + len, base: base)
+        pos += len
+        return body
+    }
+
     mutating func bytesArray(_ n: Int) throws(TraceFormatError) -> [UInt8] {
         guard n <= remaining else { throw fail("\(n) bytes wanted, \(remaining) left") }
         defer { pos += n }

@@ -86,12 +86,9 @@ struct TimeColumnReader {
         }
         var c = ByteReader(r.bytes, from: r.pos + Int(eventBytes), to: r.end, base: r.base)
         let at = c.offset
-        let code = try c.varint()
-        guard code == TraceLayout.timeColumnCode else {
-            throw TraceFormatError(.badEvent, offset: at, "record \(code) where the block's time column should start")
+        var body = try c.record(TraceLayout.timeColumnCode, length: "time column byte") {
+            "record \($0) where the block's time column should start"
         }
-        let len = try c.count("time column byte")
-        var body = ByteReader(c.bytes, from: c.pos, to: c.pos + len, base: c.base)
         let startBytes = try body.count("start-delta byte")
         starts = ByteReader(body.bytes, from: body.pos, to: body.pos + startBytes, base: body.base)
         durations = ByteReader(body.bytes, from: body.pos + startBytes, to: body.end, base: body.base)
@@ -100,7 +97,8 @@ struct TimeColumnReader {
         // before any of them is handed out.
         guard UInt64(starts.remaining) >= count && UInt64(durations.remaining) >= count else {
             throw TraceFormatError(
-                .badEvent, offset: at, "time column of \(len) bytes is too short for the block's \(count) events")
+                .badEvent, offset: at,
+                "time column too short: \(starts.remaining + durations.remaining) bytes of times for the block's \(count) events")
         }
     }
 
