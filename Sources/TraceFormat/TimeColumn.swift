@@ -6,14 +6,25 @@
 /// their own the records repeat whole and the jitter costs only its own entropy.
 struct TimeColumnBuilder {
     private var starts: BlockBytes
-    private var startsCount = 0
     private var durations: BlockBytes
-    private var durationsCount = 0
+    /// Where the next start delta and duration go, and the end of their memory: kept here, not
+    /// read through the two classes, because `append` runs for every event.
+    private var startsEnd: UnsafeMutableRawPointer
+    private var startsLimit: UnsafeMutableRawPointer
+    private var durationsEnd: UnsafeMutableRawPointer
+    private var durationsLimit: UnsafeMutableRawPointer
 
     init(capacity: Int = 4096) {
         starts = BlockBytes(capacity: capacity)
         durations = BlockBytes(capacity: capacity)
+        startsEnd = starts.base
+        startsLimit = starts.base + starts.capacity
+        durationsEnd = durations.base
+        durationsLimit = durations.base + durations.capacity
     }
+
+    private var startsCount: Int { startsEnd - starts.base }
+    private var durationsCount: Int { durationsEnd - durations.base }
 
     /// Bytes of times so far.
     var timeBytes: Int { startsCount + durationsCount }
@@ -23,16 +34,24 @@ struct TimeColumnBuilder {
     var recordBytes: Int { 23 + timeBytes }
 
     @inline(__always) mutating func append(startDelta: Int64, duration: Int64) {
-        if startsCount + 10 > starts.capacity { starts.enlarge(toHold: startsCount + 10, keeping: startsCount) }
-        if durationsCount + 10 > durations.capacity {
-            durations.enlarge(toHold: durationsCount + 10, keeping: durationsCount)
-        }
-        var s = RawCursor(starts.base + startsCount)
+        // An svarint takes at most 10 bytes.
+        if startsLimit - startsEnd < 10 || durationsLimit - durationsEnd < 10 { grow() }
+        var s = RawCursor(startsEnd)
         s.svarint(startDelta)
-        startsCount = s.p - starts.base
-        var d = RawCursor(durations.base + durationsCount)
+        startsEnd = s.p
+        var d = RawCursor(durationsEnd)
         d.svarint(duration)
-        durationsCount = d.p - durations.base
+        durationsEnd = d.p
+    }
+
+    private mutating func grow() {
+        let s = startsCount, d = durationsCount
+        if starts.capacity - s < 10 { starts.enlarge(toHold: s + 10, keeping: s) }
+        if durations.capacity - d < 10 { durations.enlarge(toHold: d + 10, keeping: d) }
+        startsEnd = starts.base + s
+        startsLimit = starts.base + starts.capacity
+        durationsEnd = durations.base + d
+        durationsLimit = durations.base + durations.capacity
     }
 
     /// Writes the time-column record at `at` (which must have `recordBytes` bytes of room);
@@ -50,8 +69,8 @@ struct TimeColumnBuilder {
     }
 
     mutating func reset() {
-        startsCount = 0
-        durationsCount = 0
+        startsEnd = starts.base
+        durationsEnd = durations.base
     }
 
     static func varintSize(_ v: UInt64) -> Int {

@@ -28,7 +28,10 @@ public enum XXH64 {
 
     @inline(__always) private static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
 
-    /// The XXH64 digest of the bytes in `buffer`.
+    /// The XXH64 digest of the bytes in `buffer`. Inlined: the trace writer hashes every
+    /// payload it looks up for a reference, most of them a few bytes long, where a call costs
+    /// as much as the hash.
+    @inline(__always)
     public static func hash(_ buffer: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
         let len = buffer.count
         var i = 0
