@@ -3,6 +3,7 @@
 # quiet machine, so a change can be judged on any day (docs/BENCHMARKS.md, "Instruction counts").
 #   P1: instructions per traced event (native one-way and ping-pong traced into a TraceWriter,
 #       minus the same run untraced, per recorded event) and the traced run's total per event;
+#       and per event recorded into a flight recorder (one thread), in format 2 and 1.x;
 #   P3: instructions per decoded event of `luna-trace stats`' path, of TraceReader alone, of the
 #       zstd decompression alone, and of `zstd -dc` (the CLI) on the same file.
 # Counts are differences between two sizes (N and 2N), so process start-up cancels out.
@@ -46,6 +47,7 @@ events() { awk '/^events / { print $2; exit }' "$work/out"; }
 # The first match is the one with the most instructions: the writer's entry point.
 writerIr() { callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | awk '/BlockAssemblerC3add|BlockOutputC5write/ && !seen { gsub(",", "", $1); print $1; seen = 1 }'; }
 per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", a / b }'; }
+declare -A fl
 
 echo "== instructions per event (valgrind --tool=callgrind, N=$n and 2N; $(valgrind --version)) =="
 for workload in one-way ping-pong; do
@@ -60,6 +62,15 @@ for workload in one-way ping-pong; do
          "tracing adds $(per $(( (i2 - i1) - (u2 - u1) )) $de) instructions per traced event ($de events):" \
          "$(per $((w2 - w1)) $de) on the writer's thread, $(per $(( (i2 - i1) - (u2 - u1) - (w2 - w1) )) $de) on the producing threads"
 done
+
+# The flight recorder's recording path (one thread, lock and encoding into its ring), in the
+# current format and in 1.x (times inside each record), so the time column's cost shows.
+for major in 2 1; do
+    f1=$(instructions "$work/luna-bench" workload flight --count $((5 * n)) --format-major "$major")
+    f2=$(instructions "$work/luna-bench" workload flight --count $((10 * n)) --format-major "$major")
+    fl[$major]=$(per $((f2 - f1)) $((5 * n)))
+done
+echo "P1 flight recorder: ${fl[2]} instructions per recorded write_data-like event (format 2), ${fl[1]} in format 1.x ($((5 * n)) events)"
 
 "$bin" workload record --count "$n" --trace "$work/small.trace" >/dev/null
 "$bin" workload record --count $((2 * n)) --trace "$work/large.trace" >/dev/null

@@ -46,7 +46,7 @@ enum FlightRecorderBench {
     }
 
     /// Records `count` write_data-like events (8-byte payloads, two processes).
-    private static func records(_ count: Int, into sink: some TraceSink) {
+    static func records(_ count: Int, into sink: some TraceSink) {
         var value: UInt64 = 0
         for i in 0..<count {
             var r = EventRecord(

@@ -15,23 +15,32 @@ struct WorkloadBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workload",
         abstract:
-            "Run one workload once (for callgrind/perf): one-way, ping-pong, ping-pong-skip, record, stats, reader, inflate.",
+            "Run one workload once (for callgrind/perf): one-way, ping-pong, ping-pong-skip, record, flight, stats, reader, inflate.",
         discussion: """
             one-way / ping-pong: P1's native workloads, untraced or traced into --trace FILE.
             ping-pong-skip: P5's native ping-pong through send_receive_skip_search (same options).
             record: a native ping-pong of about --count events traced into --trace FILE (the P3 file).
+            flight: --count write_data-like events recorded on one thread into a wrapped 4 MiB flight
+            recorder (P1's flight recorder figure; nothing is written).
             stats: luna-trace stats' path over FILE (output discarded); reader: TraceReader alone;
             inflate: only the zstd decompression of FILE's blocks (what any reader must do).
             """)
 
-    @Argument(help: "one-way, ping-pong, ping-pong-skip, record, stats, reader or inflate.") var name: String
+    @Argument(help: "one-way, ping-pong, ping-pong-skip, record, flight, stats, reader or inflate.") var name: String
     @Option(help: "Messages (one-way), round trips (ping-pong) or events (record).") var count = 100_000
     @Option(help: "Trace file: written by one-way/ping-pong/record, read by stats/reader/inflate.") var trace: String?
+    @Option(help: "Trace format major version written (2: times in a column; 1: times in each record).")
+    var formatMajor: UInt16 = TraceHeader.currentMajor
+
+    /// The header the writing workloads use.
+    private func header(_ producer: String) -> TraceHeader {
+        TraceHeader(producer: producer, formatMajor: formatMajor, formatMinor: formatMajor == 1 ? 3 : 0)
+    }
 
     func run() throws {
         switch name {
         case "one-way", "ping-pong", "ping-pong-skip":
-            let writer = try trace.map { try TraceWriter(path: $0, header: TraceHeader(producer: "luna-bench workload")) }
+            let writer = try trace.map { try TraceWriter(path: $0, header: header("luna-bench workload")) }
             if name == "one-way" {
                 _ = try RuntimeBench().oneWayRate(count: count, trace: writer)
             } else {
@@ -40,9 +49,14 @@ struct WorkloadBench: ParsableCommand {
             print("events \(try writer?.close().eventCount ?? 0)")
         case "record":
             let path = try required()
-            let writer = try TraceWriter(path: path, header: TraceHeader(producer: "luna-bench workload record"))
+            let writer = try TraceWriter(path: path, header: header("luna-bench workload record"))
             _ = try RuntimeBench().pingPongRate(count: max(1, count / 11), trace: writer, skipSearch: false)
             print("events \(try writer.close().eventCount)")
+        case "flight":
+            let recorder = FlightRecorder(header: header("luna-bench workload flight"), options: .init(capacityBytes: 4 << 20))
+            _ = FlightRecorderBench.fill(recorder)
+            FlightRecorderBench.records(count, into: recorder)
+            print("events \(count)")
         case "stats":
             let statistics = TraceStatistics()
             let reader = try TraceReader(path: try required())
@@ -63,7 +77,8 @@ struct WorkloadBench: ParsableCommand {
             print("events \(events)")
             print("raw bytes \(bytes)")
         default:
-            throw ValidationError("unknown workload \(name): one-way, ping-pong, record, stats, reader or inflate")
+            throw ValidationError(
+                "unknown workload \(name): one-way, ping-pong, ping-pong-skip, record, flight, stats, reader or inflate")
         }
     }
 
