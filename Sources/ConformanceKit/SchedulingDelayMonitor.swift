@@ -9,8 +9,10 @@ import Glibc
 /// thread wakes every 5 ms and records
 /// - each of its own wake-ups that came more than a millisecond late, and
 /// - the time each watched process (the adapter) spent runnable but
-///   waiting for a CPU: the sum of the `run_delay` of its threads in `/proc/PID/task/*/schedstat`
-///   (Linux; elsewhere only the late wake-ups are measured).
+///   waiting for a CPU: the growth of the `run_delay` of its threads in
+///   `/proc/PID/task/*/schedstat` (Linux; elsewhere only the late wake-ups are measured). It is
+///   summed per thread (`increase`), not read as the process's total: a thread that ends takes
+///   its delay with it, and the total would fall.
 /// On a loaded machine a timeout can come late because the adapter's timer, worker or writer
 /// thread waited for a CPU, or because this process's reader ran late; the check adds what
 /// these measures saw during the wait to its tolerance. On a quiet machine they are near zero,
@@ -35,15 +37,22 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
     private var running = false
     /// Late wake-ups: when the sampler woke and how late, in ns.
     private var late: [(at: UInt64, by: UInt64)] = []
-    /// Watched processes: how many replays watch each, and its cumulative run-queue delay (ns)
-    /// as sampled over time.
-    private var watched: [Int32: (users: Int, samples: [(at: UInt64, delay: UInt64)])] = [:]
+    /// Watched processes: how many replays watch each, its cumulative run-queue delay (ns) as
+    /// sampled over time (never falling), and each thread's delay at the last sample.
+    private var watched: [Int32: Watched] = [:]
+
+    private struct Watched {
+        var users = 0
+        var samples: [(at: UInt64, delay: UInt64)] = []
+        var threads: [Int32: UInt64]? = nil
+        var total: UInt64 = 0
+    }
 
     /// Starts sampling (if no one else has) until the matching `release`, watching `pids` too.
     package func acquire(watching pids: [Int32] = []) {
         lock.withLock {
             users += 1
-            for pid in pids where pid > 0 { watched[pid, default: (0, [])].users += 1 }
+            for pid in pids where pid > 0 { watched[pid, default: Watched()].users += 1 }
             guard !running else { return }
             running = true
             let thread = Thread { [self] in sample() }
@@ -108,13 +117,16 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
             let pids = Array(watched.keys)
             lock.unlock()
             // Read /proc outside the lock: it takes tens of microseconds.
-            let delays = pids.map { Self.runDelay(of: $0) }
+            let delays = pids.map { Self.threadRunDelays(of: $0) }
             let at = MonotonicClock.now()
             lock.lock()
-            for (pid, delay) in zip(pids, delays) {
-                guard let delay, watched[pid] != nil else { continue }
-                if watched[pid]!.samples.count >= Self.capacity { watched[pid]!.samples.removeFirst(Self.capacity / 2) }
-                watched[pid]!.samples.append((at, delay))
+            for (pid, threads) in zip(pids, delays) {
+                guard let threads, var w = watched[pid] else { continue }
+                if let previous = w.threads { w.total &+= Self.increase(from: previous, to: threads) }
+                w.threads = threads
+                if w.samples.count >= Self.capacity { w.samples.removeFirst(Self.capacity / 2) }
+                w.samples.append((at, w.total))
+                watched[pid] = w
             }
             guard users > 0 else { break }
             let due = MonotonicClock.now() &+ Self.step
@@ -126,17 +138,35 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The run-queue delay that `current` (thread id → delay, ns) adds to `previous`: each
+    /// thread's growth, and the whole delay of a thread that began since (it waited after the
+    /// previous sample). A thread that ended is left out, so the sum never falls; its wait since
+    /// the previous sample is lost, at most one step of it.
+    package static func increase(from previous: [Int32: UInt64], to current: [Int32: UInt64]) -> UInt64 {
+        var added: UInt64 = 0
+        for (tid, delay) in current {
+            let before = previous[tid] ?? 0
+            if delay > before { added &+= delay - before }
+        }
+        return added
+    }
+
     /// The sum of the run-queue delays (ns) of the threads of `pid` so far; nil when unknown.
     package static func runDelay(of pid: Int32) -> UInt64? {
+        threadRunDelays(of: pid).map { $0.values.reduce(0, &+) }
+    }
+
+    /// The run-queue delay (ns) of each thread of `pid` so far, by thread id; nil when unknown
+    /// (not Linux, no such process, or no thread readable).
+    package static func threadRunDelays(of pid: Int32) -> [Int32: UInt64]? {
         #if canImport(Glibc)
         guard let dir = opendir("/proc/\(pid)/task") else { return nil }
         defer { closedir(dir) }
-        var total: UInt64 = 0
-        var seen = false
+        var delays: [Int32: UInt64] = [:]
         var buffer = [UInt8](repeating: 0, count: 128)
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let first = name.utf8.first, first >= 48, first <= 57 else { continue }  // a thread id
+            guard let tid = Int32(name) else { continue }  // a thread id
             let fd = open("/proc/\(pid)/task/\(name)/schedstat", O_RDONLY)
             guard fd >= 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -145,10 +175,9 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
             // "<cpu time> <run delay> <slices>", all in ns but the last.
             let fields = buffer[0..<n].split(separator: UInt8(ascii: " "))
             guard fields.count >= 2, let delay = UInt64(String(decoding: fields[1], as: UTF8.self)) else { continue }
-            total &+= delay
-            seen = true
+            delays[tid] = delay
         }
-        return seen ? total : nil
+        return delays.isEmpty ? nil : delays
         #else
         return nil
         #endif

@@ -55,7 +55,7 @@ struct RunQueueDelayTests {
         _ = try #require(SchedulingDelayMonitor.runDelay(of: pid))
         // The process-wide sum can fall when other tests' threads end between two samples, so
         // growth is checked per thread: each thread alive at both samples only waits more.
-        let first = Self.perThreadDelay()
+        let first = try #require(SchedulingDelayMonitor.threadRunDelays(of: pid))
         // Three threads spinning on two CPUs with this one: someone waits.
         let stop = MonotonicClock.deadline(after: 0.2)
         let spinners = (0..<3).map { _ in
@@ -63,7 +63,7 @@ struct RunQueueDelayTests {
         }
         spinners.forEach { $0.start() }
         while MonotonicClock.now() < stop { usleep(1_000) }
-        let second = Self.perThreadDelay()
+        let second = try #require(SchedulingDelayMonitor.threadRunDelays(of: pid))
         let common = Set(first.keys).intersection(second.keys)
         #expect(!common.isEmpty)
         let shrunk = common.filter { second[$0]! < first[$0]! }
@@ -73,19 +73,38 @@ struct RunQueueDelayTests {
         #endif
     }
 
-    #if os(Linux)
-    /// Run delay (ns) of each thread of this process, by thread id, from /proc/self/task.
-    static func perThreadDelay() -> [String: UInt64] {
-        var out: [String: UInt64] = [:]
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        for tid in tasks {
-            guard let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/schedstat", encoding: .utf8) else { continue }
-            let fields = text.split(separator: " ")
-            if fields.count >= 2, let delay = UInt64(fields[1]) { out[tid] = delay }
+    /// Threads that begin, wait and end at random between samples: the process's delay as the
+    /// monitor sums it never falls, and it grows by exactly what the threads alive at both
+    /// samples added plus what new threads brought (the ended ones' last wait is lost).
+    @Test("the summed delay never falls when threads end", arguments: [1, 2, 3] as [UInt64])
+    func summedDelayNeverFalls(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var threads: [Int32: UInt64] = [1: 500]
+        var previous = threads
+        var total: UInt64 = 0
+        var nextTid: Int32 = 2
+        for _ in 0..<2_000 {
+            for tid in Array(threads.keys) {
+                switch rng.below(10) {
+                case 0: threads[tid] = nil  // ends
+                case 1...5: threads[tid]! += UInt64(rng.below(1_000))  // waited
+                default: break
+                }
+            }
+            if rng.below(3) == 0 {
+                threads[nextTid] = UInt64(rng.below(300))
+                nextTid += 1
+            }
+            let added = SchedulingDelayMonitor.increase(from: previous, to: threads)
+            let expected = threads.reduce(UInt64(0)) { sum, t in sum + t.value - (previous[t.key] ?? 0) }
+            #expect(added == expected)
+            let before = total
+            total += added
+            #expect(total >= before)
+            previous = threads
         }
-        return out
+        #expect(SchedulingDelayMonitor.increase(from: [1: 900, 2: 50], to: [2: 60]) == 10)  // 1 ended
     }
-    #endif
 
     @Test("the delay over a span is the difference of the samples around it")
     func span() async throws {
