@@ -23,8 +23,10 @@ public func traceReaderFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
             _ = try? reader.next()
         }
     }
-    // The same bytes as a raw event stream (zstd -dc output) and as a JSON line.
-    _ = try? RawEventStream.decode(bytes, timeUnitNanos: 100)
+    // The same bytes as a raw event stream (zstd -dc output) of either major version, and as a
+    // JSON line.
+    _ = try? RawEventStream.decode(bytes, timeUnitNanos: 100, formatMajor: 2)
+    _ = try? RawEventStream.decode(bytes, timeUnitNanos: 1, formatMajor: 1)
     if size < 4096 { _ = try? EventJSON.parse(String(decoding: bytes, as: UTF8.self)) }
     return 0
 }

@@ -61,6 +61,10 @@ for target in "${targets[@]}"; do
             cp traces/corpus/*.trace "$seeds/"
             # The golden inputs too (a format 1.0 file, a flight window); some share a corpus name.
             for f in Tests/Golden/inputs/*.trace; do cp "$f" "$seeds/golden-$(basename "$f")"; done
+            # Their raw event streams (what zstd -dc prints: format 1.x and 2.0 blocks), which
+            # the harness also decodes, so mutations reach the record and time-column decoding
+            # without first having to survive zstd's checksum.
+            for f in Tests/Golden/inputs/*.trace; do zstd -q -dc "$f" > "$seeds/raw-$(basename "$f" .trace)" || true; done
             options=(-max_len=262144)
             ;;
         adapter-protocol)
