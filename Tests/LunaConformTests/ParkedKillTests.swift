@@ -97,6 +97,12 @@ struct ParkedKillTests {
         guard env.waitForExitBlocking(of: ready, timeout: 120) == .normal else {
             throw ValidationError("seed \(seed): the guests did not all start waiting")
         }
+        // A guest tells `ready` just before it waits: a kill right after could find it between
+        // the two calls (then it ends at its wait, which records nothing), so the kills begin
+        // once every guest is parked.
+        guard Self.waitUntilParked(env, guests, timeout: 120) else {
+            throw ValidationError("seed \(seed): the guests did not all park in their waits")
+        }
         var order = guests.shuffled(using: &rng)
         while !order.isEmpty {
             let n = min(order.count, Int.random(in: 1...8, using: &rng))
@@ -116,6 +122,23 @@ struct ParkedKillTests {
         while freed.alive > 0 && MonotonicClock.now() < unwound { usleep(2000) }
         _ = try writer.close()
         return Run(path: path, guests: guests, entries: entries, exits: exits, freed: freed)
+    }
+
+    /// Waits until each of `pids` is parked in a receive, skip-search or sleep wait (or gone).
+    static func waitUntilParked(_ env: Environment, _ pids: [ProcessID], timeout: Double) -> Bool {
+        let end = MonotonicClock.deadline(after: timeout)
+        for pid in pids {
+            while let mailbox = env.process(pid)?.mailbox {
+                mailbox.lock.lock()
+                let parked: Bool
+                if case .none = mailbox.wait { parked = false } else { parked = true }
+                mailbox.lock.unlock()
+                if parked { break }
+                if MonotonicClock.now() > end { return false }
+                usleep(500)
+            }
+        }
+        return true
     }
 
     struct ValidationError: Error, CustomStringConvertible {
