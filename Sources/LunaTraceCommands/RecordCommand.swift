@@ -65,6 +65,9 @@ public struct RecordCommand: StreamingCommand {
     @Option(name: .customLong("flight-recorder"), help: FlightRecording.help)
     var flightRecorder: ByteSize?
 
+    @Option(name: .customLong("trace-format"), help: TraceFormatChoice.help)
+    var traceFormat: TraceFormatChoice = .current
+
     @Argument(parsing: .postTerminator, help: "Arguments for the guest (after --).")
     var arguments: [String] = []
 
@@ -117,9 +120,10 @@ public struct RecordCommand: StreamingCommand {
         var metadata = ["guest": guest, "entry": entry]
         if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
         if !params.isEmpty { metadata["params"] = params.joined(separator: " ") }
-        let header = TraceHeader(
-            producer: "luna-trace record", clock: "monotonic",
-            wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
+        let header = traceFormat.applied(
+            to: TraceHeader(
+                producer: "luna-trace record", clock: "monotonic",
+                wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata))
         let capture: PayloadCapture
         switch payload {
         case .full: capture = .full

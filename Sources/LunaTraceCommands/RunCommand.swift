@@ -45,6 +45,9 @@ public struct RunCommand: StreamingCommand {
     @Option(name: .customLong("flight-recorder"), help: FlightRecording.help)
     var flightRecorder: ByteSize?
 
+    @Option(name: .customLong("trace-format"), help: TraceFormatChoice.help)
+    var traceFormat: TraceFormatChoice = .current
+
     @Option(
         name: .customLong("dir"),
         help: ArgumentHelp(
@@ -86,9 +89,10 @@ public struct RunCommand: StreamingCommand {
             var metadata = ["guest": module, "entry": entry]
             if !arguments.isEmpty { metadata["arguments"] = arguments.joined(separator: " ") }
             if !params.isEmpty { metadata["params"] = params.joined(separator: " ") }
-            let header = TraceHeader(
-                producer: "luna-trace run", clock: "monotonic",
-                wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata)
+            let header = traceFormat.applied(
+                to: TraceHeader(
+                    producer: "luna-trace run", clock: "monotonic",
+                    wallClockStartNanos: MonotonicClock.wallClockNanos(), metadata: metadata))
             do {
                 if let flightRecorder {
                     flight = try FlightRecording(path: output, header: header, size: flightRecorder, capture: .full)

@@ -92,6 +92,35 @@ struct EndToEndTests {
         #expect(vector.code == 64)
     }
 
+    @Test("--trace-format 1.3 writes a trace a 1.x reader reads, with the same events as the 2.0 default")
+    func traceFormatChoice() throws {
+        let dir = try TraceFixtures.directory()
+        let guest = dir.appendingPathComponent("exit.wat")
+        try """
+        (module
+          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+          (memory (export "memory") 1)
+          (func (export "_start") (call $exit (i32.const 3))))
+        """.write(to: guest, atomically: true, encoding: .utf8)
+        var kinds: [String: [String]] = [:]
+        for (format, major) in [("1.3", 1), ("2.0", 2), (nil, 2)] as [(String?, UInt16)] {
+            let trace = dir.appendingPathComponent("exit-\(format ?? "default").trace")
+            let options = format.map { ["--trace-format", $0] } ?? []
+            let r = TraceFixtures.run(["record", guest.path, "-o", trace.path] + options)
+            #expect(r.code == 3, "\(r.err)")
+            let reader = try TraceReader(path: trace.path)
+            #expect(reader.header.formatMajor == major, "\(format ?? "default")")
+            let verify = TraceFixtures.run(["verify", trace.path])
+            #expect(verify.code == 0 && verify.out.contains("format: \(format ?? "2.0")"), "\(verify.out)")
+            kinds[format ?? "default"] = reader.events().map(\.kind.name)
+        }
+        #expect(kinds["1.3"] == kinds["2.0"] && kinds["2.0"] == kinds["default"] && !(kinds["2.0"] ?? []).isEmpty)
+        let bad = TraceFixtures.run([
+            "record", guest.path, "-o", dir.appendingPathComponent("x.trace").path, "--trace-format", "1.2",
+        ])
+        #expect(bad.code == 64, "\(bad.err)")
+    }
+
     @Test("flow follows a message that carried a resource between runtime processes (R-RES-2, R-RES-5)")
     func flowWithResource() async throws {
         let dir = try TraceFixtures.directory()
