@@ -35,9 +35,8 @@ struct EndToEndTests {
         #expect(lost.out.contains("receiver exited with it still queued") || lost.out.contains("receiver dead"))
     }
 
-    @Test("record exits with the guest's status and rejects a missing entry")
-    func recordStatus() throws {
-        let dir = try TraceFixtures.directory()
+    /// A guest whose `_start` exits with status 3, written to `dir`.
+    static func exitGuest(in dir: URL) throws -> URL {
         let guest = dir.appendingPathComponent("exit3.wat")
         try """
         (module
@@ -45,6 +44,13 @@ struct EndToEndTests {
           (memory (export "memory") 1)
           (func (export "_start") (call $exit (i32.const 3))))
         """.write(to: guest, atomically: true, encoding: .utf8)
+        return guest
+    }
+
+    @Test("record exits with the guest's status and rejects a missing entry")
+    func recordStatus() throws {
+        let dir = try TraceFixtures.directory()
+        let guest = try Self.exitGuest(in: dir)
         let trace = dir.appendingPathComponent("exit3.trace")
         let r = try TraceFixtures.runBinary(["record", guest.path, "-o", trace.path])
         #expect(r.code == 3, "\(r.err)")
@@ -95,13 +101,7 @@ struct EndToEndTests {
     @Test("--trace-format 1.3 writes a trace a 1.x reader reads, with the same events as the 2.0 default")
     func traceFormatChoice() throws {
         let dir = try TraceFixtures.directory()
-        let guest = dir.appendingPathComponent("exit.wat")
-        try """
-        (module
-          (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
-          (memory (export "memory") 1)
-          (func (export "_start") (call $exit (i32.const 3))))
-        """.write(to: guest, atomically: true, encoding: .utf8)
+        let guest = try Self.exitGuest(in: dir)
         var kinds: [String: [String]] = [:]
         for (format, major) in [("1.3", 1), ("2.0", 2), (nil, 2)] as [(String?, UInt16)] {
             let trace = dir.appendingPathComponent("exit-\(format ?? "default").trace")
