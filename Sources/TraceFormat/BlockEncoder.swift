@@ -408,9 +408,7 @@ struct BlockEncoder {
     }
 
     private mutating func longLength(lengthAt: Int, bodyStart: Int, bodyLen: Int) {
-        var extra = 0
-        var v = bodyLen >> 7
-        while v > 0 { extra += 1; v >>= 7 }
+        let extra = ByteWriter.varintSize(UInt64(bodyLen)) - 1
         reserve(extra)
         (base + bodyStart + extra).copyMemory(from: base + bodyStart, byteCount: bodyLen)
         let end = count + extra

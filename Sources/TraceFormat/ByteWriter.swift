@@ -33,6 +33,14 @@ struct ByteWriter {
         bytes.append(UInt8(truncatingIfNeeded: v))
     }
 
+    /// Bytes `varint(v)` takes.
+    static func varintSize(_ v: UInt64) -> Int {
+        var n = 1
+        var v = v >> 7
+        while v > 0 { n += 1; v >>= 7 }
+        return n
+    }
+
     /// Zigzag then LEB128: 0, -1, 1, -2, … become 0, 1, 2, 3, …
     @inline(__always) mutating func svarint(_ v: Int64) { varint(Zigzag.encode(v)) }
 

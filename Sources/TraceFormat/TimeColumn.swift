@@ -59,7 +59,7 @@ struct TimeColumnBuilder {
     func write(into base: UnsafeMutableRawPointer, at: Int) -> Int {
         var w = RawCursor(base + at)
         w.varint(TraceLayout.timeColumnCode)
-        w.varint(UInt64(Self.varintSize(UInt64(startsCount)) + timeBytes))
+        w.varint(UInt64(ByteWriter.varintSize(UInt64(startsCount)) + timeBytes))
         w.varint(UInt64(startsCount))
         if startsCount > 0 { w.p.copyMemory(from: starts.base, byteCount: startsCount) }
         w.p += startsCount
@@ -71,13 +71,6 @@ struct TimeColumnBuilder {
     mutating func reset() {
         startsEnd = starts.base
         durationsEnd = durations.base
-    }
-
-    static func varintSize(_ v: UInt64) -> Int {
-        var n = 1
-        var v = v >> 7
-        while v > 0 { n += 1; v >>= 7 }
-        return n
     }
 }
 
