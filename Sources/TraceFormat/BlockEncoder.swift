@@ -117,10 +117,11 @@ struct BlockEncoder {
 
     /// Raw bytes of the block so far, without its block-start record (event records, and the
     /// time column they will have).
-    var bodyBytes: Int { count - BlockEncoder.headerRoom + columnBytes }
+    var bodyBytes: Int { count - BlockEncoder.headerRoom + columnBytes() }
 
-    /// The most bytes the time column adds to `storage` when the block ends (0 in format 1.x).
-    var columnBytes: Int { timesInColumn ? times.recordBytes : 0 }
+    /// The most bytes the time column adds to `storage` when the block ends, after `events`
+    /// more events (each adds at most 20); 0 in format 1.x.
+    func columnBytes(after events: Int = 0) -> Int { timesInColumn ? times.recordBytes + 20 * events : 0 }
 
     @inline(__always) private mutating func reserve(_ n: Int) {
         if count + n > capacity { grow(count + n) }
@@ -283,13 +284,7 @@ struct BlockEncoder {
         let bodyStart = w.p
         w.put(flags)
         w.varint(e.pid)
-        if timesInColumn {
-            times.append(
-                startDelta: Int64(bitPattern: prev.startT &- prev.before), duration: Int64(bitPattern: prev.endT &- prev.startT))
-        } else {
-            w.svarint(Int64(bitPattern: prev.startT &- prev.before))
-            w.svarint(Int64(bitPattern: prev.endT &- prev.startT))
-        }
+        putTimes(prev, &w)
         if e.argCount > 0 {
             w.put(UInt8(e.argCount))
             for i in 0..<e.argCount { w.svarint(e.argument(i)) }
@@ -355,6 +350,20 @@ struct BlockEncoder {
         return (prev, startT, endT)
     }
 
+    /// An event's start delta and duration: to the time column (2.0), else at `w` in its
+    /// record (1.x). Every time stamp rounds down the same way, so comparing any two stored
+    /// times gives the same order as comparing the true ones (or a tie).
+    @inline(__always)
+    private mutating func putTimes(_ t: (before: UInt64, startT: UInt64, endT: UInt64), _ w: inout RawCursor) {
+        let startDelta = Int64(bitPattern: t.startT &- t.before), duration = Int64(bitPattern: t.endT &- t.startT)
+        if timesInColumn {
+            times.append(startDelta: startDelta, duration: duration)
+        } else {
+            w.svarint(startDelta)
+            w.svarint(duration)
+        }
+    }
+
     /// Writes an event's kind, a length placeholder, flags, pid and times; returns where the
     /// length byte and the body start. Needs 64 reserved bytes.
     @inline(__always)
@@ -363,21 +372,16 @@ struct BlockEncoder {
     )
         -> (lengthAt: Int, bodyStart: Int)
     {
-        let (prev, startT, endT) = previousEnd(pid: pid, start: start, end: end)
+        let times = previousEnd(pid: pid, start: start, end: end)
         varint(UInt64(kind.rawValue))
         let lengthAt = count
         put(0)
         let bodyStart = count
         put(flags)
         varint(pid)
-        // Every time stamp rounds down the same way, so comparing any two stored times gives
-        // the same order as comparing the true ones (or a tie).
-        if timesInColumn {
-            times.append(startDelta: Int64(bitPattern: startT &- prev), duration: Int64(bitPattern: endT &- startT))
-        } else {
-            svarint(Int64(bitPattern: startT &- prev))
-            svarint(Int64(bitPattern: endT &- startT))
-        }
+        var w = RawCursor(base + count)
+        putTimes(times, &w)
+        count = w.p - base
         return (lengthAt, bodyStart)
     }
 

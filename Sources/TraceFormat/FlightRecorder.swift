@@ -165,10 +165,10 @@ public final class FlightRecorder: TraceSink {
     }
 
     /// Seals the current chunk when `need` more bytes might not fit in it, with the time
-    /// column that sealing appends (format 2.0; an event adds at most 20 bytes to it).
+    /// column that sealing appends (format 2.0).
     @inline(__always)
     private func makeRoom(_ r: inout Ring, _ need: Int) {
-        if r.encoder.count + r.encoder.columnBytes + need + 20 > chunkBytes { seal(&r) }
+        if r.encoder.count + r.encoder.columnBytes(after: 1) + need > chunkBytes { seal(&r) }
     }
 
     /// Moves the current chunk into the ring and starts an empty one. When every other chunk's
