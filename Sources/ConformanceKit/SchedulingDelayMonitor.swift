@@ -38,14 +38,14 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
     /// Late wake-ups: when the sampler woke and how late, in ns.
     private var late: [(at: UInt64, by: UInt64)] = []
     /// Watched processes: how many replays watch each, its cumulative run-queue delay (ns) as
-    /// sampled over time (never falling), and each thread's delay at the last sample.
+    /// sampled over time (never falling), and each thread's delay at the last sample (nil
+    /// before the first).
     private var watched: [Int32: Watched] = [:]
 
     private struct Watched {
         var users = 0
         var samples: [(at: UInt64, delay: UInt64)] = []
         var threads: [Int32: UInt64]? = nil
-        var total: UInt64 = 0
     }
 
     /// Starts sampling (if no one else has) until the matching `release`, watching `pids` too.
@@ -122,10 +122,10 @@ package final class SchedulingDelayMonitor: @unchecked Sendable {
             lock.lock()
             for (pid, threads) in zip(pids, delays) {
                 guard let threads, var w = watched[pid] else { continue }
-                if let previous = w.threads { w.total &+= Self.increase(from: previous, to: threads) }
+                let total = (w.samples.last?.delay ?? 0) &+ (w.threads.map { Self.increase(from: $0, to: threads) } ?? 0)
                 w.threads = threads
                 if w.samples.count >= Self.capacity { w.samples.removeFirst(Self.capacity / 2) }
-                w.samples.append((at, w.total))
+                w.samples.append((at, total))
                 watched[pid] = w
             }
             guard users > 0 else { break }
