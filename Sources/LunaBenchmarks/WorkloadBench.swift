@@ -34,7 +34,7 @@ struct WorkloadBench: ParsableCommand {
 
     /// The header the writing workloads use.
     private func header(_ producer: String) -> TraceHeader {
-        TraceHeader(producer: producer, formatMajor: formatMajor, formatMinor: formatMajor == 1 ? 3 : 0)
+        TraceHeader(producer: producer, formatMajor: formatMajor, formatMinor: TraceHeader.newestMinor(ofMajor: formatMajor))
     }
 
     func run() throws {

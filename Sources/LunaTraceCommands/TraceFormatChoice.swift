@@ -15,14 +15,8 @@ enum TraceFormatChoice: String, ExpressibleByArgument, CaseIterable {
     /// `header` with this version.
     func applied(to header: TraceHeader) -> TraceHeader {
         var h = header
-        switch self {
-        case .current:
-            h.formatMajor = TraceHeader.currentMajor
-            h.formatMinor = TraceHeader.currentMinor
-        case .oneThree:
-            h.formatMajor = 1
-            h.formatMinor = 3
-        }
+        h.formatMajor = self == .current ? TraceHeader.currentMajor : 1
+        h.formatMinor = TraceHeader.newestMinor(ofMajor: h.formatMajor)
         return h
     }
 }

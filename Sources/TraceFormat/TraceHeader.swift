@@ -33,6 +33,10 @@ public struct TraceHeader: Sendable, Equatable {
     /// exact nanoseconds (timing jitter is most of a trace's entropy).
     public static let defaultTimeUnitNanos: UInt64 = 100
 
+    /// The newest minor version of `major` this library writes (major 1: 3, payload
+    /// references; the current major: `currentMinor`).
+    public static func newestMinor(ofMajor major: UInt16) -> UInt16 { major == 1 ? 3 : currentMinor }
+
     /// Whether blocks of this version keep their events' times in a time column (2.0 and
     /// later) rather than inside each event record (1.x).
     public var timesInColumn: Bool { formatMajor >= 2 }
